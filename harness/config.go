@@ -1,0 +1,173 @@
+package harness
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Providers the suite knows; containers and kind are planned (issues 4 and 5).
+var Providers = []string{"process", "external"}
+
+// Config is the whole run's configuration: one flag block with the prefix
+// "kc.", each flag defaulting from a KC_* environment variable for CI.
+type Config struct {
+	Provider string
+	OutDir   string // parent of the run folders; empty: <repo>/reports/out
+	Keep     bool   // leave the stack running after the run
+
+	// Process provider.
+	KratosBin      string // empty: build the pinned Kratos (harness/kratosbuild)
+	MailpitBin     string // empty: build the Mailpit pinned in go.mod
+	PostgresBinDir string // empty: PATH, then /usr/lib/postgresql/<newest>/bin
+	RedisBin       string // empty: redis-server from PATH
+	PublicPort     int    // 0: a free port
+	AdminPort      int    // 0: a free port
+
+	// External provider: a deployment that is already running.
+	PublicURL    string
+	AdminURL     string
+	MailpitURL   string
+	CAFile       string
+	PostgresDSN  string
+	RedisAddr    string
+	CookieDomain string // empty: the parent domain of the public URL's host, with a leading dot
+	Resolve      string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
+
+	Intervals Intervals
+}
+
+// DefaultConfig is the embedded local-process stack.
+func DefaultConfig() Config {
+	return Config{Provider: "process", Intervals: DefaultIntervals()}
+}
+
+// RegisterFlags adds the suite's flags to fs; call it once, from the suite.
+func RegisterFlags(fs *flag.FlagSet, c *Config) {
+	str := func(p *string, name, usage string) {
+		fs.StringVar(p, "kc."+name, envOr(name, *p), usage+" (env "+envName(name)+")")
+	}
+	num := func(p *int, name, usage string) {
+		def := *p
+		if v, err := strconv.Atoi(os.Getenv(envName(name))); err == nil {
+			def = v
+		}
+		fs.IntVar(p, "kc."+name, def, usage+" (env "+envName(name)+")")
+	}
+	str(&c.Provider, "provider", "stack provider: "+strings.Join(Providers, " | "))
+	str(&c.OutDir, "out", "folder for run reports; default <repo>/reports/out")
+	c.Keep = envOr("keep", "") == "true"
+	fs.BoolVar(&c.Keep, "kc.keep", c.Keep, "leave the stack running after the run and print how to stop it (env KC_KEEP)")
+	str(&c.KratosBin, "kratos-bin", "Kratos binary to test; default: build the pinned v1.3.1 from the module proxy")
+	str(&c.MailpitBin, "mailpit-bin", "Mailpit binary; default: build the version pinned in go.mod")
+	str(&c.PostgresBinDir, "postgres-bin-dir", "folder with initdb and postgres; default: PATH, then /usr/lib/postgresql/<newest>/bin")
+	str(&c.RedisBin, "redis-bin", "redis-server binary; default: from PATH")
+	num(&c.PublicPort, "public-port", "Kratos public port for the process provider; 0 picks a free one")
+	num(&c.AdminPort, "admin-port", "Kratos admin port for the process provider; 0 picks a free one")
+	str(&c.PublicURL, "public-url", "external: Kratos public base URL, e.g. https://kratos.staging.example.com/")
+	str(&c.AdminURL, "admin-url", "external: Kratos admin base URL, e.g. http://127.0.0.1:4434/")
+	str(&c.MailpitURL, "mailpit-url", "external: Mailpit API base URL that receives the courier's mail")
+	str(&c.CAFile, "ca-file", "external: PEM file of a CA to trust for the public URL")
+	str(&c.PostgresDSN, "postgres-dsn", "external: optional Postgres DSN, for the version record")
+	str(&c.RedisAddr, "redis-addr", "external: optional Redis host:port, for the version record")
+	str(&c.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
+	str(&c.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
+	if v := os.Getenv(envName("intervals")); v != "" {
+		_ = c.Intervals.Set(v) // a bad value is reported by the flag below
+	}
+	fs.Func("kc.intervals", "override named timeouts, e.g. kratos-ready=90s,mail-arrival=30s; names: "+
+		strings.Join(c.Intervals.Names(), ", ")+" (env KC_INTERVALS)", c.Intervals.Set)
+}
+
+func envName(flagName string) string {
+	return "KC_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func envOr(flagName, def string) string {
+	if v, ok := os.LookupEnv(envName(flagName)); ok {
+		return v
+	}
+	return def
+}
+
+// Validate names the flag to fix. It touches nothing, so a bad value costs no time.
+func (c *Config) Validate() error {
+	var errs []error
+	known := false
+	for _, p := range Providers {
+		known = known || c.Provider == p
+	}
+	if !known {
+		errs = append(errs, fmt.Errorf("-kc.provider=%q is not a provider; use one of: %s", c.Provider, strings.Join(Providers, ", ")))
+	}
+	for _, p := range []struct {
+		flag string
+		port int
+	}{{"public-port", c.PublicPort}, {"admin-port", c.AdminPort}} {
+		if p.port < 0 || p.port > 65535 {
+			errs = append(errs, fmt.Errorf("-kc.%s=%d is not a TCP port (0 picks a free one)", p.flag, p.port))
+		}
+	}
+	if c.PublicPort != 0 && c.PublicPort == c.AdminPort {
+		errs = append(errs, fmt.Errorf("-kc.public-port and -kc.admin-port are both %d; they must differ", c.PublicPort))
+	}
+	for _, f := range []struct{ flag, path string }{{"kratos-bin", c.KratosBin}, {"mailpit-bin", c.MailpitBin}, {"redis-bin", c.RedisBin}, {"ca-file", c.CAFile}} {
+		if f.path == "" {
+			continue
+		}
+		if st, err := os.Stat(f.path); err != nil || st.IsDir() {
+			errs = append(errs, fmt.Errorf("-kc.%s=%q is not a file", f.flag, f.path))
+		}
+	}
+	if c.PostgresBinDir != "" {
+		if st, err := os.Stat(c.PostgresBinDir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("-kc.postgres-bin-dir=%q is not a folder", c.PostgresBinDir))
+		}
+	}
+	if c.Provider == "external" {
+		for _, u := range []struct{ flag, val string }{{"public-url", c.PublicURL}, {"admin-url", c.AdminURL}, {"mailpit-url", c.MailpitURL}} {
+			if err := checkBaseURL(u.val); err != nil {
+				errs = append(errs, fmt.Errorf("-kc.%s (required with -kc.provider=external): %w", u.flag, err))
+			}
+		}
+	}
+	if _, err := ParseResolve(c.Resolve); err != nil {
+		errs = append(errs, fmt.Errorf("-kc.resolve: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseResolve reads "host=ip,.domain=ip" into HostAliases.
+func ParseResolve(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		host, ip, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || host == "" || net.ParseIP(ip) == nil {
+			return nil, fmt.Errorf("%q is not host=ip (e.g. .example.test=127.0.0.1)", kv)
+		}
+		out[host] = ip
+	}
+	return out, nil
+}
+
+func checkBaseURL(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q does not parse: %w", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q must be an absolute http(s) URL such as https://kratos.example.com/", s)
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package harness
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Intervals holds every timeout and poll interval of the suite, by name, so no
+// spec carries a literal one. Override with -kc.intervals=name=duration,...
+type Intervals struct {
+	Build         time.Duration // building Kratos or Mailpit from the module proxy (cold: minutes)
+	StackUp       time.Duration // the whole Up of a provider
+	ProcessStep   time.Duration // one run-to-completion step: initdb, migrate
+	PostgresReady time.Duration
+	RedisReady    time.Duration
+	MailpitReady  time.Duration
+	KratosReady   time.Duration // admin /admin/health/ready and public /health/alive
+	CourierReady  time.Duration
+	Teardown      time.Duration // stopping every component
+	StopGrace     time.Duration // SIGTERM to SIGKILL for one process
+	HTTPRequest   time.Duration // one request from a spec
+	MailArrival   time.Duration // a courier mail reaching Mailpit
+	Poll          time.Duration // between two tries of any wait
+}
+
+// DefaultIntervals fit a 2-core machine with warm build caches.
+func DefaultIntervals() Intervals {
+	return Intervals{
+		Build:         20 * time.Minute,
+		StackUp:       3 * time.Minute,
+		ProcessStep:   2 * time.Minute,
+		PostgresReady: 30 * time.Second,
+		RedisReady:    10 * time.Second,
+		MailpitReady:  15 * time.Second,
+		KratosReady:   60 * time.Second,
+		CourierReady:  30 * time.Second,
+		Teardown:      30 * time.Second,
+		StopGrace:     10 * time.Second,
+		HTTPRequest:   15 * time.Second,
+		MailArrival:   20 * time.Second,
+		Poll:          100 * time.Millisecond,
+	}
+}
+
+func (iv *Intervals) byName() map[string]*time.Duration {
+	return map[string]*time.Duration{
+		"build": &iv.Build, "stack-up": &iv.StackUp, "process-step": &iv.ProcessStep,
+		"postgres-ready": &iv.PostgresReady, "redis-ready": &iv.RedisReady, "mailpit-ready": &iv.MailpitReady,
+		"kratos-ready": &iv.KratosReady, "courier-ready": &iv.CourierReady, "teardown": &iv.Teardown,
+		"stop-grace": &iv.StopGrace, "http-request": &iv.HTTPRequest, "mail-arrival": &iv.MailArrival,
+		"poll": &iv.Poll,
+	}
+}
+
+// Names lists the interval names accepted by Set.
+func (iv *Intervals) Names() []string {
+	var names []string
+	for n := range iv.byName() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// String renders the intervals as Set accepts them.
+func (iv *Intervals) String() string {
+	var parts []string
+	m := iv.byName()
+	for _, n := range iv.Names() {
+		parts = append(parts, n+"="+m[n].String())
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set parses "name=duration,name=duration", e.g. "kratos-ready=90s,poll=250ms".
+func (iv *Intervals) Set(s string) error {
+	m := iv.byName()
+	for _, kv := range strings.Split(s, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("interval %q is not name=duration", kv)
+		}
+		p, known := m[strings.TrimSpace(name)]
+		if !known {
+			return fmt.Errorf("unknown interval %q; known: %s", name, strings.Join(iv.Names(), ", "))
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(val))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("interval %s=%q is not a positive duration like 30s", name, val)
+		}
+		*p = d
+	}
+	return nil
+}

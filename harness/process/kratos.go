@@ -1,0 +1,153 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness"
+)
+
+// Host names of the production-like setup: Kratos and the UI share the
+// cookie domain example.test, a reserved name that never resolves on the
+// internet; test clients map it to loopback in their own dialer.
+const (
+	rootDomain = "example.test"
+	kratosHost = "kratos." + rootDomain
+	uiHost     = "auth." + rootDomain
+)
+
+// startKratos renders the guide's config, then runs Kratos as the guide's
+// Deployment does: migrate (initContainer), serve, and courier watch.
+func (s *Stack) startKratos(ctx context.Context) error {
+	publicPort, err := portOrFree(s.cfg.PublicPort, "public-port")
+	if err != nil {
+		return err
+	}
+	adminPort, err := portOrFree(s.cfg.AdminPort, "admin-port")
+	if err != nil {
+		return err
+	}
+	ca, err := harness.NewTestCA(kratosHost, uiHost, "*."+rootDomain)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(s.tmp, "kratos")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	files := map[string][]byte{
+		"tls.crt": ca.CertPEM, "tls.key": ca.KeyPEM, "ca.crt": ca.CAPEM,
+		"identity.default.schema.json": fixtures.IdentitySchema(),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			return err
+		}
+	}
+	// The CA is also written to the run folder so a user can curl the kept stack.
+	if err := os.WriteFile(filepath.Join(s.logDir, "ca.crt"), ca.CAPEM, 0o644); err != nil {
+		return err
+	}
+
+	publicBase := &url.URL{Scheme: "https", Host: kratosHost + ":" + strconv.Itoa(publicPort), Path: "/"}
+	adminBase := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(adminPort), Path: "/"}
+	kc := fixtures.GuideDefaults()
+	kc.KratosVersion = kratosConfigVersion(s.kratos.Version)
+	kc.DSN = s.endpoints.PostgresDSN
+	kc.IdentitySchemaURL = "file://" + filepath.Join(dir, "identity.default.schema.json")
+	kc.RootDomain = rootDomain
+	kc.UIBaseURL = "https://" + uiHost
+	kc.PublicBaseURL, kc.PublicHost, kc.PublicPort = publicBase.String(), "127.0.0.1", publicPort
+	kc.TLSCertFile, kc.TLSKeyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	kc.AdminBaseURL, kc.AdminHost, kc.AdminPort = adminBase.String(), "127.0.0.1", adminPort
+	kc.SMTPURI = s.smtpURI
+	kc.CookieSecret, kc.CipherSecret = s.secrets.cookie, s.secrets.cipher
+	rendered, err := kc.Render()
+	if err != nil {
+		return err
+	}
+	configPath := filepath.Join(dir, "kratos.yaml")
+	if err := os.WriteFile(configPath, rendered, 0o600); err != nil {
+		return err
+	}
+	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = "bcrypt", kc.BcryptCost, fixtures.Hash(rendered)
+
+	s.endpoints.KratosPublic, s.endpoints.KratosAdmin = publicBase, adminBase
+	s.endpoints.UIBase = &url.URL{Scheme: "https", Host: uiHost, Path: "/"}
+	s.endpoints.CookieDomain = "." + rootDomain
+	s.endpoints.CAPEM = ca.CAPEM
+	s.endpoints.HostAliases = map[string]string{"." + rootDomain: "127.0.0.1"}
+
+	// The initContainer: migrations run to completion before serve starts.
+	migrate := procInput{Name: "kratos-migrate", Path: s.kratos.Path, LogPath: s.logPath("kratos-migrate"),
+		Args: []string{"-c", configPath, "migrate", "sql", "-e", "--yes"}}
+	if err := runStep(ctx, migrate, s.cfg.Intervals.ProcessStep); err != nil {
+		return err
+	}
+	s.components["kratos-migrate"] = commandLine(migrate.Path, migrate.Args)
+
+	// The kratos container: serve, in production mode (no --dev, no --watch-courier).
+	serve := procInput{Name: "kratos", Path: s.kratos.Path, LogPath: s.logPath("kratos"), Keep: s.cfg.Keep,
+		Args: []string{"-c", configPath, "serve"}}
+	p, err := s.start(serve)
+	if err != nil {
+		return err
+	}
+	s.components["kratos"] = commandLine(serve.Path, serve.Args)
+	client, err := s.endpoints.HTTPClient(nil, s.cfg.Intervals.HTTPRequest)
+	if err != nil {
+		return err
+	}
+	// Named waits: admin ready means the database is reachable; public alive
+	// means the TLS listener serves with our certificate under the public name.
+	for _, w := range []struct{ name, url string }{
+		{"Kratos admin /admin/health/ready", adminBase.JoinPath("admin", "health", "ready").String()},
+		{"Kratos public /health/alive over TLS", publicBase.JoinPath("health", "alive").String()},
+	} {
+		err := harness.WaitFor(ctx, harness.WaitInput{
+			Name: w.name, Timeout: s.cfg.Intervals.KratosReady, Interval: s.cfg.Intervals.Poll,
+			Alive: p.exited, Check: harness.HTTPStatusCheck(client, w.url, http.StatusOK),
+		})
+		if err != nil {
+			return fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15))
+		}
+	}
+
+	// The courier container: a separate process draining the mail queue.
+	courier := procInput{Name: "kratos-courier", Path: s.kratos.Path, LogPath: s.logPath("kratos-courier"), Keep: s.cfg.Keep,
+		Args: []string{"-c", configPath, "courier", "watch"}}
+	c, err := s.start(courier)
+	if err != nil {
+		return err
+	}
+	s.components["kratos-courier"] = commandLine(courier.Path, courier.Args)
+	// Named wait: the courier has no health endpoint (its metrics port option
+	// only works when admin listens on 4434), so wait for its start-up log line.
+	return harness.WaitFor(ctx, harness.WaitInput{
+		Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
+		Alive: c.exited,
+		Check: func(context.Context) error {
+			b, _ := os.ReadFile(courier.LogPath)
+			if !strings.Contains(string(b), "Courier worker started.") {
+				return fmt.Errorf("no \"Courier worker started.\" line in %s yet", courier.LogPath)
+			}
+			return nil
+		},
+	})
+}
+
+// kratosConfigVersion is the config's version key: the binary's version when
+// it is a release, else the pinned one (a dev build prints "master").
+func kratosConfigVersion(binaryVersion string) string {
+	if strings.HasPrefix(binaryVersion, "v") {
+		return binaryVersion
+	}
+	return fixtures.GuideDefaults().KratosVersion
+}

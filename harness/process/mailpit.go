@@ -1,0 +1,44 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+
+	"kratos-conformance/harness"
+)
+
+// startMailpit runs Mailpit as the courier's SMTP server, with its API on a
+// second free loopback port.
+func (s *Stack) startMailpit(ctx context.Context) error {
+	httpPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	smtpPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	in := procInput{
+		Name: "mailpit", Path: s.mailpit.Path, LogPath: s.logPath("mailpit"), Keep: s.cfg.Keep,
+		Args: []string{"--listen", "127.0.0.1:" + strconv.Itoa(httpPort), "--smtp", "127.0.0.1:" + strconv.Itoa(smtpPort),
+			"--database", filepath.Join(s.tmp, "mailpit.db"), "--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
+			"--disable-version-check"},
+	}
+	p, err := s.start(in)
+	if err != nil {
+		return err
+	}
+	s.components["mailpit"] = commandLine(in.Path, in.Args)
+	s.endpoints.MailpitAPI = &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(httpPort), Path: "/"}
+	s.smtpURI = fmt.Sprintf("smtp://127.0.0.1:%d/?disable_starttls=true", smtpPort)
+	// Named wait: /readyz answers 200 once both the API and the SMTP listener are up.
+	return harness.WaitFor(ctx, harness.WaitInput{
+		Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
+		Alive: p.exited,
+		Check: harness.HTTPStatusCheck(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
+	})
+}

@@ -1,0 +1,140 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"kratos-conformance/harness"
+)
+
+// procInput describes one local process of the stack.
+type procInput struct {
+	Name    string // component name, used for its log file and in errors
+	Path    string
+	Args    []string
+	Env     []string // added to the environment
+	LogPath string
+	RunAs   *syscall.Credential // nil: the current user
+	// Keep leaves the process alive if the suite itself dies; otherwise the
+	// kernel kills it with the suite (Pdeathsig), even on SIGKILL.
+	Keep bool
+}
+
+// proc is a running component: its own process group, output in its log file.
+type proc struct {
+	name    string
+	logPath string
+	cmd     *exec.Cmd
+	done    chan struct{}
+	waitErr error
+}
+
+func startProc(in procInput) (*proc, error) {
+	logFile, err := os.OpenFile(in.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open log for %s: %w", in.Name, err)
+	}
+	defer logFile.Close() // the child holds its own descriptor
+	cmd := exec.Command(in.Path, in.Args...)
+	cmd.Env = append(os.Environ(), in.Env...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Own process group: a terminal's Ctrl-C reaches only the suite, which then
+	// stops the components in order instead of all dying at once.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: in.RunAs}
+	if !in.Keep {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s (%s): %w", in.Name, in.Path, err)
+	}
+	p := &proc{name: in.Name, logPath: in.LogPath, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// exited returns nil while the process runs, and an error quoting its log once it has ended.
+func (p *proc) exited() error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("%s exited (%v); last lines of %s:\n%s", p.name, p.waitErr, p.logPath, harness.TailFile(p.logPath, 15))
+	default:
+		return nil
+	}
+}
+
+// stop sends SIGTERM to the process group, and SIGKILL after grace.
+func (p *proc) stop(grace time.Duration) error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(grace):
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+		return fmt.Errorf("%s ignored SIGTERM for %s and was killed", p.name, grace)
+	case <-time.After(grace):
+		return fmt.Errorf("%s (pid %d) survived SIGKILL; you may need to kill it by hand", p.name, pgid)
+	}
+}
+
+// runStep runs a process to completion (initdb, migrate), bounded by timeout.
+func runStep(ctx context.Context, in procInput, timeout time.Duration) error {
+	p, err := startProc(in)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		_ = p.stop(time.Second)
+		return fmt.Errorf("%s did not finish within %s (%v); last lines of %s:\n%s", in.Name, timeout, ctx.Err(), in.LogPath, harness.TailFile(in.LogPath, 15))
+	}
+	if p.waitErr != nil {
+		return fmt.Errorf("%s failed (%v); last lines of %s:\n%s", in.Name, p.waitErr, in.LogPath, harness.TailFile(in.LogPath, 15))
+	}
+	return nil
+}
+
+// unprivileged returns a user to run Postgres as when the suite runs as root
+// (Postgres refuses to run as root); nil when the suite is not root.
+func unprivileged() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	for _, name := range []string{"postgres", "nobody"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	}
+	return nil, errors.New("running as root, and neither user postgres nor nobody exists to run Postgres as; create one (Debian: the postgresql package does)")
+}
+
+// commandLine renders a command for the environment record and keep instructions.
+func commandLine(path string, args []string) string {
+	return strings.TrimSpace(path + " " + strings.Join(args, " "))
+}

@@ -1,0 +1,158 @@
+// Package process is the embedded provider: Postgres, Redis, Mailpit and
+// Kratos as local processes on loopback, each in its own process group and
+// logging to its own file in the run folder. It needs no Docker.
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/build"
+)
+
+// Input is what New needs besides the run configuration.
+type Input struct {
+	Config   harness.Config
+	RepoRoot string    // for the build cache
+	LogDir   string    // the run folder: component logs go here
+	BuildLog io.Writer // go build output on a cold cache; nil discards
+}
+
+// Stack is the process provider's harness.Stack.
+type Stack struct {
+	cfg     harness.Config
+	logDir  string
+	kratos  build.Binary
+	mailpit build.Binary
+
+	tmp        string  // removed by Down
+	procs      []*proc // in start order; Down stops them in reverse
+	smtpURI    string
+	secrets    struct{ postgres, cookie, cipher string }
+	endpoints  harness.Endpoints
+	env        harness.Environment
+	components map[string]string
+}
+
+var _ harness.Stack = (*Stack)(nil)
+
+// New resolves the binaries (building the pinned ones on a cold cache) and
+// checks the host tools; it starts nothing.
+func New(ctx context.Context, in Input) (*Stack, error) {
+	if in.LogDir == "" || in.RepoRoot == "" {
+		return nil, errors.New("process.Input.LogDir and RepoRoot are required")
+	}
+	s := &Stack{cfg: in.Config, logDir: in.LogDir, components: map[string]string{}}
+	b := build.Input{RepoRoot: in.RepoRoot, Timeout: in.Config.Intervals.Build, Log: in.BuildLog}
+	var err error
+	if in.Config.KratosBin != "" {
+		s.kratos, err = build.Given(ctx, in.Config.KratosBin, "version")
+	} else {
+		s.kratos, err = build.Kratos(ctx, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Kratos binary: %w", err)
+	}
+	if in.Config.MailpitBin != "" {
+		s.mailpit, err = build.Given(ctx, in.Config.MailpitBin, "version", "--no-release-check")
+	} else {
+		s.mailpit, err = build.Mailpit(ctx, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Mailpit binary: %w", err)
+	}
+	s.env = harness.Environment{
+		Provider: "process", KratosVersion: s.kratos.Version, KratosBinary: s.kratos.Path,
+		MailpitVersion: s.mailpit.Version, Components: s.components,
+	}
+	return s, nil
+}
+
+// Up starts Redis, Postgres, Mailpit and Kratos, in that order, and waits for each.
+func (s *Stack) Up(ctx context.Context) error {
+	tmp, err := os.MkdirTemp("", "kratos-conformance-")
+	if err != nil {
+		return err
+	}
+	s.tmp = tmp
+	// Postgres runs as an unprivileged user when we are root; it must be able
+	// to reach its folder below this one.
+	if err := os.Chmod(tmp, 0o711); err != nil {
+		return err
+	}
+	s.secrets.postgres = fixtures.NewSecret(24)
+	s.secrets.cookie = fixtures.NewSecret(32)
+	s.secrets.cipher = fixtures.NewSecret(32)
+	for _, step := range []func(context.Context) error{s.startRedis, s.startPostgres, s.startMailpit, s.startKratos} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stack) start(in procInput) (*proc, error) {
+	p, err := startProc(in)
+	if err != nil {
+		return nil, err
+	}
+	s.procs = append(s.procs, p)
+	return p, nil
+}
+
+func (s *Stack) logPath(component string) string {
+	return filepath.Join(s.logDir, component+".log")
+}
+
+func (s *Stack) Endpoints() harness.Endpoints     { return s.endpoints }
+func (s *Stack) Environment() harness.Environment { return s.env }
+
+// CollectLogs has nothing to copy: components log straight into the run folder.
+func (s *Stack) CollectLogs(context.Context, string) error { return nil }
+
+// Down stops the components in reverse order and removes the temp folder.
+func (s *Stack) Down(ctx context.Context) error {
+	var errs []error
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		if err := s.procs[i].stop(s.cfg.Intervals.StopGrace); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.procs = nil
+	if s.tmp != "" {
+		if err := os.RemoveAll(s.tmp); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w; you may need to remove it by hand", s.tmp, err))
+		}
+		s.tmp = ""
+	}
+	return errors.Join(errs...)
+}
+
+// Keep leaves the processes running and says how to reach and stop them.
+func (s *Stack) Keep() string {
+	var pgids []string
+	for _, p := range s.procs {
+		pgids = append(pgids, fmt.Sprintf("-%d", p.cmd.Process.Pid))
+	}
+	e := s.endpoints
+	return fmt.Sprintf(`The stack is still running (-kc.keep):
+  Kratos public: %s (resolve %s to 127.0.0.1, trust %s)
+  Kratos admin:  %s
+  Mailpit:       %s
+  Postgres:      %s
+  Redis:         %s
+  e.g. curl --cacert %s --resolve %s:127.0.0.1 %shealth/alive
+Stop it with:
+  kill -TERM %s; rm -rf %s`,
+		e.KratosPublic, e.KratosPublic.Hostname(), filepath.Join(s.logDir, "ca.crt"), e.KratosAdmin, e.MailpitAPI,
+		e.PostgresDSN, e.RedisAddr,
+		filepath.Join(s.logDir, "ca.crt"), e.KratosPublic.Host, e.KratosPublic,
+		strings.Join(pgids, " "), s.tmp)
+}

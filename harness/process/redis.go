@@ -1,0 +1,52 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+
+	"kratos-conformance/harness"
+)
+
+// startRedis runs redis-server on a free loopback port with nothing persisted.
+// Kratos does not use Redis; the guide's deployment has it, so it is part of the stack.
+func (s *Stack) startRedis(ctx context.Context) error {
+	bin := s.cfg.RedisBin
+	if bin == "" {
+		p, err := exec.LookPath("redis-server")
+		if err != nil {
+			return fmt.Errorf("redis-server not found in PATH: install it (Debian: apt-get install -y redis-server) or pass -kc.redis-bin")
+		}
+		bin = p
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	in := procInput{
+		Name: "redis", Path: bin, LogPath: s.logPath("redis"), Keep: s.cfg.Keep,
+		Args: []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--dir", s.tmp, "--daemonize", "no"},
+	}
+	p, err := s.start(in)
+	if err != nil {
+		return err
+	}
+	s.components["redis"] = commandLine(in.Path, in.Args)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	// Named wait: redis-server accepts PING only once it has bound its port.
+	err = harness.WaitFor(ctx, harness.WaitInput{
+		Name: "Redis answering PING", Timeout: s.cfg.Intervals.RedisReady, Interval: s.cfg.Intervals.Poll,
+		Alive: p.exited,
+		Check: func(ctx context.Context) error { _, _, err := harness.RedisVersion(ctx, addr); return err },
+	})
+	if err != nil {
+		return err
+	}
+	if s.env.RedisVersion, err = harness.CheckRedisVersion(ctx, addr); err != nil {
+		return err
+	}
+	s.endpoints.RedisAddr = addr
+	return nil
+}

@@ -1,0 +1,69 @@
+// Package harness brings up a Kratos deployment for the specs and load stage:
+// the Stack interface every provider implements, the run configuration, named
+// readiness waits and the test-side HTTP client.
+package harness
+
+import (
+	"context"
+	"net/url"
+)
+
+// Stack is one deployment under test. Providers (process, external, and later
+// containers and kind) implement it; specs and load only ever see Endpoints.
+type Stack interface {
+	// Up starts every component and returns once all named readiness waits
+	// passed. It runs once, from the suite's setup. On error, whatever it had
+	// started stays registered for Down, which the caller always calls.
+	Up(ctx context.Context) error
+	// Endpoints is where the specs reach the deployment; valid after Up.
+	Endpoints() Endpoints
+	// Environment records what is deployed (versions, hasher, provider); valid after Up.
+	Environment() Environment
+	// CollectLogs makes sure each component's log is in dir. It runs after the
+	// specs and before Down, so logs are taken while the components exist.
+	CollectLogs(ctx context.Context, dir string) error
+	// Down stops and removes everything Up started. Safe after a failed Up
+	// and safe to call twice.
+	Down(ctx context.Context) error
+	// Keep leaves everything running (the user asked for it) and returns how
+	// to reach and stop it by hand.
+	Keep() string
+}
+
+// Endpoints is what every provider yields, so specs never know which ran.
+type Endpoints struct {
+	// KratosPublic is the public API as browsers and apps address it,
+	// e.g. https://kratos.example.test:4433/.
+	KratosPublic *url.URL
+	// KratosAdmin is the admin API's base URL; Kratos serves it under /admin/.
+	KratosAdmin *url.URL
+	// MailpitAPI is the base URL of the Mailpit that receives the courier's mail.
+	MailpitAPI *url.URL
+	// UIBase is the self-service UI's origin on the shared cookie domain.
+	UIBase *url.URL
+	// CookieDomain is the configured cookies.domain, leading dot included.
+	CookieDomain string
+	// CAPEM holds extra roots the test client trusts (the run's throwaway CA); nil: system roots only.
+	CAPEM []byte
+	// HostAliases maps a host name, or a ".suffix" for a whole domain, to the
+	// IP the test client dials instead of asking DNS. Nothing on the machine is edited.
+	HostAliases map[string]string
+	// PostgresDSN and RedisAddr are empty when the provider cannot reach them.
+	PostgresDSN string
+	RedisAddr   string
+}
+
+// Environment is the run's record of what was under test.
+type Environment struct {
+	Provider        string
+	KratosVersion   string
+	KratosBinary    string // path or image of the Kratos under test
+	PostgresVersion string
+	RedisVersion    string
+	MailpitVersion  string
+	Hasher          string
+	HasherCost      int
+	ConfigHash      string
+	// Components lists each started component and how it runs (command line, image).
+	Components map[string]string
+}
