@@ -1,0 +1,71 @@
+// Package kratosflow drives Kratos the way its clients do, over
+// kratos-client-go: browser flows with a cookie jar, API (native) flows with
+// session tokens, and the admin API. It returns data and errors; the specs assert.
+package kratosflow
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"time"
+
+	ory "github.com/ory/kratos-client-go"
+	"golang.org/x/net/publicsuffix"
+
+	"kratos-conformance/harness"
+)
+
+// Agent is one user agent: its own cookie jar and a public-API client using it.
+// Every spec makes its own, so no two specs share cookies.
+type Agent struct {
+	API  *ory.APIClient
+	HTTP *http.Client
+	Jar  http.CookieJar
+}
+
+// NewBrowser returns an agent with an empty cookie jar, as a fresh browser.
+func NewBrowser(ep harness.Endpoints, timeout time.Duration) (*Agent, error) {
+	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
+	if err != nil {
+		return nil, err
+	}
+	return newAgent(ep, jar, timeout)
+}
+
+// NewNative returns an agent without cookies, as a mobile app or server client
+// that carries X-Session-Token instead.
+func NewNative(ep harness.Endpoints, timeout time.Duration) (*Agent, error) {
+	return newAgent(ep, nil, timeout)
+}
+
+func newAgent(ep harness.Endpoints, jar http.CookieJar, timeout time.Duration) (*Agent, error) {
+	hc, err := ep.HTTPClient(jar, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Agent{API: newAPIClient(ep.KratosPublic.String(), hc), HTTP: hc, Jar: jar}, nil
+}
+
+// NewAdmin returns a client for the admin API (kratos-client-go's IdentityAPI
+// and CourierAPI paths already start with /admin).
+func NewAdmin(ep harness.Endpoints, timeout time.Duration) (*ory.APIClient, error) {
+	hc, err := ep.HTTPClient(nil, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return newAPIClient(ep.KratosAdmin.String(), hc), nil
+}
+
+func newAPIClient(baseURL string, hc *http.Client) *ory.APIClient {
+	cfg := ory.NewConfiguration()
+	cfg.Servers = ory.ServerConfigurations{{URL: trimSlash(baseURL)}}
+	cfg.HTTPClient = hc
+	cfg.UserAgent = "kratos-conformance"
+	return ory.NewAPIClient(cfg)
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,142 @@
+package kratosflow
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	ory "github.com/ory/kratos-client-go"
+)
+
+// Registered is what a completed registration gives back.
+type Registered struct {
+	Result   *ory.SuccessfulNativeRegistration
+	Response *http.Response
+}
+
+// RegisterBrowser walks the browser registration flow with the password method,
+// as the guide does: init (sets the CSRF cookie), then submit with csrf_token.
+func (a *Agent) RegisterBrowser(ctx context.Context, email, password string) (Registered, error) {
+	flow, _, err := a.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
+	if err != nil {
+		return Registered{}, fmt.Errorf("init browser registration: %w (%s)", err, ErrorBody(err))
+	}
+	csrf, err := CSRFToken(flow.Ui)
+	if err != nil {
+		return Registered{}, err
+	}
+	body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
+		Method: "password", Password: password, Traits: map[string]interface{}{"email": email}, CsrfToken: &csrf,
+	})
+	res, resp, err := a.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(body).Execute()
+	if err != nil {
+		return Registered{}, fmt.Errorf("submit browser registration: %w (%s)", err, ErrorBody(err))
+	}
+	return Registered{Result: res, Response: resp}, nil
+}
+
+// RegisterNative walks the API registration flow, as a mobile app does.
+func (a *Agent) RegisterNative(ctx context.Context, email, password string) (Registered, error) {
+	flow, _, err := a.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+	if err != nil {
+		return Registered{}, fmt.Errorf("init API registration: %w (%s)", err, ErrorBody(err))
+	}
+	body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
+		Method: "password", Password: password, Traits: map[string]interface{}{"email": email},
+	})
+	res, resp, err := a.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(body).Execute()
+	if err != nil {
+		return Registered{}, fmt.Errorf("submit API registration: %w (%s)", err, ErrorBody(err))
+	}
+	return Registered{Result: res, Response: resp}, nil
+}
+
+// LoggedIn is what a completed login gives back.
+type LoggedIn struct {
+	Result   *ory.SuccessfulNativeLogin
+	Response *http.Response
+}
+
+// LoginBrowser walks the browser login flow with identifier and password;
+// refresh asks for re-authentication as the guide's ?refresh=true does.
+func (a *Agent) LoginBrowser(ctx context.Context, identifier, password string, refresh bool) (LoggedIn, error) {
+	flow, _, err := a.API.FrontendAPI.CreateBrowserLoginFlow(ctx).Refresh(refresh).Execute()
+	if err != nil {
+		return LoggedIn{}, fmt.Errorf("init browser login: %w (%s)", err, ErrorBody(err))
+	}
+	csrf, err := CSRFToken(flow.Ui)
+	if err != nil {
+		return LoggedIn{}, err
+	}
+	return a.submitLogin(ctx, flow.Id, identifier, password, &csrf)
+}
+
+// LoginNative walks the API login flow and returns the session token in Result.
+func (a *Agent) LoginNative(ctx context.Context, identifier, password string) (LoggedIn, error) {
+	flow, _, err := a.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+	if err != nil {
+		return LoggedIn{}, fmt.Errorf("init API login: %w (%s)", err, ErrorBody(err))
+	}
+	return a.submitLogin(ctx, flow.Id, identifier, password, nil)
+}
+
+func (a *Agent) submitLogin(ctx context.Context, flowID, identifier, password string, csrf *string) (LoggedIn, error) {
+	body := ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
+		Method: "password", Identifier: identifier, Password: password, CsrfToken: csrf,
+	})
+	res, resp, err := a.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flowID).UpdateLoginFlowBody(body).Execute()
+	if err != nil {
+		return LoggedIn{}, fmt.Errorf("submit login: %w (%s)", err, ErrorBody(err))
+	}
+	return LoggedIn{Result: res, Response: resp}, nil
+}
+
+// Whoami asks for the current session: with the agent's cookies, or with
+// token when it is not empty.
+func (a *Agent) Whoami(ctx context.Context, token string) (*ory.Session, *http.Response, error) {
+	req := a.API.FrontendAPI.ToSession(ctx)
+	if token != "" {
+		req = req.XSessionToken(token)
+	}
+	return req.Execute()
+}
+
+// ProbeHasher creates a throwaway identity with a password through the admin
+// API, reads the stored hash's algorithm and cost, and deletes the identity.
+// It tells what a deployment really hashes with when its config is not at hand.
+func ProbeHasher(ctx context.Context, admin *ory.APIClient, email, password string) (string, int, error) {
+	body := ory.CreateIdentityBody{SchemaId: "default", Traits: map[string]interface{}{"email": email},
+		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
+			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: &password}}}}
+	id, _, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
+	if err != nil {
+		return "", 0, fmt.Errorf("create probe identity: %w (%s)", err, ErrorBody(err))
+	}
+	defer admin.IdentityAPI.DeleteIdentity(context.WithoutCancel(ctx), id.Id).Execute()
+	got, _, err := admin.IdentityAPI.GetIdentity(ctx, id.Id).IncludeCredential([]string{"password"}).Execute()
+	if err != nil {
+		return "", 0, fmt.Errorf("read probe identity: %w", err)
+	}
+	hash, _ := got.GetCredentials()["password"].Config["hashed_password"].(string)
+	name, cost := ParseHash(hash)
+	return name, cost, nil
+}
+
+// ParseHash names the algorithm of a stored password hash and its cost
+// (bcrypt's log2 rounds, argon2's memory in KiB); unknown gives "unknown", 0.
+func ParseHash(hash string) (string, int) {
+	switch {
+	case strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"), strings.HasPrefix(hash, "$2y$"):
+		cost, _ := strconv.Atoi(strings.SplitN(hash[4:], "$", 2)[0])
+		return "bcrypt", cost
+	case strings.HasPrefix(hash, "$argon2id$"):
+		var mem int
+		if i := strings.Index(hash, "m="); i >= 0 {
+			fmt.Sscanf(hash[i:], "m=%d", &mem)
+		}
+		return "argon2id", mem
+	}
+	return "unknown", 0
+}
