@@ -1,0 +1,164 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Verdicts.
+const (
+	Pass = "PASS"
+	Fail = "FAIL"
+)
+
+// Summary is the machine-readable record of one run.
+type Summary struct {
+	RunID       string      `json:"run_id"`
+	Verdict     string      `json:"verdict"`
+	Reasons     []string    `json:"reasons,omitempty"` // why FAIL, one line each
+	StartedAt   time.Time   `json:"started_at"`
+	Counts      Counts      `json:"counts"`
+	Phases      []Phase     `json:"phases"`
+	Environment Environment `json:"environment"`
+	Specs       []Spec      `json:"specs"`
+	Files       []string    `json:"files"` // what else is in the run folder: JUnit, logs
+}
+
+// Counts are spec counts; Total includes skipped and pending specs.
+type Counts struct {
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+	Pending int `json:"pending"`
+	Total   int `json:"total"`
+}
+
+// Phase is one timed stage of the run: build check, stack up, specs, teardown.
+type Phase struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Environment records what was under test.
+type Environment struct {
+	Provider        string            `json:"provider"`
+	KratosVersion   string            `json:"kratos_version"`
+	KratosBinary    string            `json:"kratos_binary,omitempty"`
+	PostgresVersion string            `json:"postgres_version,omitempty"`
+	RedisVersion    string            `json:"redis_version,omitempty"`
+	MailpitVersion  string            `json:"mailpit_version,omitempty"`
+	Hasher          string            `json:"hasher,omitempty"`
+	HasherCost      int               `json:"hasher_cost,omitempty"`
+	ConfigHash      string            `json:"config_hash,omitempty"`
+	Components      map[string]string `json:"components,omitempty"`
+}
+
+// Spec is one spec's outcome.
+type Spec struct {
+	Name    string   `json:"name"`
+	State   string   `json:"state"` // passed, failed, skipped, pending, interrupted, ...
+	Seconds float64  `json:"seconds"`
+	Labels  []string `json:"labels,omitempty"`
+	Failure string   `json:"failure,omitempty"`
+}
+
+// Decide sets Verdict from the counts and the reasons given so far: PASS needs
+// at least one passed spec, no failed one, and no reason against.
+func (s *Summary) Decide() {
+	if s.Counts.Failed > 0 {
+		s.Reasons = append(s.Reasons, fmt.Sprintf("%d spec(s) failed", s.Counts.Failed))
+	}
+	if s.Counts.Passed == 0 {
+		s.Reasons = append(s.Reasons, "no spec passed")
+	}
+	s.Verdict = Pass
+	if len(s.Reasons) > 0 {
+		s.Verdict = Fail
+	}
+}
+
+// Write puts summary.json and summary.md into dir and lists dir's files in both.
+func (s *Summary) Write(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	s.Files = nil
+	for _, e := range entries {
+		if n := e.Name(); n != "summary.json" && n != "summary.md" {
+			s.Files = append(s.Files, n)
+		}
+	}
+	sort.Strings(s.Files)
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "summary.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "summary.md"), []byte(s.Markdown()), 0o644)
+}
+
+// Markdown renders the summary for people and CI job summaries.
+func (s *Summary) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Kratos conformance: %s\n\n", s.Verdict)
+	fmt.Fprintf(&b, "Run `%s`, started %s.\n\n", s.RunID, s.StartedAt.Format(time.RFC3339))
+	for _, r := range s.Reasons {
+		fmt.Fprintf(&b, "- %s\n", r)
+	}
+	if len(s.Reasons) > 0 {
+		b.WriteString("\n")
+	}
+	c := s.Counts
+	fmt.Fprintf(&b, "| passed | failed | skipped | pending | total |\n|---|---|---|---|---|\n| %d | %d | %d | %d | %d |\n\n",
+		c.Passed, c.Failed, c.Skipped, c.Pending, c.Total)
+
+	b.WriteString("## Phases\n\n| phase | seconds |\n|---|---|\n")
+	for _, p := range s.Phases {
+		fmt.Fprintf(&b, "| %s | %.1f |\n", p.Name, p.Seconds)
+	}
+
+	e := s.Environment
+	b.WriteString("\n## Environment\n\n| what | value |\n|---|---|\n")
+	for _, row := range [][2]string{
+		{"provider", e.Provider}, {"Kratos", e.KratosVersion}, {"Kratos binary", e.KratosBinary},
+		{"Postgres", e.PostgresVersion}, {"Redis", e.RedisVersion}, {"Mailpit", e.MailpitVersion},
+		{"hasher", fmt.Sprintf("%s (cost %d)", e.Hasher, e.HasherCost)}, {"config hash", e.ConfigHash},
+	} {
+		if row[1] != "" {
+			fmt.Fprintf(&b, "| %s | `%s` |\n", row[0], row[1])
+		}
+	}
+
+	var failed []Spec
+	for _, sp := range s.Specs {
+		if sp.Failure != "" {
+			failed = append(failed, sp)
+		}
+	}
+	if len(failed) > 0 {
+		b.WriteString("\n## Failures\n\n")
+		for _, sp := range failed {
+			fmt.Fprintf(&b, "### %s (%s)\n\n```\n%s\n```\n\n", sp.Name, sp.State, strings.TrimSpace(sp.Failure))
+		}
+	}
+
+	b.WriteString("\n## Specs\n\n| spec | state | seconds |\n|---|---|---|\n")
+	for _, sp := range s.Specs {
+		fmt.Fprintf(&b, "| %s | %s | %.2f |\n", sp.Name, sp.State, sp.Seconds)
+	}
+	if len(s.Files) > 0 {
+		b.WriteString("\n## Files in this run folder\n\n")
+		for _, f := range s.Files {
+			fmt.Fprintf(&b, "- `%s`\n", f)
+		}
+	}
+	return b.String()
+}

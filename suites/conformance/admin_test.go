@@ -1,0 +1,133 @@
+package conformance
+
+import (
+	"context"
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+)
+
+// createIdentity makes an identity with a password through the admin API, as
+// the guide's "Create new account" does, and deletes it when the spec ends.
+func createIdentity(ctx context.Context, admin *ory.APIClient, email, password string) (*ory.Identity, *http.Response) {
+	GinkgoHelper()
+	body := ory.CreateIdentityBody{
+		SchemaId: "default",
+		Traits:   map[string]interface{}{"email": email},
+		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
+			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: &password}}},
+	}
+	id, resp, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	DeferCleanup(func(ctx SpecContext) {
+		// Already gone in the delete spec: 404 is fine here.
+		_, _ = admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute()
+	})
+	return id, resp
+}
+
+var _ = Describe("Admin identity management as the guide's Administrator section walks it", Label(labelGuide, labelAdmin, labelIdentities), func() {
+	var admin *ory.APIClient
+	BeforeEach(func() { admin = newAdmin() })
+
+	It("creates an identity with a password and never returns the hash", func(ctx SpecContext) {
+		email := fixtures.NewEmail("admin-create")
+		id, resp := createIdentity(ctx, admin, email, fixtures.NewPassword())
+		Expect(resp.StatusCode).To(Equal(http.StatusCreated))
+		Expect(id.SchemaId).To(Equal("default"))
+		Expect(id.GetState()).To(Equal("active"))
+		Expect(id.Traits).To(HaveKeyWithValue("email", email))
+		Expect(id.VerifiableAddresses).To(ConsistOf(And(HaveField("Value", email), HaveField("Verified", false), HaveField("Status", "pending"))))
+		Expect(id.RecoveryAddresses).To(ConsistOf(HaveField("Value", email)))
+		password, ok := id.GetCredentials()["password"]
+		Expect(ok).To(BeTrue(), "the response lists the password credential")
+		Expect(password.Identifiers).To(ConsistOf(email))
+		Expect(password.Config).NotTo(HaveKey("hashed_password"))
+	})
+
+	It("gets the identity with include_credential=password and shows a bcrypt hash at the configured cost", func(ctx SpecContext) {
+		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-get"), fixtures.NewPassword())
+
+		By("getting it without credentials: no hash")
+		plain, resp, err := admin.IdentityAPI.GetIdentity(ctx, id.Id).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		for _, c := range plain.GetCredentials() {
+			Expect(c.Config).NotTo(HaveKey("hashed_password"))
+		}
+
+		By("getting it with include_credential=password: the hash is bcrypt with cost 12")
+		full, resp, err := admin.IdentityAPI.GetIdentity(ctx, id.Id).IncludeCredential([]string{"password"}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		hash, _ := full.GetCredentials()["password"].Config["hashed_password"].(string)
+		Expect(hash).To(HavePrefix("$2a$12$"), "the guide configures bcrypt with cost 12")
+	})
+
+	It("patches the address to verified and completed and adds metadata_public and metadata_admin", func(ctx SpecContext) {
+		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-patch"), fixtures.NewPassword())
+
+		By("marking the email as verified manually")
+		verified, resp, err := admin.IdentityAPI.PatchIdentity(ctx, id.Id).JsonPatch([]ory.JsonPatch{
+			{Op: "replace", Path: "/verifiable_addresses/0/verified", Value: true},
+			{Op: "replace", Path: "/verifiable_addresses/0/status", Value: "completed"},
+		}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(verified.VerifiableAddresses).To(ConsistOf(And(HaveField("Verified", true), HaveField("Status", "completed"))))
+
+		By("adding properties to metadata_public and metadata_admin")
+		patched, resp, err := admin.IdentityAPI.PatchIdentity(ctx, id.Id).JsonPatch([]ory.JsonPatch{
+			{Op: "add", Path: "/metadata_public", Value: map[string]interface{}{}},
+			{Op: "add", Path: "/metadata_public/everyone", Value: map[string]interface{}{"can": "read", "cannot": "modify"}},
+			{Op: "add", Path: "/metadata_public/admin", Value: "can_do_whatever_admin_want_to"},
+			{Op: "add", Path: "/metadata_admin", Value: map[string]interface{}{}},
+			{Op: "add", Path: "/metadata_admin/everyone", Value: map[string]interface{}{"cannot": "read_or_modify"}},
+			{Op: "add", Path: "/metadata_admin/admin", Value: "can_do_whatever_admin_want_to"},
+		}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(patched.MetadataPublic).To(Equal(map[string]interface{}{
+			"everyone": map[string]interface{}{"can": "read", "cannot": "modify"}, "admin": "can_do_whatever_admin_want_to"}))
+		Expect(patched.MetadataAdmin).To(Equal(map[string]interface{}{
+			"everyone": map[string]interface{}{"cannot": "read_or_modify"}, "admin": "can_do_whatever_admin_want_to"}))
+
+		By("reading it back: both changes were stored")
+		got, _, err := admin.IdentityAPI.GetIdentity(ctx, id.Id).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(got.VerifiableAddresses).To(ConsistOf(HaveField("Verified", true)))
+		Expect(got.MetadataAdmin).To(HaveKeyWithValue("admin", "can_do_whatever_admin_want_to"))
+	})
+
+	It("lists with per_page, page and credentials_identifier and finds exactly that identity", func(ctx SpecContext) {
+		email := fixtures.NewEmail("admin-list")
+		id, _ := createIdentity(ctx, admin, email, fixtures.NewPassword())
+		createIdentity(ctx, admin, fixtures.NewEmail("admin-list-other"), fixtures.NewPassword())
+
+		list, resp, err := admin.IdentityAPI.ListIdentities(ctx).PerPage(250).Page(0).CredentialsIdentifier(email).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(list).To(ConsistOf(HaveField("Id", id.Id)))
+
+		By("asking for an identifier nobody has: an empty list")
+		none, _, err := admin.IdentityAPI.ListIdentities(ctx).CredentialsIdentifier("nobody-" + email).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(none).To(BeEmpty())
+	})
+
+	It("deletes the identity with 204, after which get answers 404", func(ctx SpecContext) {
+		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-delete"), fixtures.NewPassword())
+
+		resp, err := admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusNoContent))
+
+		_, resp, err = admin.IdentityAPI.GetIdentity(ctx, id.Id).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(resp.StatusCode).To(Equal(http.StatusNotFound))
+	})
+})

@@ -1,0 +1,55 @@
+package conformance
+
+import (
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+)
+
+var _ = Describe("API flows with X-Session-Token, as native apps and servers use them", Label(labelAPI, labelLogin, labelLogout), func() {
+	It("registers, logs in, calls whoami with the token and logs out, after which the token answers 401", func(ctx SpecContext) {
+		app := newNative()
+		email, password := fixtures.NewEmail("api"), fixtures.NewPassword()
+
+		By("registering through the API flow: a session token instead of a cookie")
+		reg, err := app.RegisterNative(ctx, email, password)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(reg.Response.StatusCode).To(Equal(http.StatusOK))
+		Expect(reg.Result.SessionToken).NotTo(BeNil(), "no session_token: is the registration 'session' hook configured?")
+		Expect(cookieNamed(reg.Response, "ory_kratos_session")).To(BeNil(), "an API flow must not set a session cookie")
+
+		By("logging in through the API flow")
+		login, err := app.LoginNative(ctx, email, password)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(login.Response.StatusCode).To(Equal(http.StatusOK))
+		token := login.Result.GetSessionToken()
+		Expect(token).NotTo(BeEmpty())
+		Expect(token).NotTo(Equal(reg.Result.GetSessionToken()), "every login issues a new token")
+		Expect(login.Result.Session.Identity.Id).To(Equal(reg.Result.Identity.Id))
+
+		By("calling whoami with X-Session-Token")
+		who, resp, err := app.Whoami(ctx, token)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(who.Id).To(Equal(login.Result.Session.Id))
+		Expect(who.Identity.Traits).To(HaveKeyWithValue("email", email))
+		Expect(resp.Header.Get("X-Kratos-Authenticated-Identity-Id")).To(Equal(who.Identity.Id))
+
+		By("logging out with the token: 204")
+		resp, err = app.API.FrontendAPI.PerformNativeLogout(ctx).PerformNativeLogoutBody(ory.PerformNativeLogoutBody{SessionToken: token}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusNoContent))
+
+		By("calling whoami with the revoked token: 401; the registration's token still works")
+		_, resp, err = app.Whoami(ctx, token)
+		Expect(err).To(HaveOccurred())
+		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
+		_, resp, err = app.Whoami(ctx, reg.Result.GetSessionToken())
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	})
+})

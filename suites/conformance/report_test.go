@@ -1,0 +1,62 @@
+package conformance
+
+import (
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"kratos-conformance/reports"
+)
+
+// summarize turns Ginkgo's report into the run's summary and verdict.
+func summarize(r Report) *reports.Summary {
+	s := &reports.Summary{RunID: run.ID, StartedAt: run.StartedAt, Environment: reports.Environment{
+		Provider: cfg.Provider, KratosVersion: env.KratosVersion, KratosBinary: env.KratosBinary,
+		PostgresVersion: env.PostgresVersion, RedisVersion: env.RedisVersion, MailpitVersion: env.MailpitVersion,
+		Hasher: env.Hasher, HasherCost: env.HasherCost, ConfigHash: env.ConfigHash, Components: env.Components,
+	}}
+	var specTime time.Duration
+	for _, sr := range r.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			// Suite-level setup or cleanup: a failure there is a reason against, not a spec.
+			if sr.State.Is(types.SpecStateFailureStates) {
+				s.Reasons = append(s.Reasons, sr.LeafNodeType.String()+": "+firstLine(sr.Failure.Message))
+			}
+			continue
+		}
+		specTime += sr.RunTime
+		spec := reports.Spec{Name: sr.FullText(), State: sr.State.String(), Seconds: sr.RunTime.Seconds(), Labels: sr.Labels()}
+		switch {
+		case sr.State == types.SpecStatePassed:
+			s.Counts.Passed++
+		case sr.State == types.SpecStateSkipped:
+			s.Counts.Skipped++
+		case sr.State == types.SpecStatePending:
+			s.Counts.Pending++
+		case sr.State.Is(types.SpecStateFailureStates):
+			s.Counts.Failed++
+			spec.Failure = sr.Failure.Location.String() + "\n" + sr.Failure.Message
+		}
+		s.Specs = append(s.Specs, spec)
+	}
+	s.Counts.Total = len(s.Specs)
+	for _, reason := range r.SpecialSuiteFailureReasons {
+		s.Reasons = append(s.Reasons, reason)
+	}
+	// Phases in the order they happened; the specs ran between stack up and teardown.
+	for _, p := range phases {
+		if p.Name == "teardown" {
+			s.Phases = append(s.Phases, reports.Phase{Name: "specs", Seconds: specTime.Seconds()})
+		}
+		s.Phases = append(s.Phases, p)
+	}
+	s.Decide()
+	return s
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}

@@ -1,0 +1,135 @@
+// Package conformance holds the Ginkgo specs that certify a Kratos deployment.
+// It is the only package that asserts; harness, load and reports return data.
+package conformance
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/external"
+	"kratos-conformance/harness/process"
+	"kratos-conformance/reports"
+)
+
+// The suite's one flag block (prefix kc., env KC_*); see harness.RegisterFlags.
+var cfg = harness.DefaultConfig()
+
+func init() { harness.RegisterFlags(flag.CommandLine, &cfg) }
+
+// Set by the suite's setup; read by specs and the report.
+var (
+	run      *reports.Run
+	stack    harness.Stack
+	ep       harness.Endpoints
+	env      harness.Environment
+	iv       harness.Intervals
+	phases   []reports.Phase
+	setupErr error
+)
+
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	// A bad flag costs nothing: it is reported before anything starts.
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("bad kratos-conformance flags:\n%v\n(see -help for the kc.* flags)", err)
+	}
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := cfg.OutDir
+	if out == "" {
+		out = filepath.Join(root, "reports", "out")
+	}
+	if run, err = reports.NewRun(out); err != nil {
+		t.Fatal(err)
+	}
+	iv = cfg.Intervals
+	suiteCfg, reporterCfg := GinkgoConfiguration()
+	reporterCfg.JUnitReport = "" // written from code into the run folder, see ReportAfterSuite
+	RunSpecs(t, "Kratos conformance", suiteCfg, reporterCfg)
+}
+
+// newStack picks the provider. It is the only place that knows them all.
+func newStack(ctx context.Context, root string) (harness.Stack, error) {
+	switch cfg.Provider {
+	case "process":
+		return process.New(ctx, process.Input{Config: cfg, RepoRoot: root, LogDir: run.Dir, BuildLog: GinkgoWriter})
+	case "external":
+		return external.New(cfg)
+	}
+	return nil, fmt.Errorf("-kc.provider=%q is not implemented", cfg.Provider)
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	root, err := harness.RepoRoot()
+	Expect(err).NotTo(HaveOccurred())
+
+	timed("build check", func() { stack, err = newStack(ctx, root) })
+	if err != nil {
+		setupErr = err
+		Fail(err.Error())
+	}
+	// Registered before Up's error is checked: a half-started stack is still
+	// torn down. Logs are collected first, while the components exist.
+	DeferCleanup(func(ctx SpecContext) {
+		timed("teardown", func() { teardown(ctx) })
+	}, NodeTimeout(iv.Teardown+iv.StopGrace))
+
+	timed("stack up", func() { err = stack.Up(ctx) })
+	if err != nil {
+		setupErr = err
+		Fail("bringing up the " + cfg.Provider + " stack: " + err.Error())
+	}
+	ep, env = stack.Endpoints(), stack.Environment()
+	fillHasher(ctx)
+}, NodeTimeout(iv.Build+iv.StackUp))
+
+func teardown(ctx context.Context) {
+	if err := stack.CollectLogs(ctx, run.Dir); err != nil {
+		fmt.Fprintf(GinkgoWriter, "collecting logs: %v\n", err)
+	}
+	if cfg.Keep {
+		fmt.Println(stack.Keep())
+		return
+	}
+	if err := stack.Down(ctx); err != nil {
+		Fail("tearing down the stack: " + err.Error())
+	}
+}
+
+func timed(phase string, f func()) {
+	start := time.Now()
+	defer func() { phases = append(phases, reports.Phase{Name: phase, Seconds: time.Since(start).Seconds()}) }()
+	f()
+}
+
+var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
+	junit := filepath.Join(run.Dir, "junit.xml")
+	if err := reporters.GenerateJUnitReportWithConfig(r, junit, reporters.JunitReportConfig{OmitTimelinesForSpecState: types.SpecStatePassed}); err != nil {
+		fmt.Fprintf(os.Stderr, "writing %s: %v\n", junit, err)
+	}
+	s := summarize(r)
+	if err := s.Write(run.Dir); err != nil {
+		fmt.Fprintf(os.Stderr, "writing the summary into %s: %v\n", run.Dir, err)
+	}
+	fmt.Printf("\nKratos conformance verdict: %s (%d passed, %d failed, %d skipped) on the %s provider\n",
+		s.Verdict, s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped, cfg.Provider)
+	for _, reason := range s.Reasons {
+		fmt.Printf("  - %s\n", reason)
+	}
+	fmt.Printf("Reports: %s\n", run.Dir)
+	// The plain closing line CI readers look for.
+	fmt.Printf("conformance: %d passed, %d failed, %d skipped\n", s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped)
+})

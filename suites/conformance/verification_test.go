@@ -1,0 +1,67 @@
+package conformance
+
+import (
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/mailpit"
+)
+
+// Kratos' UI message ids for the code verification flow.
+const (
+	msgVerificationEmailSent = 1080003
+	msgVerificationSuccess   = 1080002
+)
+
+var _ = Describe("Email verification as the guide walks it", Label(labelGuide, labelBrowser, labelVerification, labelMail), func() {
+	It("verifies the address with the code the courier mailed", func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "verification")
+		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
+		Expect(ok).To(BeTrue(), "registration gave no show_verification_ui")
+
+		By("waiting for exactly one verification mail to the address in Mailpit")
+		mail := newMailpit()
+		msgs, err := mail.WaitForMail(ctx, mailpit.WaitInput{To: u.Email, Timeout: iv.MailArrival, Interval: iv.Poll})
+		Expect(err).NotTo(HaveOccurred(), "is the courier running and pointed at Mailpit?")
+		Expect(msgs).To(HaveLen(1))
+		Expect(msgs[0].Subject).To(Equal("Please verify your email address"))
+		msg, err := mail.Message(ctx, msgs[0].ID)
+		Expect(err).NotTo(HaveOccurred())
+		code, err := mailpit.Code(msg.Text)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("reading the verification flow: state sent_email with message 1080003")
+		flow, resp, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(flow.State).To(Equal("sent_email"))
+		Expect(kratosflow.MessageIDs(flow.Ui)).To(ContainElement(int64(msgVerificationEmailSent)))
+
+		By("submitting the mailed code with the csrf_token")
+		csrf, err := kratosflow.CSRFToken(flow.Ui)
+		Expect(err).NotTo(HaveOccurred())
+		body := ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{
+			Method: "code", Code: &code, CsrfToken: &csrf,
+		})
+		done, resp, err := u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(body).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(done.State).To(Equal("passed_challenge"))
+		Expect(kratosflow.MessageIDs(done.Ui)).To(ContainElement(int64(msgVerificationSuccess)))
+
+		By("seeing the address verified and completed in the session")
+		session, _, err := u.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(session.Identity.VerifiableAddresses).To(ConsistOf(And(
+			HaveField("Value", u.Email), HaveField("Verified", true), HaveField("Status", "completed"))))
+
+		By("finding no second mail: the courier sent the code once")
+		again, err := mail.To(ctx, u.Email)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(again).To(HaveLen(1))
+	})
+})
