@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
@@ -77,11 +79,19 @@ func New(ctx context.Context, in Input) (*Stack, error) {
 
 // Up starts Redis, Postgres, Mailpit and Kratos, in that order, and waits for each.
 func (s *Stack) Up(ctx context.Context) error {
-	tmp, err := os.MkdirTemp("", "kratos-conformance-")
+	sweepStaleTemp()
+	// The pid in the name lets a later run tell a dead run's folder from a live one's.
+	tmp, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", tempPrefix, os.Getpid()))
 	if err != nil {
 		return err
 	}
 	s.tmp = tmp
+	if s.cfg.Keep {
+		// A kept stack outlives this process: mark its folder so no sweep takes it.
+		if err := os.WriteFile(filepath.Join(tmp, keepMarker), nil, 0o644); err != nil {
+			return err
+		}
+	}
 	// Postgres runs as an unprivileged user when we are root; it must be able
 	// to reach its folder below this one.
 	if err := os.Chmod(tmp, 0o711); err != nil {
@@ -155,4 +165,29 @@ Stop it with:
 		e.PostgresDSN, e.RedisAddr,
 		filepath.Join(s.logDir, "ca.crt"), e.KratosPublic.Host, e.KratosPublic,
 		strings.Join(pgids, " "), s.tmp)
+}
+
+const (
+	tempPrefix = "kratos-conformance-"
+	keepMarker = "KEPT"
+)
+
+// sweepStaleTemp removes the temp folders of runs that died without their
+// teardown (SIGKILL, a crash): their processes died with them (Pdeathsig),
+// but the folders stayed. Kept stacks' folders are left alone.
+func sweepStaleTemp() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*-*"))
+	for _, dir := range dirs {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), tempPrefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, keepMarker)); err == nil {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(dir)
+		}
+	}
 }

@@ -1,0 +1,44 @@
+# kratos-conformance: conformance and load tests for Ory Kratos deployments.
+# `make help` lists the targets. Suite flags go in ARGS, e.g.
+#   make certify ARGS="-kc.kratos-bin=/path/to/kratos"
+#   make e2e GINKGO_ARGS="--label-filter=admin"
+
+GO          ?= go
+GINKGO      := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
+# The whole run's bound; a cold Kratos build alone takes about 6 minutes.
+TIMEOUT     ?= 40m
+ARGS        ?=
+GINKGO_ARGS ?=
+ifdef CI
+GINKGO_ARGS += --no-color
+endif
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build certify e2e unit test clean distclean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## install the Debian packages the process provider needs (root; apt)
+	./.ci/deps
+
+build: ## build or find the pinned Kratos and Mailpit in .cache/bin
+	$(GO) run ./cmd/kcbuild
+
+certify: build ## certification run on the embedded local-process stack: specs, reports, one verdict
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- $(ARGS)
+
+e2e: build ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v"
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- $(ARGS)
+
+unit: ## unit tests of the fixtures, harness and reports (no stack)
+	$(GO) vet ./...
+	$(GO) test ./fixtures/... ./harness/... ./reports/... ./cmd/...
+
+test: unit e2e ## everything CI runs: unit tests, then the end-to-end run
+
+clean: ## remove run reports (a killed run's temp folder is swept by the next run)
+	rm -rf reports/out
+
+distclean: clean ## also remove the cached Kratos and Mailpit builds
+	rm -rf .cache

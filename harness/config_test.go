@@ -1,0 +1,60 @@
+package harness
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidateNamesTheFlag(t *testing.T) {
+	for flag, mutate := range map[string]func(*Config){
+		"-kc.provider":    func(c *Config) { c.Provider = "podman" },
+		"-kc.public-port": func(c *Config) { c.PublicPort = 70000 },
+		"-kc.kratos-bin":  func(c *Config) { c.KratosBin = "/nonexistent/kratos" },
+		"-kc.public-url":  func(c *Config) { c.Provider = "external" },
+		"-kc.resolve":     func(c *Config) { c.Resolve = "kratos.example.test=not-an-ip" },
+		"-kc.admin-port":  func(c *Config) { c.PublicPort, c.AdminPort = 4433, 4433 },
+	} {
+		c := DefaultConfig()
+		mutate(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("breaking %s: got %v, want an error naming it", flag, err)
+		}
+	}
+	if err := (&Config{Provider: "process"}).Validate(); err != nil {
+		t.Errorf("the default config must be valid: %v", err)
+	}
+}
+
+func TestIntervalsSet(t *testing.T) {
+	iv := DefaultIntervals()
+	if err := iv.Set("kratos-ready=90s, poll=250ms"); err != nil {
+		t.Fatal(err)
+	}
+	if iv.KratosReady != 90*time.Second || iv.Poll != 250*time.Millisecond {
+		t.Errorf("Set did not apply: %+v", iv)
+	}
+	if err := iv.Set("kratos-redy=1s"); err == nil || !strings.Contains(err.Error(), "kratos-ready") {
+		t.Errorf("an unknown name must list the known ones, got %v", err)
+	}
+	if err := iv.Set("poll=-1s"); err == nil {
+		t.Error("a negative duration must be refused")
+	}
+}
+
+func TestHostAliases(t *testing.T) {
+	aliases, err := ParseResolve(".example.test=127.0.0.1,db.internal=10.0.0.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Endpoints{HostAliases: aliases}
+	for host, want := range map[string]string{
+		"kratos.example.test": "127.0.0.1", "auth.example.test": "127.0.0.1",
+		"db.internal": "10.0.0.5", "example.org": "", "notexample.test": "",
+	} {
+		if got := e.aliasFor(host); got != want {
+			t.Errorf("aliasFor(%q) = %q, want %q", host, got, want)
+		}
+	}
+}

@@ -1,0 +1,57 @@
+package reports
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDecide(t *testing.T) {
+	for name, tc := range map[string]struct {
+		s    Summary
+		want string
+	}{
+		"all passed":   {Summary{Counts: Counts{Passed: 3}}, Pass},
+		"one failed":   {Summary{Counts: Counts{Passed: 3, Failed: 1}}, Fail},
+		"nothing ran":  {Summary{Counts: Counts{Skipped: 3}}, Fail},
+		"setup failed": {Summary{Counts: Counts{Passed: 1}, Reasons: []string{"BeforeSuite: stack did not come up"}}, Fail},
+	} {
+		tc.s.Decide()
+		if tc.s.Verdict != tc.want {
+			t.Errorf("%s: verdict %s, want %s (reasons %v)", name, tc.s.Verdict, tc.want, tc.s.Reasons)
+		}
+	}
+}
+
+func TestWriteAndLatest(t *testing.T) {
+	parent := t.TempDir()
+	run, err := NewRun(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(run.Dir, "kratos.log"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := Summary{RunID: run.ID, Counts: Counts{Passed: 1, Failed: 1, Total: 2},
+		Specs: []Spec{{Name: "a", State: "passed"}, {Name: "b", State: "failed", Failure: "boom"}}}
+	s.Decide()
+	if err := s.Write(run.Dir); err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	b, err := os.ReadFile(filepath.Join(parent, "latest", "summary.json"))
+	if err != nil {
+		t.Fatal("latest does not lead to the run's summary:", err)
+	}
+	if err := json.Unmarshal(b, &back); err != nil || back["verdict"] != Fail {
+		t.Errorf("summary.json verdict = %v (%v)", back["verdict"], err)
+	}
+	md, _ := os.ReadFile(filepath.Join(run.Dir, "summary.md"))
+	for _, want := range []string{"# Kratos conformance: FAIL", "boom", "`kratos.log`"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q", want)
+		}
+	}
+}
