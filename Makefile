@@ -31,7 +31,7 @@ certify: build ## certification run on the embedded local-process stack: specs, 
 e2e: build ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v"
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- $(ARGS)
 
-unit: ## unit tests of the fixtures, harness and reports (no stack)
+unit: build ## unit and provider tests of fixtures, harness and reports (no conformance run)
 	$(GO) vet ./...
 	$(GO) test ./fixtures/... ./harness/... ./reports/... ./cmd/...
 
