@@ -158,4 +158,3 @@ func TestKratosExitingEarlyFailsAtOnce(t *testing.T) {
 		t.Errorf("got %v, want an error saying Kratos exited, with its log", err)
 	}
 }
-
