@@ -36,8 +36,14 @@ func WaitFor(ctx context.Context, in WaitInput) error {
 				return fmt.Errorf("waiting for %s: %w", in.Name, err)
 			}
 		}
-		if last = in.Check(ctx); last == nil {
+		err := in.Check(ctx)
+		if err == nil {
 			return nil
+		}
+		// Keep the last meaningful error: the final try often fails only
+		// because the wait's own deadline cut it short.
+		if last == nil || ctx.Err() == nil {
+			last = err
 		}
 		select {
 		case <-ctx.Done():

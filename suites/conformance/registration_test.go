@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -68,5 +69,35 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		Expect(c.Secure).To(BeTrue(), "Secure")
 		Expect(c.SameSite).To(Equal(http.SameSiteLaxMode))
 		Expect(c.Domain).To(Equal(strings.TrimPrefix(ep.CookieDomain, ".")), "Domain")
+	})
+
+	It("redirects a browser posting the HTML form to the verification UI with its flow (show_verification_ui hook)", func(ctx SpecContext) {
+		agent := newBrowser()
+		flow, _, err := agent.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		csrf, err := kratosflow.CSRFToken(flow.Ui)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("posting the form as a browser does: form-encoded, Accept: text/html")
+		email := fixtures.NewEmail("registration-form")
+		resp, err := agent.SubmitHTMLForm(ctx, flow.Ui.Action, url.Values{
+			"csrf_token": {csrf}, "traits.email": {email}, "password": {fixtures.NewPassword()}, "method": {"password"},
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(resp.StatusCode).To(Equal(http.StatusSeeOther))
+		Expect(cookieNamed(resp, "ory_kratos_session")).NotTo(BeNil(), "the session hook sets the cookie on the redirect too")
+
+		By("finding the verification UI and a live verification flow in the Location")
+		location, err := resp.Location()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(location.Path).To(HaveSuffix("/verification"), "without show_verification_ui Kratos sends the browser to the default return URL instead")
+		if ep.UIBase != nil {
+			Expect(location.Host).To(Equal(ep.UIBase.Host))
+		}
+		verificationID := location.Query().Get("flow")
+		Expect(verificationID).NotTo(BeEmpty())
+		vf, _, err := agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(verificationID).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(vf.State).To(Equal("sent_email"))
 	})
 })
