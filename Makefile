@@ -14,7 +14,7 @@ GINKGO_ARGS += --no-color
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build certify e2e unit test clean distclean
+.PHONY: help deps build certify load e2e unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,17 +25,23 @@ deps: ## install the Debian packages the process provider needs (root; apt)
 build: ## build or find the pinned Kratos and Mailpit in .cache/bin
 	$(GO) run ./cmd/kcbuild
 
-certify: build ## certification run on the embedded local-process stack: specs, reports, one verdict
-	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- $(ARGS)
+certify: build ## certification run on the embedded local-process stack: specs, smoke load gated on SLOs, reports, one verdict
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.load=smoke $(ARGS)
+
+load: build ## capacity planning: specs, then the saturation search on whoami and login (about 5 minutes)
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.load=capacity $(ARGS)
 
 e2e: build ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v"
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- $(ARGS)
 
 unit: build ## unit and provider tests of fixtures, harness and reports (no conformance run)
 	$(GO) vet ./...
-	$(GO) test ./fixtures/... ./harness/... ./reports/... ./cmd/...
+	$(GO) test ./fixtures/... ./harness/... ./reports/... ./load/... ./cmd/...
 
-test: unit e2e ## everything CI runs: unit tests, then the end-to-end run
+bench: ## benchmarks of the load driver's own per-request work
+	$(GO) test ./load -run '^$$' -bench . -benchmem
+
+test: unit certify ## everything CI runs: unit tests, then the certification run
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)
 	rm -rf reports/out

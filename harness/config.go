@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Providers the suite knows; containers and kind are planned (issues 4 and 5).
@@ -39,12 +40,18 @@ type Config struct {
 	CookieDomain string // empty: the parent domain of the public URL's host, with a leading dot
 	Resolve      string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
 
+	// Load stage after the specs: "off", or a profile of package load.
+	Load      string
+	SLOWhoami time.Duration // p99 bound for whoami steps
+	SLOLogin  time.Duration // p99 bound for login steps
+
 	Intervals Intervals
 }
 
 // DefaultConfig is the embedded local-process stack.
 func DefaultConfig() Config {
-	return Config{Provider: "process", Intervals: DefaultIntervals()}
+	return Config{Provider: "process", Load: "off", SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second,
+		Intervals: DefaultIntervals()}
 }
 
 // RegisterFlags adds the suite's flags to fs; call it once, from the suite.
@@ -77,6 +84,15 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.RedisAddr, "redis-addr", "external: optional Redis host:port, for the version record")
 	str(&c.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
 	str(&c.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
+	str(&c.Load, "load", "load stage after the specs: off | smoke | capacity")
+	dur := func(p *time.Duration, name, usage string) {
+		if v, err := time.ParseDuration(os.Getenv(envName(name))); err == nil {
+			*p = v
+		}
+		fs.DurationVar(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
+	}
+	dur(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
+	dur(&c.SLOLogin, "slo-login", "p99 latency a login load step must meet")
 	if v := os.Getenv(envName("intervals")); v != "" {
 		_ = c.Intervals.Set(v) // a bad value is reported by the flag below
 	}
@@ -135,6 +151,9 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("-kc.%s (required with -kc.provider=external): %w", u.flag, err))
 			}
 		}
+	}
+	if c.SLOWhoami <= 0 || c.SLOLogin <= 0 {
+		errs = append(errs, fmt.Errorf("-kc.slo-whoami and -kc.slo-login must be positive durations like 50ms"))
 	}
 	if _, err := ParseResolve(c.Resolve); err != nil {
 		errs = append(errs, fmt.Errorf("-kc.resolve: %w", err))

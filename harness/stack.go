@@ -67,3 +67,9 @@ type Environment struct {
 	// Components lists each started component and how it runs (command line, image).
 	Components map[string]string
 }
+
+// ProcessGroups is implemented by providers that run local processes: the
+// process group id of each running component, for CPU accounting under load.
+type ProcessGroups interface {
+	ProcessGroups() map[string]int
+}

@@ -26,6 +26,7 @@ type Summary struct {
 	Phases      []Phase     `json:"phases"`
 	Environment Environment `json:"environment"`
 	Specs       []Spec      `json:"specs"`
+	Load        *Load       `json:"load,omitempty"`
 	Files       []string    `json:"files"` // what else is in the run folder: JUnit, logs
 }
 
@@ -65,6 +66,29 @@ type Spec struct {
 	Seconds float64  `json:"seconds"`
 	Labels  []string `json:"labels,omitempty"`
 	Failure string   `json:"failure,omitempty"`
+}
+
+// Load is the load stage's part of the summary; load.json has the detail.
+type Load struct {
+	Profile   string             `json:"profile"`
+	Seconds   float64            `json:"seconds"`
+	Scenarios []LoadScenario     `json:"scenarios"`
+	Bounds    map[string]float64 `json:"bounds"`
+	Ratios    map[string]float64 `json:"ratios,omitempty"`
+	// GeneratorCPUShare is the generator's share of the machine at whoami-token's highest passing step.
+	GeneratorCPUShare float64  `json:"generator_cpu_share"`
+	Failures          []string `json:"slo_failures,omitempty"`
+	Report            string   `json:"report"` // the HTML page with plots, in the run folder
+}
+
+// LoadScenario is one scenario's headline figures.
+type LoadScenario struct {
+	Name              string  `json:"name"`
+	MaxSustainableRPS float64 `json:"max_sustainable_rps"`
+	P99AtMaxMillis    float64 `json:"p99_at_max_ms"`
+	KneeRPS           float64 `json:"knee_rps"`
+	SLOMillis         float64 `json:"slo_p99_ms"`
+	Steps             int     `json:"steps"`
 }
 
 // Decide sets Verdict from the counts and the reasons given so far: PASS needs
@@ -134,6 +158,29 @@ func (s *Summary) Markdown() string {
 	} {
 		if row[1] != "" {
 			fmt.Fprintf(&b, "| %s | `%s` |\n", row[0], row[1])
+		}
+	}
+
+	if l := s.Load; l != nil {
+		fmt.Fprintf(&b, "\n## Load (%s profile, %.0f s; plots in `%s`)\n\n", l.Profile, l.Seconds, l.Report)
+		b.WriteString("| scenario | max sustainable req/s | p99 there (ms) | knee req/s | SLO p99 (ms) | steps |\n|---|---|---|---|---|---|\n")
+		for _, sc := range l.Scenarios {
+			fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.0f | %d |\n", sc.Name, sc.MaxSustainableRPS, sc.P99AtMaxMillis, sc.KneeRPS, sc.SLOMillis, sc.Steps)
+		}
+		b.WriteString("\n")
+		for _, m := range []map[string]float64{l.Bounds, l.Ratios} {
+			keys := make([]string, 0, len(m))
+			for k := range m {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(&b, "- %s: %.3g\n", k, m[k])
+			}
+		}
+		fmt.Fprintf(&b, "- generator CPU share at whoami-token max: %.1f%%\n", l.GeneratorCPUShare*100)
+		for _, f := range l.Failures {
+			fmt.Fprintf(&b, "- **SLO failure**: %s\n", f)
 		}
 	}
 

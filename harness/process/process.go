@@ -145,6 +145,18 @@ func (s *Stack) Down(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// ProcessGroups maps each running component to its process group (its pid:
+// every component is started as a group leader; Postgres backends join it).
+func (s *Stack) ProcessGroups() map[string]int {
+	out := map[string]int{}
+	for _, p := range s.procs {
+		if p.exited() == nil {
+			out[p.name] = p.cmd.Process.Pid
+		}
+	}
+	return out
+}
+
 // Keep leaves the processes running and says how to reach and stop them.
 func (s *Stack) Keep() string {
 	var pgids []string

@@ -45,18 +45,24 @@ func summarize(r Report) *reports.Summary {
 	for _, reason := range r.SpecialSuiteFailureReasons {
 		s.Reasons = append(s.Reasons, reason)
 	}
-	// Phases in the order they happened; the specs ran between stack up and teardown.
+	// Phases in the order they happened; the specs ran right after stack up.
 	for _, p := range phases {
-		if p.Name == "teardown" {
+		s.Phases = append(s.Phases, p)
+		if p.Name == "stack up" {
 			s.Phases = append(s.Phases, reports.Phase{Name: "specs", Seconds: specTime.Seconds()})
 		}
-		s.Phases = append(s.Phases, p)
 	}
+	s.Load = loadSummary()
 	s.Decide()
 	return s
 }
 
+// firstLine is a failure's headline; Gomega's "Unexpected error:" alone says nothing, so the line after it joins.
 func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	line, rest, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	if strings.HasSuffix(line, ":") {
+		next, _, _ := strings.Cut(strings.TrimSpace(rest), "\n")
+		line += " " + strings.TrimSpace(next)
+	}
 	return line
 }

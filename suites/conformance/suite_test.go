@@ -19,6 +19,7 @@ import (
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/external"
 	"kratos-conformance/harness/process"
+	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )
 
@@ -43,6 +44,11 @@ func TestConformance(t *testing.T) {
 	// A bad flag costs nothing: it is reported before anything starts.
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("bad kratos-conformance flags:\n%v\n(see -help for the kc.* flags)", err)
+	}
+	if cfg.Load != "off" {
+		if _, err := load.LookupProfile(cfg.Load); err != nil {
+			t.Fatalf("bad kratos-conformance flags:\n-kc.load: %v (or off)", err)
+		}
 	}
 	root, err := harness.RepoRoot()
 	if err != nil {

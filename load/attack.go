@@ -1,0 +1,196 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/tsenart/vegeta/v12/lib/plot"
+)
+
+// Step is one constant-rate attack: a warm-up, then the measured window.
+type Step struct {
+	Scenario    string             `json:"scenario"`
+	TargetRPS   float64            `json:"target_rps"`
+	AchievedRPS float64            `json:"achieved_rps"`
+	Requests    uint64             `json:"requests"`
+	Seconds     float64            `json:"seconds"`
+	Overrun     float64            `json:"overrun"` // how much longer than planned sending took, as a fraction
+	Success     float64            `json:"success"` // validated successes / requests
+	Latency     Latency            `json:"latency_ms"`
+	Errors      map[string]uint64  `json:"errors,omitempty"`
+	CPU         map[string]float64 `json:"cpu_share,omitempty"` // of the whole machine, per component
+	FlowSetup   *FlowSetup         `json:"flow_setup,omitempty"`
+	Pass        bool               `json:"pass"`
+	Why         []string           `json:"why,omitempty"` // why the step failed
+	Plot        string             `json:"plot,omitempty"`
+	Interrupted bool               `json:"interrupted,omitempty"`
+}
+
+// Latency percentiles in milliseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p99_9"`
+	Max  float64 `json:"max"`
+}
+
+// Limits bound every attack; none runs unbounded.
+type Limits struct {
+	MaxWorkers uint64        // concurrent requests in flight
+	Timeout    time.Duration // per request; a timeout is a failure
+	Client     *http.Client  // the deployment's client (CA, host aliases)
+}
+
+// StepInput is one step to run.
+type StepInput struct {
+	Scenario *Scenario
+	Rate     float64
+	Warmup   time.Duration
+	Window   time.Duration
+	Limits   Limits
+	CPU      CPUGroups
+	PlotDir  string // where the step's vegeta plot goes; empty: no plot
+}
+
+// Pass criteria of a step, from the issue: the generator kept up, nearly
+// everything succeeded, and p99 met the SLO.
+const (
+	minAchievedRatio = 0.98
+	maxOverrun       = 0.02
+	minSuccess       = 0.999
+)
+
+// RunStep attacks at in.Rate for in.Warmup (not measured), then for in.Window.
+func RunStep(ctx context.Context, in StepInput) (Step, error) {
+	if in.Scenario == nil || in.Rate <= 0 || in.Window <= 0 || in.Limits.Client == nil || in.Limits.MaxWorkers == 0 {
+		return Step{}, fmt.Errorf("load.StepInput needs Scenario, Rate, Window and Limits (Client, MaxWorkers), got %+v", in)
+	}
+	step := Step{Scenario: in.Scenario.Name, TargetRPS: in.Rate, Errors: map[string]uint64{}}
+	if in.Warmup > 0 {
+		if _, _, _, err := attack(ctx, in, in.Warmup, nil); err != nil {
+			return step, err
+		}
+	}
+	p := plot.New(plot.Title(fmt.Sprintf("%s at %.1f/s", in.Scenario.Name, in.Rate)), plot.Downsample(4000),
+		plot.Label(func(r *vegeta.Result) string {
+			if r.Error != "" {
+				return "ERROR"
+			}
+			return "OK"
+		}))
+	before := in.CPU.sample()
+	m, errs, setup, err := attack(ctx, in, in.Window, p)
+	step.FlowSetup = setup
+	step.CPU = shares(before, in.CPU.sample())
+	if err != nil {
+		return step, err
+	}
+	step.Interrupted = ctx.Err() != nil
+	step.Requests = m.Requests
+	step.Seconds = m.Duration.Seconds()
+	if m.Duration > 0 {
+		step.AchievedRPS = float64(m.Requests-1) / m.Duration.Seconds() // n requests span n-1 intervals
+	}
+	step.Overrun = (m.Duration.Seconds() - in.Window.Seconds()) / in.Window.Seconds()
+	var failed uint64
+	for k, n := range errs {
+		step.Errors[k] = n
+		failed += n
+	}
+	if m.Requests > 0 {
+		step.Success = float64(m.Requests-failed) / float64(m.Requests)
+	}
+	ms := func(q float64) float64 { return float64(m.Latencies.Quantile(q)) / float64(time.Millisecond) }
+	step.Latency = Latency{P50: ms(0.5), P90: ms(0.9), P99: ms(0.99), P999: ms(0.999), Max: float64(m.Latencies.Max) / float64(time.Millisecond)}
+	step.judge(in)
+	if in.PlotDir != "" {
+		step.Plot = fmt.Sprintf("plot-%s-%07.1f.html", in.Scenario.Name, in.Rate)
+		if err := writePlot(filepath.Join(in.PlotDir, step.Plot), p); err != nil {
+			return step, err
+		}
+	}
+	return step, nil
+}
+
+func (s *Step) judge(in StepInput) {
+	if s.Requests == 0 {
+		s.Why = append(s.Why, "no request was sent")
+	}
+	if s.AchievedRPS < minAchievedRatio*s.TargetRPS {
+		s.Why = append(s.Why, fmt.Sprintf("achieved %.1f/s < %.0f%% of %.1f/s", s.AchievedRPS, minAchievedRatio*100, s.TargetRPS))
+	}
+	if s.Overrun > maxOverrun {
+		s.Why = append(s.Why, fmt.Sprintf("sending overran the window by %.1f%%: the generator fell behind", s.Overrun*100))
+	}
+	if s.Success < minSuccess {
+		s.Why = append(s.Why, fmt.Sprintf("success %.2f%% < %.1f%%", s.Success*100, minSuccess*100))
+	}
+	if slo := float64(in.Scenario.SLO) / float64(time.Millisecond); s.Latency.P99 > slo {
+		s.Why = append(s.Why, fmt.Sprintf("p99 %.1f ms > SLO %.0f ms", s.Latency.P99, slo))
+	}
+	if s.Interrupted {
+		s.Why = append(s.Why, "interrupted")
+	}
+	s.Pass = len(s.Why) == 0
+}
+
+// attack runs one bounded vegeta attack and validates every response.
+func attack(ctx context.Context, in StepInput, d time.Duration, p *plot.Plot) (*vegeta.Metrics, map[string]uint64, *FlowSetup, error) {
+	n := int(in.Rate*d.Seconds()*1.05) + 5 // login consumes one flow per request
+	tr, setup, err := in.Scenario.Prepare(ctx, n)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a := vegeta.NewAttacker(vegeta.Client(in.Limits.Client), vegeta.MaxWorkers(in.Limits.MaxWorkers),
+		vegeta.Workers(min(in.Limits.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
+	results := a.Attack(tr, vegeta.Rate{Freq: int(in.Rate * 1000), Per: time.Second * 1000}, d, in.Scenario.Name)
+	stop := context.AfterFunc(ctx, func() { a.Stop() })
+	defer stop()
+	var m vegeta.Metrics
+	errs := map[string]uint64{}
+	for r := range results {
+		if key := in.Scenario.Check(r); key != "" {
+			errs[key]++
+			if r.Error == "" {
+				r.Error = key // so vegeta's plot and metrics see the failure too
+			}
+		}
+		m.Add(r)
+		if p != nil {
+			_ = p.Add(r)
+		}
+	}
+	m.Close()
+	return &m, errs, setup, nil
+}
+
+func writePlot(path string, p *plot.Plot) error {
+	p.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = p.WriteTo(f)
+	return err
+}
+
+// quantiles returns a function giving the q-quantile of ds in milliseconds.
+func quantiles(ds []time.Duration) func(q float64) float64 {
+	sorted := append([]time.Duration(nil), ds...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return func(q float64) float64 {
+		if len(sorted) == 0 {
+			return 0
+		}
+		i := int(q * float64(len(sorted)-1))
+		return float64(sorted[i]) / float64(time.Millisecond)
+	}
+}

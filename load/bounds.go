@@ -1,0 +1,133 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Bounds are measured in the same run as the attacks, so each figure can be
+// read as a ratio of what this machine can do at all.
+type Bounds struct {
+	// BcryptComparesPerSec: one goroutine per core comparing the seeded hash,
+	// i.e. the most logins per second this machine could verify.
+	BcryptComparesPerSec float64 `json:"bcrypt_compares_per_sec"`
+	BcryptCost           int     `json:"bcrypt_cost"`
+	// GeneratorMaxRPS: vegeta against a trivial handler on loopback, as fast as it goes.
+	GeneratorMaxRPS float64 `json:"generator_max_rps"`
+	// GeneratorCPUMicrosPerReq: this process's CPU per request in that run
+	// (generator and trivial handler together, so an upper bound for the generator).
+	GeneratorCPUMicrosPerReq float64 `json:"generator_cpu_us_per_req"`
+	// WrkWhoamiRPS: wrk's closed-loop maximum on whoami with one token; 0 when wrk is not installed.
+	WrkWhoamiRPS float64 `json:"wrk_whoami_rps,omitempty"`
+	WrkNote      string  `json:"wrk_note,omitempty"`
+}
+
+// BcryptBound compares password against hash on every core for d.
+func BcryptBound(ctx context.Context, hash, password string, d time.Duration) (float64, int, error) {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
+		return 0, 0, err
+	}
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	start := time.Now()
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil {
+					done.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(done.Load()) / time.Since(start).Seconds(), cost, nil
+}
+
+// GeneratorCeiling runs vegeta flat out (bounded by workers and d) against a
+// trivial handler on loopback.
+func GeneratorCeiling(ctx context.Context, d time.Duration, workers uint64) (rps, cpuMicrosPerReq float64, err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, 0, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	target := vegeta.Target{Method: http.MethodGet, URL: "http://" + l.Addr().String() + "/"}
+	a := vegeta.NewAttacker(vegeta.Workers(workers), vegeta.MaxWorkers(workers), vegeta.Timeout(5*time.Second))
+	stop := context.AfterFunc(ctx, func() { a.Stop() })
+	defer stop()
+	self := CPUGroups{}
+	before := self.sample()
+	var m vegeta.Metrics
+	// Rate 0 with a fixed worker pool: as fast as the workers go.
+	for r := range a.Attack(vegeta.NewStaticTargeter(target), vegeta.Rate{Freq: 0}, d, "generator-ceiling") {
+		m.Add(r)
+	}
+	m.Close()
+	after := self.sample()
+	if m.Requests == 0 {
+		return 0, 0, fmt.Errorf("the generator sent nothing to a loopback handler")
+	}
+	cpu := after.secs["generator"] - before.secs["generator"]
+	return float64(m.Requests) / m.Duration.Seconds(), cpu / float64(m.Requests) * 1e6, nil
+}
+
+var (
+	wrkRequests = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkNon2xx   = regexp.MustCompile(`Non-2xx or 3xx responses:\s+([0-9]+)`)
+)
+
+// WrkWhoami runs wrk (Debian package wrk) closed-loop against whoami with one
+// session token. wrk does not check certificates and resolves by itself, so it
+// dials 127.0.0.1 and sends the public Host header. ok is false without wrk.
+func WrkWhoami(ctx context.Context, public *url.URL, dialIP, token string, d time.Duration, conns int) (rps float64, ok bool, err error) {
+	bin, err := exec.LookPath("wrk")
+	if err != nil {
+		return 0, false, nil
+	}
+	u := *public
+	u.Host = net.JoinHostPort(dialIP, public.Port())
+	u.Path = "/sessions/whoami"
+	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-t", strconv.Itoa(runtime.NumCPU()), "-c", strconv.Itoa(conns),
+		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "-H", "Host: "+public.Host, "-H", "X-Session-Token: "+token,
+		"-H", "Accept: application/json", u.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, true, fmt.Errorf("wrk: %w\n%s", err, out)
+	}
+	m := wrkRequests.FindSubmatch(out)
+	if m == nil {
+		return 0, true, fmt.Errorf("wrk printed no Requests/sec:\n%s", out)
+	}
+	if bad := wrkNon2xx.FindSubmatch(out); bad != nil {
+		return 0, true, fmt.Errorf("wrk got %s non-2xx answers from whoami; its figure would be of errors", bad[1])
+	}
+	rps, err = strconv.ParseFloat(string(m[1]), 64)
+	return rps, true, err
+}

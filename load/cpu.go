@@ -1,0 +1,85 @@
+package load
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat; 100
+// on every Linux architecture Go supports.
+const clockTicks = 100
+
+// CPUGroups names the components whose CPU use a step reports, by the pid of
+// each one's group leader: the leader, its process group and its direct
+// children count (Postgres backends call setsid, so they are only children).
+// The generator (this process) is always added.
+type CPUGroups map[string]int
+
+// cpuSnapshot is CPU seconds used so far per group name.
+type cpuSnapshot struct {
+	at   time.Time
+	secs map[string]float64
+}
+
+// sample reads /proc once: CPU seconds of every process in each group
+// (Postgres backends share the postmaster's process group), and of this process.
+func (g CPUGroups) sample() cpuSnapshot {
+	snap := cpuSnapshot{at: time.Now(), secs: map[string]float64{}}
+	byGroup := map[int]string{}
+	for name, pgid := range g {
+		byGroup[pgid] = name
+	}
+	self := os.Getpid()
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // the process ended between Glob and ReadFile
+		}
+		// Fields after the command name, which is in parentheses and may hold spaces.
+		rest := string(b)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+2:]
+		}
+		f := strings.Fields(rest)
+		if len(f) < 13 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		pgid, _ := strconv.Atoi(f[2])
+		utime, _ := strconv.ParseFloat(f[11], 64)
+		stime, _ := strconv.ParseFloat(f[12], 64)
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		name, ok := byGroup[pgid]
+		if !ok {
+			name, ok = byGroup[ppid]
+		}
+		if pid == self {
+			name, ok = "generator", true
+		}
+		if ok {
+			snap.secs[name] += (utime + stime) / clockTicks
+		}
+	}
+	return snap
+}
+
+// shares is each group's share of the whole machine between two snapshots:
+// 1.0 means every core busy for the whole interval.
+func shares(before, after cpuSnapshot) map[string]float64 {
+	wall := after.at.Sub(before.at).Seconds() * float64(runtime.NumCPU())
+	out := map[string]float64{}
+	if wall <= 0 {
+		return out
+	}
+	for name, secs := range after.secs {
+		out[name] = round3((secs - before.secs[name]) / wall)
+	}
+	return out
+}
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

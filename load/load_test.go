@@ -1,0 +1,155 @@
+package load
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+var public, _ = url.Parse("https://kratos.example.test:4433/")
+
+func testSessions(n int) []Session {
+	out := make([]Session, n)
+	for i := range out {
+		out[i] = Session{IdentityID: fmt.Sprintf("identity-%d", i), SessionID: fmt.Sprintf("session-%d", i), Token: fmt.Sprintf("ory_st_%d", i)}
+	}
+	return out
+}
+
+// whoamiResult is what a target's response looks like, shaped like Kratos' answer.
+func whoamiResult(t vegeta.Target, code uint16, identity, session string) *vegeta.Result {
+	body := fmt.Sprintf(`{"id":"%s","active":true,"identity":{"id":"%s","traits":{"email":"x@example.test"}},"padding":"%s"}`,
+		session, identity, strings.Repeat("x", 1200))
+	return &vegeta.Result{Code: code, URL: t.URL, Body: []byte(body),
+		Headers: http.Header{"X-Kratos-Authenticated-Identity-Id": {identity}}}
+}
+
+func TestWhoamiCheckCatchesWhatVegetaWouldCountAsSuccess(t *testing.T) {
+	sessions := testSessions(3)
+	sc := whoami("whoami-token", public, sessions, 50*time.Millisecond, false)
+	tr, _, _ := sc.Prepare(nil, 0)
+	var tgt vegeta.Target
+	if err := tr(&tgt); err != nil {
+		t.Fatal(err)
+	}
+	if tgt.Header.Get("X-Session-Token") != "ory_st_0" || !strings.HasSuffix(tgt.URL, "/sessions/whoami?kc=0") {
+		t.Fatalf("first target = %s %v", tgt.URL, tgt.Header)
+	}
+	for name, tc := range map[string]struct {
+		r    *vegeta.Result
+		want string
+	}{
+		"valid":          {whoamiResult(tgt, 200, "identity-0", "session-0"), ""},
+		"wrong identity": {whoamiResult(tgt, 200, "identity-1", "session-0"), "200 wrong identity"},
+		"wrong session":  {whoamiResult(tgt, 200, "identity-0", "session-1"), "200 wrong session"},
+		"redirect":       {&vegeta.Result{Code: 303, URL: tgt.URL}, "303"},
+		"inactive": {&vegeta.Result{Code: 401, URL: tgt.URL,
+			Body: []byte(`{"error":{"id":"session_inactive","code":401}}`)}, "401 session_inactive"},
+		"timeout": {&vegeta.Result{URL: tgt.URL, Error: `Get "https://kratos.example.test:4433/sessions/whoami?kc=0": context deadline exceeded`},
+			"transport: context deadline exceeded"},
+	} {
+		if got := sc.Check(tc.r); got != tc.want {
+			t.Errorf("%s: Check = %q, want %q", name, got, tc.want)
+		}
+	}
+}
+
+func TestJudgeAppliesEveryPassCriterion(t *testing.T) {
+	sc := &Scenario{Name: "s", SLO: 50 * time.Millisecond}
+	good := Step{TargetRPS: 100, AchievedRPS: 99, Requests: 500, Success: 1, Latency: Latency{P99: 40}}
+	for name, mutate := range map[string]func(*Step){
+		"generator fell behind": func(s *Step) { s.AchievedRPS = 97 },
+		"overran":               func(s *Step) { s.Overrun = 0.03 },
+		"errors":                func(s *Step) { s.Success = 0.998 },
+		"slow":                  func(s *Step) { s.Latency.P99 = 51 },
+		"interrupted":           func(s *Step) { s.Interrupted = true },
+	} {
+		s := good
+		mutate(&s)
+		s.judge(StepInput{Scenario: sc})
+		if s.Pass {
+			t.Errorf("%s: step passed", name)
+		}
+	}
+	s := good
+	s.judge(StepInput{Scenario: sc})
+	if !s.Pass {
+		t.Errorf("a good step failed: %v", s.Why)
+	}
+}
+
+func TestCapacityFigures(t *testing.T) {
+	step := func(rate, p99 float64, pass bool) Step {
+		return Step{TargetRPS: rate, Pass: pass, Latency: Latency{P99: p99}}
+	}
+	c := Capacity{Steps: []Step{step(50, 5, true), step(100, 6, true), step(200, 30, false), step(150, 12, true), step(175, 40, false)}}.finish()
+	if c.MaxSustainableRPS != 150 || c.P99AtMaxMillis != 12 || c.KneeRPS != 150 {
+		t.Errorf("max %v p99 %v knee %v, want 150, 12, 150", c.MaxSustainableRPS, c.P99AtMaxMillis, c.KneeRPS)
+	}
+}
+
+func TestCPUSampleCountsGroupsAndTheGenerator(t *testing.T) {
+	// A busy child in its own process group stands in for a component.
+	busy := exec.Command("sh", "-c", "while :; do :; done")
+	busy.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := busy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Process.Kill()
+	groups := CPUGroups{"busy": busy.Process.Pid}
+	before := groups.sample()
+	// Spin (CPU time is counted in 10 ms ticks) until both have been seen, or give up.
+	after := before
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		for i := 0; i < 1e6; i++ {
+			_ = i * i
+		}
+		if after = groups.sample(); after.secs["busy"] > before.secs["busy"] && after.secs["generator"] > before.secs["generator"] {
+			return
+		}
+	}
+	t.Errorf("CPU not counted for both the busy group and the generator: %v -> %v", before.secs, after.secs)
+}
+
+// The driver's own work per request (pick a target, validate the answer)
+// must stay in microseconds, or the generator, not Kratos, sets the limit.
+func BenchmarkWhoamiTargetAndCheck(b *testing.B) {
+	sc := whoami("whoami-token", public, testSessions(200), 50*time.Millisecond, false)
+	tr, _, _ := sc.Prepare(nil, 0)
+	results := make([]*vegeta.Result, 200)
+	for i := range results {
+		var tgt vegeta.Target
+		_ = tr(&tgt)
+		results[i] = whoamiResult(tgt, 200, fmt.Sprintf("identity-%d", i), fmt.Sprintf("session-%d", i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var tgt vegeta.Target
+	for i := 0; i < b.N; i++ {
+		if err := tr(&tgt); err != nil {
+			b.Fatal(err)
+		}
+		if key := sc.Check(results[i%200]); key != "" {
+			b.Fatal(key)
+		}
+	}
+}
+
+func BenchmarkLoginCheck(b *testing.B) {
+	sc := Login(LoginInput{SLO: time.Second})
+	r := &vegeta.Result{Code: 200, URL: "https://kratos.example.test:4433/self-service/login?flow=f1",
+		Body: []byte(`{"session_token":"ory_st_x","session":{"id":"s","identity":{"id":""}}}`)}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if key := sc.Check(r); key != "" {
+			b.Fatal(key)
+		}
+	}
+}

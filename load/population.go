@@ -1,0 +1,222 @@
+// Package load applies vegeta load to whoami and login against a Stack's
+// Endpoints, searches for the saturation point and measures the bounds that
+// make its figures ratios. It returns data and never asserts; the suite gates.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	ory "github.com/ory/kratos-client-go"
+	"golang.org/x/crypto/bcrypt"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/kratosflow"
+)
+
+// Identity is one seeded account; every seeded account shares Password.
+type Identity struct {
+	ID    string
+	Email string
+}
+
+// Session is a real session from a real login, with what proves its owner.
+type Session struct {
+	IdentityID string
+	SessionID  string
+	Token      string // API flow: X-Session-Token
+	Cookie     string // browser flow: ory_kratos_session value
+}
+
+// Population is what the load stage works with.
+type Population struct {
+	Password   string
+	Hash       string // the one bcrypt hash every identity was imported with
+	Identities []Identity
+	Tokens     []Session
+	Cookies    []Session
+}
+
+// SeedInput says how many identities and sessions to make.
+type SeedInput struct {
+	Endpoints   harness.Endpoints
+	Intervals   harness.Intervals
+	Identities  int // imported through the admin API
+	Sessions    int // real logins, half API flow (tokens), half browser (cookies)
+	BcryptCost  int // the cost the deployment hashes with: never cheaper, a login pays the stored cost
+	Concurrency int // parallel logins while seeding
+	Progress    func(string)
+}
+
+func (in SeedInput) validate() error {
+	switch {
+	case in.Endpoints.KratosAdmin == nil || in.Endpoints.KratosPublic == nil:
+		return errors.New("load.SeedInput.Endpoints needs the Kratos public and admin URLs")
+	case in.Identities < 1 || in.Sessions < 2:
+		return fmt.Errorf("load.SeedInput needs at least 1 identity and 2 sessions, got %d and %d", in.Identities, in.Sessions)
+	case in.BcryptCost < bcrypt.MinCost || in.BcryptCost > bcrypt.MaxCost:
+		return fmt.Errorf("load.SeedInput.BcryptCost %d is not a bcrypt cost", in.BcryptCost)
+	case in.Concurrency < 1:
+		return errors.New("load.SeedInput.Concurrency must be at least 1")
+	}
+	return nil
+}
+
+// batchSize is how many identities one admin batch request creates.
+const batchSize = 250
+
+// Seed imports in.Identities identities with one precomputed hash (seconds,
+// not minutes of bcrypt) and logs in in.Sessions times for real sessions.
+func Seed(ctx context.Context, in SeedInput) (*Population, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	admin, err := kratosflow.NewAdmin(in.Endpoints, in.Intervals.HTTPRequest)
+	if err != nil {
+		return nil, err
+	}
+	pop := &Population{Password: fixtures.NewPassword()}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pop.Password), in.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	pop.Hash = string(hash)
+	prefix := "load-" + fixtures.RandomHex(4)
+	for start := 0; start < in.Identities; start += batchSize {
+		var patches []ory.IdentityPatch
+		emails := map[string]string{} // patch id (a UUID, as Kratos requires) -> email
+		for i := start; i < min(start+batchSize, in.Identities); i++ {
+			email := fmt.Sprintf("%s-%d@conformance.example.test", prefix, i)
+			body := ory.NewCreateIdentityBody("default", map[string]interface{}{"email": email})
+			body.Credentials = &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
+				Config: &ory.IdentityWithCredentialsPasswordConfig{HashedPassword: &pop.Hash}}}
+			patchID := uuid.NewString()
+			emails[patchID] = email
+			patches = append(patches, ory.IdentityPatch{Create: body, PatchId: &patchID})
+		}
+		res, _, err := admin.IdentityAPI.BatchPatchIdentities(ctx).PatchIdentitiesBody(ory.PatchIdentitiesBody{Identities: patches}).Execute()
+		if err != nil {
+			return nil, fmt.Errorf("import identities %d..%d: %w (%s)", start, start+len(patches)-1, err, kratosflow.ErrorBody(err))
+		}
+		for _, r := range res.Identities {
+			email := emails[r.GetPatchId()]
+			if r.GetAction() != "create" || email == "" {
+				return nil, fmt.Errorf("import of %s answered %q: %v", email, r.GetAction(), r.Error)
+			}
+			pop.Identities = append(pop.Identities, Identity{ID: r.GetIdentity(), Email: email})
+		}
+	}
+	report(in.Progress, "load: imported %d identities with one bcrypt hash of cost %d", len(pop.Identities), in.BcryptCost)
+	if err := pop.login(ctx, in); err != nil {
+		return nil, err
+	}
+	report(in.Progress, "load: %d token sessions and %d cookie sessions from real logins", len(pop.Tokens), len(pop.Cookies))
+	return pop, nil
+}
+
+// login makes the sessions: even indexes through the API flow, odd ones
+// through the browser flow, spread over the identities.
+func (pop *Population) login(ctx context.Context, in SeedInput) error {
+	sessions := make([]Session, in.Sessions)
+	errs := make([]error, in.Sessions)
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, in.Concurrency)
+	for i := range sessions {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func(i int) {
+			defer func() { <-slots; wg.Done() }()
+			id := pop.Identities[i%len(pop.Identities)]
+			sessions[i], errs[i] = loginOnce(ctx, in, id, pop.Password, i%2 == 0)
+		}(i)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("seeding sessions: %w", err)
+	}
+	for i, s := range sessions {
+		if i%2 == 0 {
+			pop.Tokens = append(pop.Tokens, s)
+		} else {
+			pop.Cookies = append(pop.Cookies, s)
+		}
+	}
+	return nil
+}
+
+func loginOnce(ctx context.Context, in SeedInput, id Identity, password string, native bool) (Session, error) {
+	var agent *kratosflow.Agent
+	var err error
+	if native {
+		agent, err = kratosflow.NewNative(in.Endpoints, in.Intervals.HTTPRequest)
+	} else {
+		agent, err = kratosflow.NewBrowser(in.Endpoints, in.Intervals.HTTPRequest)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	var res kratosflow.LoggedIn
+	if native {
+		res, err = agent.LoginNative(ctx, id.Email, password)
+	} else {
+		res, err = agent.LoginBrowser(ctx, id.Email, password, false)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	s := Session{IdentityID: res.Result.Session.Identity.Id, SessionID: res.Result.Session.Id, Token: res.Result.GetSessionToken()}
+	if s.IdentityID != id.ID {
+		return Session{}, fmt.Errorf("login as %s returned identity %s, want %s", id.Email, s.IdentityID, id.ID)
+	}
+	if !native {
+		for _, c := range res.Response.Cookies() {
+			if c.Name == "ory_kratos_session" {
+				s.Cookie = c.Value
+			}
+		}
+		if s.Cookie == "" {
+			return Session{}, fmt.Errorf("browser login as %s set no ory_kratos_session cookie", id.Email)
+		}
+	}
+	return s, nil
+}
+
+// Cleanup deletes the seeded identities (and so their sessions): needed on a
+// deployment that outlives the run.
+func (pop *Population) Cleanup(ctx context.Context, ep harness.Endpoints, iv harness.Intervals) error {
+	admin, err := kratosflow.NewAdmin(ep, iv.HTTPRequest)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range pop.Identities {
+		if _, err := admin.IdentityAPI.DeleteIdentity(ctx, id.ID).Execute(); err != nil {
+			errs = append(errs, fmt.Errorf("delete %s: %w", id.Email, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func report(progress func(string), format string, args ...any) {
+	if progress != nil {
+		progress(strings.TrimSpace(fmt.Sprintf(format, args...)))
+	}
+}
+
+// settle runs VACUUM ANALYZE so the seeded tables have fresh statistics
+// before anything is measured.
+func settle(ctx context.Context, dsn string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("settle the database after seeding: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, "VACUUM ANALYZE")
+	return err
+}

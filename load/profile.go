@@ -1,0 +1,61 @@
+package load
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Profile is a named load plan.
+type Profile struct {
+	Name       string
+	Identities int
+	Sessions   int
+	Warmup     time.Duration
+	Window     time.Duration
+	// Search: find each scenario's saturation point starting at Rates; else
+	// run one step per scenario at Rates and gate on its SLO.
+	Search   bool
+	Rates    map[string]float64
+	MaxRates map[string]float64
+	MaxSteps int
+	// Bounds: how long each bound is measured.
+	BoundFor time.Duration
+}
+
+// Profiles: smoke gates certify in about a minute; capacity answers "how
+// many whoami and login calls per second, and what limits them".
+var Profiles = map[string]Profile{
+	"smoke": {
+		Name: "smoke", Identities: 200, Sessions: 40, Warmup: time.Second, Window: 5 * time.Second,
+		Rates:    map[string]float64{"whoami-token": 50, "whoami-cookie": 50, "login": 2},
+		MaxSteps: 1, BoundFor: 2 * time.Second,
+	},
+	"capacity": {
+		Name: "capacity", Identities: 1000, Sessions: 200, Warmup: 2 * time.Second, Window: 5 * time.Second,
+		Search:   true,
+		Rates:    map[string]float64{"whoami-token": 50, "whoami-cookie": 50, "login": 2},
+		MaxRates: map[string]float64{"whoami-token": 5000, "whoami-cookie": 5000, "login": 200},
+		MaxSteps: 10, BoundFor: 3 * time.Second,
+	},
+}
+
+// ProfileNames lists the profiles for flag help and errors.
+func ProfileNames() string {
+	var names []string
+	for n := range Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// LookupProfile returns the named profile or an error that lists them.
+func LookupProfile(name string) (Profile, error) {
+	p, ok := Profiles[name]
+	if !ok {
+		return Profile{}, fmt.Errorf("no load profile %q; use one of: %s", name, ProfileNames())
+	}
+	return p, nil
+}

@@ -1,0 +1,129 @@
+package load
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Write puts load.json and load.html (knee and throughput charts, a table of
+// steps, links to vegeta's per-step plots) into dir.
+func (r *Result) Write(dir string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "load.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "load.html"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pageTemplate.Execute(f, r)
+}
+
+// series is one line of a chart: (offered rate, value) points.
+type series struct {
+	Name   string
+	Color  string
+	Points [][2]float64
+}
+
+// chart draws lines as an inline SVG with linear axes from zero.
+func chart(title, yLabel string, lines ...series) template.HTML {
+	const w, h, pad = 560.0, 260.0, 48.0
+	maxX, maxY := 1.0, 1.0
+	for _, l := range lines {
+		for _, p := range l.Points {
+			maxX, maxY = max(maxX, p[0]), max(maxY, p[1])
+		}
+	}
+	maxY *= 1.1
+	x := func(v float64) float64 { return pad + v/maxX*(w-2*pad) }
+	y := func(v float64) float64 { return h - pad - v/maxY*(h-2*pad) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg width="%.0f" height="%.0f" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">`, w, h)
+	fmt.Fprintf(&b, `<text x="%.0f" y="16" font-size="13">%s</text>`, pad, template.HTMLEscapeString(title))
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#333"/>`, pad, h-pad, w-pad, h-pad)
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#333"/>`, pad, pad, pad, h-pad)
+	for i := 0; i <= 4; i++ {
+		vx, vy := maxX*float64(i)/4, maxY*float64(i)/4
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">%.4g</text>`, x(vx), h-pad+14, vx)
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="end">%.4g</text>`, pad-4, y(vy)+4, vy)
+	}
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">offered rate (req/s)</text>`, w/2, h-10)
+	fmt.Fprintf(&b, `<text x="12" y="%.0f" transform="rotate(-90 12 %.0f)" text-anchor="middle">%s</text>`, h/2, h/2, template.HTMLEscapeString(yLabel))
+	for i, l := range lines {
+		pts := append([][2]float64(nil), l.Points...)
+		sort.Slice(pts, func(a, c int) bool { return pts[a][0] < pts[c][0] })
+		var path []string
+		for _, p := range pts {
+			path = append(path, fmt.Sprintf("%.1f,%.1f", x(p[0]), y(p[1])))
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>`, x(p[0]), y(p[1]), l.Color)
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, l.Color, strings.Join(path, " "))
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" fill="%s">%s</text>`, w-pad-100, pad+14*float64(i), l.Color, template.HTMLEscapeString(l.Name))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+func kneeChart(c Capacity) template.HTML {
+	var p50, p99, slo series
+	p50 = series{Name: "p50 latency", Color: "#1f77b4"}
+	p99 = series{Name: "p99 latency", Color: "#d62728"}
+	slo = series{Name: "SLO (p99)", Color: "#999"}
+	for _, s := range c.Steps {
+		p50.Points = append(p50.Points, [2]float64{s.TargetRPS, s.Latency.P50})
+		p99.Points = append(p99.Points, [2]float64{s.TargetRPS, s.Latency.P99})
+		slo.Points = append(slo.Points, [2]float64{s.TargetRPS, c.SLOMillis})
+	}
+	return chart(c.Scenario+": latency vs offered load (the knee)", "ms", p50, p99, slo)
+}
+
+func throughputChart(c Capacity) template.HTML {
+	ideal := series{Name: "offered", Color: "#999"}
+	got := series{Name: "achieved", Color: "#2ca02c"}
+	ok := series{Name: "validated successes/s", Color: "#9467bd"}
+	for _, s := range c.Steps {
+		ideal.Points = append(ideal.Points, [2]float64{s.TargetRPS, s.TargetRPS})
+		got.Points = append(got.Points, [2]float64{s.TargetRPS, s.AchievedRPS})
+		ok.Points = append(ok.Points, [2]float64{s.TargetRPS, s.AchievedRPS * s.Success})
+	}
+	return chart(c.Scenario+": throughput vs offered load", "req/s", ideal, got, ok)
+}
+
+var pageTemplate = template.Must(template.New("load").Funcs(template.FuncMap{
+	"knee": kneeChart, "throughput": throughputChart,
+	"pct": func(f float64) string { return fmt.Sprintf("%.2f%%", f*100) },
+}).Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Kratos load: {{.Profile}}</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:1200px} table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px;text-align:right} .fail{color:#b00}</style>
+</head><body>
+<h1>Kratos load: {{.Profile}} profile</h1>
+<p>Started {{.StartedAt.Format "2006-01-02 15:04:05 MST"}}, took {{printf "%.0f" .Seconds}} s.
+Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.Seed.CookieSessions}} cookie sessions in {{printf "%.1f" .Seed.Seconds}} s.
+{{if .Interrupted}}<b class="fail">Interrupted: partial report.</b>{{end}}</p>
+{{range .SLOFailures}}<p class="fail">{{.}}</p>{{end}}
+<h2>Bounds</h2>
+<table><tr><th>bcrypt compares/s (cost {{.Bounds.BcryptCost}}, all cores)</th><th>generator max req/s</th><th>generator CPU µs/req</th><th>wrk whoami req/s</th></tr>
+<tr><td>{{printf "%.1f" .Bounds.BcryptComparesPerSec}}</td><td>{{printf "%.0f" .Bounds.GeneratorMaxRPS}}</td><td>{{printf "%.0f" .Bounds.GeneratorCPUMicrosPerReq}}</td><td>{{printf "%.0f" .Bounds.WrkWhoamiRPS}} <small>{{.Bounds.WrkNote}}</small></td></tr></table>
+<p>Ratios: {{range $k, $v := .Ratios}}{{$k}} = {{printf "%.3f" $v}}; {{end}} generator CPU share at whoami-token max = {{pct .GeneratorShareAtWhoamiMax}}</p>
+{{range .Scenarios}}
+<h2>{{.Scenario}}: max sustainable {{printf "%.1f" .MaxSustainableRPS}}/s (p99 {{printf "%.1f" .P99AtMaxMillis}} ms, SLO {{printf "%.0f" .SLOMillis}} ms){{if .KneeRPS}}, knee {{printf "%.1f" .KneeRPS}}/s{{end}}</h2>
+{{knee .}} {{throughput .}}
+<table><tr><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>verdict</th><th>plot</th></tr>
+{{range .Steps}}<tr><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>
+<td>{{printf "%.1f" .Latency.P50}}</td><td>{{printf "%.1f" .Latency.P90}}</td><td>{{printf "%.1f" .Latency.P99}}</td><td>{{printf "%.1f" .Latency.P999}}</td><td>{{printf "%.1f" .Latency.Max}}</td>
+<td>{{range $k, $v := .CPU}}{{$k}} {{pct $v}} {{end}}</td><td>{{range $k, $v := .Errors}}{{$k}}: {{$v}} {{end}}</td>
+<td {{if not .Pass}}class="fail"{{end}}>{{if .Pass}}PASS{{else}}FAIL {{.Why}}{{end}}</td><td>{{if .Plot}}<a href="{{.Plot}}">time series</a>{{end}}</td></tr>
+{{end}}</table>
+{{end}}
+</body></html>
+`))

@@ -1,0 +1,221 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/kratosflow"
+)
+
+// Input is one load stage against a deployment.
+type Input struct {
+	Endpoints  harness.Endpoints
+	Intervals  harness.Intervals
+	Profile    Profile
+	SLOWhoami  time.Duration
+	SLOLogin   time.Duration
+	BcryptCost int       // the deployment's configured cost, for the seeded hash
+	CPU        CPUGroups // component process groups to watch; nil: the generator only
+	OutDir     string    // plots go here
+	MaxWorkers uint64    // requests in flight at most
+	Timeout    time.Duration
+	Progress   func(string)
+}
+
+func (in Input) validate() error {
+	var errs []error
+	if in.Endpoints.KratosPublic == nil || in.Endpoints.KratosAdmin == nil {
+		errs = append(errs, errors.New("load.Input.Endpoints needs the Kratos public and admin URLs"))
+	}
+	if in.SLOWhoami <= 0 || in.SLOLogin <= 0 {
+		errs = append(errs, errors.New("load.Input.SLOWhoami and SLOLogin must be positive"))
+	}
+	if in.MaxWorkers == 0 || in.Timeout <= 0 {
+		errs = append(errs, errors.New("load.Input.MaxWorkers and Timeout must be positive: every attack is bounded"))
+	}
+	if in.OutDir == "" {
+		errs = append(errs, errors.New("load.Input.OutDir is empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// Result is everything the load stage measured.
+type Result struct {
+	Profile   string     `json:"profile"`
+	StartedAt time.Time  `json:"started_at"`
+	Seconds   float64    `json:"seconds"`
+	Seed      SeedFigure `json:"seed"`
+	Bounds    Bounds     `json:"bounds"`
+	Scenarios []Capacity `json:"scenarios"`
+	// Ratios make the figures comparable across machines:
+	// login_max_over_bcrypt_bound and whoami_token_max_over_wrk.
+	Ratios map[string]float64 `json:"ratios,omitempty"`
+	// GeneratorShareAtWhoamiMax is the generator's share of the machine's CPU
+	// at whoami-token's highest passing step.
+	GeneratorShareAtWhoamiMax float64  `json:"generator_cpu_share_at_whoami_max"`
+	SLOFailures               []string `json:"slo_failures,omitempty"`
+	Interrupted               bool     `json:"interrupted,omitempty"`
+}
+
+// SeedFigure is how the population was made.
+type SeedFigure struct {
+	Identities     int     `json:"identities"`
+	TokenSessions  int     `json:"token_sessions"`
+	CookieSessions int     `json:"cookie_sessions"`
+	Seconds        float64 `json:"seconds"`
+}
+
+// Run seeds, measures the bounds, then attacks each scenario. On error or
+// interruption it returns what it has so far, so a partial report can be written.
+func Run(ctx context.Context, in Input) (*Result, *Population, error) {
+	res := &Result{Profile: in.Profile.Name, StartedAt: time.Now(), Ratios: map[string]float64{}}
+	defer func() { res.Seconds = time.Since(res.StartedAt).Seconds(); res.Interrupted = ctx.Err() != nil }()
+	if err := in.validate(); err != nil {
+		return res, nil, err
+	}
+	p := in.Profile
+	seedStart := time.Now()
+	pop, err := Seed(ctx, SeedInput{Endpoints: in.Endpoints, Intervals: in.Intervals, Identities: p.Identities,
+		Sessions: p.Sessions, BcryptCost: in.BcryptCost, Concurrency: 4, Progress: in.Progress})
+	if err != nil {
+		return res, pop, err
+	}
+	if dsn := in.Endpoints.PostgresDSN; dsn != "" {
+		// Bulk import leaves autovacuum and analyze to run during the first
+		// attacks, which made early steps noisy; settle the tables first.
+		if err := settle(ctx, dsn); err != nil {
+			return res, pop, err
+		}
+	}
+	res.Seed = SeedFigure{Identities: len(pop.Identities), TokenSessions: len(pop.Tokens), CookieSessions: len(pop.Cookies),
+		Seconds: time.Since(seedStart).Seconds()}
+
+	if res.Bounds, err = measureBounds(ctx, in, pop); err != nil {
+		return res, pop, err
+	}
+	report(in.Progress, "load: bounds: bcrypt %.1f compares/s at cost %d, generator %.0f req/s at %.0f µs CPU each, wrk whoami %.0f req/s",
+		res.Bounds.BcryptComparesPerSec, res.Bounds.BcryptCost, res.Bounds.GeneratorMaxRPS, res.Bounds.GeneratorCPUMicrosPerReq, res.Bounds.WrkWhoamiRPS)
+
+	client, err := attackClient(in)
+	if err != nil {
+		return res, pop, err
+	}
+	native, err := kratosflow.NewNative(in.Endpoints, in.Intervals.HTTPRequest)
+	if err != nil {
+		return res, pop, err
+	}
+	scenarios := []*Scenario{
+		WhoamiToken(in.Endpoints.KratosPublic, pop, in.SLOWhoami),
+		WhoamiCookie(in.Endpoints.KratosPublic, pop, in.SLOWhoami),
+		Login(LoginInput{Agent: native, Public: in.Endpoints.KratosPublic, Population: pop, SLO: in.SLOLogin, Concurrency: 8}),
+	}
+	for _, sc := range scenarios {
+		if ctx.Err() != nil {
+			break
+		}
+		step := StepInput{Scenario: sc, Rate: p.Rates[sc.Name], Warmup: p.Warmup, Window: p.Window,
+			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir}
+		maxRate := p.MaxRates[sc.Name]
+		if !p.Search {
+			maxRate = step.Rate
+		}
+		c, err := Search(ctx, SearchInput{Step: step, MaxRate: maxRate, Precision: 0.05, MaxSteps: p.MaxSteps, Progress: in.Progress})
+		res.Scenarios = append(res.Scenarios, c)
+		if err != nil {
+			return res, pop, err
+		}
+		if c.MaxSustainableRPS == 0 {
+			res.SLOFailures = append(res.SLOFailures, sloFailure(c))
+		}
+	}
+	res.derive()
+	return res, pop, nil
+}
+
+func sloFailure(c Capacity) string {
+	lowest := c.Steps[0]
+	for _, s := range c.Steps {
+		if s.TargetRPS < lowest.TargetRPS {
+			lowest = s
+		}
+	}
+	return fmt.Sprintf("%s: no step met the SLO (p99 <= %.0f ms, success >= 99.9%%); at %.1f/s: %v",
+		c.Scenario, c.SLOMillis, lowest.TargetRPS, lowest.Why)
+}
+
+func measureBounds(ctx context.Context, in Input, pop *Population) (Bounds, error) {
+	var b Bounds
+	var err error
+	d := in.Profile.BoundFor
+	if b.BcryptComparesPerSec, b.BcryptCost, err = BcryptBound(ctx, pop.Hash, pop.Password, d); err != nil {
+		return b, err
+	}
+	if b.GeneratorMaxRPS, b.GeneratorCPUMicrosPerReq, err = GeneratorCeiling(ctx, d, 32); err != nil {
+		return b, err
+	}
+	ip := in.Endpoints.HostAliases["."+domainOf(in.Endpoints.KratosPublic.Hostname())]
+	if ip == "" {
+		ip = in.Endpoints.HostAliases[in.Endpoints.KratosPublic.Hostname()]
+	}
+	if ip == "" {
+		ip = in.Endpoints.KratosPublic.Hostname()
+	}
+	rps, ok, err := WrkWhoami(ctx, in.Endpoints.KratosPublic, ip, pop.Tokens[0].Token, d, 32)
+	switch {
+	case !ok:
+		b.WrkNote = "wrk not installed (Debian package wrk): no closed-loop cross-check"
+	case err != nil:
+		b.WrkNote = err.Error()
+	default:
+		b.WrkWhoamiRPS = rps
+		b.WrkNote = "wrk -c 32, one session token, closed loop"
+	}
+	return b, nil
+}
+
+func domainOf(host string) string {
+	for i := 0; i < len(host); i++ {
+		if host[i] == '.' {
+			return host[i+1:]
+		}
+	}
+	return host
+}
+
+// attackClient is the deployment's client with enough idle connections for
+// every worker, so load measures Kratos, not TLS handshakes.
+func attackClient(in Input) (*http.Client, error) {
+	c, err := in.Endpoints.HTTPClient(nil, in.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	t := c.Transport.(*http.Transport).Clone()
+	t.MaxIdleConns = int(in.MaxWorkers)
+	t.MaxIdleConnsPerHost = int(in.MaxWorkers)
+	c.Transport = t
+	return c, nil
+}
+
+func (r *Result) derive() {
+	for _, c := range r.Scenarios {
+		switch c.Scenario {
+		case "login":
+			if r.Bounds.BcryptComparesPerSec > 0 {
+				r.Ratios["login_max_over_bcrypt_bound"] = round3(c.MaxSustainableRPS / r.Bounds.BcryptComparesPerSec)
+			}
+		case "whoami-token":
+			if r.Bounds.WrkWhoamiRPS > 0 {
+				r.Ratios["whoami_token_max_over_wrk"] = round3(c.MaxSustainableRPS / r.Bounds.WrkWhoamiRPS)
+			}
+			for _, s := range c.Steps {
+				if s.Pass && s.TargetRPS == c.MaxSustainableRPS {
+					r.GeneratorShareAtWhoamiMax = s.CPU["generator"]
+				}
+			}
+		}
+	}
+}

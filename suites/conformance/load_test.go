@@ -1,0 +1,80 @@
+package conformance
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"kratos-conformance/harness"
+	"kratos-conformance/load"
+	"kratos-conformance/reports"
+)
+
+// The load stage runs after every spec, against the same stack (-kc.load).
+// It is a stage of the run, not a spec: load returns figures, and this node
+// gates on the SLOs so CI can fail on them.
+var loadResult *load.Result
+
+var _ = AfterSuite(func(ctx SpecContext) {
+	if cfg.Load == "off" || ep.KratosPublic == nil {
+		return
+	}
+	profile, err := load.LookupProfile(cfg.Load)
+	Expect(err).NotTo(HaveOccurred())
+	var groups load.CPUGroups
+	if pg, ok := stack.(harness.ProcessGroups); ok {
+		groups = load.CPUGroups{}
+		for name, pgid := range pg.ProcessGroups() {
+			if name == "kratos" || name == "postgres" {
+				groups[name] = pgid
+			}
+		}
+	}
+	cost := env.HasherCost
+	if env.Hasher != "bcrypt" || cost == 0 {
+		cost = 12 // the guide's; the seeded hash must never be cheaper than the deployment's
+	}
+	var pop *load.Population
+	timed("load", func() {
+		loadResult, pop, err = load.Run(ctx, load.Input{
+			Endpoints: ep, Intervals: iv, Profile: profile, SLOWhoami: cfg.SLOWhoami, SLOLogin: cfg.SLOLogin,
+			BcryptCost: cost, CPU: groups, OutDir: run.Dir, MaxWorkers: 256, Timeout: iv.HTTPRequest,
+			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) },
+		})
+	})
+	// Written even when interrupted or failed: a partial report beats none.
+	if loadResult != nil {
+		Expect(loadResult.Write(run.Dir)).To(Succeed())
+	}
+	if pop != nil && cfg.Provider == "external" {
+		// A live deployment keeps what we seed unless we remove it.
+		Expect(pop.Cleanup(ctx, ep, iv)).To(Succeed())
+	}
+	Expect(err).NotTo(HaveOccurred())
+	Expect(loadResult.SLOFailures).To(BeEmpty(), "load SLOs")
+}, NodeTimeout(loadStageTimeout))
+
+// loadStageTimeout bounds the whole load stage; the capacity profile aims at 5 minutes.
+const loadStageTimeout = 15 * time.Minute
+
+// loadSummary is the load stage's part of summary.json and summary.md.
+func loadSummary() *reports.Load {
+	if loadResult == nil {
+		return nil
+	}
+	r := loadResult
+	l := &reports.Load{Profile: r.Profile, Seconds: r.Seconds, Ratios: r.Ratios, Failures: r.SLOFailures,
+		GeneratorCPUShare: r.GeneratorShareAtWhoamiMax, Report: "load.html",
+		Bounds: map[string]float64{
+			"bcrypt_compares_per_sec": r.Bounds.BcryptComparesPerSec, "generator_max_rps": r.Bounds.GeneratorMaxRPS,
+			"generator_cpu_us_per_req": r.Bounds.GeneratorCPUMicrosPerReq, "wrk_whoami_rps": r.Bounds.WrkWhoamiRPS,
+		}}
+	for _, c := range r.Scenarios {
+		l.Scenarios = append(l.Scenarios, reports.LoadScenario{Name: c.Scenario, MaxSustainableRPS: c.MaxSustainableRPS,
+			P99AtMaxMillis: c.P99AtMaxMillis, KneeRPS: c.KneeRPS, SLOMillis: c.SLOMillis, Steps: len(c.Steps)})
+	}
+	return l
+}
