@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -54,7 +55,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 		Expect(pop.Cleanup(ctx, ep, iv)).To(Succeed())
 	}
 	Expect(err).NotTo(HaveOccurred())
-	Expect(loadResult.SLOFailures).To(BeEmpty(), "load SLOs")
+	Expect(loadResult.SLOFailures).To(BeEmpty(), "load SLOs: %s", strings.Join(loadResult.SLOFailures, "; "))
 }, NodeTimeout(loadStageTimeout))
 
 // loadStageTimeout bounds the whole load stage; the capacity profile aims at 5 minutes.
