@@ -30,13 +30,12 @@ func init() { harness.RegisterFlags(flag.CommandLine, &cfg) }
 
 // Set by the suite's setup; read by specs and the report.
 var (
-	run      *reports.Run
-	stack    harness.Stack
-	ep       harness.Endpoints
-	env      harness.Environment
-	iv       harness.Intervals
-	phases   []reports.Phase
-	setupErr error
+	run    *reports.Run
+	stack  harness.Stack
+	ep     harness.Endpoints
+	env    harness.Environment
+	iv     harness.Intervals
+	phases []reports.Phase
 )
 
 func TestConformance(t *testing.T) {
@@ -84,7 +83,6 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 
 	timed("build check", func() { stack, err = newStack(ctx, root) })
 	if err != nil {
-		setupErr = err
 		Fail(err.Error())
 	}
 	// Registered before Up's error is checked: a half-started stack is still
@@ -95,7 +93,6 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 
 	timed("stack up", func() { err = stack.Up(ctx) })
 	if err != nil {
-		setupErr = err
 		Fail("bringing up the " + cfg.Provider + " stack: " + err.Error())
 	}
 	ep, env = stack.Endpoints(), stack.Environment()
