@@ -22,8 +22,8 @@ func TestValidateNamesTheFlag(t *testing.T) {
 			t.Errorf("breaking %s: got %v, want an error naming it", flag, err)
 		}
 	}
-	if err := (&Config{Provider: "process"}).Validate(); err != nil {
-		t.Errorf("the default config must be valid: %v", err)
+	if c := DefaultConfig(); c.Validate() != nil {
+		t.Errorf("the default config must be valid: %v", c.Validate())
 	}
 }
 
