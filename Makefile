@@ -14,7 +14,7 @@ GINKGO_ARGS += --no-color
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build certify load e2e unit bench test clean distclean
+.PHONY: help deps build images certify load e2e e2e-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,13 @@ e2e: build ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v"
 unit: build ## unit and provider tests of fixtures, harness and reports (no conformance run)
 	$(GO) vet ./...
 	$(GO) test ./fixtures/... ./harness/... ./reports/... ./load/... ./cmd/...
+
+images: build ## build the containers provider's images locally (no registry needed); writes .cache/images.env
+	./harness/containers/images/build.sh
+
+e2e-containers: images ## certification run on testcontainers-go with the local images
+	set -a; . ./.cache/images.env; set +a; \
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.provider=containers -kc.load=smoke $(ARGS)
 
 bench: ## benchmarks of the load driver's own per-request work
 	$(GO) test ./load -run '^$$' -bench . -benchmem

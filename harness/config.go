@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// Providers the suite knows; containers and kind are planned (issues 4 and 5).
-var Providers = []string{"process", "external"}
+// Providers the suite knows; kind is planned (issue 5).
+var Providers = []string{"process", "containers", "external"}
 
 // Config is the whole run's configuration: one flag block with the prefix
 // "kc.", each flag defaulting from a KC_* environment variable for CI.
@@ -29,6 +29,13 @@ type Config struct {
 	RedisBin       string // empty: redis-server from PATH
 	PublicPort     int    // 0: a free port
 	AdminPort      int    // 0: a free port
+
+	// Containers provider: images (official names by default; make images
+	// builds local ones on machines without a registry).
+	KratosImage   string
+	PostgresImage string
+	RedisImage    string
+	MailpitImage  string
 
 	// External provider: a deployment that is already running.
 	PublicURL    string
@@ -50,7 +57,9 @@ type Config struct {
 
 // DefaultConfig is the embedded local-process stack.
 func DefaultConfig() Config {
-	return Config{Provider: "process", Load: "off", SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second,
+	return Config{Provider: "process", Load: "off",
+		KratosImage: "oryd/kratos:v1.3.1", PostgresImage: "postgres:15-bookworm",
+		RedisImage: "redis:7-bookworm", MailpitImage: "axllent/mailpit:v1.33.1", SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second,
 		Intervals: DefaultIntervals()}
 }
 
@@ -76,6 +85,10 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.RedisBin, "redis-bin", "redis-server binary; default: from PATH")
 	num(&c.PublicPort, "public-port", "Kratos public port for the process provider; 0 picks a free one")
 	num(&c.AdminPort, "admin-port", "Kratos admin port for the process provider; 0 picks a free one")
+	str(&c.KratosImage, "kratos-image", "containers: Kratos image (yours, or make images' local build)")
+	str(&c.PostgresImage, "postgres-image", "containers: Postgres image honouring the official POSTGRES_* contract")
+	str(&c.RedisImage, "redis-image", "containers: Redis image")
+	str(&c.MailpitImage, "mailpit-image", "containers: Mailpit image")
 	str(&c.PublicURL, "public-url", "external: Kratos public base URL, e.g. https://kratos.staging.example.com/")
 	str(&c.AdminURL, "admin-url", "external: Kratos admin base URL, e.g. http://127.0.0.1:4434/")
 	str(&c.MailpitURL, "mailpit-url", "external: Mailpit API base URL that receives the courier's mail")

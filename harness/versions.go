@@ -3,8 +3,11 @@ package harness
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -95,4 +98,24 @@ func CheckRedisVersion(ctx context.Context, addr string) (string, error) {
 		return version, fmt.Errorf("Redis %s is too old: the deployment guide requires Redis > 6; install a newer one (Debian: apt-get install -y redis-server) or pass -kc.redis-bin", version)
 	}
 	return version, nil
+}
+
+// KratosVersion asks the admin API which Kratos version runs.
+func KratosVersion(ctx context.Context, client *http.Client, admin *url.URL) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, admin.JoinPath("admin", "version").String(), nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Version string `json:"version"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Version == "" {
+		return "", fmt.Errorf("GET %s answered %d without a version; is -kc.admin-url the Kratos admin API?", req.URL, resp.StatusCode)
+	}
+	return v.Version, nil
 }

@@ -5,7 +5,6 @@ package external
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -97,7 +96,7 @@ func (s *Stack) Up(ctx context.Context) error {
 			return err
 		}
 	}
-	if s.env.KratosVersion, err = kratosVersion(ctx, client, s.endpoints.KratosAdmin); err != nil {
+	if s.env.KratosVersion, err = harness.KratosVersion(ctx, client, s.endpoints.KratosAdmin); err != nil {
 		return err
 	}
 	if dsn := s.endpoints.PostgresDSN; dsn != "" {
@@ -111,25 +110,6 @@ func (s *Stack) Up(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func kratosVersion(ctx context.Context, client *http.Client, admin *url.URL) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, admin.JoinPath("admin", "version").String(), nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var v struct {
-		Version string `json:"version"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Version == "" {
-		return "", fmt.Errorf("GET %s answered %d without a version; is -kc.admin-url the Kratos admin API?", req.URL, resp.StatusCode)
-	}
-	return v.Version, nil
 }
 
 func (s *Stack) Endpoints() harness.Endpoints     { return s.endpoints }

@@ -14,15 +14,6 @@ import (
 	"kratos-conformance/harness"
 )
 
-// Host names of the production-like setup: Kratos and the UI share the
-// cookie domain example.test, a reserved name that never resolves on the
-// internet; test clients map it to loopback in their own dialer.
-const (
-	rootDomain = "example.test"
-	kratosHost = "kratos." + rootDomain
-	uiHost     = "auth." + rootDomain
-)
-
 // startKratos renders the guide's config, then runs Kratos as the guide's
 // Deployment does: migrate (initContainer), serve, and courier watch.
 func (s *Stack) startKratos(ctx context.Context) error {
@@ -34,7 +25,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ca, err := harness.NewTestCA(kratosHost, uiHost, "*."+rootDomain)
+	ca, err := harness.NewLocalCA()
 	if err != nil {
 		return err
 	}
@@ -56,14 +47,12 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return err
 	}
 
-	publicBase := &url.URL{Scheme: "https", Host: kratosHost + ":" + strconv.Itoa(publicPort), Path: "/"}
+	publicBase := &url.URL{Scheme: "https", Host: harness.KratosHost + ":" + strconv.Itoa(publicPort), Path: "/"}
 	adminBase := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(adminPort), Path: "/"}
 	kc := fixtures.GuideDefaults()
 	kc.KratosVersion = kratosConfigVersion(s.kratos.Version)
 	kc.DSN = s.endpoints.PostgresDSN
 	kc.IdentitySchemaURL = "file://" + filepath.Join(dir, "identity.default.schema.json")
-	kc.RootDomain = rootDomain
-	kc.UIBaseURL = "https://" + uiHost
 	kc.PublicBaseURL, kc.PublicHost, kc.PublicPort = publicBase.String(), "127.0.0.1", publicPort
 	kc.TLSCertFile, kc.TLSKeyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	kc.AdminBaseURL, kc.AdminHost, kc.AdminPort = adminBase.String(), "127.0.0.1", adminPort
@@ -79,11 +68,9 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	}
 	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = "bcrypt", kc.BcryptCost, fixtures.Hash(rendered)
 
-	s.endpoints.KratosPublic, s.endpoints.KratosAdmin = publicBase, adminBase
-	s.endpoints.UIBase = &url.URL{Scheme: "https", Host: uiHost, Path: "/"}
-	s.endpoints.CookieDomain = "." + rootDomain
-	s.endpoints.CAPEM = ca.CAPEM
-	s.endpoints.HostAliases = map[string]string{"." + rootDomain: "127.0.0.1"}
+	local := harness.LocalEndpoints(publicBase, adminBase, s.endpoints.MailpitAPI, ca)
+	local.PostgresDSN, local.RedisAddr = s.endpoints.PostgresDSN, s.endpoints.RedisAddr
+	s.endpoints = local
 
 	// The initContainer: migrations run to completion before serve starts.
 	migrate := procInput{Name: "kratos-migrate", Path: s.kratos.Path, LogPath: s.logPath("kratos-migrate"),

@@ -17,6 +17,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"kratos-conformance/harness"
+	"kratos-conformance/harness/containers"
 	"kratos-conformance/harness/external"
 	"kratos-conformance/harness/process"
 	"kratos-conformance/load"
@@ -71,6 +72,8 @@ func newStack(ctx context.Context, root string) (harness.Stack, error) {
 	switch cfg.Provider {
 	case "process":
 		return process.New(ctx, process.Input{Config: cfg, RepoRoot: root, LogDir: run.Dir, BuildLog: GinkgoWriter})
+	case "containers":
+		return containers.New(ctx, containers.Input{Config: cfg, RunID: run.ID, LogDir: run.Dir})
 	case "external":
 		return external.New(cfg)
 	}

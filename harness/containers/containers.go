@@ -1,0 +1,217 @@
+// Package containers is the testcontainers-go provider: Postgres and Redis
+// through their modules, Mailpit as a generic container, and one Kratos image
+// run three ways as the guide's Deployment does (migrate to completion, serve,
+// courier watch), all on one user-defined network.
+package containers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/testcontainers/testcontainers-go"
+	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
+	tcredis "github.com/testcontainers/testcontainers-go/modules/redis"
+	"github.com/testcontainers/testcontainers-go/network"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness"
+)
+
+// Input is what New needs besides the run configuration.
+type Input struct {
+	Config harness.Config
+	RunID  string // the value of every object's run label
+	LogDir string // container logs are written here by CollectLogs
+}
+
+// Stack is the containers provider's harness.Stack.
+type Stack struct {
+	cfg        harness.Config
+	runID      string
+	logDir     string
+	network    *testcontainers.DockerNetwork
+	ctrs       []named // in start order; Down terminates them in reverse
+	endpoints  harness.Endpoints
+	env        harness.Environment
+	components map[string]string
+	kratosDSN  string // as Kratos reaches Postgres on the network
+}
+
+type named struct {
+	name string
+	c    testcontainers.Container
+}
+
+var _ harness.Stack = (*Stack)(nil)
+
+const (
+	labelComponent = "org.kratos-conformance.component"
+	labelPID       = "org.kratos-conformance.pid" // the suite process; a dead one's objects are swept
+	labelKept      = "org.kratos-conformance.kept"
+	configDir      = "/identity/configs" // the guide's mount paths
+	schemaDir      = "/identity/schemas"
+	tlsDir         = "/identity/tls"
+)
+
+// New checks the engine answers and sweeps what dead runs left; it starts nothing.
+func New(ctx context.Context, in Input) (*Stack, error) {
+	if in.RunID == "" || in.LogDir == "" {
+		return nil, errors.New("containers.Input.RunID and LogDir are required")
+	}
+	// The reaper's image cannot be pulled on machines without a registry; the
+	// harness removes everything by label itself, so it is off unless asked for.
+	if _, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !set {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	// testcontainers guesses the host from /.dockerenv and would dial the
+	// gateway from inside a container; the engine here is local, so its
+	// mapped ports are on loopback, the only place this suite sends traffic.
+	if _, set := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !set && localEngine() {
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+	cli, err := dockerClient(ctx, in.Config.Intervals.HTTPRequest)
+	if err != nil {
+		return nil, err
+	}
+	cli.Close()
+	sweepDeadRuns(ctx)
+	return &Stack{cfg: in.Config, runID: in.RunID, logDir: in.LogDir, components: map[string]string{},
+		env: harness.Environment{Provider: "containers", KratosBinary: in.Config.KratosImage}}, nil
+}
+
+// localEngine is true when Docker is reached through its local unix socket.
+func localEngine() bool {
+	host := os.Getenv("DOCKER_HOST")
+	return host == "" || strings.HasPrefix(host, "unix://")
+}
+
+func (s *Stack) labels(component string) map[string]string {
+	l := map[string]string{LabelRun: s.runID, labelComponent: component, labelPID: strconv.Itoa(os.Getpid())}
+	if s.cfg.Keep {
+		l[labelKept] = "true"
+	}
+	return l
+}
+
+// run starts one container and registers it for Down before checking the error.
+func (s *Stack) run(ctx context.Context, name string, start func() (testcontainers.Container, error)) (testcontainers.Container, error) {
+	c, err := start()
+	if c != nil && !isNilContainer(c) {
+		s.ctrs = append(s.ctrs, named{name, c})
+		if inspect, ierr := c.Inspect(ctx); ierr == nil {
+			s.components[name] = inspect.Config.Image + " " + inspect.ID[:12]
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w%s", name, err, s.logTail(ctx, c))
+	}
+	return c, nil
+}
+
+func isNilContainer(c testcontainers.Container) bool {
+	switch v := c.(type) {
+	case *tcpostgres.PostgresContainer:
+		return v == nil
+	case *tcredis.RedisContainer:
+		return v == nil
+	case *testcontainers.DockerContainer:
+		return v == nil
+	}
+	return false
+}
+
+// common are the options every container gets: labels and the network alias.
+func (s *Stack) common(name string) []testcontainers.ContainerCustomizer {
+	return []testcontainers.ContainerCustomizer{
+		testcontainers.WithLabels(s.labels(name)),
+		network.WithNetwork([]string{name}, s.network),
+	}
+}
+
+// Up starts Redis, Postgres, Mailpit, then Kratos migrate, serve and courier.
+func (s *Stack) Up(ctx context.Context) error {
+	nw, err := network.New(ctx, network.WithLabels(s.labels("network")))
+	if err != nil {
+		return fmt.Errorf("create the run's Docker network: %w", err)
+	}
+	s.network = nw
+	for _, step := range []func(context.Context) error{s.startRedis, s.startPostgres, s.startMailpit, s.startKratos} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	s.env.Components = s.components
+	return nil
+}
+
+func (s *Stack) startRedis(ctx context.Context) error {
+	c, err := s.run(ctx, "redis", func() (testcontainers.Container, error) {
+		return tcredis.Run(ctx, s.cfg.RedisImage, s.common("redis")...)
+	})
+	if err != nil {
+		return imageHint(err, "-kc.redis-image", s.cfg.RedisImage)
+	}
+	addr, err := hostAddr(ctx, c, "6379/tcp")
+	if err != nil {
+		return err
+	}
+	s.endpoints.RedisAddr = addr
+	s.env.RedisVersion, err = harness.CheckRedisVersion(ctx, addr)
+	return err
+}
+
+func (s *Stack) startPostgres(ctx context.Context) error {
+	password := fixtures.NewSecret(24)
+	opts := append(s.common("postgres"),
+		tcpostgres.WithDatabase("kratos"), tcpostgres.WithUsername("kratos"), tcpostgres.WithPassword(password),
+		// The module's default command turns fsync off; run Postgres as the process provider does.
+		testcontainers.WithCmd("postgres"),
+		// Named wait: the server logs readiness once recovery is done; the
+		// port check makes sure the mapping is usable from the host.
+		testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.PostgresReady,
+			wait.ForLog("database system is ready to accept connections"), wait.ForListeningPort("5432/tcp").SkipInternalCheck()),
+	)
+	c, err := s.run(ctx, "postgres", func() (testcontainers.Container, error) {
+		return tcpostgres.Run(ctx, s.cfg.PostgresImage, opts...)
+	})
+	if err != nil {
+		return imageHint(err, "-kc.postgres-image", s.cfg.PostgresImage)
+	}
+	addr, err := hostAddr(ctx, c, "5432/tcp")
+	if err != nil {
+		return err
+	}
+	s.endpoints.PostgresDSN = fmt.Sprintf("postgres://kratos:%s@%s/kratos?sslmode=disable", password, addr)
+	s.kratosDSN = fmt.Sprintf("postgres://kratos:%s@postgres:5432/kratos?sslmode=disable", password)
+	s.env.PostgresVersion, err = harness.CheckPostgresVersion(ctx, s.endpoints.PostgresDSN)
+	return err
+}
+
+func (s *Stack) startMailpit(ctx context.Context) error {
+	c, err := s.run(ctx, "mailpit", func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.cfg.MailpitImage, append(s.common("mailpit"),
+			testcontainers.WithExposedPorts("8025/tcp", "1025/tcp"),
+			testcontainers.WithCmd("--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check"))...)
+	})
+	if err != nil {
+		return imageHint(err, "-kc.mailpit-image", s.cfg.MailpitImage)
+	}
+	addr, err := hostAddr(ctx, c, "8025/tcp")
+	if err != nil {
+		return err
+	}
+	s.endpoints.MailpitAPI = &url.URL{Scheme: "http", Host: addr, Path: "/"}
+	// Named wait: /readyz answers once both the API and the SMTP listener are up.
+	return harness.WaitFor(ctx, harness.WaitInput{
+		Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
+		Alive: s.alive(ctx, "mailpit", c),
+		Check: harness.HTTPStatusCheck(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
+	})
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Builds the images the containers provider runs, on a machine whose Docker
+# engine can pull nothing: a Debian base made with debootstrap from this
+# machine's own apt source, Postgres and Redis on it, and Kratos and Mailpit
+# from the suite's pinned static builds. Cached: a second run only checks tags.
+# Writes .cache/images.env with the KC_*_IMAGE variables the provider reads.
+set -euo pipefail
+shopt -s inherit_errexit
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+here="$root/harness/containers/images"
+cd "$root"
+
+command -v docker >/dev/null || { echo "images: docker is not installed" >&2; exit 1; }
+docker info >/dev/null 2>&1 || { echo "images: the Docker engine is not reachable; start it, or use the process provider (make certify)" >&2; exit 1; }
+
+have() { docker image inspect "$1" >/dev/null 2>&1; }
+hash_of() { cat "$@" | sha256sum | cut -c1-12; }
+
+# 1. Debian base with the server packages, from the machine's configured mirror.
+packages="postgresql-15,redis-server,ca-certificates"
+base="kratos-conformance/debian-base:bookworm-$(echo "$packages" | sha256sum | cut -c1-12)"
+if ! have "$base"; then
+  command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+  mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  mirror=${mirror:-$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)}
+  [ -n "$mirror" ] || { echo "images: no Debian mirror found in this machine's apt configuration" >&2; exit 1; }
+  rootfs=$(mktemp -d /tmp/kc-rootfs-XXXXXX)
+  trap 'rm -rf "$rootfs"' EXIT
+  echo "images: debootstrap bookworm with $packages from $mirror (about 80 s)"
+  debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$mirror" >/tmp/kc-debootstrap.log 2>&1 \
+    || { tail -20 /tmp/kc-debootstrap.log >&2; exit 1; }
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | docker import -c 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$base" >/dev/null
+  rm -rf "$rootfs"; trap - EXIT
+fi
+echo "images: base $base"
+
+build() { # name tag context dockerfile [build-args...]
+  local image="kratos-conformance/$1:$2"; shift 2
+  if ! have "$image"; then
+    docker build -t "$image" "$@" >/tmp/kc-image-build.log 2>&1 \
+      || { tail -20 /tmp/kc-image-build.log >&2; echo "images: building $image failed" >&2; return 1; }
+  fi
+  echo "$image"
+}
+
+# 2. Postgres and Redis on the base, honouring the official images' environment contract.
+pg=$(build postgres "15-$(hash_of "$here/postgres.Dockerfile" "$here/postgres-entrypoint.sh")-${base##*-}" \
+  --build-arg BASE="$base" -f "$here/postgres.Dockerfile" "$here")
+redis=$(build redis "7-$(hash_of "$here/redis.Dockerfile")-${base##*-}" --build-arg BASE="$base" -f "$here/redis.Dockerfile" "$here")
+
+# 3. Kratos and Mailpit from the pinned static builds, on an empty base as a non-root user.
+bins=$(go run ./cmd/kcbuild | awk '/^(Kratos|Mailpit) v/ {print $3}')
+kratos_bin=$(echo "$bins" | sed -n 1p); mailpit_bin=$(echo "$bins" | sed -n 2p)
+ctx=$(mktemp -d /tmp/kc-image-ctx-XXXXXX)
+trap 'rm -rf "$ctx"' EXIT
+cp "$here/static.Dockerfile" "$ctx/Dockerfile"
+printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/tmp:/sbin/nologin\n' > "$ctx/passwd"
+mkdir -m 1777 "$ctx/tmp"
+cp "$kratos_bin" "$ctx/app"
+kratos=$(build kratos "$(basename "$kratos_bin" | sed 's/^kratos-//')-$(hash_of "$here/static.Dockerfile")" "$ctx")
+cp "$mailpit_bin" "$ctx/app"
+mailpit=$(build mailpit "$(basename "$mailpit_bin" | sed 's/^mailpit-//')-$(hash_of "$here/static.Dockerfile")" "$ctx")
+
+mkdir -p .cache
+cat > .cache/images.env <<ENV
+KC_POSTGRES_IMAGE=$pg
+KC_REDIS_IMAGE=$redis
+KC_KRATOS_IMAGE=$kratos
+KC_MAILPIT_IMAGE=$mailpit
+ENV
+echo "images: ready (.cache/images.env):"
+cat .cache/images.env

@@ -1,0 +1,160 @@
+package containers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	dockernet "github.com/moby/moby/api/types/network"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness"
+)
+
+// startKratos runs the one Kratos image three ways, as the guide's Deployment:
+// the migrate initContainer to completion, then serve, then courier watch.
+func (s *Stack) startKratos(ctx context.Context) error {
+	// Kratos writes its public base URL into every flow (ui.action, logout_url),
+	// so it must be the address clients use. Host ports are picked first and
+	// bound explicitly, so the URL is known before the container starts; a
+	// random mapping would only be known after, when the config is already in.
+	publicPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	adminPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	ca, err := harness.NewLocalCA()
+	if err != nil {
+		return err
+	}
+	// The CA goes to the run folder too, so a user can curl a kept stack.
+	if err := os.WriteFile(filepath.Join(s.logDir, "ca.crt"), ca.CAPEM, 0o644); err != nil {
+		return err
+	}
+	publicBase := &url.URL{Scheme: "https", Host: harness.KratosHost + ":" + strconv.Itoa(publicPort), Path: "/"}
+	adminBase := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(adminPort), Path: "/"}
+
+	kc := fixtures.GuideDefaults()
+	kc.DSN = s.kratosDSN
+	kc.IdentitySchemaURL = "file://" + schemaDir + "/default.json"
+	kc.PublicBaseURL, kc.PublicHost, kc.PublicPort = publicBase.String(), "0.0.0.0", 4433
+	kc.TLSCertFile, kc.TLSKeyFile = tlsDir+"/tls.crt", tlsDir+"/tls.key"
+	kc.AdminBaseURL, kc.AdminHost, kc.AdminPort = adminBase.String(), "0.0.0.0", 4434
+	kc.SMTPURI = "smtp://mailpit:1025/?disable_starttls=true"
+	kc.CookieSecret, kc.CipherSecret = fixtures.NewSecret(32), fixtures.NewSecret(32)
+	rendered, err := kc.Render()
+	if err != nil {
+		return err
+	}
+	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = "bcrypt", kc.BcryptCost, fixtures.Hash(rendered)
+	// A fresh option per container: each copy consumes its readers.
+	files := func() testcontainers.CustomizeRequestOption {
+		return testcontainers.WithFiles(
+			file(rendered, configDir+"/configs.yaml"),
+			file(fixtures.IdentitySchema(), schemaDir+"/default.json"),
+			file(ca.CertPEM, tlsDir+"/tls.crt"),
+			file(ca.KeyPEM, tlsDir+"/tls.key"),
+		)
+	}
+	config := []string{"-c", configDir + "/configs.yaml"}
+
+	local := harness.LocalEndpoints(publicBase, adminBase, s.endpoints.MailpitAPI, ca)
+	local.PostgresDSN, local.RedisAddr = s.endpoints.PostgresDSN, s.endpoints.RedisAddr
+	s.endpoints = local
+
+	// The initContainer: migrations run to completion before serve starts.
+	migrate, err := s.run(ctx, "kratos-migrate", func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos-migrate"), files(),
+			testcontainers.WithCmd(append(config, "migrate", "sql", "-e", "--yes")...),
+			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, wait.ForExit()))...)
+	})
+	if err != nil {
+		return imageHint(err, "-kc.kratos-image", s.cfg.KratosImage)
+	}
+	if st, err := migrate.State(ctx); err != nil || st.ExitCode != 0 {
+		return fmt.Errorf("kratos-migrate exited with %v (%v)%s", exitCode(st), err, s.logTail(ctx, migrate))
+	}
+
+	// The kratos container: serve, production mode.
+	serve, err := s.run(ctx, "kratos", func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos"), files(),
+			testcontainers.WithCmd(append(config, "serve")...),
+			testcontainers.WithExposedPorts("4433/tcp", "4434/tcp"),
+			testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+				hc.PortBindings = dockernet.PortMap{
+					dockernet.MustParsePort("4433/tcp"): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(publicPort)}},
+					dockernet.MustParsePort("4434/tcp"): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(adminPort)}},
+				}
+			}))...)
+	})
+	if err != nil {
+		return err
+	}
+	client, err := s.endpoints.HTTPClient(nil, s.cfg.Intervals.HTTPRequest)
+	if err != nil {
+		return err
+	}
+	// Named waits: admin ready means the database is reachable; public alive
+	// means the TLS listener serves our certificate under the public name.
+	for _, w := range []struct{ name, url string }{
+		{"Kratos admin /admin/health/ready", adminBase.JoinPath("admin", "health", "ready").String()},
+		{"Kratos public /health/alive over TLS", publicBase.JoinPath("health", "alive").String()},
+	} {
+		if err := harness.WaitFor(ctx, harness.WaitInput{Name: w.name, Timeout: s.cfg.Intervals.KratosReady,
+			Interval: s.cfg.Intervals.Poll, Alive: s.alive(ctx, "kratos", serve),
+			Check: harness.HTTPStatusCheck(client, w.url, http.StatusOK)}); err != nil {
+			return fmt.Errorf("%w%s", err, s.logTail(ctx, serve))
+		}
+	}
+	if s.env.KratosVersion, err = harness.KratosVersion(ctx, client, adminBase); err != nil {
+		return err
+	}
+
+	// The courier container: a separate process draining the mail queue.
+	courier, err := s.run(ctx, "kratos-courier", func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos-courier"), files(),
+			testcontainers.WithCmd(append(config, "courier", "watch")...))...)
+	})
+	if err != nil {
+		return err
+	}
+	// Named wait: the courier has no health endpoint; wait for its start-up line.
+	return harness.WaitFor(ctx, harness.WaitInput{
+		Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
+		Alive: s.alive(ctx, "kratos-courier", courier),
+		Check: func(ctx context.Context) error {
+			if !strings.Contains(s.logs(ctx, courier), "Courier worker started.") {
+				return fmt.Errorf("no \"Courier worker started.\" line in the courier's log yet")
+			}
+			return nil
+		},
+	})
+}
+
+func file(b []byte, path string) testcontainers.ContainerFile {
+	// World-readable: the image's user differs between images (65532 here, ory in oryd/kratos).
+	return testcontainers.ContainerFile{Reader: bytes.NewReader(b), ContainerFilePath: path, FileMode: 0o644}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free loopback port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
