@@ -14,7 +14,7 @@ GINKGO_ARGS += --no-color
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build images certify load e2e e2e-containers unit bench test clean distclean
+.PHONY: help deps build images certify load e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,7 +36,7 @@ e2e: build ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v"
 
 unit: build ## unit and provider tests of fixtures, harness and reports (no conformance run)
 	$(GO) vet ./...
-	$(GO) test ./fixtures/... ./harness/... ./reports/... ./load/... ./cmd/...
+	$(GO) test ./fixtures/... ./harness/... ./reports/... ./load/... ./cmd/...  # containers tests skip without images
 
 images: build ## build the containers provider's images locally (no registry needed); writes .cache/images.env
 	./harness/containers/images/build.sh
@@ -45,10 +45,13 @@ e2e-containers: images ## certification run on testcontainers-go with the local 
 	set -a; . ./.cache/images.env; set +a; \
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.provider=containers -kc.load=smoke $(ARGS)
 
+test-containers: images ## the containers provider's own tests (leftovers by label, errors), with the local images
+	set -a; . ./.cache/images.env; set +a; $(GO) test -count=1 ./harness/containers/...
+
 bench: ## benchmarks of the load driver's own per-request work
 	$(GO) test ./load -run '^$$' -bench . -benchmem
 
-test: unit certify ## everything CI runs: unit tests, then the certification run
+test: unit certify test-containers e2e-containers ## everything CI runs: unit tests, certification on processes, then on containers
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)
 	rm -rf reports/out

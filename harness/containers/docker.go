@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -18,6 +19,18 @@ const LabelRun = "org.kratos-conformance.run"
 func dockerClient(ctx context.Context, timeout time.Duration) (*testcontainers.DockerClient, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// testcontainers silently falls back to the default socket when DOCKER_HOST
+	// does not answer; the user named that engine, so it must answer.
+	if host := os.Getenv("DOCKER_HOST"); host != "" {
+		named, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+		if err == nil {
+			_, err = named.Ping(ctx, client.PingOptions{})
+			named.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the Docker engine at DOCKER_HOST=%s is not reachable (%v): start it, fix DOCKER_HOST, or run without Docker: -kc.provider=process", host, err)
+		}
+	}
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err == nil {
 		_, err = cli.Ping(ctx, client.PingOptions{})

@@ -70,7 +70,7 @@ func (s *Stack) logTail(ctx context.Context, c testcontainers.Container) string 
 // imageHint adds what to do when an image could not be had.
 func imageHint(err error, flag, image string) error {
 	msg := err.Error()
-	if strings.Contains(msg, "pull") || strings.Contains(msg, "No such image") || strings.Contains(msg, "not found") {
+	if strings.Contains(msg, "pull") || strings.Contains(msg, "registry") || strings.Contains(msg, "No such image") || strings.Contains(msg, "not found") {
 		return fmt.Errorf("%w\nimage %s is not on this machine and cannot be pulled: run `make images` (it writes .cache/images.env) or pass %s", err, image, flag)
 	}
 	return err
