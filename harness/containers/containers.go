@@ -6,6 +6,7 @@ package containers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -209,9 +210,32 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 	}
 	s.endpoints.MailpitAPI = &url.URL{Scheme: "http", Host: addr, Path: "/"}
 	// Named wait: /readyz answers once both the API and the SMTP listener are up.
-	return harness.WaitFor(ctx, harness.WaitInput{
+	err = harness.WaitFor(ctx, harness.WaitInput{
 		Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
 		Alive: s.alive(ctx, "mailpit", c),
 		Check: harness.HTTPStatusCheck(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
 	})
+	if err != nil {
+		return err
+	}
+	s.env.MailpitVersion, err = mailpitVersion(ctx, s.endpoints.MailpitAPI)
+	return err
+}
+
+// mailpitVersion reads the Version field of Mailpit's /api/v1/info.
+func mailpitVersion(ctx context.Context, api *url.URL) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api.JoinPath("api", "v1", "info").String(), nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var info struct{ Version string }
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		return "", fmt.Errorf("read Mailpit's version from %s: %w", req.URL, err)
+	}
+	return info.Version, nil
 }
