@@ -1,0 +1,190 @@
+// Package checklist turns the deployment guide's requirements and "Check
+// lists" into named checks over a Kratos configuration. Each check returns a
+// Result; the suite and the manifest tests assert on them.
+package checklist
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Status of one requirement.
+type Status string
+
+const (
+	Pass Status = "PASS"
+	Fail Status = "FAIL"
+	NA   Status = "N/A" // the target gives nothing to check it against
+)
+
+// Result is one requirement's verdict with the evidence.
+type Result struct {
+	ID          string `json:"id"`
+	Requirement string `json:"requirement"`
+	Status      Status `json:"status"`
+	Detail      string `json:"detail,omitempty"`
+}
+
+func result(id, requirement string, problems []string) Result {
+	if len(problems) == 0 {
+		return Result{ID: id, Requirement: requirement, Status: Pass}
+	}
+	return Result{ID: id, Requirement: requirement, Status: Fail, Detail: strings.Join(problems, "; ")}
+}
+
+// The guide's example secrets (its configs.yaml); a deployment must never ship them.
+var guideExampleSecrets = []string{"a8ba727309b345a0a0e8dd9b2eae8b19", "feaf396bf5ca4c93870782f0df4b7b03"}
+
+// Config is a parsed Kratos configuration.
+type Config struct{ doc map[string]any }
+
+// ParseConfig reads a Kratos configs.yaml.
+func ParseConfig(b []byte) (*Config, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("the Kratos config is not YAML: %w", err)
+	}
+	return &Config{doc: doc}, nil
+}
+
+// get walks a dotted path, e.g. "serve.public.base_url".
+func (c *Config) get(path string) any {
+	var cur any = c.doc
+	for _, k := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[k]
+	}
+	return cur
+}
+
+func (c *Config) str(path string) string {
+	s, _ := c.get(path).(string)
+	return s
+}
+
+func (c *Config) strs(path string) []string {
+	var out []string
+	list, _ := c.get(path).([]any)
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// CheckConfig runs every requirement that the configuration alone decides.
+func CheckConfig(c *Config) []Result {
+	return []Result{c.publicHTTPS(), c.cookieDomain(), c.urlsUnderCookieDomain(), c.secrets(), c.cipher(), c.cors(), c.devOff()}
+}
+
+func (c *Config) publicHTTPS() Result {
+	var problems []string
+	if u, err := url.Parse(c.str("serve.public.base_url")); err != nil || u.Scheme != "https" {
+		problems = append(problems, fmt.Sprintf("serve.public.base_url %q is not https", c.str("serve.public.base_url")))
+	}
+	return result("CL-TLS-001", "the public API is served over HTTPS (guide: SSL must be turned on)", problems)
+}
+
+func (c *Config) cookieDomain() Result {
+	var problems []string
+	if d := c.str("cookies.domain"); d == "" {
+		problems = append(problems, "cookies.domain is not set")
+	} else if !strings.HasPrefix(d, ".") {
+		problems = append(problems, fmt.Sprintf("cookies.domain %q lacks the leading dot the guide insists on", d))
+	}
+	return result("CL-COOKIE-001", "cookies.domain is the shared root domain with its leading dot", problems)
+}
+
+// urlsUnderCookieDomain: every self-service UI URL, return URL and allowed
+// return URL must be on the cookie domain, or the session cookie never reaches the UI.
+func (c *Config) urlsUnderCookieDomain() Result {
+	domain := strings.TrimPrefix(c.str("cookies.domain"), ".")
+	var problems []string
+	if domain == "" {
+		problems = append(problems, "cookies.domain is not set")
+	}
+	paths := []string{
+		"selfservice.default_browser_return_url", "selfservice.flows.logout.after.default_browser_return_url",
+		"selfservice.flows.registration.ui_url", "selfservice.flows.login.ui_url", "selfservice.flows.verification.ui_url",
+		"selfservice.flows.verification.after.default_browser_return_url", "selfservice.flows.recovery.ui_url",
+		"selfservice.flows.error.ui_url", "selfservice.flows.settings.ui_url", "serve.public.base_url",
+	}
+	for _, p := range paths {
+		if !onDomain(c.str(p), domain) {
+			problems = append(problems, fmt.Sprintf("%s %q is not under %s", p, c.str(p), domain))
+		}
+	}
+	for _, u := range c.strs("selfservice.allowed_return_urls") {
+		if !onDomain(u, domain) {
+			problems = append(problems, fmt.Sprintf("allowed_return_urls entry %q is not under %s", u, domain))
+		}
+	}
+	return result("CL-COOKIE-002", "UI URLs, return URLs and allowed return URLs are under the cookie domain", problems)
+}
+
+func onDomain(raw, domain string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || domain == "" {
+		return false
+	}
+	host := strings.TrimPrefix(u.Hostname(), "*.")
+	return host == domain || strings.HasSuffix(host, "."+domain)
+}
+
+func (c *Config) secrets() Result {
+	var problems []string
+	for _, s := range []struct {
+		path string
+		min  int
+	}{{"secrets.cookie", 16}, {"secrets.cipher", 32}} {
+		values := c.strs(s.path)
+		if len(values) == 0 {
+			problems = append(problems, s.path+" is not set")
+		}
+		for i, v := range values {
+			for _, example := range guideExampleSecrets {
+				if v == example {
+					problems = append(problems, fmt.Sprintf("%s[%d] is the guide's example value", s.path, i))
+				}
+			}
+			if len(v) < s.min {
+				problems = append(problems, fmt.Sprintf("%s[%d] has %d characters, fewer than %d", s.path, i, len(v), s.min))
+			}
+		}
+	}
+	return result("CL-SECRET-001", "cookie and cipher secrets are not the guide's examples and are long enough", problems)
+}
+
+func (c *Config) cipher() Result {
+	var problems []string
+	if alg := c.str("ciphers.algorithm"); alg == "" || alg == "noop" {
+		problems = append(problems, fmt.Sprintf("ciphers.algorithm is %q", alg))
+	}
+	return result("CL-CIPHER-001", "a real cipher encrypts stored secrets (not noop)", problems)
+}
+
+func (c *Config) cors() Result {
+	var problems []string
+	creds, _ := c.get("serve.public.cors.allow_credentials").(bool)
+	for _, o := range c.strs("serve.public.cors.allowed_origins") {
+		if o == "*" && creds {
+			problems = append(problems, "allowed_origins has * while allow_credentials is true")
+		}
+	}
+	return result("CL-CORS-001", "CORS does not allow any origin with credentials", problems)
+}
+
+func (c *Config) devOff() Result {
+	var problems []string
+	if dev, _ := c.get("dev").(bool); dev {
+		problems = append(problems, "dev is true")
+	}
+	return result("CL-DEV-001", "production mode: dev is off", problems)
+}
