@@ -34,9 +34,9 @@ load: build ## capacity planning: specs, then the saturation search on whoami an
 e2e: build ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v"
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- $(ARGS)
 
-unit: build ## unit and provider tests of fixtures, harness and reports (no conformance run)
+unit: build ## unit and provider tests, and the offline checks of kind/'s manifests (no conformance run)
 	$(GO) vet ./...
-	$(GO) test ./fixtures/... ./harness/... ./reports/... ./load/... ./cmd/...  # containers tests skip without images
+	$(GO) test ./fixtures/... ./harness/... ./reports/... ./load/... ./kind/... ./cmd/...  # containers tests skip without images
 
 images: build ## build the containers provider's images locally (no registry needed); writes .cache/images.env
 	./harness/containers/images/build.sh

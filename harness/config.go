@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// Providers the suite knows; kind is planned (issue 5).
-var Providers = []string{"process", "containers", "external"}
+// Providers the suite knows; kind only runs its preflight so far (issue 5).
+var Providers = []string{"process", "containers", "kind", "external"}
 
 // Config is the whole run's configuration: one flag block with the prefix
 // "kc.", each flag defaulting from a KC_* environment variable for CI.
@@ -38,14 +38,15 @@ type Config struct {
 	MailpitImage  string
 
 	// External provider: a deployment that is already running.
-	PublicURL    string
-	AdminURL     string
-	MailpitURL   string
-	CAFile       string
-	PostgresDSN  string
-	RedisAddr    string
-	CookieDomain string // empty: the parent domain of the public URL's host, with a leading dot
-	Resolve      string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
+	PublicURL        string
+	AdminURL         string
+	MailpitURL       string
+	CAFile           string
+	PostgresDSN      string
+	RedisAddr        string
+	KratosConfigFile string // the deployment's configs.yaml, for the checklist; empty: those checks are N/A
+	CookieDomain     string // empty: the parent domain of the public URL's host, with a leading dot
+	Resolve          string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
 
 	// Load stage after the specs: "off", or a profile of package load.
 	Load      string
@@ -95,6 +96,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.CAFile, "ca-file", "external: PEM file of a CA to trust for the public URL")
 	str(&c.PostgresDSN, "postgres-dsn", "external: optional Postgres DSN, for the version record")
 	str(&c.RedisAddr, "redis-addr", "external: optional Redis host:port, for the version record")
+	str(&c.KratosConfigFile, "kratos-config", "external: the deployment's configs.yaml, so the guide's checklist can read it")
 	str(&c.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
 	str(&c.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
 	str(&c.Load, "load", "load stage after the specs: off | smoke | capacity")
@@ -145,7 +147,7 @@ func (c *Config) Validate() error {
 	if c.PublicPort != 0 && c.PublicPort == c.AdminPort {
 		errs = append(errs, fmt.Errorf("-kc.public-port and -kc.admin-port are both %d; they must differ", c.PublicPort))
 	}
-	for _, f := range []struct{ flag, path string }{{"kratos-bin", c.KratosBin}, {"mailpit-bin", c.MailpitBin}, {"redis-bin", c.RedisBin}, {"ca-file", c.CAFile}} {
+	for _, f := range []struct{ flag, path string }{{"kratos-bin", c.KratosBin}, {"mailpit-bin", c.MailpitBin}, {"redis-bin", c.RedisBin}, {"ca-file", c.CAFile}, {"kratos-config", c.KratosConfigFile}} {
 		if f.path == "" {
 			continue
 		}

@@ -73,3 +73,9 @@ type Environment struct {
 type ProcessGroups interface {
 	ProcessGroups() map[string]int
 }
+
+// ConfigSource is implemented by providers that know the Kratos configuration
+// they deployed (or were given), so the guide's checklist can read it.
+type ConfigSource interface {
+	KratosConfig() []byte
+}

@@ -43,6 +43,7 @@ type Stack struct {
 	env        harness.Environment
 	components map[string]string
 	kratosDSN  string // as Kratos reaches Postgres on the network
+	config     []byte // the rendered Kratos config
 }
 
 type named struct {

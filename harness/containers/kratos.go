@@ -60,6 +60,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.config = rendered
 	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = "bcrypt", kc.BcryptCost, fixtures.Hash(rendered)
 	// A fresh option per container: each copy consumes its readers.
 	files := func() testcontainers.CustomizeRequestOption {

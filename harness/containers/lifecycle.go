@@ -77,6 +77,7 @@ func imageHint(err error, flag, image string) error {
 }
 
 func (s *Stack) Endpoints() harness.Endpoints     { return s.endpoints }
+func (s *Stack) KratosConfig() []byte             { return s.config }
 func (s *Stack) Environment() harness.Environment { return s.env }
 
 // CollectLogs writes each container's log to <dir>/<name>.log.

@@ -17,6 +17,7 @@ import (
 // Stack is the external provider's harness.Stack.
 type Stack struct {
 	cfg       harness.Config
+	config    []byte // -kc.kratos-config, if given
 	endpoints harness.Endpoints
 	env       harness.Environment
 }
@@ -47,6 +48,12 @@ func New(cfg harness.Config) (*Stack, error) {
 			return nil, fmt.Errorf("-kc.ca-file: %w", err)
 		}
 	}
+	var config []byte
+	if cfg.KratosConfigFile != "" {
+		if config, err = os.ReadFile(cfg.KratosConfigFile); err != nil {
+			return nil, fmt.Errorf("-kc.kratos-config: %w", err)
+		}
+	}
 	cookieDomain := cfg.CookieDomain
 	if cookieDomain == "" {
 		// The guide sets cookies.domain to the root domain shared by UI and Kratos.
@@ -58,7 +65,7 @@ func New(cfg harness.Config) (*Stack, error) {
 		}
 	}
 	return &Stack{
-		cfg: cfg,
+		cfg: cfg, config: config,
 		endpoints: harness.Endpoints{
 			KratosPublic: withSlash(public), KratosAdmin: withSlash(admin), MailpitAPI: withSlash(mail),
 			CookieDomain: cookieDomain, CAPEM: ca, HostAliases: aliases,
@@ -113,6 +120,7 @@ func (s *Stack) Up(ctx context.Context) error {
 }
 
 func (s *Stack) Endpoints() harness.Endpoints     { return s.endpoints }
+func (s *Stack) KratosConfig() []byte             { return s.config }
 func (s *Stack) Environment() harness.Environment { return s.env }
 
 // CollectLogs cannot reach a remote deployment's logs; the operator's own tooling has them.

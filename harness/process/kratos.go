@@ -62,6 +62,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.config = rendered
 	configPath := filepath.Join(dir, "kratos.yaml")
 	if err := os.WriteFile(configPath, rendered, 0o600); err != nil {
 		return err

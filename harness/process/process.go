@@ -41,6 +41,7 @@ type Stack struct {
 	endpoints  harness.Endpoints
 	env        harness.Environment
 	components map[string]string
+	config     []byte // the rendered Kratos config
 }
 
 var _ harness.Stack = (*Stack)(nil)
@@ -122,6 +123,7 @@ func (s *Stack) logPath(component string) string {
 }
 
 func (s *Stack) Endpoints() harness.Endpoints     { return s.endpoints }
+func (s *Stack) KratosConfig() []byte             { return s.config }
 func (s *Stack) Environment() harness.Environment { return s.env }
 
 // CollectLogs has nothing to copy: components log straight into the run folder.

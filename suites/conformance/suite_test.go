@@ -19,6 +19,7 @@ import (
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/containers"
 	"kratos-conformance/harness/external"
+	"kratos-conformance/harness/kindcluster"
 	"kratos-conformance/harness/process"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
@@ -74,6 +75,8 @@ func newStack(ctx context.Context, root string) (harness.Stack, error) {
 		return process.New(ctx, process.Input{Config: cfg, RepoRoot: root, LogDir: run.Dir, BuildLog: GinkgoWriter})
 	case "containers":
 		return containers.New(ctx, containers.Input{Config: cfg, RunID: run.ID, LogDir: run.Dir})
+	case "kind":
+		return nil, kindcluster.Preflight(ctx, iv.HTTPRequest)
 	case "external":
 		return external.New(cfg)
 	}
