@@ -1,6 +1,13 @@
 package harness
 
-import "net/url"
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+)
 
 // Host names of the production-like local setup: Kratos and the UI share the
 // cookie domain example.test, a reserved name that never resolves on the
@@ -27,4 +34,31 @@ func LocalEndpoints(public, admin, mailpit *url.URL, ca *TestCA) Endpoints {
 		CAPEM:        ca.CAPEM,
 		HostAliases:  map[string]string{"." + RootDomain: "127.0.0.1"},
 	}
+}
+
+// LocalTLS makes the run's CA, writes it to runDir/ca.crt (so a user can curl
+// a kept stack), and returns the Kratos base URLs for the given host ports:
+// public over TLS under the Kratos host name, admin in plain HTTP on loopback.
+func LocalTLS(runDir string, publicPort, adminPort int) (ca *TestCA, public, admin *url.URL, err error) {
+	if ca, err = NewLocalCA(); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := os.WriteFile(filepath.Join(runDir, "ca.crt"), ca.CAPEM, 0o644); err != nil {
+		return nil, nil, nil, err
+	}
+	public = &url.URL{Scheme: "https", Host: KratosHost + ":" + strconv.Itoa(publicPort), Path: "/"}
+	admin = &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(adminPort), Path: "/"}
+	return ca, public, admin, nil
+}
+
+// FreePort asks the kernel for an unused loopback port. Another program could
+// take it before the component binds it; the component's readiness wait then
+// fails with its log, which names the port.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free loopback port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -29,24 +25,18 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	// so it must be the address clients use. Host ports are picked first and
 	// bound explicitly, so the URL is known before the container starts; a
 	// random mapping would only be known after, when the config is already in.
-	publicPort, err := freePort()
+	publicPort, err := harness.FreePort()
 	if err != nil {
 		return err
 	}
-	adminPort, err := freePort()
+	adminPort, err := harness.FreePort()
 	if err != nil {
 		return err
 	}
-	ca, err := harness.NewLocalCA()
+	ca, publicBase, adminBase, err := harness.LocalTLS(s.logDir, publicPort, adminPort)
 	if err != nil {
 		return err
 	}
-	// The CA goes to the run folder too, so a user can curl a kept stack.
-	if err := os.WriteFile(filepath.Join(s.logDir, "ca.crt"), ca.CAPEM, 0o644); err != nil {
-		return err
-	}
-	publicBase := &url.URL{Scheme: "https", Host: harness.KratosHost + ":" + strconv.Itoa(publicPort), Path: "/"}
-	adminBase := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(adminPort), Path: "/"}
 
 	kc := fixtures.GuideDefaults()
 	kc.DSN = s.kratosDSN
@@ -149,13 +139,4 @@ func (s *Stack) startKratos(ctx context.Context) error {
 func file(b []byte, path string) testcontainers.ContainerFile {
 	// World-readable: the image's user differs between images (65532 here, ory in oryd/kratos).
 	return testcontainers.ContainerFile{Reader: bytes.NewReader(b), ContainerFilePath: path, FileMode: 0o644}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

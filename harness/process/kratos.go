@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"kratos-conformance/fixtures"
@@ -25,7 +23,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ca, err := harness.NewLocalCA()
+	ca, publicBase, adminBase, err := harness.LocalTLS(s.logDir, publicPort, adminPort)
 	if err != nil {
 		return err
 	}
@@ -42,13 +40,6 @@ func (s *Stack) startKratos(ctx context.Context) error {
 			return err
 		}
 	}
-	// The CA is also written to the run folder so a user can curl the kept stack.
-	if err := os.WriteFile(filepath.Join(s.logDir, "ca.crt"), ca.CAPEM, 0o644); err != nil {
-		return err
-	}
-
-	publicBase := &url.URL{Scheme: "https", Host: harness.KratosHost + ":" + strconv.Itoa(publicPort), Path: "/"}
-	adminBase := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(adminPort), Path: "/"}
 	kc := fixtures.GuideDefaults()
 	kc.KratosVersion = kratosConfigVersion(s.kratos.Version)
 	kc.DSN = s.endpoints.PostgresDSN

@@ -14,11 +14,11 @@ import (
 // startMailpit runs Mailpit as the courier's SMTP server, with its API on a
 // second free loopback port.
 func (s *Stack) startMailpit(ctx context.Context) error {
-	httpPort, err := freePort()
+	httpPort, err := harness.FreePort()
 	if err != nil {
 		return err
 	}
-	smtpPort, err := freePort()
+	smtpPort, err := harness.FreePort()
 	if err != nil {
 		return err
 	}

@@ -2,26 +2,15 @@ package process
 
 import (
 	"fmt"
+	"kratos-conformance/harness"
 	"net"
 	"strconv"
 )
 
-// freePort asks the kernel for an unused loopback port. Another program could
-// take it before the component binds it; the component's readiness wait then
-// fails with its log, which names the port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // portOrFree returns the user's port, checked to be free, or a free one.
 func portOrFree(port int, flagName string) (int, error) {
 	if port == 0 {
-		return freePort()
+		return harness.FreePort()
 	}
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {

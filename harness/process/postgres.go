@@ -88,7 +88,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 	if err := runStep(ctx, initdb, s.cfg.Intervals.ProcessStep); err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := harness.FreePort()
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func (s *Stack) startRedis(ctx context.Context) error {
 		}
 		bin = p
 	}
-	port, err := freePort()
+	port, err := harness.FreePort()
 	if err != nil {
 		return err
 	}
