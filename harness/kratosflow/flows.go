@@ -11,7 +11,8 @@ import (
 	ory "github.com/ory/kratos-client-go"
 )
 
-// Registered is what a completed registration gives back.
+// Registered is what a completed registration gives back; on a refused
+// submit, Response still holds Kratos' answer.
 type Registered struct {
 	Result   *ory.SuccessfulNativeRegistration
 	Response *http.Response
@@ -49,12 +50,13 @@ func (a *Agent) RegisterNative(ctx context.Context, email, password string) (Reg
 	})
 	res, resp, err := a.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(body).Execute()
 	if err != nil {
-		return Registered{}, fmt.Errorf("submit API registration: %w (%s)", err, ErrorBody(err))
+		return Registered{Response: resp}, fmt.Errorf("submit API registration: %w (%s)", err, ErrorBody(err))
 	}
 	return Registered{Result: res, Response: resp}, nil
 }
 
-// LoggedIn is what a completed login gives back.
+// LoggedIn is what a completed login gives back; on a refused submit,
+// Response still holds Kratos' answer.
 type LoggedIn struct {
 	Result   *ory.SuccessfulNativeLogin
 	Response *http.Response
@@ -89,7 +91,7 @@ func (a *Agent) submitLogin(ctx context.Context, flowID, identifier, password st
 	})
 	res, resp, err := a.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flowID).UpdateLoginFlowBody(body).Execute()
 	if err != nil {
-		return LoggedIn{}, fmt.Errorf("submit login: %w (%s)", err, ErrorBody(err))
+		return LoggedIn{Response: resp}, fmt.Errorf("submit login: %w (%s)", err, ErrorBody(err))
 	}
 	return LoggedIn{Result: res, Response: resp}, nil
 }

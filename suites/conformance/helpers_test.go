@@ -102,3 +102,9 @@ func sessionCookie(a *kratosflow.Agent) string {
 	}
 	return ""
 }
+
+// req labels a spec with the requirement it checks (docs/requirements.md);
+// the summary's verdict matrix is built from these labels.
+func req(id string) string { return reqPrefix + id }
+
+const reqPrefix = "req:"

@@ -1,0 +1,268 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/kratosflow"
+)
+
+// Kratos' UI message ids for refused input (text/id.go in Kratos).
+const (
+	msgRequired           = 4000002
+	msgInvalidCredentials = 4000006
+	msgDuplicate          = 4000007
+	msgPasswordTooShort   = 4000032
+	msgVerificationBad    = 4070006
+)
+
+// flowMessages reads the ui message ids of a flow Kratos sent back with an error status.
+func flowMessages(err error) []int64 {
+	var flow struct {
+		Ui ory.UiContainer `json:"ui"`
+	}
+	_ = json.Unmarshal(kratosflow.ErrorBody(err), &flow)
+	return kratosflow.MessageIDs(flow.Ui)
+}
+
+// statusOf is the HTTP status of a kratos-client-go answer (0 without one).
+func statusOf(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+var _ = Describe("Refusing bad input", Label("negative"), func() {
+	It("refuses a browser submit without the CSRF cookie with 403 security_csrf_violation", Label(req("NEG-CSRF-001")), func(ctx SpecContext) {
+		owner := newBrowser()
+		flow, _, err := owner.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		csrf, err := kratosflow.CSRFToken(flow.Ui)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("submitting the flow from another browser that never got the CSRF cookie")
+		body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
+			Method: "password", Password: fixtures.NewPassword(), Traits: map[string]interface{}{"email": fixtures.NewEmail("csrf")}, CsrfToken: &csrf,
+		})
+		_, resp, err := newBrowser().API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(body).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusForbidden))
+		Expect(kratosflow.ErrorID(err)).To(Equal("security_csrf_violation"))
+	})
+
+	It("refuses an API-flow submit that carries a Cookie header with 400", Label(req("NEG-API-001")), func(ctx SpecContext) {
+		app := newNative()
+		flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		body := ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
+			Method: "password", Identifier: fixtures.NewEmail("api-cookie"), Password: fixtures.NewPassword(),
+		})
+		_, resp, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).Cookie("ory_kratos_session=planted").UpdateLoginFlowBody(body).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
+	})
+
+	It("answers a wrong password and an unknown identifier alike: 400 with 4000006", Label(req("NEG-LOGIN-001")), func(ctx SpecContext) {
+		app := newNative()
+		email, password := fixtures.NewEmail("enumeration"), fixtures.NewPassword()
+		_, err := app.RegisterNative(ctx, email, password)
+		Expect(err).NotTo(HaveOccurred())
+
+		attempt := func(identifier string) (int, []int64, time.Duration) {
+			start := time.Now()
+			res, err := app.LoginNative(ctx, identifier, "Wrong-"+password)
+			took := time.Since(start)
+			Expect(err).To(HaveOccurred())
+			return statusOf(res.Response), flowMessages(err), took
+		}
+		By("a known address with a wrong password")
+		knownStatus, knownIDs, knownTook := attempt(email)
+		By("an address nobody registered")
+		unknownStatus, unknownIDs, unknownTook := attempt(fixtures.NewEmail("nobody"))
+		Expect(knownStatus).To(Equal(http.StatusBadRequest))
+		Expect(unknownStatus).To(Equal(knownStatus))
+		Expect(knownIDs).To(ContainElement(int64(msgInvalidCredentials)))
+		Expect(unknownIDs).To(Equal(knownIDs), "the two answers must not tell the addresses apart")
+		AddReportEntry("enumeration timing", map[string]string{"known_wrong_password": knownTook.String(), "unknown_identifier": unknownTook.String()})
+	})
+
+	It("refuses a second registration of the same address with 400 and 4000007", Label(req("NEG-REG-001")), func(ctx SpecContext) {
+		email := fixtures.NewEmail("duplicate")
+		_, err := newNative().RegisterNative(ctx, email, fixtures.NewPassword())
+		Expect(err).NotTo(HaveOccurred())
+		again, err := newNative().RegisterNative(ctx, email, fixtures.NewPassword())
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(again.Response)).To(Equal(http.StatusBadRequest))
+		Expect(flowMessages(err)).To(ContainElement(int64(msgDuplicate)))
+	})
+
+	It("refuses a password shorter than min_password_length with 4000032", Label(req("NEG-REG-002")), func(ctx SpecContext) {
+		reg, err := newNative().RegisterNative(ctx, fixtures.NewEmail("short"), "Ab1!")
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
+		Expect(flowMessages(err)).To(ContainElement(int64(msgPasswordTooShort)))
+	})
+
+	It("refuses a registration without the required email with 4000002", Label(req("NEG-REG-003")), func(ctx SpecContext) {
+		app := newNative()
+		flow, _, err := app.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
+			Method: "password", Password: fixtures.NewPassword(), Traits: map[string]interface{}{},
+		})
+		_, resp, err := app.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(body).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
+		Expect(flowMessages(err)).To(ContainElement(int64(msgRequired)))
+	})
+
+	It("keeps a verification flow in sent_email when the code is wrong (4070006)", Label(req("NEG-VER-001"), labelMail), func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "wrong-code")
+		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
+		Expect(ok).To(BeTrue())
+		flow, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		csrf, _ := kratosflow.CSRFToken(flow.Ui)
+		wrong := "000000"
+		res, resp, err := u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(
+			ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Code: &wrong, CsrfToken: &csrf})).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusOK))
+		Expect(res.State).To(Equal("sent_email"))
+		Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(int64(msgVerificationBad)))
+	})
+
+	// Kratos v1.3.1 documents error id session_inactive for these, but its
+	// whoami handler answers without an id (ErrNoSessionFound has none): the
+	// status and the error code are what a client can rely on.
+	DescribeTable("answers whoami without a valid session with 401",
+		func(ctx SpecContext, token string) {
+			_, resp, err := newNative().Whoami(ctx, token)
+			Expect(err).To(HaveOccurred())
+			Expect(statusOf(resp)).To(Equal(http.StatusUnauthorized))
+			var body struct {
+				Error struct {
+					Code int    `json:"code"`
+					ID   string `json:"id"`
+				} `json:"error"`
+			}
+			Expect(json.Unmarshal(kratosflow.ErrorBody(err), &body)).To(Succeed(), bodyOf(err))
+			Expect(body.Error.Code).To(Equal(http.StatusUnauthorized))
+			if body.Error.ID != "" {
+				Expect(body.Error.ID).To(Equal("session_inactive"))
+			}
+		},
+		Entry("no credential at all", Label(req("NEG-SES-001")), ""),
+		Entry("a bogus token", Label(req("NEG-SES-002")), "ory_st_"+fixtures.RandomHex(16)),
+	)
+
+	It("ends every session of an identity the admin deactivates, at once", Label(req("NEG-SES-003"), labelAdmin), func(ctx SpecContext) {
+		app := newNative()
+		reg, err := app.RegisterNative(ctx, fixtures.NewEmail("deactivate"), fixtures.NewPassword())
+		Expect(err).NotTo(HaveOccurred())
+		token := reg.Result.GetSessionToken()
+		_, _, err = app.Whoami(ctx, token)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("setting the identity's state to inactive through the admin API")
+		_, _, err = newAdmin().IdentityAPI.PatchIdentity(ctx, reg.Result.Identity.Id).JsonPatch([]ory.JsonPatch{
+			{Op: "replace", Path: "/state", Value: "inactive"}}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		_, resp, err := app.Whoami(ctx, token)
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusUnauthorized))
+	})
+
+	It("refuses an API login while the token's session is active with 400 session_already_available", Label(req("NEG-SES-004")), func(ctx SpecContext) {
+		app := newNative()
+		reg, err := app.RegisterNative(ctx, fixtures.NewEmail("already"), fixtures.NewPassword())
+		Expect(err).NotTo(HaveOccurred())
+		_, resp, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).XSessionToken(reg.Result.GetSessionToken()).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
+		Expect(kratosflow.ErrorID(err)).To(Equal("session_already_available"))
+	})
+
+	It("refuses a return_to outside allowed_return_urls with 400 self_service_flow_return_to_forbidden", Label(req("NEG-RET-001")), func(ctx SpecContext) {
+		_, resp, err := newBrowser().API.FrontendAPI.CreateBrowserLoginFlow(ctx).ReturnTo("https://attacker.example.org/steal").Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
+		Expect(kratosflow.ErrorID(err)).To(Equal("self_service_flow_return_to_forbidden"))
+	})
+
+	It("never makes a cookie planted before login the victim's session (session fixation)", Label(req("NEG-SES-005")), func(ctx SpecContext) {
+		attacker := registerBrowserUser(ctx, "fixation-attacker")
+		planted := sessionCookie(attacker.Agent)
+		victim := registerBrowserUser(ctx, "fixation-victim")
+
+		By("planting the attacker's session cookie in a fresh browser, then logging in as the victim")
+		browser := newBrowser()
+		// Planted as a sibling subdomain could: a cookie for the whole cookie domain.
+		browser.Jar.SetCookies(ep.KratosPublic, []*http.Cookie{{Name: "ory_kratos_session", Value: planted, Path: "/", Domain: strings.TrimPrefix(ep.CookieDomain, ".")}})
+		login, err := loginReplacingSession(ctx, browser, victim)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(login.Result.Session.Identity.Id).To(Equal(victim.Registration.Result.Identity.Id))
+		Expect(sessionCookie(browser)).NotTo(Equal(planted), "login must issue a new session cookie")
+
+		By("using the planted cookie: it is never the victim's session")
+		who, resp, err := newNative().API.FrontendAPI.ToSession(ctx).Cookie("ory_kratos_session=" + planted).Execute()
+		if err == nil {
+			Expect(who.Identity.Id).NotTo(Equal(victim.Registration.Result.Identity.Id))
+		} else {
+			Expect(statusOf(resp)).To(Equal(http.StatusUnauthorized))
+		}
+	})
+})
+
+var _ = Describe("Admin API refusals", Label("negative", labelAdmin), func() {
+	var admin *ory.APIClient
+	BeforeEach(func() { admin = newAdmin() })
+	unknown := "00000000-0000-4000-8000-000000000000"
+
+	It("answers GET, PATCH and DELETE of an unknown identity with 404", Label(req("NEG-ADM-001")), func(ctx SpecContext) {
+		_, resp, err := admin.IdentityAPI.GetIdentity(ctx, unknown).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusNotFound))
+		_, resp, err = admin.IdentityAPI.PatchIdentity(ctx, unknown).JsonPatch([]ory.JsonPatch{{Op: "replace", Path: "/state", Value: "inactive"}}).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusNotFound))
+		resp, err = admin.IdentityAPI.DeleteIdentity(ctx, unknown).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusNotFound))
+	})
+
+	DescribeTable("refuses a JSON-Patch on a protected path with 400",
+		func(ctx SpecContext, path string, value interface{}) {
+			id, _ := createIdentity(ctx, admin, fixtures.NewEmail("denied-patch"), fixtures.NewPassword())
+			_, resp, err := admin.IdentityAPI.PatchIdentity(ctx, id.Id).JsonPatch([]ory.JsonPatch{{Op: "replace", Path: path, Value: value}}).Execute()
+			Expect(err).To(HaveOccurred())
+			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
+		},
+		Entry("/credentials", Label(req("NEG-ADM-002")), "/credentials", map[string]interface{}{}),
+		Entry("/id", Label(req("NEG-ADM-003")), "/id", "00000000-0000-4000-8000-000000000001"),
+	)
+
+	It("refuses creating a second identity with the same identifier with 409", Label(req("NEG-ADM-004")), func(ctx SpecContext) {
+		email := fixtures.NewEmail("dup-admin")
+		createIdentity(ctx, admin, email, fixtures.NewPassword())
+		body := ory.CreateIdentityBody{SchemaId: "default", Traits: map[string]interface{}{"email": email}}
+		_, resp, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusConflict))
+	})
+})
+
+// loginReplacingSession logs a browser in with refresh, so Kratos accepts the
+// login even though the browser carries another (planted) session.
+func loginReplacingSession(ctx context.Context, browser *kratosflow.Agent, u user) (kratosflow.LoggedIn, error) {
+	return browser.LoginBrowser(ctx, u.Email, u.Password, true)
+}
