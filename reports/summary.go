@@ -27,7 +27,9 @@ type Summary struct {
 	Environment Environment `json:"environment"`
 	Specs       []Spec      `json:"specs"`
 	Load        *Load       `json:"load,omitempty"`
-	Files       []string    `json:"files"` // what else is in the run folder: JUnit, logs
+	// Requirements is the verdict matrix: one row per requirement id.
+	Requirements []Requirement `json:"requirements,omitempty"`
+	Files        []string      `json:"files"` // what else is in the run folder: JUnit, logs
 }
 
 // Counts are spec counts; Total includes skipped and pending specs.
@@ -66,6 +68,38 @@ type Spec struct {
 	Seconds float64  `json:"seconds"`
 	Labels  []string `json:"labels,omitempty"`
 	Failure string   `json:"failure,omitempty"`
+}
+
+// Requirement is one requirement's verdict over the specs that check it:
+// FAIL if any failed, N/A if the target could not show it, else PASS.
+type Requirement struct {
+	ID     string   `json:"id"`
+	Status string   `json:"status"`
+	Specs  []string `json:"specs"`
+	Reason string   `json:"reason,omitempty"` // why N/A
+}
+
+// Requirement statuses.
+const NA = "N/A"
+
+// AddRequirement folds one spec's outcome into the matrix.
+func (s *Summary) AddRequirement(id, status, spec, reason string) {
+	for i := range s.Requirements {
+		r := &s.Requirements[i]
+		if r.ID != id {
+			continue
+		}
+		r.Specs = append(r.Specs, spec)
+		switch {
+		case status == Fail || r.Status == Fail:
+			r.Status = Fail
+		case status == Pass || r.Status == Pass:
+			r.Status, r.Reason = Pass, ""
+		}
+		return
+	}
+	s.Requirements = append(s.Requirements, Requirement{ID: id, Status: status, Specs: []string{spec}, Reason: reason})
+	sort.Slice(s.Requirements, func(i, j int) bool { return s.Requirements[i].ID < s.Requirements[j].ID })
 }
 
 // Load is the load stage's part of the summary; load.json has the detail.
@@ -181,6 +215,17 @@ func (s *Summary) Markdown() string {
 		fmt.Fprintf(&b, "- generator CPU share at whoami-token max: %.1f%%\n", l.GeneratorCPUShare*100)
 		for _, f := range l.Failures {
 			fmt.Fprintf(&b, "- **SLO failure**: %s\n", f)
+		}
+	}
+
+	if len(s.Requirements) > 0 {
+		b.WriteString("\n## Requirements\n\n| requirement | verdict | specs |\n|---|---|---|\n")
+		for _, r := range s.Requirements {
+			verdict := r.Status
+			if r.Reason != "" {
+				verdict += " (" + r.Reason + ")"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %d |\n", r.ID, verdict, len(r.Specs))
 		}
 	}
 

@@ -55,3 +55,18 @@ func TestWriteAndLatest(t *testing.T) {
 		}
 	}
 }
+
+func TestRequirementMatrix(t *testing.T) {
+	var s Summary
+	s.AddRequirement("B-1", Pass, "spec 1", "")
+	s.AddRequirement("A-1", NA, "spec 2", "no config")
+	s.AddRequirement("B-1", Fail, "spec 3", "")
+	s.AddRequirement("B-1", Pass, "spec 4", "")
+	s.AddRequirement("A-1", Pass, "spec 5", "")
+	if len(s.Requirements) != 2 || s.Requirements[0].ID != "A-1" {
+		t.Fatalf("matrix = %+v", s.Requirements)
+	}
+	if a, b := s.Requirements[0], s.Requirements[1]; a.Status != Pass || a.Reason != "" || b.Status != Fail || len(b.Specs) != 3 {
+		t.Errorf("A-1 = %+v, B-1 = %+v: a pass clears N/A, one failure fails the requirement", a, b)
+	}
+}

@@ -34,7 +34,7 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 	var admin *ory.APIClient
 	BeforeEach(func() { admin = newAdmin() })
 
-	It("creates an identity with a password and never returns the hash", func(ctx SpecContext) {
+	It("creates an identity with a password and never returns the hash", Label(req("GUIDE-ADM-001")), func(ctx SpecContext) {
 		email := fixtures.NewEmail("admin-create")
 		id, resp := createIdentity(ctx, admin, email, fixtures.NewPassword())
 		Expect(resp.StatusCode).To(Equal(http.StatusCreated))
@@ -49,7 +49,7 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 		Expect(password.Config).NotTo(HaveKey("hashed_password"))
 	})
 
-	It("gets the identity with include_credential=password and shows a bcrypt hash at the configured cost", func(ctx SpecContext) {
+	It("gets the identity with include_credential=password and shows a bcrypt hash at the configured cost", Label(req("GUIDE-ADM-002")), func(ctx SpecContext) {
 		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-get"), fixtures.NewPassword())
 
 		By("getting it without credentials: no hash")
@@ -68,7 +68,7 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 		Expect(hash).To(HavePrefix("$2a$12$"), "the guide configures bcrypt with cost 12")
 	})
 
-	It("patches the address to verified and completed and adds metadata_public and metadata_admin", func(ctx SpecContext) {
+	It("patches the address to verified and completed and adds metadata_public and metadata_admin", Label(req("GUIDE-ADM-003")), func(ctx SpecContext) {
 		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-patch"), fixtures.NewPassword())
 
 		By("marking the email as verified manually")
@@ -103,7 +103,7 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 		Expect(got.MetadataAdmin).To(HaveKeyWithValue("admin", "can_do_whatever_admin_want_to"))
 	})
 
-	It("lists with per_page, page and credentials_identifier and finds exactly that identity", func(ctx SpecContext) {
+	It("lists with per_page, page and credentials_identifier and finds exactly that identity", Label(req("GUIDE-ADM-004")), func(ctx SpecContext) {
 		email := fixtures.NewEmail("admin-list")
 		id, _ := createIdentity(ctx, admin, email, fixtures.NewPassword())
 		createIdentity(ctx, admin, fixtures.NewEmail("admin-list-other"), fixtures.NewPassword())
@@ -119,7 +119,7 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 		Expect(none).To(BeEmpty())
 	})
 
-	It("deletes the identity with 204, after which get answers 404", func(ctx SpecContext) {
+	It("deletes the identity with 204, after which get answers 404", Label(req("GUIDE-ADM-005")), func(ctx SpecContext) {
 		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-delete"), fixtures.NewPassword())
 
 		resp, err := admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute()

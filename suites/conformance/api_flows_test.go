@@ -11,7 +11,7 @@ import (
 )
 
 var _ = Describe("API flows with X-Session-Token, as native apps and servers use them", Label(labelAPI, labelLogin, labelLogout), func() {
-	It("registers, logs in, calls whoami with the token and logs out, after which the token answers 401", func(ctx SpecContext) {
+	It("registers, logs in, calls whoami with the token and logs out, after which the token answers 401", Label(req("GUIDE-API-001")), func(ctx SpecContext) {
 		app := newNative()
 		email, password := fixtures.NewEmail("api"), fixtures.NewPassword()
 

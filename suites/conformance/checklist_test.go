@@ -18,7 +18,7 @@ const labelChecklist = "checklist"
 // What the target cannot show (no config given, no process list) is skipped
 // with the reason, never passed.
 var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), func() {
-	It("runs Postgres newer than 13 [CL-PG-001]", func() {
+	It("runs Postgres newer than 13", Label(req("CL-PG-001")), func() {
 		if env.PostgresVersion == "" {
 			Skip("N/A: the provider cannot reach Postgres (external: pass -kc.postgres-dsn)")
 		}
@@ -26,7 +26,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 		Expect(major).To(BeNumerically(">", 13), "Postgres %s", env.PostgresVersion)
 	})
 
-	It("runs Redis newer than 6 [CL-REDIS-001]", func() {
+	It("runs Redis newer than 6", Label(req("CL-REDIS-001")), func() {
 		if env.RedisVersion == "" {
 			Skip("N/A: the provider cannot reach Redis (external: pass -kc.redis-addr)")
 		}
@@ -34,14 +34,14 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 		Expect(major).To(BeNumerically(">", 6), "Redis %s", env.RedisVersion)
 	})
 
-	It("serves the public API over HTTPS with a certificate the client trusts [CL-TLS-002]", func(ctx SpecContext) {
+	It("serves the public API over HTTPS with a certificate the client trusts", Label(req("CL-TLS-002")), func(ctx SpecContext) {
 		Expect(ep.KratosPublic.Scheme).To(Equal("https"))
 		client, err := ep.HTTPClient(nil, iv.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(harness.HTTPStatusCheck(client, ep.KratosPublic.JoinPath("health", "alive").String(), http.StatusOK)(ctx)).To(Succeed())
 	})
 
-	DescribeTable("never answers an admin path on the public URL with data [CL-ADMIN-001]",
+	DescribeTable("never answers an admin path on the public URL with data", Label(req("CL-ADMIN-001")),
 		func(ctx SpecContext, path string) {
 			client, err := ep.HTTPClient(nil, iv.HTTPRequest)
 			Expect(err).NotTo(HaveOccurred())
@@ -63,14 +63,14 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 		Entry("/admin/courier/messages", "admin/courier/messages"),
 	)
 
-	It("runs a courier next to serve [CL-COURIER-001]", func() {
+	It("runs a courier next to serve", Label(req("CL-COURIER-001")), func() {
 		if env.Provider == "external" {
 			Skip("N/A: an external deployment's processes are not visible; kind/'s manifests check KM-COURIER-001 offline")
 		}
 		Expect(env.Components).To(HaveKey("kratos-courier"), "no separate courier process or container")
 	})
 
-	It("runs the migrations as their own step before serve [CL-MIGRATE-001]", func() {
+	It("runs the migrations as their own step before serve", Label(req("CL-MIGRATE-001")), func() {
 		if env.Provider == "external" {
 			Skip("N/A: an external deployment's processes are not visible; kind/'s manifests check KM-MIGRATE-001 offline")
 		}
@@ -94,13 +94,13 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 			}
 			Fail("no checklist requirement " + id)
 		},
-		Entry("public base URL is https [CL-TLS-001]", "CL-TLS-001"),
-		Entry("cookie domain with its leading dot [CL-COOKIE-001]", "CL-COOKIE-001"),
-		Entry("every UI and return URL under the cookie domain [CL-COOKIE-002]", "CL-COOKIE-002"),
-		Entry("secrets are not the guide's examples and long enough [CL-SECRET-001]", "CL-SECRET-001"),
-		Entry("cipher is not noop [CL-CIPHER-001]", "CL-CIPHER-001"),
-		Entry("CORS does not allow * with credentials [CL-CORS-001]", "CL-CORS-001"),
-		Entry("dev mode is off [CL-DEV-001]", "CL-DEV-001"),
+		Entry("public base URL is https", Label(req("CL-TLS-001")), "CL-TLS-001"),
+		Entry("cookie domain with its leading dot", Label(req("CL-COOKIE-001")), "CL-COOKIE-001"),
+		Entry("every UI and return URL under the cookie domain", Label(req("CL-COOKIE-002")), "CL-COOKIE-002"),
+		Entry("secrets are not the guide's examples and long enough", Label(req("CL-SECRET-001")), "CL-SECRET-001"),
+		Entry("cipher is not noop", Label(req("CL-CIPHER-001")), "CL-CIPHER-001"),
+		Entry("CORS does not allow * with credentials", Label(req("CL-CORS-001")), "CL-CORS-001"),
+		Entry("dev mode is off", Label(req("CL-DEV-001")), "CL-DEV-001"),
 	)
 })
 

@@ -34,7 +34,7 @@ var _ = Describe("Browser login and whoami as the guide walks them", Label(label
 			Expect(who.Identity.VerifiableAddresses).To(ConsistOf(HaveField("Value", u.Email)))
 			Expect(resp.Header.Get("X-Kratos-Authenticated-Identity-Id")).To(Equal(who.Identity.Id))
 		},
-		Entry("plain login flow", false),
-		Entry("login flow with refresh=true, as the guide inits it", true),
+		Entry("plain login flow", Label(req("GUIDE-LOGIN-001")), false),
+		Entry("login flow with refresh=true, as the guide inits it", Label(req("GUIDE-LOGIN-002")), true),
 	)
 })

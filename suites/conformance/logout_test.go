@@ -8,7 +8,7 @@ import (
 )
 
 var _ = Describe("Browser logout as the guide walks it", Label(labelGuide, labelBrowser, labelLogout), func() {
-	It("ends the session through the logout URL, after which whoami answers 401", func(ctx SpecContext) {
+	It("ends the session through the logout URL, after which whoami answers 401", Label(req("GUIDE-LOGOUT-001")), func(ctx SpecContext) {
 		u := registerBrowserUser(ctx, "logout")
 		_, resp, err := u.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), "the registration session must be live before logout")

@@ -14,7 +14,7 @@ import (
 )
 
 var _ = Describe("Browser registration as the guide walks it", Label(labelGuide, labelBrowser, labelRegistration), func() {
-	It("creates an active identity with an aal1 session, a secure cookie on the shared domain and a verification flow", func(ctx SpecContext) {
+	It("creates an active identity with an aal1 session, a secure cookie on the shared domain and a verification flow", Label(req("GUIDE-REG-001")), func(ctx SpecContext) {
 		agent := newBrowser()
 		email, password := fixtures.NewEmail("registration"), fixtures.NewPassword()
 
@@ -71,7 +71,7 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		Expect(c.Domain).To(Equal(strings.TrimPrefix(ep.CookieDomain, ".")), "Domain")
 	})
 
-	It("redirects a browser posting the HTML form to the verification UI with its flow (show_verification_ui hook)", func(ctx SpecContext) {
+	It("redirects a browser posting the HTML form to the verification UI with its flow (show_verification_ui hook)", Label(req("GUIDE-REG-002")), func(ctx SpecContext) {
 		agent := newBrowser()
 		flow, _, err := agent.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))

@@ -40,6 +40,7 @@ func summarize(r Report) *reports.Summary {
 			spec.Failure = sr.Failure.Location.String() + "\n" + sr.Failure.Message
 		}
 		s.Specs = append(s.Specs, spec)
+		addRequirements(s, sr)
 	}
 	s.Counts.Total = len(s.Specs)
 	for _, reason := range r.SpecialSuiteFailureReasons {
@@ -65,4 +66,26 @@ func firstLine(s string) string {
 		line += " " + strings.TrimSpace(next)
 	}
 	return line
+}
+
+// addRequirements folds a spec into the verdict matrix by its req: labels.
+// A skip whose message starts with "N/A" counts as N/A; other skips (a label
+// filter, an earlier failure) say nothing about the requirement.
+func addRequirements(s *reports.Summary, sr types.SpecReport) {
+	status, reason := "", ""
+	switch {
+	case sr.State == types.SpecStatePassed:
+		status = reports.Pass
+	case sr.State.Is(types.SpecStateFailureStates):
+		status = reports.Fail
+	case sr.State == types.SpecStateSkipped && strings.HasPrefix(sr.Failure.Message, "N/A"):
+		status, reason = reports.NA, strings.TrimSpace(strings.TrimPrefix(sr.Failure.Message, "N/A:"))
+	default:
+		return
+	}
+	for _, l := range sr.Labels() {
+		if id, ok := strings.CutPrefix(l, reqPrefix); ok {
+			s.AddRequirement(strings.TrimSpace(id), status, sr.FullText(), reason)
+		}
+	}
 }

@@ -18,7 +18,7 @@ const (
 )
 
 var _ = Describe("Email verification as the guide walks it", Label(labelGuide, labelBrowser, labelVerification, labelMail), func() {
-	It("verifies the address with the code the courier mailed", func(ctx SpecContext) {
+	It("verifies the address with the code the courier mailed", Label(req("GUIDE-VER-001")), func(ctx SpecContext) {
 		u := registerBrowserUser(ctx, "verification")
 		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
 		Expect(ok).To(BeTrue(), "registration gave no show_verification_ui")
