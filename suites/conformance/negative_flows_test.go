@@ -1,0 +1,140 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/mailpit"
+)
+
+// Kratos' message id for "recovery mail sent".
+const msgRecoveryEmailSent = 1060003
+
+var _ = Describe("Refusing misuse of flows and sessions", Label("negative"), func() {
+	It("refuses a logout without a token (400) and with another session's token (403)", Label(req("NEG-OUT-001")), func(ctx SpecContext) {
+		alice := registerBrowserUser(ctx, "logout-alice")
+		bob := registerBrowserUser(ctx, "logout-bob")
+		bobFlow, _, err := bob.Agent.API.FrontendAPI.CreateBrowserLogoutFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+
+		By("logging out with no token")
+		resp, err := alice.Agent.API.FrontendAPI.UpdateLogoutFlow(ctx).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
+
+		By("logging Alice out with Bob's token")
+		resp, err = alice.Agent.API.FrontendAPI.UpdateLogoutFlow(ctx).Token(bobFlow.LogoutToken).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusForbidden))
+
+		By("both sessions are still alive")
+		for _, u := range []user{alice, bob} {
+			_, resp, err := u.Agent.Whoami(ctx, "")
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			Expect(statusOf(resp)).To(Equal(http.StatusOK))
+		}
+	})
+
+	It("refuses another user's settings flow with 403 security_identity_mismatch", Label(req("NEG-SET-001")), func(ctx SpecContext) {
+		alice := registerBrowserUser(ctx, "settings-alice")
+		bob := registerBrowserUser(ctx, "settings-bob")
+		flow, _, err := alice.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		_, resp, err := bob.Agent.API.FrontendAPI.GetSettingsFlow(ctx).Id(flow.Id).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusForbidden))
+		Expect(kratosflow.ErrorID(err)).To(Equal("security_identity_mismatch"))
+	})
+
+	// Kratos v1.3.1 counts code submits per flow; past five it replaces the
+	// flow (410 self_service_flow_replaced with use_flow_id), so the mailed
+	// code cannot be brute-forced on that flow.
+	It("replaces a verification flow after five wrong codes, and the right code no longer passes on it", Label(req("NEG-VER-002"), labelMail), func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "brute-force")
+		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
+		Expect(ok).To(BeTrue())
+		flow, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		csrf, _ := kratosflow.CSRFToken(flow.Ui)
+		submit := func(code string) (*ory.VerificationFlow, *http.Response, error) {
+			return u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(
+				ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+		}
+		By("five wrong codes: each refused with 4070006")
+		for i := 0; i < 5; i++ {
+			res, _, err := submit(fmt.Sprintf("00000%d", i))
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(int64(msgVerificationBad)))
+		}
+		By("the sixth submit, with the right code: the flow is gone")
+		mail := newMailpit()
+		msgs, err := mail.WaitForMail(ctx, mailpit.WaitInput{To: u.Email, Timeout: iv.MailArrival, Interval: iv.Poll})
+		Expect(err).NotTo(HaveOccurred())
+		m, err := mail.Message(ctx, msgs[0].ID)
+		Expect(err).NotTo(HaveOccurred())
+		code, err := mailpit.Code(m.Text)
+		Expect(err).NotTo(HaveOccurred())
+		_, resp, err := submit(code)
+		Expect(err).To(HaveOccurred(), "the right code must not pass after five wrong ones")
+		Expect(statusOf(resp)).To(Equal(http.StatusGone))
+		Expect(kratosflow.ErrorID(err)).To(Equal("self_service_flow_replaced"))
+		who, _, err := u.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(who.Identity.VerifiableAddresses).To(ConsistOf(HaveField("Verified", false)))
+	})
+
+	It("answers recovery for an unknown address like a known one and mails nothing to it", Label(req("NEG-REC-001"), labelMail), func(ctx SpecContext) {
+		known := registerBrowserUser(ctx, "recovery-known")
+		unknown := fixtures.NewEmail("recovery-unknown")
+		mail := newMailpit()
+		// The verification mail of the registration is the known address's first.
+		_, err := mail.WaitForMail(ctx, mailpit.WaitInput{To: known.Email, Timeout: iv.MailArrival, Interval: iv.Poll})
+		Expect(err).NotTo(HaveOccurred())
+
+		submit := func(email string) *ory.RecoveryFlow {
+			browser := newBrowser()
+			flow, _, err := browser.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).Execute()
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			csrf, _ := kratosflow.CSRFToken(flow.Ui)
+			res, _, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
+				ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Email: &email, CsrfToken: &csrf})).Execute()
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			return res
+		}
+		By("asking recovery for the unknown address, then for the known one")
+		forUnknown := submit(unknown)
+		forKnown := submit(known.Email)
+		Expect(forUnknown.State).To(Equal(forKnown.State))
+		Expect(forUnknown.GetState()).To(Equal("sent_email"))
+		Expect(kratosflow.MessageIDs(forUnknown.Ui)).To(Equal(kratosflow.MessageIDs(forKnown.Ui)))
+		Expect(kratosflow.MessageIDs(forUnknown.Ui)).To(ContainElement(int64(msgRecoveryEmailSent)))
+
+		By("waiting for the known address's recovery mail: the courier sends in order, so anything for the unknown one would be there")
+		Eventually(func(g Gomega) {
+			msgs, err := mail.To(ctx, known.Email)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(len(msgs)).To(BeNumerically(">=", 2))
+		}).WithTimeout(iv.MailArrival).WithPolling(iv.Poll).WithContext(ctx).Should(Succeed())
+		none, err := mail.To(ctx, unknown)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(none).To(BeEmpty(), "recovery must not mail an address no identity has")
+	})
+
+	It("ends a session the admin revokes", Label(req("NEG-SES-006"), labelAdmin), func(ctx SpecContext) {
+		app := newNative()
+		reg, err := app.RegisterNative(ctx, fixtures.NewEmail("revoke"), fixtures.NewPassword())
+		Expect(err).NotTo(HaveOccurred())
+		resp, err := newAdmin().IdentityAPI.DisableSession(ctx, reg.Result.Session.Id).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusNoContent))
+		_, resp, err = app.Whoami(ctx, reg.Result.GetSessionToken())
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusUnauthorized))
+	})
+})
