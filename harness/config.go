@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kratos-conformance/fixtures"
 )
 
 // Providers the suite knows; kind only runs its preflight so far (issue 5).
@@ -47,6 +49,10 @@ type Config struct {
 	KratosConfigFile string // the deployment's configs.yaml, for the checklist; empty: those checks are N/A
 	CookieDomain     string // empty: the parent domain of the public URL's host, with a leading dot
 	Resolve          string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
+
+	// Break applies a deliberate fault to the rendered Kratos config
+	// (fixtures.Breakages), to prove the checks bite; "" for none.
+	Break string
 
 	// Load stage after the specs: "off", or a profile of package load.
 	Load      string
@@ -99,6 +105,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.KratosConfigFile, "kratos-config", "external: the deployment's configs.yaml, so the guide's checklist can read it")
 	str(&c.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
 	str(&c.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
+	str(&c.Break, "break", "process/containers: break the Kratos config on purpose: "+fixtures.BreakageNames())
 	str(&c.Load, "load", "load stage after the specs: off | smoke | capacity")
 	dur := func(p *time.Duration, name, usage string) {
 		if v, err := time.ParseDuration(os.Getenv(envName(name))); err == nil {
@@ -165,6 +172,11 @@ func (c *Config) Validate() error {
 			if err := checkBaseURL(u.val); err != nil {
 				errs = append(errs, fmt.Errorf("-kc.%s (required with -kc.provider=external): %w", u.flag, err))
 			}
+		}
+	}
+	if c.Break != "" {
+		if _, err := fixtures.LookupBreakage(c.Break); err != nil {
+			errs = append(errs, fmt.Errorf("-kc.break: %w", err))
 		}
 	}
 	if c.SLOWhoami <= 0 || c.SLOLogin <= 0 {

@@ -58,6 +58,7 @@ type Environment struct {
 	Hasher          string            `json:"hasher,omitempty"`
 	HasherCost      int               `json:"hasher_cost,omitempty"`
 	ConfigHash      string            `json:"config_hash,omitempty"`
+	Breakage        string            `json:"breakage,omitempty"` // the config was broken on purpose (-kc.break)
 	Components      map[string]string `json:"components,omitempty"`
 }
 
@@ -189,6 +190,7 @@ func (s *Summary) Markdown() string {
 		{"provider", e.Provider}, {"Kratos", e.KratosVersion}, {"Kratos binary", e.KratosBinary},
 		{"Postgres", e.PostgresVersion}, {"Redis", e.RedisVersion}, {"Mailpit", e.MailpitVersion},
 		{"hasher", fmt.Sprintf("%s (cost %d)", e.Hasher, e.HasherCost)}, {"config hash", e.ConfigHash},
+		{"broken on purpose", e.Breakage},
 	} {
 		if row[1] != "" {
 			fmt.Fprintf(&b, "| %s | `%s` |\n", row[0], row[1])

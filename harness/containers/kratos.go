@@ -46,7 +46,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	kc.AdminBaseURL, kc.AdminHost, kc.AdminPort = adminBase.String(), "0.0.0.0", 4434
 	kc.SMTPURI = "smtp://mailpit:1025/?disable_starttls=true"
 	kc.CookieSecret, kc.CipherSecret = fixtures.NewSecret(32), fixtures.NewSecret(32)
-	rendered, err := kc.Render()
+	rendered, err := kc.RenderBroken(s.cfg.Break)
 	if err != nil {
 		return err
 	}

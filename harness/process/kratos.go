@@ -49,7 +49,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	kc.AdminBaseURL, kc.AdminHost, kc.AdminPort = adminBase.String(), "127.0.0.1", adminPort
 	kc.SMTPURI = s.smtpURI
 	kc.CookieSecret, kc.CipherSecret = s.secrets.cookie, s.secrets.cipher
-	rendered, err := kc.Render()
+	rendered, err := kc.RenderBroken(s.cfg.Break)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ func summarize(r Report) *reports.Summary {
 		Provider: cfg.Provider, KratosVersion: env.KratosVersion, KratosBinary: env.KratosBinary,
 		PostgresVersion: env.PostgresVersion, RedisVersion: env.RedisVersion, MailpitVersion: env.MailpitVersion,
 		Hasher: env.Hasher, HasherCost: env.HasherCost, ConfigHash: env.ConfigHash, Components: env.Components,
+		Breakage: cfg.Break,
 	}}
 	var specTime time.Duration
 	for _, sr := range r.SpecReports {
