@@ -188,3 +188,10 @@ func (c *Config) devOff() Result {
 	}
 	return result("CL-DEV-001", "production mode: dev is off", problems)
 }
+
+// Enabled reads a boolean switch such as selfservice.flows.recovery.enabled;
+// known is false when the config does not say.
+func (c *Config) Enabled(path string) (enabled, known bool) {
+	enabled, known = c.get(path).(bool)
+	return enabled, known
+}

@@ -9,6 +9,8 @@ import (
 	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/fixtures"
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/checklist"
 	"kratos-conformance/harness/kratosflow"
 	"kratos-conformance/harness/mailpit"
 )
@@ -108,3 +110,19 @@ func sessionCookie(a *kratosflow.Agent) string {
 func req(id string) string { return reqPrefix + id }
 
 const reqPrefix = "req:"
+
+// skipUnlessEnabled makes a requirement N/A, not failed, when the deployment's
+// own config switches the feature off (e.g. recovery disabled on purpose).
+func skipUnlessEnabled(path, feature string) {
+	src, ok := stack.(harness.ConfigSource)
+	if !ok || len(src.KratosConfig()) == 0 {
+		return // unknown config: the spec runs and shows what the deployment does
+	}
+	cfg, err := checklist.ParseConfig(src.KratosConfig())
+	if err != nil {
+		return
+	}
+	if enabled, known := cfg.Enabled(path); known && !enabled {
+		Skip("N/A: " + feature + " is disabled in the deployment's config (" + path + ")")
+	}
+}

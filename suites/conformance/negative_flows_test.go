@@ -90,6 +90,7 @@ var _ = Describe("Refusing misuse of flows and sessions", Label("negative"), fun
 	})
 
 	It("answers recovery for an unknown address like a known one and mails nothing to it", Label(req("NEG-REC-001"), labelMail), func(ctx SpecContext) {
+		skipUnlessEnabled("selfservice.flows.recovery.enabled", "recovery")
 		known := registerBrowserUser(ctx, "recovery-known")
 		unknown := fixtures.NewEmail("recovery-unknown")
 		mail := newMailpit()

@@ -1,0 +1,105 @@
+package conformance
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/mailpit"
+)
+
+var _ = Describe("Account recovery by code", Label("recovery", labelBrowser, labelMail), func() {
+	It("recovers an account with the mailed code and sets a new password, after which only the new one works", Label(req("REC-001")), func(ctx SpecContext) {
+		skipUnlessEnabled("selfservice.flows.recovery.enabled", "recovery")
+		u := registerBrowserUser(ctx, "recovery")
+		mail := newMailpit()
+		_, err := mail.WaitForMail(ctx, mailpit.WaitInput{To: u.Email, Timeout: iv.MailArrival, Interval: iv.Poll})
+		Expect(err).NotTo(HaveOccurred(), "the registration's verification mail comes first")
+
+		By("asking a fresh browser's recovery flow for the address")
+		browser := newBrowser()
+		flow, _, err := browser.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		csrf, err := kratosflow.CSRFToken(flow.Ui)
+		Expect(err).NotTo(HaveOccurred())
+		sent, _, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
+			ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Email: &u.Email, CsrfToken: &csrf})).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(sent.State).To(Equal("sent_email"))
+
+		By("reading the recovery code from the second mail")
+		var code string
+		Eventually(func(g Gomega) {
+			msgs, err := mail.To(ctx, u.Email)
+			g.Expect(err).NotTo(HaveOccurred())
+			var recovery string
+			for _, m := range msgs {
+				if m.Subject == "Recover access to your account" {
+					recovery = m.ID
+				}
+			}
+			g.Expect(recovery).NotTo(BeEmpty(), "no recovery mail yet")
+			m, err := mail.Message(ctx, recovery)
+			g.Expect(err).NotTo(HaveOccurred())
+			code, err = mailpit.Code(m.Text)
+			g.Expect(err).NotTo(HaveOccurred())
+		}).WithTimeout(iv.MailArrival).WithPolling(iv.Poll).WithContext(ctx).Should(Succeed())
+
+		By("submitting the code: Kratos hands over to a privileged settings flow")
+		csrf, _ = kratosflow.CSRFToken(sent.Ui)
+		res, resp, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
+			ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+		settingsID := settingsFlowFromRecovery(res, err)
+		Expect(settingsID).NotTo(BeEmpty(), "no settings flow after the code (status %d): %s", statusOf(resp), bodyOf(err))
+
+		By("setting a new password in that settings flow")
+		settings, _, err := browser.API.FrontendAPI.GetSettingsFlow(ctx).Id(settingsID).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		csrf, _ = kratosflow.CSRFToken(settings.Ui)
+		newPassword := fixtures.NewPassword()
+		done, resp, err := browser.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(settingsID).UpdateSettingsFlowBody(
+			ory.UpdateSettingsFlowWithPasswordMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithPasswordMethod{Method: "password", Password: newPassword, CsrfToken: &csrf})).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusOK))
+		Expect(done.State).To(Equal("success"))
+
+		By("logging in: the old password fails, the new one works")
+		_, err = newNative().LoginNative(ctx, u.Email, u.Password)
+		Expect(err).To(HaveOccurred(), "the old password must no longer work")
+		Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)))
+		login, err := newNative().LoginNative(ctx, u.Email, newPassword)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(login.Result.Session.Identity.Id).To(Equal(u.Registration.Result.Identity.Id))
+	})
+})
+
+// settingsFlowFromRecovery finds the settings flow a recovery code leads to:
+// in continue_with (continue-with transitions on) or in the 422
+// browser_location_change_required error's redirect_browser_to (Kratos' default).
+func settingsFlowFromRecovery(res *ory.RecoveryFlow, err error) string {
+	if err == nil && res != nil {
+		for _, c := range res.ContinueWith {
+			if c.ContinueWithSettingsUi != nil {
+				return c.ContinueWithSettingsUi.Flow.Id
+			}
+		}
+		return ""
+	}
+	var body struct {
+		RedirectBrowserTo string `json:"redirect_browser_to"`
+	}
+	if json.Unmarshal(kratosflow.ErrorBody(err), &body) != nil {
+		return ""
+	}
+	u, perr := url.Parse(body.RedirectBrowserTo)
+	if perr != nil {
+		return ""
+	}
+	return u.Query().Get("flow")
+}
