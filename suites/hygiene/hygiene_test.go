@@ -1,0 +1,184 @@
+// Package hygiene proves the suite leaves nothing behind: it runs the
+// conformance suite as a user would (a normal run, a failing run, and a run
+// interrupted by SIGINT mid-way) and then looks for leftover processes, temp
+// folders and listening ports of that run.
+package hygiene
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"kratos-conformance/harness"
+)
+
+const tempPrefix = "kratos-conformance-" // the process provider's temp folders
+
+// leftovers is what a run may leave: processes working in a temp folder of
+// the process provider, the folders themselves. (redis-server rewrites its
+// command line to "redis-server 127.0.0.1:PORT"; the port check finds it.)
+type leftovers struct {
+	procs []string
+	dirs  []string
+}
+
+func snapshot(t *testing.T) leftovers {
+	t.Helper()
+	var l leftovers
+	l.dirs, _ = filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range cmdlines {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			continue // gone, or a zombie: nothing runs there
+		}
+		cmd := strings.ReplaceAll(string(b), "\x00", " ")
+		if strings.Contains(cmd, filepath.Join(os.TempDir(), tempPrefix)) {
+			l.procs = append(l.procs, filepath.Base(filepath.Dir(p))+": "+cmd)
+		}
+	}
+	return l
+}
+
+func newSince(before, after []string) []string {
+	seen := map[string]bool{}
+	for _, b := range before {
+		seen[b] = true
+	}
+	var out []string
+	for _, a := range after {
+		if !seen[a] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// runSuite starts the suite like `make e2e` does, in its own process group.
+func runSuite(t *testing.T, out string, args ...string) *exec.Cmd {
+	t.Helper()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", append([]string{"run", "github.com/onsi/ginkgo/v2/ginkgo", "--no-color", "./suites/conformance",
+		"--", "-kc.out=" + out}, args...)...)
+	cmd.Dir = root
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "suite.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	return cmd
+}
+
+// checkClean fails the test for anything the run left: processes, temp
+// folders, and ports the summary's components listened on.
+func checkClean(t *testing.T, before leftovers, out string) {
+	t.Helper()
+	after := snapshot(t)
+	for _, p := range newSince(before.procs, after.procs) {
+		t.Errorf("process left running: %s", p)
+	}
+	for _, d := range newSince(before.dirs, after.dirs) {
+		t.Errorf("temp folder left: %s", d)
+	}
+	for _, port := range componentPorts(t, out) {
+		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second); err == nil {
+			c.Close()
+			t.Errorf("port %s of the run still accepts connections", port)
+		}
+	}
+}
+
+var portFlag = regexp.MustCompile(`(?:--port |-p |127\.0\.0\.1:)(\d+)`)
+
+func componentPorts(t *testing.T, out string) []string {
+	b, err := os.ReadFile(filepath.Join(out, "latest", "summary.json"))
+	if err != nil {
+		t.Errorf("the run wrote no summary.json: %v", err)
+		return nil
+	}
+	var s struct {
+		Environment struct {
+			Components map[string]string `json:"components"`
+		} `json:"environment"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	var ports []string
+	for _, cmd := range s.Environment.Components {
+		for _, m := range portFlag.FindAllStringSubmatch(cmd, -1) {
+			ports = append(ports, m[1])
+		}
+	}
+	return ports
+}
+
+func TestNormalRunLeavesNothing(t *testing.T) {
+	before, out := snapshot(t), t.TempDir()
+	cmd := runSuite(t, out, "-kc.load=off")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("a normal run failed: %v (log in the test's temp dir)", err)
+	}
+	checkClean(t, before, out)
+}
+
+func TestFailingRunLeavesNothing(t *testing.T) {
+	before, out := snapshot(t), t.TempDir()
+	cmd := runSuite(t, out, "-kc.break=noop-cipher")
+	var exit *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &exit) {
+		t.Fatalf("a run against a broken config must fail, got %v", err)
+	}
+	checkClean(t, before, out)
+}
+
+func TestInterruptedRunLeavesNothing(t *testing.T) {
+	before, out := snapshot(t), t.TempDir()
+	cmd := runSuite(t, out, "-kc.load=smoke")
+	// Interrupt once the stack is up and specs are running: Kratos has
+	// answered a whoami. Polled with a deadline; the suite's waits are its own.
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		logs, _ := filepath.Glob(filepath.Join(out, "*", "kratos.log"))
+		if len(logs) > 0 {
+			if b, _ := os.ReadFile(logs[0]); strings.Contains(string(b), "/sessions/whoami") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the suite never got to its specs")
+		}
+		time.Sleep(200 * time.Millisecond) // polling a file another process writes; no event to wait on
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the suite did not stop within a minute of SIGINT")
+	}
+	checkClean(t, before, out)
+	b, err := os.ReadFile(filepath.Join(out, "latest", "summary.json"))
+	if err != nil || !strings.Contains(string(b), "Interrupted") {
+		t.Errorf("an interrupted run must still write its summary and say so (%v)", err)
+	}
+}
