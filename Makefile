@@ -14,7 +14,7 @@ GINKGO_ARGS += --no-color
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build breakages hygiene images certify load e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps build breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,10 +54,15 @@ breakages: build ## run the suite against deliberately broken Kratos configs; fa
 hygiene: build ## a normal, a failing and a SIGINT-interrupted run must leave no process, temp folder or port
 	$(GO) test -count=1 ./suites/hygiene/...
 
+REPEAT ?= 20
+repeat: build ## run the specs REPEAT times in random order; report the flake rate and any retried spec
+	$(GO) run ./cmd/kcrepeat -n $(REPEAT)
+
 bench: ## benchmarks of the load driver's own per-request work
 	$(GO) test ./load -run '^$$' -bench . -benchmem
 
-test: unit certify breakages hygiene test-containers e2e-containers ## everything CI runs: unit, certification on processes, proof that checks bite, hygiene, containers
+test: unit certify breakages hygiene test-containers e2e-containers ## everything CI runs: unit, certification, proof that checks bite, hygiene, containers, 2 repeats
+	$(MAKE) repeat REPEAT=2
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)
 	rm -rf reports/out

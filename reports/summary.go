@@ -64,11 +64,13 @@ type Environment struct {
 
 // Spec is one spec's outcome.
 type Spec struct {
-	Name    string   `json:"name"`
-	State   string   `json:"state"` // passed, failed, skipped, pending, interrupted, ...
-	Seconds float64  `json:"seconds"`
-	Labels  []string `json:"labels,omitempty"`
-	Failure string   `json:"failure,omitempty"`
+	Name    string  `json:"name"`
+	State   string  `json:"state"` // passed, failed, skipped, pending, interrupted, ...
+	Seconds float64 `json:"seconds"`
+	// Attempts above 1 mean the spec was retried (--flake-attempts): a flake, never hidden.
+	Attempts int      `json:"attempts"`
+	Labels   []string `json:"labels,omitempty"`
+	Failure  string   `json:"failure,omitempty"`
 }
 
 // Requirement is one requirement's verdict over the specs that check it:

@@ -102,13 +102,17 @@ func runStep(ctx context.Context, in procInput, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	stepCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	select {
 	case <-p.done:
-	case <-ctx.Done():
+	case <-stepCtx.Done():
 		_ = p.stop(time.Second)
-		return fmt.Errorf("%s did not finish within %s (%v); last lines of %s:\n%s", in.Name, timeout, ctx.Err(), in.LogPath, harness.TailFile(in.LogPath, 15))
+		why := fmt.Sprintf("did not finish within %s (-kc.intervals process-step)", timeout)
+		if ctx.Err() != nil {
+			why = fmt.Sprintf("was stopped: the run's own bound ended first (%v; see -kc.intervals stack-up)", context.Cause(ctx))
+		}
+		return fmt.Errorf("%s %s; last lines of %s:\n%s", in.Name, why, in.LogPath, harness.TailFile(in.LogPath, 15))
 	}
 	if p.waitErr != nil {
 		return fmt.Errorf("%s failed (%v); last lines of %s:\n%s", in.Name, p.waitErr, in.LogPath, harness.TailFile(in.LogPath, 15))

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,7 +29,11 @@ func summarize(r Report) *reports.Summary {
 			continue
 		}
 		specTime += sr.RunTime
-		spec := reports.Spec{Name: sr.FullText(), State: sr.State.String(), Seconds: sr.RunTime.Seconds(), Labels: sr.Labels()}
+		spec := reports.Spec{Name: sr.FullText(), State: sr.State.String(), Seconds: sr.RunTime.Seconds(),
+			Attempts: sr.NumAttempts, Labels: sr.Labels()}
+		if sr.NumAttempts > 1 {
+			s.Reasons = append(s.Reasons, fmt.Sprintf("flaky: %q needed %d attempts", sr.FullText(), sr.NumAttempts))
+		}
 		switch {
 		case sr.State == types.SpecStatePassed:
 			s.Counts.Passed++

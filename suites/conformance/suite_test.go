@@ -83,7 +83,11 @@ func newStack(ctx context.Context, root string) (harness.Stack, error) {
 	return nil, fmt.Errorf("-kc.provider=%q is not implemented", cfg.Provider)
 }
 
-var _ = BeforeSuite(func(ctx SpecContext) {
+var _ = BeforeSuite(func(sctx SpecContext) {
+	// The bound comes from the parsed flags, which node decorators (evaluated
+	// at package init) cannot see.
+	ctx, cancel := context.WithTimeout(sctx, iv.Build+iv.StackUp)
+	defer cancel()
 	root, err := harness.RepoRoot()
 	Expect(err).NotTo(HaveOccurred())
 
@@ -103,7 +107,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 	ep, env = stack.Endpoints(), stack.Environment()
 	fillHasher(ctx)
-}, NodeTimeout(iv.Build+iv.StackUp))
+})
 
 func teardown(ctx context.Context) {
 	if err := stack.CollectLogs(ctx, run.Dir); err != nil {
