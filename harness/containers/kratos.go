@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -95,21 +94,12 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, s.alive(ctx, "kratos", serve)); err != nil {
+		return fmt.Errorf("%w%s", err, s.logTail(ctx, serve))
+	}
 	client, err := s.endpoints.HTTPClient(nil, s.cfg.Intervals.HTTPRequest)
 	if err != nil {
 		return err
-	}
-	// Named waits: admin ready means the database is reachable; public alive
-	// means the TLS listener serves our certificate under the public name.
-	for _, w := range []struct{ name, url string }{
-		{"Kratos admin /admin/health/ready", adminBase.JoinPath("admin", "health", "ready").String()},
-		{"Kratos public /health/alive over TLS", publicBase.JoinPath("health", "alive").String()},
-	} {
-		if err := harness.WaitFor(ctx, harness.WaitInput{Name: w.name, Timeout: s.cfg.Intervals.KratosReady,
-			Interval: s.cfg.Intervals.Poll, Alive: s.alive(ctx, "kratos", serve),
-			Check: harness.HTTPStatusCheck(client, w.url, http.StatusOK)}); err != nil {
-			return fmt.Errorf("%w%s", err, s.logTail(ctx, serve))
-		}
 	}
 	if s.env.KratosVersion, err = harness.KratosVersion(ctx, client, adminBase); err != nil {
 		return err

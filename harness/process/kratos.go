@@ -3,7 +3,6 @@ package process
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,23 +79,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return err
 	}
 	s.components["kratos"] = commandLine(serve.Path, serve.Args)
-	client, err := s.endpoints.HTTPClient(nil, s.cfg.Intervals.HTTPRequest)
-	if err != nil {
-		return err
-	}
-	// Named waits: admin ready means the database is reachable; public alive
-	// means the TLS listener serves with our certificate under the public name.
-	for _, w := range []struct{ name, url string }{
-		{"Kratos admin /admin/health/ready", adminBase.JoinPath("admin", "health", "ready").String()},
-		{"Kratos public /health/alive over TLS", publicBase.JoinPath("health", "alive").String()},
-	} {
-		err := harness.WaitFor(ctx, harness.WaitInput{
-			Name: w.name, Timeout: s.cfg.Intervals.KratosReady, Interval: s.cfg.Intervals.Poll,
-			Alive: p.exited, Check: harness.HTTPStatusCheck(client, w.url, http.StatusOK),
-		})
-		if err != nil {
-			return fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15))
-		}
+	if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, p.exited); err != nil {
+		return fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15))
 	}
 
 	// The courier container: a separate process draining the mail queue.
