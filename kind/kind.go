@@ -18,17 +18,8 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-//go:embed manifests/*.yaml cluster.yaml
+//go:embed manifests/*.yaml
 var files embed.FS
-
-// ClusterConfig is the kind cluster config (cluster.yaml).
-func ClusterConfig() []byte {
-	b, err := files.ReadFile("cluster.yaml")
-	if err != nil {
-		panic(err) // embedded at build time
-	}
-	return b
-}
 
 // Objects are the decoded manifests, by kind.
 type Objects struct {
@@ -118,43 +109,4 @@ func stripComments(s string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// Encode writes the objects back as one YAML stream, for kubectl apply.
-func (o *Objects) Encode() ([]byte, error) {
-	var out bytes.Buffer
-	add := func(kind, apiVersion string, v any) error {
-		b, err := yaml.Marshal(v)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&out, "---\napiVersion: %s\nkind: %s\n%s", apiVersion, kind, b)
-		return nil
-	}
-	for _, v := range o.Namespaces {
-		if err := add("Namespace", "v1", v); err != nil {
-			return nil, err
-		}
-	}
-	for _, v := range o.ConfigMaps {
-		if err := add("ConfigMap", "v1", v); err != nil {
-			return nil, err
-		}
-	}
-	for _, v := range o.Secrets {
-		if err := add("Secret", "v1", v); err != nil {
-			return nil, err
-		}
-	}
-	for _, v := range o.Deployments {
-		if err := add("Deployment", "apps/v1", v); err != nil {
-			return nil, err
-		}
-	}
-	for _, v := range o.Services {
-		if err := add("Service", "v1", v); err != nil {
-			return nil, err
-		}
-	}
-	return out.Bytes(), nil
 }

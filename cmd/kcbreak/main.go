@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -32,7 +33,7 @@ func main() {
 	}
 	bitten, total := 0, 0
 	for _, b := range fixtures.Breakages {
-		if *only != "" && !contains(strings.Split(*only, ","), b.Name) {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), b.Name) {
 			continue
 		}
 		total++
@@ -50,7 +51,11 @@ func main() {
 		var missed []string
 		for _, id := range b.MustFail {
 			if statuses[id] != "FAIL" {
-				missed = append(missed, fmt.Sprintf("%s=%s", id, or(statuses[id], "not run")))
+				status := statuses[id]
+				if status == "" {
+					status = "not run"
+				}
+				missed = append(missed, fmt.Sprintf("%s=%s", id, status))
 			}
 		}
 		var failed []string
@@ -61,9 +66,9 @@ func main() {
 		}
 		if len(missed) == 0 {
 			bitten++
-			fmt.Printf("%-26s BITES  %s -> failed %v (%s)\n", b.Name, b.Description, sorted(failed), time.Since(start).Round(time.Second))
+			fmt.Printf("%-26s BITES  %s -> failed %v (%s)\n", b.Name, b.Description, slices.Sorted(slices.Values(failed)), time.Since(start).Round(time.Second))
 		} else {
-			fmt.Printf("%-26s MISSED %s -> still passing: %v; failed %v\n", b.Name, b.Description, missed, sorted(failed))
+			fmt.Printf("%-26s MISSED %s -> still passing: %v; failed %v\n", b.Name, b.Description, missed, slices.Sorted(slices.Values(failed)))
 		}
 	}
 	fmt.Printf("breakages: %d passed, %d failed\n", bitten, total-bitten)
@@ -88,33 +93,6 @@ func requirementStatuses(path string) (map[string]string, error) {
 		out[r.ID] = r.Status
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if strings.TrimSpace(x) == s {
-			return true
-		}
-	}
-	return false
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func sorted(s []string) []string {
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
-	return s
 }
 
 func fail(err error) {
