@@ -50,6 +50,11 @@ type Config struct {
 	CookieDomain     string // empty: the parent domain of the public URL's host, with a leading dot
 	Resolve          string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
 
+	// Profile names the fixture's Kratos config variant (fixtures.Profiles).
+	Profile string
+	// ExpectedFailures is an operator's file of requirements known to fail.
+	ExpectedFailures string
+
 	// Break applies a deliberate fault to the rendered Kratos config
 	// (fixtures.Breakages), to prove the checks bite; "" for none.
 	Break string
@@ -64,7 +69,7 @@ type Config struct {
 
 // DefaultConfig is the embedded local-process stack.
 func DefaultConfig() Config {
-	return Config{Provider: "process", Load: "off",
+	return Config{Provider: "process", Profile: "guide", Load: "off",
 		KratosImage: "oryd/kratos:v1.3.1", PostgresImage: "postgres:15-bookworm",
 		RedisImage: "redis:7-bookworm", MailpitImage: "axllent/mailpit:v1.33.1", SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second,
 		Intervals: DefaultIntervals()}
@@ -105,7 +110,9 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.KratosConfigFile, "kratos-config", "external: the deployment's configs.yaml, so the guide's checklist can read it")
 	str(&c.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
 	str(&c.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
+	str(&c.Profile, "profile", "process/containers: Kratos config profile: "+fixtures.ProfileNames())
 	str(&c.Break, "break", "process/containers: break the Kratos config on purpose: "+fixtures.BreakageNames())
+	str(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires); see docs/expected-failures.md")
 	str(&c.Load, "load", "load stage after the specs: off | smoke | capacity")
 	dur := func(p *time.Duration, name, usage string) {
 		if v, err := time.ParseDuration(os.Getenv(envName(name))); err == nil {
@@ -173,6 +180,9 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("-kc.%s (required with -kc.provider=external): %w", u.flag, err))
 			}
 		}
+	}
+	if _, err := fixtures.ForProfile(c.Profile); err != nil {
+		errs = append(errs, fmt.Errorf("-kc.profile: %w", err))
 	}
 	if c.Break != "" {
 		if _, err := fixtures.LookupBreakage(c.Break); err != nil {

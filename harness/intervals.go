@@ -22,6 +22,7 @@ type Intervals struct {
 	StopGrace     time.Duration // SIGTERM to SIGKILL for one process
 	HTTPRequest   time.Duration // one request from a spec
 	MailArrival   time.Duration // a courier mail reaching Mailpit
+	LifespanWait  time.Duration // the longest flow lifespan or privileged window a spec waits out
 	Poll          time.Duration // between two tries of any wait
 }
 
@@ -40,6 +41,7 @@ func DefaultIntervals() Intervals {
 		StopGrace:     10 * time.Second,
 		HTTPRequest:   15 * time.Second,
 		MailArrival:   20 * time.Second,
+		LifespanWait:  15 * time.Second,
 		Poll:          100 * time.Millisecond,
 	}
 }
@@ -50,7 +52,7 @@ func (iv *Intervals) byName() map[string]*time.Duration {
 		"postgres-ready": &iv.PostgresReady, "redis-ready": &iv.RedisReady, "mailpit-ready": &iv.MailpitReady,
 		"kratos-ready": &iv.KratosReady, "courier-ready": &iv.CourierReady, "teardown": &iv.Teardown,
 		"stop-grace": &iv.StopGrace, "http-request": &iv.HTTPRequest, "mail-arrival": &iv.MailArrival,
-		"poll": &iv.Poll,
+		"lifespan-wait": &iv.LifespanWait, "poll": &iv.Poll,
 	}
 }
 

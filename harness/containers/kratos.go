@@ -37,7 +37,10 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return err
 	}
 
-	kc := fixtures.GuideDefaults()
+	kc, err := fixtures.ForProfile(s.cfg.Profile)
+	if err != nil {
+		return err
+	}
 	kc.DSN = s.kratosDSN
 	kc.IdentitySchemaURL = "file://" + schemaDir + "/default.json"
 	kc.PublicBaseURL, kc.PublicHost, kc.PublicPort = publicBase.String(), "0.0.0.0", 4433

@@ -39,7 +39,10 @@ func (s *Stack) startKratos(ctx context.Context) error {
 			return err
 		}
 	}
-	kc := fixtures.GuideDefaults()
+	kc, err := fixtures.ForProfile(s.cfg.Profile)
+	if err != nil {
+		return err
+	}
 	kc.KratosVersion = kratosConfigVersion(s.kratos.Version)
 	kc.DSN = s.endpoints.PostgresDSN
 	kc.IdentitySchemaURL = "file://" + filepath.Join(dir, "identity.default.schema.json")
