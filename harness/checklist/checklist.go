@@ -189,6 +189,18 @@ func (c *Config) devOff() Result {
 	return result("CL-DEV-001", "production mode: dev is off", problems)
 }
 
+// Value reads a scalar setting as text, e.g. session.whoami.required_aal;
+// known is false when the config does not say.
+func (c *Config) Value(path string) (value string, known bool) {
+	switch v := c.get(path).(type) {
+	case string:
+		return v, true
+	case bool, int, float64:
+		return fmt.Sprint(v), true
+	}
+	return "", false
+}
+
 // Enabled reads a boolean switch such as selfservice.flows.recovery.enabled;
 // known is false when the config does not say.
 func (c *Config) Enabled(path string) (enabled, known bool) {

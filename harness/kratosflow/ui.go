@@ -21,6 +21,17 @@ func InputValue(ui ory.UiContainer, name string) (string, error) {
 	return "", fmt.Errorf("the flow's UI has no input %q", name)
 }
 
+// TextValue returns the text of the text node with id, e.g. totp_secret_key,
+// the secret Kratos shows beside the QR code when enrolling TOTP.
+func TextValue(ui ory.UiContainer, id string) (string, error) {
+	for _, n := range ui.Nodes {
+		if t := n.Attributes.UiNodeTextAttributes; t != nil && t.Id == id {
+			return t.Text.Text, nil
+		}
+	}
+	return "", fmt.Errorf("the flow's UI has no text node %q", id)
+}
+
 // CSRFToken is the csrf_token a browser flow expects back in the body.
 func CSRFToken(ui ory.UiContainer) (string, error) { return InputValue(ui, "csrf_token") }
 
@@ -98,4 +109,16 @@ func ErrorID(err error) string {
 	}
 	_ = json.Unmarshal(ErrorBody(err), &body)
 	return body.Error.ID
+}
+
+// UseFlowID is the replacement flow Kratos names in a 410
+// self_service_flow_expired answer, with the "flow expired" message on it.
+func UseFlowID(err error) string {
+	var body struct {
+		UseFlowID string `json:"use_flow_id"`
+	}
+	if json.Unmarshal(ErrorBody(err), &body) != nil {
+		return ""
+	}
+	return body.UseFlowID
 }

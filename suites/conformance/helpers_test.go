@@ -2,7 +2,9 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -111,18 +113,67 @@ func req(id string) string { return reqPrefix + id }
 
 const reqPrefix = "req:"
 
-// skipUnlessEnabled makes a requirement N/A, not failed, when the deployment's
-// own config switches the feature off (e.g. recovery disabled on purpose).
-func skipUnlessEnabled(path, feature string) {
+// liveConfig is the deployment's Kratos config, or nil when the provider
+// cannot show it (an external deployment given without -kc.kratos-config).
+func liveConfig() *checklist.Config {
 	src, ok := stack.(harness.ConfigSource)
 	if !ok || len(src.KratosConfig()) == 0 {
-		return // unknown config: the spec runs and shows what the deployment does
+		return nil
 	}
-	cfg, err := checklist.ParseConfig(src.KratosConfig())
+	c, err := checklist.ParseConfig(src.KratosConfig())
 	if err != nil {
-		return
+		return nil
 	}
-	if enabled, known := cfg.Enabled(path); known && !enabled {
-		Skip("N/A: " + feature + " is disabled in the deployment's config (" + path + ")")
+	return c
+}
+
+// skipUnlessEnabled makes a requirement N/A, not failed, when the deployment's
+// own config switches the feature off (e.g. recovery disabled on purpose).
+// With the config unknown the spec runs and shows what the deployment does.
+func skipUnlessEnabled(path, feature string) {
+	if c := liveConfig(); c != nil {
+		if enabled, known := c.Enabled(path); known && !enabled {
+			Skip("N/A: " + feature + " is disabled in the deployment's config (" + path + ")")
+		}
 	}
+}
+
+// skipUnlessWaitable makes an expiry requirement N/A when the lifespan is
+// longer than a spec may wait (-kc.intervals=lifespan-wait=...): the guide's
+// 1h lifespans are checked by the short-lifespans profile, not by waiting an hour.
+func skipUnlessWaitable(lifespan time.Duration, what string) {
+	if lifespan > iv.LifespanWait {
+		Skip(fmt.Sprintf("N/A: %s is %s here, longer than lifespan-wait %s; run with -kc.profile=short-lifespans (make certify-lifespans) to check its expiry",
+			what, lifespan, iv.LifespanWait))
+	}
+}
+
+// verificationCode reads the code from the first mail to address.
+func verificationCode(ctx context.Context, address string) string {
+	GinkgoHelper()
+	mail := newMailpit()
+	msgs, err := mail.WaitForMail(ctx, mailpit.WaitInput{To: address, Timeout: iv.MailArrival, Interval: iv.Poll})
+	Expect(err).NotTo(HaveOccurred(), "is the courier running and pointed at Mailpit?")
+	m, err := mail.Message(ctx, msgs[0].ID)
+	Expect(err).NotTo(HaveOccurred())
+	code, err := mailpit.Code(m.Text)
+	Expect(err).NotTo(HaveOccurred())
+	return code
+}
+
+// flowIDFromLocation is the flow a redirect points to: ?id= on the flow API, ?flow= on a UI URL.
+func flowIDFromLocation(resp *http.Response) (string, error) {
+	if resp == nil {
+		return "", fmt.Errorf("no response")
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return "", err
+	}
+	for _, key := range []string{"id", "flow"} {
+		if id := loc.Query().Get(key); id != "" {
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("redirect %s names no flow", loc)
 }

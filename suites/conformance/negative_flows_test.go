@@ -73,20 +73,42 @@ var _ = Describe("Refusing misuse of flows and sessions", Label("negative"), fun
 			Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(int64(msgVerificationBad)))
 		}
 		By("the sixth submit, with the right code: the flow is gone")
-		mail := newMailpit()
-		msgs, err := mail.WaitForMail(ctx, mailpit.WaitInput{To: u.Email, Timeout: iv.MailArrival, Interval: iv.Poll})
-		Expect(err).NotTo(HaveOccurred())
-		m, err := mail.Message(ctx, msgs[0].ID)
-		Expect(err).NotTo(HaveOccurred())
-		code, err := mailpit.Code(m.Text)
-		Expect(err).NotTo(HaveOccurred())
-		_, resp, err := submit(code)
+		_, resp, err := submit(verificationCode(ctx, u.Email))
 		Expect(err).To(HaveOccurred(), "the right code must not pass after five wrong ones")
 		Expect(statusOf(resp)).To(Equal(http.StatusGone))
 		Expect(kratosflow.ErrorID(err)).To(Equal("self_service_flow_replaced"))
 		who, _, err := u.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(who.Identity.VerifiableAddresses).To(ConsistOf(HaveField("Verified", false)))
+	})
+
+	It("refuses a verification code that was already used, on a new flow: 200 with 4070006, the flow stays sent_email", Label(req("NEG-VER-003"), labelMail), func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "used-code")
+		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
+		Expect(ok).To(BeTrue())
+		code := verificationCode(ctx, u.Email)
+		submit := func(flow *ory.VerificationFlow, body ory.UpdateVerificationFlowWithCodeMethod) *ory.VerificationFlow {
+			GinkgoHelper()
+			csrf, _ := kratosflow.CSRFToken(flow.Ui)
+			body.Method, body.CsrfToken = "code", &csrf
+			res, _, err := u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flow.Id).UpdateVerificationFlowBody(
+				ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&body)).Execute()
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			return res
+		}
+		By("using the code once")
+		first, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(submit(first, ory.UpdateVerificationFlowWithCodeMethod{Code: &code}).State).To(Equal("passed_challenge"))
+
+		By("asking a new flow to mail the address again, and answering it with the used code")
+		second, _, err := u.Agent.API.FrontendAPI.CreateBrowserVerificationFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		second = submit(second, ory.UpdateVerificationFlowWithCodeMethod{Email: &u.Email})
+		Expect(second.State).To(Equal("sent_email"))
+		res := submit(second, ory.UpdateVerificationFlowWithCodeMethod{Code: &code})
+		Expect(res.State).To(Equal("sent_email"))
+		Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(int64(msgVerificationBad)))
 	})
 
 	It("answers recovery for an unknown address like a known one and mails nothing to it", Label(req("NEG-REC-001"), labelMail), func(ctx SpecContext) {

@@ -1,0 +1,168 @@
+package conformance
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/kratosflow"
+)
+
+// labelLifespan marks specs that wait out a lifespan: they are N/A on the
+// guide's 1h values and run under -kc.profile=short-lifespans.
+const labelLifespan = "lifespan"
+
+// Kratos' UI message ids on the flow that replaces an expired one.
+const (
+	msgLoginFlowExpired        = 4010001
+	msgRegistrationFlowExpired = 4040001
+	msgSettingsFlowExpired     = 4050001
+	msgVerificationFlowExpired = 4070005
+)
+
+var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
+	It("answers a submit on an expired login flow with 410 self_service_flow_expired and a replacement flow that works", Label(req("EXP-001"), labelAPI, labelLogin), func(ctx SpecContext) {
+		app := newNative()
+		email, password := fixtures.NewEmail("expired-login"), fixtures.NewPassword()
+		_, err := app.RegisterNative(ctx, email, password)
+		Expect(err).NotTo(HaveOccurred())
+		flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		lifespan := flow.ExpiresAt.Sub(flow.IssuedAt)
+		skipUnlessWaitable(lifespan, "the login flow's lifespan")
+
+		waitForGone(ctx, lifespan, func() (*http.Response, error) {
+			_, resp, err := app.API.FrontendAPI.GetLoginFlow(ctx).Id(flow.Id).Execute()
+			return resp, err
+		})
+		login := func(id string) (*ory.SuccessfulNativeLogin, *http.Response, error) {
+			return app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(id).UpdateLoginFlowBody(ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(
+				&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: email, Password: password})).Execute()
+		}
+		_, resp, err := login(flow.Id)
+		replacement := expectExpired(resp, err)
+		next, _, err := app.API.FrontendAPI.GetLoginFlow(ctx).Id(replacement).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(int64(msgLoginFlowExpired)))
+		done, _, err := login(replacement)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(done.GetSessionToken()).NotTo(BeEmpty())
+	})
+
+	It("answers a submit on an expired registration flow with 410 self_service_flow_expired and creates no identity", Label(req("EXP-002"), labelAPI, labelRegistration), func(ctx SpecContext) {
+		app := newNative()
+		flow, _, err := app.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		lifespan := flow.ExpiresAt.Sub(flow.IssuedAt)
+		skipUnlessWaitable(lifespan, "the registration flow's lifespan")
+
+		waitForGone(ctx, lifespan, func() (*http.Response, error) {
+			_, resp, err := app.API.FrontendAPI.GetRegistrationFlow(ctx).Id(flow.Id).Execute()
+			return resp, err
+		})
+		email := fixtures.NewEmail("expired-registration")
+		_, resp, err := app.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(
+			ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
+				Method: "password", Password: fixtures.NewPassword(), Traits: map[string]interface{}{"email": email}})).Execute()
+		replacement := expectExpired(resp, err)
+		next, _, err := app.API.FrontendAPI.GetRegistrationFlow(ctx).Id(replacement).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(int64(msgRegistrationFlowExpired)))
+		found, _, err := newAdmin().IdentityAPI.ListIdentities(ctx).CredentialsIdentifier(email).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(found).To(BeEmpty(), "an expired flow must not create the identity")
+	})
+
+	It("answers a submit on an expired settings flow with 410 self_service_flow_expired and leaves the traits alone", Label(req("EXP-003"), labelAPI, labelSettings), func(ctx SpecContext) {
+		app := newNative()
+		email := fixtures.NewEmail("expired-settings")
+		reg, err := app.RegisterNative(ctx, email, fixtures.NewPassword())
+		Expect(err).NotTo(HaveOccurred())
+		token := reg.Result.GetSessionToken()
+		flow, _, err := app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		lifespan := flow.ExpiresAt.Sub(flow.IssuedAt)
+		skipUnlessWaitable(lifespan, "the settings flow's lifespan")
+
+		waitForGone(ctx, lifespan, func() (*http.Response, error) {
+			_, resp, err := app.API.FrontendAPI.GetSettingsFlow(ctx).Id(flow.Id).XSessionToken(token).Execute()
+			return resp, err
+		})
+		_, resp, err := app.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
+			ory.UpdateSettingsFlowWithProfileMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithProfileMethod{
+				Method: "profile", Traits: map[string]interface{}{"email": fixtures.NewEmail("expired-settings-new")}})).Execute()
+		replacement := expectExpired(resp, err)
+		next, _, err := app.API.FrontendAPI.GetSettingsFlow(ctx).Id(replacement).XSessionToken(token).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(int64(msgSettingsFlowExpired)))
+		who, _, err := app.Whoami(ctx, token)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(who.Identity.Traits).To(HaveKeyWithValue("email", email))
+	})
+
+	// Verification answers expiry unlike the other flows: the flow GET is a
+	// 410 without an error id, and a submit is a 303 to a replacement flow.
+	It("does not verify with a code submitted on an expired verification flow, and points to a replacement flow saying so", Label(req("EXP-004"), labelBrowser, labelVerification, labelMail), func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "expired-verification")
+		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
+		Expect(ok).To(BeTrue(), "registration gave no show_verification_ui")
+		flow, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		lifespan := flow.ExpiresAt.Sub(flow.GetIssuedAt())
+		skipUnlessWaitable(lifespan, "the verification flow's lifespan")
+		code := verificationCode(ctx, u.Email)
+
+		waitForGone(ctx, lifespan, func() (*http.Response, error) {
+			_, resp, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
+			return resp, err
+		})
+		csrf, _ := kratosflow.CSRFToken(flow.Ui)
+		_, resp, err := u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(
+			ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+		Expect(err).To(HaveOccurred(), "a code on an expired flow must not pass")
+		Expect(statusOf(resp)).To(Equal(http.StatusSeeOther))
+		next, err := flowIDFromLocation(resp)
+		Expect(err).NotTo(HaveOccurred())
+		replaced, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(next).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(kratosflow.MessageIDs(replaced.Ui)).To(ContainElement(int64(msgVerificationFlowExpired)))
+		who, _, err := u.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(who.Identity.VerifiableAddresses).To(ConsistOf(HaveField("Verified", false)))
+	})
+})
+
+// waitForGone polls a flow's GET until Kratos answers 410 Gone: expiry is
+// observed on the server's clock, bounded by the lifespan plus one request.
+func waitForGone(ctx context.Context, lifespan time.Duration, get func() (*http.Response, error)) {
+	GinkgoHelper()
+	By("waiting until Kratos reports the flow gone (lifespan " + lifespan.String() + ")")
+	Eventually(func() int {
+		resp, _ := get()
+		return statusOf(resp)
+	}).WithTimeout(lifespan + iv.HTTPRequest).WithPolling(iv.Poll).WithContext(ctx).Should(Equal(http.StatusGone))
+}
+
+// waitPast waits until at has passed on this machine's clock, for windows no
+// API shows (the privileged session); skipUnlessWaitable bounds it first.
+func waitPast(ctx context.Context, at time.Time) {
+	GinkgoHelper()
+	Eventually(func() bool { return time.Now().After(at) }).
+		WithTimeout(time.Until(at) + iv.HTTPRequest).WithPolling(iv.Poll).WithContext(ctx).Should(BeTrue())
+}
+
+// expectExpired checks a 410 self_service_flow_expired answer and returns the replacement flow's id.
+func expectExpired(resp *http.Response, err error) string {
+	GinkgoHelper()
+	Expect(err).To(HaveOccurred(), "a submit on an expired flow must be refused")
+	Expect(statusOf(resp)).To(Equal(http.StatusGone), bodyOf(err))
+	Expect(kratosflow.ErrorID(err)).To(Equal("self_service_flow_expired"))
+	id := kratosflow.UseFlowID(err)
+	Expect(id).NotTo(BeEmpty(), "410 without use_flow_id: %s", bodyOf(err))
+	return id
+}

@@ -1,0 +1,128 @@
+package conformance
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/kratosflow"
+)
+
+// Kratos' UI message id for a wrong TOTP code.
+const msgTOTPWrong = 4000008
+
+var _ = Describe("Second factor (TOTP), as the guide enables it", Label("mfa", labelAPI), func() {
+	It("enrols TOTP in settings, and a login with aal=aal2 and the code raises the same session to aal2", Label(req("MFA-001")), func(ctx SpecContext) {
+		skipUnlessEnabled("selfservice.methods.totp.enabled", "TOTP")
+		u := enrolTOTP(ctx)
+
+		By("a password login gives an aal1 session")
+		login, err := newNative().LoginNative(ctx, u.email, u.password)
+		Expect(err).NotTo(HaveOccurred())
+		token := login.Result.GetSessionToken()
+		Expect(login.Result.Session.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL1))
+
+		By("the second factor: a wrong code is refused, the right one upgrades the session")
+		flow, _, err := u.app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Aal("aal2").XSessionToken(token).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		submit := func(code string) (*ory.SuccessfulNativeLogin, *http.Response, error) {
+			return u.app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateLoginFlowBody(
+				ory.UpdateLoginFlowWithTotpMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithTotpMethod{Method: "totp", TotpCode: code})).Execute()
+		}
+		_, resp, err := submit(wrongTOTP(u.secret))
+		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
+		Expect(flowMessages(err)).To(ContainElement(int64(msgTOTPWrong)))
+		code, err := kratosflow.TOTPCode(u.secret, time.Now())
+		Expect(err).NotTo(HaveOccurred())
+		done, _, err := submit(code)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(done.Session.Id).To(Equal(login.Result.Session.Id), "the second factor raises the session it was asked for")
+
+		By("whoami shows aal2 and both methods")
+		who, _, err := u.app.Whoami(ctx, token)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(who.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL2))
+		Expect(who.AuthenticationMethods).To(ContainElements(HaveField("Method", HaveValue(Equal("password"))), HaveField("Method", HaveValue(Equal("totp")))))
+	})
+
+	It("holds an aal1 session of a TOTP user to the configured required_aal: whoami and settings", Label(req("MFA-002")), func(ctx SpecContext) {
+		skipUnlessEnabled("selfservice.methods.totp.enabled", "TOTP")
+		u := enrolTOTP(ctx)
+		login, err := newNative().LoginNative(ctx, u.email, u.password)
+		Expect(err).NotTo(HaveOccurred())
+		token := login.Result.GetSessionToken()
+
+		whoamiAAL := requiredAAL("session.whoami.required_aal")
+		By("whoami with session.whoami.required_aal " + whoamiAAL)
+		_, resp, err := u.app.Whoami(ctx, token)
+		expectAALGate(whoamiAAL, resp, err)
+
+		settingsAAL := requiredAAL("selfservice.flows.settings.required_aal")
+		By("settings with selfservice.flows.settings.required_aal " + settingsAAL)
+		_, resp, err = u.app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+		expectAALGate(settingsAAL, resp, err)
+	})
+})
+
+// totpUser is an identity with password and TOTP set up.
+type totpUser struct {
+	app             *kratosflow.Agent
+	email, password string
+	secret          string
+}
+
+// enrolTOTP registers through the API flow and links TOTP in a settings flow,
+// reading the secret the way an authenticator app's user types it in.
+func enrolTOTP(ctx context.Context) totpUser {
+	GinkgoHelper()
+	u := totpUser{app: newNative(), email: fixtures.NewEmail("totp"), password: fixtures.NewPassword()}
+	reg, err := u.app.RegisterNative(ctx, u.email, u.password)
+	Expect(err).NotTo(HaveOccurred())
+	token := reg.Result.GetSessionToken()
+	flow, _, err := u.app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	u.secret, err = kratosflow.TextValue(flow.Ui, "totp_secret_key")
+	Expect(err).NotTo(HaveOccurred(), "the settings flow offers no TOTP secret; is selfservice.methods.totp enabled?")
+	code, err := kratosflow.TOTPCode(u.secret, time.Now())
+	Expect(err).NotTo(HaveOccurred())
+	done, _, err := u.app.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
+		ory.UpdateSettingsFlowWithTotpMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithTotpMethod{Method: "totp", TotpCode: &code})).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	Expect(done.State).To(Equal("success"))
+	return u
+}
+
+// wrongTOTP is a code for an hour ago: well formed, never valid now.
+func wrongTOTP(secret string) string {
+	GinkgoHelper()
+	code, err := kratosflow.TOTPCode(secret, time.Now().Add(-time.Hour))
+	Expect(err).NotTo(HaveOccurred())
+	return code
+}
+
+// requiredAAL reads a required_aal setting; Kratos' default is highest_available.
+func requiredAAL(path string) string {
+	if c := liveConfig(); c != nil {
+		if v, known := c.Value(path); known {
+			return v
+		}
+	}
+	return "highest_available"
+}
+
+// expectAALGate checks what an aal1 session of an identity with a second factor gets.
+func expectAALGate(required string, resp *http.Response, err error) {
+	GinkgoHelper()
+	if required == "aal1" {
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusOK))
+		return
+	}
+	Expect(statusOf(resp)).To(Equal(http.StatusForbidden), bodyOf(err))
+	Expect(kratosflow.ErrorID(err)).To(Equal("session_aal2_required"))
+}

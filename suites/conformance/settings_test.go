@@ -1,0 +1,132 @@
+package conformance
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/mailpit"
+)
+
+const labelSettings = "settings"
+
+var _ = Describe("Account settings", Label(labelSettings), func() {
+	It("changes the email trait in an API settings flow: the new address is mailed a code and is the login identifier from then on", Label(req("SET-001"), labelAPI, labelMail), func(ctx SpecContext) {
+		app := newNative()
+		oldEmail, password := fixtures.NewEmail("settings-trait"), fixtures.NewPassword()
+		reg, err := app.RegisterNative(ctx, oldEmail, password)
+		Expect(err).NotTo(HaveOccurred())
+		token := reg.Result.GetSessionToken()
+
+		By("submitting the profile method with a new address")
+		flow, _, err := app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		newEmail := fixtures.NewEmail("settings-trait-new")
+		done, resp, err := app.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
+			ory.UpdateSettingsFlowWithProfileMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithProfileMethod{
+				Method: "profile", Traits: map[string]interface{}{"email": newEmail}})).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusOK))
+		Expect(done.State).To(Equal("success"))
+
+		By("whoami shows the new, unverified address")
+		who, _, err := app.Whoami(ctx, token)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(who.Identity.Traits).To(HaveKeyWithValue("email", newEmail))
+		Expect(who.Identity.VerifiableAddresses).To(ConsistOf(And(HaveField("Value", newEmail), HaveField("Verified", false))))
+
+		By("the new address gets a verification mail")
+		msgs, err := newMailpit().WaitForMail(ctx, mailpit.WaitInput{To: newEmail, Timeout: iv.MailArrival, Interval: iv.Poll})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(msgs[0].Subject).To(Equal("Please verify your email address"))
+
+		By("logging in: the old address is unknown now, the new one works")
+		_, err = newNative().LoginNative(ctx, oldEmail, password)
+		Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)))
+		login, err := newNative().LoginNative(ctx, newEmail, password)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(login.Result.Session.Identity.Id).To(Equal(reg.Result.Identity.Id))
+	})
+
+	It("changes the password in a browser settings flow: the old password then fails, the new one works, the session lives on", Label(req("SET-002"), labelBrowser), func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "settings-password")
+		newPassword := changePassword(ctx, u.Agent)
+
+		_, err := newNative().LoginNative(ctx, u.Email, u.Password)
+		Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)), "the old password must no longer work")
+		_, err = newNative().LoginNative(ctx, u.Email, newPassword)
+		Expect(err).NotTo(HaveOccurred())
+		_, resp, err := u.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusOK))
+	})
+
+	It("asks for re-authentication (403 session_refresh_required) once the session is older than privileged_session_max_age, and accepts the change after a refresh login", Label(req("SET-003"), labelBrowser, labelLifespan), func(ctx SpecContext) {
+		maxAge := privilegedSessionMaxAge()
+		skipUnlessWaitable(maxAge, "selfservice.flows.settings.privileged_session_max_age")
+		u := registerBrowserUser(ctx, "settings-privileged")
+		who, _, err := u.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+
+		By("waiting out the privileged window (" + maxAge.String() + ")")
+		waitPast(ctx, who.GetAuthenticatedAt().Add(maxAge))
+
+		By("a password change is refused and the browser is sent to a refresh login")
+		flow, _, err := u.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		_, resp, err := submitPassword(ctx, u.Agent, flow, fixtures.NewPassword())
+		Expect(statusOf(resp)).To(Equal(http.StatusForbidden), bodyOf(err))
+		Expect(kratosflow.ErrorID(err)).To(Equal("session_refresh_required"))
+		Expect(bodyOf(err)).To(ContainSubstring("refresh=true"))
+
+		By("after logging in again with refresh=true the change goes through")
+		_, err = u.Agent.LoginBrowser(ctx, u.Email, u.Password, true)
+		Expect(err).NotTo(HaveOccurred())
+		changePassword(ctx, u.Agent)
+	})
+})
+
+// changePassword sets a new password through a fresh browser settings flow and returns it.
+func changePassword(ctx SpecContext, browser *kratosflow.Agent) string {
+	GinkgoHelper()
+	flow, _, err := browser.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	password := fixtures.NewPassword()
+	done, resp, err := submitPassword(ctx, browser, flow, password)
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	Expect(statusOf(resp)).To(Equal(http.StatusOK))
+	Expect(done.State).To(Equal("success"))
+	return password
+}
+
+func submitPassword(ctx SpecContext, browser *kratosflow.Agent, flow *ory.SettingsFlow, password string) (*ory.SettingsFlow, *http.Response, error) {
+	GinkgoHelper()
+	csrf, err := kratosflow.CSRFToken(flow.Ui)
+	Expect(err).NotTo(HaveOccurred())
+	return browser.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).UpdateSettingsFlowBody(
+		ory.UpdateSettingsFlowWithPasswordMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithPasswordMethod{
+			Method: "password", Password: password, CsrfToken: &csrf})).Execute()
+}
+
+// privilegedSessionMaxAge reads the window from the live config; unknown
+// makes the requirement N/A, since no API shows it.
+func privilegedSessionMaxAge() time.Duration {
+	GinkgoHelper()
+	c := liveConfig()
+	if c == nil {
+		Skip("N/A: privileged_session_max_age is not visible through the API and the deployment's config is unknown (-kc.kratos-config)")
+	}
+	v, known := c.Value("selfservice.flows.settings.privileged_session_max_age")
+	if !known {
+		v = "1h" // Kratos' default
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	Expect(err).NotTo(HaveOccurred(), "privileged_session_max_age %q", v)
+	return d
+}

@@ -1,0 +1,73 @@
+package conformance
+
+import (
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/kratosflow"
+)
+
+// A single-page app on the UI domain calls Kratos' browser flows with fetch:
+// JSON bodies, cookies, and an Origin header that CORS must answer.
+var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label("spa", labelBrowser), func() {
+	It("registers, logs in and asks whoami from the UI origin, and every answer allows that origin with credentials", Label(req("SPA-001")), func(ctx SpecContext) {
+		origin := uiOrigin()
+		spa := newBrowser()
+		spa.API.GetConfig().AddDefaultHeader("Origin", origin)
+		allowsOrigin := And(
+			WithTransform(func(r *http.Response) string { return r.Header.Get("Access-Control-Allow-Origin") }, Equal(origin)),
+			WithTransform(func(r *http.Response) string { return r.Header.Get("Access-Control-Allow-Credentials") }, Equal("true")))
+
+		By("the preflight for a JSON submit")
+		preflight, err := http.NewRequestWithContext(ctx, http.MethodOptions, ep.KratosPublic.JoinPath("self-service/registration").String(), nil)
+		Expect(err).NotTo(HaveOccurred())
+		preflight.Header.Set("Origin", origin)
+		preflight.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		preflight.Header.Set("Access-Control-Request-Headers", "content-type")
+		resp, err := spa.HTTP.Do(preflight)
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(BeNumerically("<", 300))
+		Expect(resp).To(allowsOrigin)
+
+		By("registration: init and submit as JSON")
+		email, password := fixtures.NewEmail("spa"), fixtures.NewPassword()
+		flow, resp, err := spa.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp).To(allowsOrigin)
+		csrf, err := kratosflow.CSRFToken(flow.Ui)
+		Expect(err).NotTo(HaveOccurred())
+		_, resp, err = spa.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(
+			ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
+				Method: "password", Password: password, Traits: map[string]interface{}{"email": email}, CsrfToken: &csrf})).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp).To(allowsOrigin)
+		Expect(cookieNamed(resp, "ory_kratos_session")).NotTo(BeNil(), "a browser flow sets the session cookie")
+
+		By("login in a fresh SPA session and whoami with its cookie")
+		fresh := newBrowser()
+		fresh.API.GetConfig().AddDefaultHeader("Origin", origin)
+		login, err := fresh.LoginBrowser(ctx, email, password, false)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(login.Response).To(allowsOrigin)
+		who, resp, err := fresh.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp).To(allowsOrigin)
+		Expect(who.Identity.Traits).To(HaveKeyWithValue("email", email))
+	})
+
+	It("does not let an origin outside the cookie domain read a session with credentials", Label(req("SPA-002")), func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "spa-foreign")
+		u.Agent.API.GetConfig().AddDefaultHeader("Origin", "https://attacker.example.org")
+		_, resp, err := u.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(resp.Header.Get("Access-Control-Allow-Origin")).To(BeEmpty(), "CORS must not open a credentialed whoami to a foreign origin (reflected, it hands the session to that page; * is invalid with credentials)")
+	})
+})
+
+// uiOrigin is the self-service UI's origin, which CORS must allow.
+func uiOrigin() string { return ep.UIBase.Scheme + "://" + ep.UIBase.Host }
