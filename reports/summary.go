@@ -29,16 +29,20 @@ type Summary struct {
 	Load        *Load       `json:"load,omitempty"`
 	// Requirements is the verdict matrix: one row per requirement id.
 	Requirements []Requirement `json:"requirements,omitempty"`
-	Files        []string      `json:"files"` // what else is in the run folder: JUnit, logs
+	// ExpectedFailures is the operator's list the run was judged with (-kc.expected-failures).
+	ExpectedFailures []ExpectedFailure `json:"expected_failures,omitempty"`
+	Files            []string          `json:"files"` // what else is in the run folder: JUnit, logs
 }
 
 // Counts are spec counts; Total includes skipped and pending specs.
 type Counts struct {
-	Passed  int `json:"passed"`
-	Failed  int `json:"failed"`
-	Skipped int `json:"skipped"`
-	Pending int `json:"pending"`
-	Total   int `json:"total"`
+	Passed int `json:"passed"`
+	Failed int `json:"failed"`
+	// ExpectedFailed counts the failed specs excused by the expected failures (part of Failed).
+	ExpectedFailed int `json:"expected_failed,omitempty"`
+	Skipped        int `json:"skipped"`
+	Pending        int `json:"pending"`
+	Total          int `json:"total"`
 }
 
 // Phase is one timed stage of the run: build check, stack up, specs, teardown.
@@ -58,7 +62,8 @@ type Environment struct {
 	Hasher          string            `json:"hasher,omitempty"`
 	HasherCost      int               `json:"hasher_cost,omitempty"`
 	ConfigHash      string            `json:"config_hash,omitempty"`
-	Breakage        string            `json:"breakage,omitempty"` // the config was broken on purpose (-kc.break)
+	Profile         string            `json:"config_profile,omitempty"` // fixture profile (-kc.profile)
+	Breakage        string            `json:"breakage,omitempty"`       // the config was broken on purpose (-kc.break)
 	Components      map[string]string `json:"components,omitempty"`
 }
 
@@ -70,7 +75,11 @@ type Spec struct {
 	// Attempts above 1 mean the spec was retried (--flake-attempts): a flake, never hidden.
 	Attempts int      `json:"attempts"`
 	Labels   []string `json:"labels,omitempty"`
-	Failure  string   `json:"failure,omitempty"`
+	// Requirements are the ids of the spec's req: labels.
+	Requirements []string `json:"requirements,omitempty"`
+	Failure      string   `json:"failure,omitempty"`
+	// ExpectedFailure: failed, but every requirement it checks is an operator's unexpired expected failure.
+	ExpectedFailure bool `json:"expected_failure,omitempty"`
 }
 
 // Requirement is one requirement's verdict over the specs that check it:
@@ -131,8 +140,8 @@ type LoadScenario struct {
 // Decide sets Verdict from the counts and the reasons given so far: PASS needs
 // at least one passed spec, no failed one, and no reason against.
 func (s *Summary) Decide() {
-	if s.Counts.Failed > 0 {
-		s.Reasons = append(s.Reasons, fmt.Sprintf("%d spec(s) failed", s.Counts.Failed))
+	if n := s.Counts.Failed - s.Counts.ExpectedFailed; n > 0 {
+		s.Reasons = append(s.Reasons, fmt.Sprintf("%d spec(s) failed", n))
 	}
 	if s.Counts.Passed == 0 {
 		s.Reasons = append(s.Reasons, "no spec passed")
@@ -192,7 +201,7 @@ func (s *Summary) Markdown() string {
 		{"provider", e.Provider}, {"Kratos", e.KratosVersion}, {"Kratos binary", e.KratosBinary},
 		{"Postgres", e.PostgresVersion}, {"Redis", e.RedisVersion}, {"Mailpit", e.MailpitVersion},
 		{"hasher", fmt.Sprintf("%s (cost %d)", e.Hasher, e.HasherCost)}, {"config hash", e.ConfigHash},
-		{"broken on purpose", e.Breakage},
+		{"config profile", e.Profile}, {"broken on purpose", e.Breakage},
 	} {
 		if row[1] != "" {
 			fmt.Fprintf(&b, "| %s | `%s` |\n", row[0], row[1])
@@ -242,7 +251,11 @@ func (s *Summary) Markdown() string {
 	if len(failed) > 0 {
 		b.WriteString("\n## Failures\n\n")
 		for _, sp := range failed {
-			fmt.Fprintf(&b, "### %s (%s)\n\n```\n%s\n```\n\n", sp.Name, sp.State, strings.TrimSpace(sp.Failure))
+			state := sp.State
+			if sp.ExpectedFailure {
+				state += ", an expected failure"
+			}
+			fmt.Fprintf(&b, "### %s (%s)\n\n```\n%s\n```\n\n", sp.Name, state, strings.TrimSpace(sp.Failure))
 		}
 	}
 

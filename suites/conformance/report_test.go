@@ -17,7 +17,7 @@ func summarize(r Report) *reports.Summary {
 		Provider: cfg.Provider, KratosVersion: env.KratosVersion, KratosBinary: env.KratosBinary,
 		PostgresVersion: env.PostgresVersion, RedisVersion: env.RedisVersion, MailpitVersion: env.MailpitVersion,
 		Hasher: env.Hasher, HasherCost: env.HasherCost, ConfigHash: env.ConfigHash, Components: env.Components,
-		Breakage: cfg.Break,
+		Profile: cfg.Profile, Breakage: cfg.Break,
 	}}
 	var specTime time.Duration
 	for _, sr := range r.SpecReports {
@@ -30,7 +30,7 @@ func summarize(r Report) *reports.Summary {
 		}
 		specTime += sr.RunTime
 		spec := reports.Spec{Name: sr.FullText(), State: sr.State.String(), Seconds: sr.RunTime.Seconds(),
-			Attempts: sr.NumAttempts, Labels: sr.Labels()}
+			Attempts: sr.NumAttempts, Labels: sr.Labels(), Requirements: requirementIDs(sr)}
 		if sr.NumAttempts > 1 {
 			s.Reasons = append(s.Reasons, fmt.Sprintf("flaky: %q needed %d attempts", sr.FullText(), sr.NumAttempts))
 		}
@@ -60,6 +60,7 @@ func summarize(r Report) *reports.Summary {
 		}
 	}
 	s.Load = loadSummary()
+	s.ApplyExpectedFailures(expected, knownRequirements(r), time.Now())
 	s.Decide()
 	return s
 }
@@ -89,9 +90,29 @@ func addRequirements(s *reports.Summary, sr types.SpecReport) {
 	default:
 		return
 	}
+	for _, id := range requirementIDs(sr) {
+		s.AddRequirement(id, status, sr.FullText(), reason)
+	}
+}
+
+// requirementIDs are the ids of a spec's req: labels.
+func requirementIDs(sr types.SpecReport) []string {
+	var ids []string
 	for _, l := range sr.Labels() {
 		if id, ok := strings.CutPrefix(l, reqPrefix); ok {
-			s.AddRequirement(strings.TrimSpace(id), status, sr.FullText(), reason)
+			ids = append(ids, strings.TrimSpace(id))
 		}
 	}
+	return ids
+}
+
+// knownRequirements are the ids of every spec in the suite, run or not.
+func knownRequirements(r Report) map[string]bool {
+	known := map[string]bool{}
+	for _, sr := range r.SpecReports {
+		for _, id := range requirementIDs(sr) {
+			known[id] = true
+		}
+	}
+	return known
 }

@@ -38,6 +38,10 @@ var (
 	env    harness.Environment
 	iv     harness.Intervals
 	phases []reports.Phase
+	// expected is the operator's list of known failures (-kc.expected-failures).
+	expected []reports.ExpectedFailure
+	// final is the summary ReportAfterSuite decided; the exit status follows it.
+	final *reports.Summary
 )
 
 func TestConformance(t *testing.T) {
@@ -49,6 +53,12 @@ func TestConformance(t *testing.T) {
 	if cfg.Load != "off" {
 		if _, err := load.LookupProfile(cfg.Load); err != nil {
 			t.Fatalf("bad kratos-conformance flags:\n-kc.load: %v (or off)", err)
+		}
+	}
+	if cfg.ExpectedFailures != "" {
+		var err error
+		if expected, err = reports.LoadExpectedFailures(cfg.ExpectedFailures); err != nil {
+			t.Fatalf("bad kratos-conformance flags:\n-kc.expected-failures: %v", err)
 		}
 	}
 	root, err := harness.RepoRoot()
@@ -65,8 +75,19 @@ func TestConformance(t *testing.T) {
 	iv = cfg.Intervals
 	suiteCfg, reporterCfg := GinkgoConfiguration()
 	reporterCfg.JUnitReport = "" // written from code into the run folder, see ReportAfterSuite
-	RunSpecs(t, "Kratos conformance", suiteCfg, reporterCfg)
+	var ginkgo ginkgoOutcome
+	RunSpecs(&ginkgo, "Kratos conformance", suiteCfg, reporterCfg)
+	// The exit follows the verdict, which excuses an operator's unexpired
+	// expected failures and nothing else.
+	if final == nil || final.Verdict != reports.Pass || (ginkgo.failed && final.Counts.ExpectedFailed == 0) {
+		t.Fail()
+	}
 }
+
+// ginkgoOutcome records Ginkgo's own "the suite failed" for TestConformance to weigh.
+type ginkgoOutcome struct{ failed bool }
+
+func (o *ginkgoOutcome) Fail() { o.failed = true }
 
 // newStack picks the provider. It is the only place that knows them all.
 func newStack(ctx context.Context, root string) (harness.Stack, error) {
@@ -134,11 +155,15 @@ var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
 		fmt.Fprintf(os.Stderr, "writing %s: %v\n", junit, err)
 	}
 	s := summarize(r)
+	final = s
 	if err := s.Write(run.Dir); err != nil {
 		fmt.Fprintf(os.Stderr, "writing the summary into %s: %v\n", run.Dir, err)
 	}
 	fmt.Printf("\nKratos conformance verdict: %s (%d passed, %d failed, %d skipped) on the %s provider\n",
 		s.Verdict, s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped, cfg.Provider)
+	if s.Counts.ExpectedFailed > 0 {
+		fmt.Printf("  %d failed spec(s) are expected failures (%s); junit.xml still records them as failed\n", s.Counts.ExpectedFailed, cfg.ExpectedFailures)
+	}
 	for _, reason := range s.Reasons {
 		fmt.Printf("  - %s\n", reason)
 	}
