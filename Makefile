@@ -14,7 +14,7 @@ GINKGO_ARGS += --no-color
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps build certify-lifespans breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,8 +25,14 @@ deps: ## install the Debian packages the process provider needs (root; apt)
 build: ## build or find the pinned Kratos and Mailpit in .cache/bin
 	$(GO) run ./cmd/kcbuild
 
-certify: build ## certification run on the embedded local-process stack: specs, smoke load gated on SLOs, reports, one verdict
+certify: build ## certification run on the embedded local-process stack: specs, smoke load gated on SLOs, reports, one verdict; then the expiry specs
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.load=smoke $(ARGS)
+	$(MAKE) --no-print-directory certify-lifespans
+
+# The guide's lifespans are 1h, so its run reports expiry as N/A; this run
+# renders the short-lifespans profile and checks exactly those requirements.
+certify-lifespans: build ## the expiry requirements (flows, privileged session) on a stack with 5 s lifespans
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=lifespan ./suites/conformance -- -kc.profile=short-lifespans $(ARGS)
 
 load: build ## capacity planning: specs, then the saturation search on whoami and login (about 5 minutes)
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.load=capacity $(ARGS)
