@@ -105,6 +105,24 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 		Expect(who.Identity.Traits).To(HaveKeyWithValue("email", email))
 	})
 
+	It("ends a session at session.lifespan: whoami with its token answers 401 from then on", Label(req("EXP-005"), labelAPI), func(ctx SpecContext) {
+		app := newNative()
+		reg, err := app.RegisterNative(ctx, fixtures.NewEmail("expired-session"), fixtures.NewPassword())
+		Expect(err).NotTo(HaveOccurred())
+		session := reg.Result.Session
+		Expect(session).NotTo(BeNil(), "registration gave no session (is the session hook on?)")
+		lifespan := session.GetExpiresAt().Sub(session.GetAuthenticatedAt())
+		skipUnlessWaitable(lifespan, "session.lifespan")
+
+		By("polling whoami by token (a token whoami never extends a session) until it expires")
+		token := reg.Result.GetSessionToken()
+		Eventually(func() int {
+			_, resp, _ := app.Whoami(ctx, token)
+			return statusOf(resp)
+		}).WithTimeout(lifespan + iv.HTTPRequest).WithPolling(iv.Poll).WithContext(ctx).Should(Equal(http.StatusUnauthorized))
+		Expect(time.Now()).To(BeTemporally(">=", session.GetExpiresAt()), "the session ended before its expires_at")
+	})
+
 	// Verification answers expiry unlike the other flows: the flow GET is a
 	// 410 without an error id, and a submit is a 303 to a replacement flow.
 	It("does not verify with a code submitted on an expired verification flow, and points to a replacement flow saying so", Label(req("EXP-004"), labelBrowser, labelVerification, labelMail), func(ctx SpecContext) {

@@ -20,7 +20,9 @@ const (
 	msgRequired           = 4000002
 	msgInvalidCredentials = 4000006
 	msgDuplicate          = 4000007
+	msgPasswordTooSimilar = 4000031
 	msgPasswordTooShort   = 4000032
+	msgPasswordTooLong    = 4000033
 	msgVerificationBad    = 4070006
 )
 
@@ -59,6 +61,25 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		Expect(kratosflow.ErrorID(err)).To(Equal("security_csrf_violation"))
 	})
 
+	It("refuses a browser submit whose csrf_token is another browser's, with 403 security_csrf_violation", Label(req("NEG-CSRF-002")), func(ctx SpecContext) {
+		victim, attacker := newBrowser(), newBrowser()
+		victimFlow, _, err := victim.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		attackerFlow, _, err := attacker.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		foreign, err := kratosflow.CSRFToken(attackerFlow.Ui)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("the victim's browser, with its own CSRF cookie, submits the attacker's token")
+		body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
+			Method: "password", Password: fixtures.NewPassword(), Traits: map[string]interface{}{"email": fixtures.NewEmail("csrf-mismatch")}, CsrfToken: &foreign,
+		})
+		_, resp, err := victim.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(victimFlow.Id).UpdateRegistrationFlowBody(body).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusForbidden))
+		Expect(kratosflow.ErrorID(err)).To(Equal("security_csrf_violation"))
+	})
+
 	It("refuses an API-flow submit that carries a Cookie header with 400", Label(req("NEG-API-001")), func(ctx SpecContext) {
 		app := newNative()
 		flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
@@ -67,6 +88,19 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 			Method: "password", Identifier: fixtures.NewEmail("api-cookie"), Password: fixtures.NewPassword(),
 		})
 		_, resp, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).Cookie("ory_kratos_session=planted").UpdateLoginFlowBody(body).Execute()
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
+	})
+
+	It("refuses an API-flow submit that carries an Origin header with 400", Label(req("NEG-API-002")), func(ctx SpecContext) {
+		app := newNative()
+		flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		app.API.GetConfig().AddDefaultHeader("Origin", uiOrigin())
+		body := ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
+			Method: "password", Identifier: fixtures.NewEmail("api-origin"), Password: fixtures.NewPassword(),
+		})
+		_, resp, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(body).Execute()
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
 	})
@@ -110,6 +144,21 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
 		Expect(flowMessages(err)).To(ContainElement(int64(msgPasswordTooShort)))
+	})
+
+	It("refuses a password too similar to the identifier with 4000031", Label(req("NEG-REG-004")), func(ctx SpecContext) {
+		email := fixtures.NewEmail("similar")
+		reg, err := newNative().RegisterNative(ctx, email, email)
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
+		Expect(flowMessages(err)).To(ContainElement(int64(msgPasswordTooSimilar)))
+	})
+
+	It("refuses a password over bcrypt's 72 bytes with 4000033, instead of silently cutting it", Label(req("NEG-REG-005")), func(ctx SpecContext) {
+		reg, err := newNative().RegisterNative(ctx, fixtures.NewEmail("long"), fixtures.NewPassword()+strings.Repeat("x", 73))
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
+		Expect(flowMessages(err)).To(ContainElement(int64(msgPasswordTooLong)))
 	})
 
 	It("refuses a registration without the required email with 4000002", Label(req("NEG-REG-003")), func(ctx SpecContext) {
@@ -244,11 +293,12 @@ var _ = Describe("Admin API refusals", Label("negative", labelAdmin), func() {
 		func(ctx SpecContext, path string, value interface{}) {
 			id, _ := createIdentity(ctx, admin, fixtures.NewEmail("denied-patch"), fixtures.NewPassword())
 			_, resp, err := admin.IdentityAPI.PatchIdentity(ctx, id.Id).JsonPatch([]ory.JsonPatch{{Op: "replace", Path: path, Value: value}}).Execute()
-			Expect(err).To(HaveOccurred())
+			Expect(err).To(HaveOccurred(), "Kratos applied a JSON-Patch on %s (status %d)", path, statusOf(resp))
 			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
 		},
 		Entry("/credentials", Label(req("NEG-ADM-002")), "/credentials", map[string]interface{}{}),
 		Entry("/id", Label(req("NEG-ADM-003")), "/id", "00000000-0000-4000-8000-000000000001"),
+		Entry("/state_changed_at", Label(req("NEG-ADM-005")), "/state_changed_at", "2000-01-01T00:00:00Z"),
 	)
 
 	It("refuses creating a second identity with the same identifier with 409", Label(req("NEG-ADM-004")), func(ctx SpecContext) {

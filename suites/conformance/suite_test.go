@@ -55,15 +55,18 @@ func TestConformance(t *testing.T) {
 			t.Fatalf("bad kratos-conformance flags:\n-kc.load: %v (or off)", err)
 		}
 	}
-	if cfg.ExpectedFailures != "" {
-		var err error
-		if expected, err = reports.LoadExpectedFailures(cfg.ExpectedFailures); err != nil {
-			t.Fatalf("bad kratos-conformance flags:\n-kc.expected-failures: %v", err)
-		}
-	}
 	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.ExpectedFailures != "" {
+		// go test runs in the package folder: a relative path means the repository's root.
+		if !filepath.IsAbs(cfg.ExpectedFailures) {
+			cfg.ExpectedFailures = filepath.Join(root, cfg.ExpectedFailures)
+		}
+		if expected, err = reports.LoadExpectedFailures(cfg.ExpectedFailures); err != nil {
+			t.Fatalf("bad kratos-conformance flags:\n-kc.expected-failures: %v", err)
+		}
 	}
 	out := cfg.OutDir
 	if out == "" {
