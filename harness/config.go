@@ -23,6 +23,7 @@ type Config struct {
 	Provider string
 	OutDir   string // parent of the run folders; empty: <repo>/reports/out
 	Keep     bool   // leave the stack running after the run
+	Faults   bool   // run the fault scenarios (label faults): they stop and restart components
 
 	// Process provider.
 	KratosBin      string // empty: build the pinned Kratos (harness/kratosbuild)
@@ -91,6 +92,8 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.OutDir, "out", "folder for run reports; default <repo>/reports/out")
 	c.Keep = envOr("keep", "") == "true"
 	fs.BoolVar(&c.Keep, "kc.keep", c.Keep, "leave the stack running after the run and print how to stop it (env KC_KEEP)")
+	c.Faults = envOr("faults", "") == "true"
+	fs.BoolVar(&c.Faults, "kc.faults", c.Faults, "run the fault scenarios: stop and restart Postgres, Mailpit, the courier and Kratos serve (process, containers; env KC_FAULTS)")
 	str(&c.KratosBin, "kratos-bin", "Kratos binary to test; default: build the pinned v1.3.1 from the module proxy")
 	str(&c.MailpitBin, "mailpit-bin", "Mailpit binary; default: build the version pinned in go.mod")
 	str(&c.PostgresBinDir, "postgres-bin-dir", "folder with initdb and postgres; default: PATH, then /usr/lib/postgresql/<newest>/bin")

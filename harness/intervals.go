@@ -23,6 +23,8 @@ type Intervals struct {
 	HTTPRequest   time.Duration // one request from a spec
 	MailArrival   time.Duration // a courier mail reaching Mailpit
 	LifespanWait  time.Duration // the longest flow lifespan or privileged window a spec waits out
+	FaultDetect   time.Duration // a stopped dependency showing in Kratos' readiness
+	CourierGiveUp time.Duration // the courier abandoning a message it cannot send
 	Poll          time.Duration // between two tries of any wait
 }
 
@@ -42,6 +44,8 @@ func DefaultIntervals() Intervals {
 		HTTPRequest:   15 * time.Second,
 		MailArrival:   20 * time.Second,
 		LifespanWait:  15 * time.Second,
+		FaultDetect:   30 * time.Second,
+		CourierGiveUp: 2 * time.Minute,
 		Poll:          100 * time.Millisecond,
 	}
 }
@@ -52,7 +56,7 @@ func (iv *Intervals) byName() map[string]*time.Duration {
 		"postgres-ready": &iv.PostgresReady, "redis-ready": &iv.RedisReady, "mailpit-ready": &iv.MailpitReady,
 		"kratos-ready": &iv.KratosReady, "courier-ready": &iv.CourierReady, "teardown": &iv.Teardown,
 		"stop-grace": &iv.StopGrace, "http-request": &iv.HTTPRequest, "mail-arrival": &iv.MailArrival,
-		"lifespan-wait": &iv.LifespanWait, "poll": &iv.Poll,
+		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "courier-give-up": &iv.CourierGiveUp, "poll": &iv.Poll,
 	}
 }
 

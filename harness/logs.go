@@ -22,3 +22,13 @@ func TailFile(path string, n int) string {
 	}
 	return LastLines(string(b), n)
 }
+
+// ReadFrom returns a log file's text from byte offset on ("" if unreadable):
+// what a component wrote since a given moment, e.g. since its restart.
+func ReadFrom(path string, offset int64) string {
+	b, err := os.ReadFile(path)
+	if err != nil || offset > int64(len(b)) {
+		return ""
+	}
+	return string(b[offset:])
+}

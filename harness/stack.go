@@ -79,3 +79,20 @@ type ProcessGroups interface {
 type ConfigSource interface {
 	KratosConfig() []byte
 }
+
+// Fault components: what the fault scenarios stop and start again.
+const (
+	ComponentPostgres = "postgres"
+	ComponentMailpit  = "mailpit"       // the SMTP server the courier sends to
+	ComponentCourier  = "kratos-courier" // courier watch
+	ComponentKratos   = "kratos"         // serve only
+)
+
+// Faults is implemented by providers that can stop a component and start it
+// again in place: same ports, data and config, the rest of the stack untouched.
+type Faults interface {
+	// Stop ends the component (Postgres: fast shutdown) and returns once it is gone.
+	Stop(ctx context.Context, component string) error
+	// Start runs it again and returns once its own readiness check passes.
+	Start(ctx context.Context, component string) error
+}

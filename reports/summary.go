@@ -3,8 +3,10 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +31,8 @@ type Summary struct {
 	Load        *Load       `json:"load,omitempty"`
 	// Requirements is the verdict matrix: one row per requirement id.
 	Requirements []Requirement `json:"requirements,omitempty"`
+	// Faults are the fault scenarios' figures and findings (-kc.faults).
+	Faults []Fault `json:"faults,omitempty"`
 	// ExpectedFailures is the operator's list the run was judged with (-kc.expected-failures).
 	ExpectedFailures []ExpectedFailure `json:"expected_failures,omitempty"`
 	Files            []string          `json:"files"` // what else is in the run folder: JUnit, logs
@@ -112,6 +116,15 @@ func (s *Summary) AddRequirement(id, status, spec, reason string) {
 	}
 	s.Requirements = append(s.Requirements, Requirement{ID: id, Status: status, Specs: []string{spec}, Reason: reason})
 	sort.Slice(s.Requirements, func(i, j int) bool { return s.Requirements[i].ID < s.Requirements[j].ID })
+}
+
+// Fault is one fault scenario's record: what was stopped, how long each
+// effect took in seconds, and what survived or was lost, in words.
+type Fault struct {
+	Name      string             `json:"name"`
+	Component string             `json:"component"`
+	Figures   map[string]float64 `json:"figures"`
+	Findings  []string           `json:"findings"`
 }
 
 // Load is the load stage's part of the summary; load.json has the detail.
@@ -228,6 +241,19 @@ func (s *Summary) Markdown() string {
 		fmt.Fprintf(&b, "- generator CPU share at whoami-token max: %.1f%%\n", l.GeneratorCPUShare*100)
 		for _, f := range l.Failures {
 			fmt.Fprintf(&b, "- **SLO failure**: %s\n", f)
+		}
+	}
+
+	if len(s.Faults) > 0 {
+		b.WriteString("\n## Faults\n")
+		for _, f := range s.Faults {
+			fmt.Fprintf(&b, "\n### %s (`%s` stopped)\n\n", f.Name, f.Component)
+			for _, k := range slices.Sorted(maps.Keys(f.Figures)) {
+				fmt.Fprintf(&b, "- %s: %.3g\n", k, f.Figures[k])
+			}
+			for _, line := range f.Findings {
+				fmt.Fprintf(&b, "- %s\n", line)
+			}
 		}
 	}
 

@@ -77,36 +77,36 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	// The kratos container: serve, in production mode (no --dev, no --watch-courier).
 	serve := procInput{Name: "kratos", Path: s.kratos.Path, LogPath: s.logPath("kratos"), Keep: s.cfg.Keep,
 		Args: []string{"-c", configPath, "serve"}}
-	p, err := s.start(serve)
+	s.components["kratos"] = commandLine(serve.Path, serve.Args)
+	_, err = s.start(ctx, serve, func(ctx context.Context, p *proc, _ int64) error {
+		if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, p.exited); err != nil {
+			return fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15))
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	s.components["kratos"] = commandLine(serve.Path, serve.Args)
-	if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, p.exited); err != nil {
-		return fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15))
 	}
 
 	// The courier container: a separate process draining the mail queue.
 	courier := procInput{Name: "kratos-courier", Path: s.kratos.Path, LogPath: s.logPath("kratos-courier"), Keep: s.cfg.Keep,
 		Args: []string{"-c", configPath, "courier", "watch"}}
-	c, err := s.start(courier)
-	if err != nil {
-		return err
-	}
 	s.components["kratos-courier"] = commandLine(courier.Path, courier.Args)
 	// Named wait: the courier has no health endpoint (its metrics port option
 	// only works when admin listens on 4434), so wait for its start-up log line.
-	return harness.WaitFor(ctx, harness.WaitInput{
-		Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
-		Alive: c.exited,
-		Check: func(context.Context) error {
-			b, _ := os.ReadFile(courier.LogPath)
-			if !strings.Contains(string(b), "Courier worker started.") {
-				return fmt.Errorf("no \"Courier worker started.\" line in %s yet", courier.LogPath)
-			}
-			return nil
-		},
+	_, err = s.start(ctx, courier, func(ctx context.Context, p *proc, logFrom int64) error {
+		return harness.WaitFor(ctx, harness.WaitInput{
+			Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
+			Alive: p.exited,
+			Check: func(context.Context) error {
+				if !strings.Contains(harness.ReadFrom(courier.LogPath, logFrom), "Courier worker started.") {
+					return fmt.Errorf("no \"Courier worker started.\" line in %s yet", courier.LogPath)
+				}
+				return nil
+			},
+		})
 	})
+	return err
 }
 
 // kratosConfigVersion is the config's version key: the binary's version when

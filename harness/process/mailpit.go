@@ -28,17 +28,16 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 			"--database", filepath.Join(s.tmp, "mailpit.db"), "--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
 			"--disable-version-check"},
 	}
-	p, err := s.start(in)
-	if err != nil {
-		return err
-	}
 	s.components["mailpit"] = commandLine(in.Path, in.Args)
 	s.endpoints.MailpitAPI = &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(httpPort), Path: "/"}
 	s.smtpURI = fmt.Sprintf("smtp://127.0.0.1:%d/?disable_starttls=true", smtpPort)
+	readyz := s.endpoints.MailpitAPI.JoinPath("readyz").String()
 	// Named wait: /readyz answers 200 once both the API and the SMTP listener are up.
-	return harness.WaitFor(ctx, harness.WaitInput{
-		Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
-		Alive: p.exited,
-		Check: harness.HTTPStatusCheck(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
+	_, err = s.start(ctx, in, func(ctx context.Context, p *proc, _ int64) error {
+		return harness.WaitFor(ctx, harness.WaitInput{
+			Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
+			Alive: p.exited, Check: harness.HTTPStatusCheck(http.DefaultClient, readyz, http.StatusOK),
+		})
 	})
+	return err
 }

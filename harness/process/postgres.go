@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 
@@ -93,28 +94,26 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 		return err
 	}
 	server := procInput{
-		Name: "postgres", Path: filepath.Join(binDir, "postgres"), LogPath: logPath, RunAs: runAs, Keep: s.cfg.Keep,
+		Name: "postgres", Path: filepath.Join(binDir, "postgres"), LogPath: logPath, RunAs: runAs, Keep: s.cfg.Keep, StopSignal: syscall.SIGINT,
 		Args: []string{"-D", data, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1",
 			"-c", "unix_socket_directories=" + dir},
-	}
-	p, err := s.start(server)
-	if err != nil {
-		return err
 	}
 	s.components["postgres"] = commandLine(server.Path, server.Args)
 	admin := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", postgresUser, password, port)
 	// Named wait: the server answers only after recovery and start-up, which
 	// takes a moment after the process exists.
-	err = harness.WaitFor(ctx, harness.WaitInput{
-		Name: "Postgres accepting connections", Timeout: s.cfg.Intervals.PostgresReady, Interval: s.cfg.Intervals.Poll,
-		Alive: p.exited,
-		Check: func(ctx context.Context) error {
-			conn, err := pgx.Connect(ctx, admin)
-			if err != nil {
-				return err
-			}
-			return conn.Close(ctx)
-		},
+	_, err = s.start(ctx, server, func(ctx context.Context, p *proc, _ int64) error {
+		return harness.WaitFor(ctx, harness.WaitInput{
+			Name: "Postgres accepting connections", Timeout: s.cfg.Intervals.PostgresReady, Interval: s.cfg.Intervals.Poll,
+			Alive: p.exited,
+			Check: func(ctx context.Context) error {
+				conn, err := pgx.Connect(ctx, admin)
+				if err != nil {
+					return err
+				}
+				return conn.Close(ctx)
+			},
+		})
 	})
 	if err != nil {
 		return err

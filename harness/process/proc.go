@@ -26,7 +26,14 @@ type procInput struct {
 	// Keep leaves the process alive if the suite itself dies; otherwise the
 	// kernel kills it with the suite (Pdeathsig), even on SIGKILL.
 	Keep bool
+	// StopSignal asks the process to stop; 0 means SIGTERM. Postgres gets
+	// SIGINT (fast shutdown): SIGTERM would wait for Kratos' pooled connections.
+	StopSignal syscall.Signal
 }
+
+// readyFunc waits until a just-started component serves. logFrom is the
+// size of its log before the start, so a restart reads only its own lines.
+type readyFunc func(ctx context.Context, p *proc, logFrom int64) error
 
 // proc is a running component: its own process group, output in its log file.
 type proc struct {
@@ -35,6 +42,8 @@ type proc struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	waitErr error
+	in      procInput // to start it again in place (fault scenarios)
+	ready   readyFunc
 }
 
 func startProc(in procInput) (*proc, error) {
@@ -55,7 +64,7 @@ func startProc(in procInput) (*proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", in.Name, in.Path, err)
 	}
-	p := &proc{name: in.Name, logPath: in.LogPath, cmd: cmd, done: make(chan struct{})}
+	p := &proc{name: in.Name, logPath: in.LogPath, cmd: cmd, done: make(chan struct{}), in: in}
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)
@@ -81,7 +90,11 @@ func (p *proc) stop(grace time.Duration) error {
 	default:
 	}
 	pgid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	sig := p.in.StopSignal
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
+	_ = syscall.Kill(-pgid, sig)
 	select {
 	case <-p.done:
 		return nil
@@ -90,7 +103,7 @@ func (p *proc) stop(grace time.Duration) error {
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	select {
 	case <-p.done:
-		return fmt.Errorf("%s ignored SIGTERM for %s and was killed", p.name, grace)
+		return fmt.Errorf("%s ignored %s for %s and was killed", p.name, sig, grace)
 	case <-time.After(grace):
 		return fmt.Errorf("%s (pid %d) survived SIGKILL; you may need to kill it by hand", p.name, pgid)
 	}
@@ -141,4 +154,13 @@ func unprivileged() (*syscall.Credential, error) {
 // commandLine renders a command for the environment record and keep instructions.
 func commandLine(path string, args []string) string {
 	return strings.TrimSpace(path + " " + strings.Join(args, " "))
+}
+
+// logSize is the current size of a log file, 0 when it does not exist yet.
+func logSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
 }

@@ -109,13 +109,17 @@ func (s *Stack) Up(ctx context.Context) error {
 	return nil
 }
 
-func (s *Stack) start(in procInput) (*proc, error) {
+// start runs a component and waits with ready until it serves; the pair is
+// kept so the fault scenarios can start it again in place.
+func (s *Stack) start(ctx context.Context, in procInput, ready readyFunc) (*proc, error) {
+	from := logSize(in.LogPath)
 	p, err := startProc(in)
 	if err != nil {
 		return nil, err
 	}
+	p.ready = ready
 	s.procs = append(s.procs, p)
-	return p, nil
+	return p, ready(ctx, p, from)
 }
 
 func (s *Stack) logPath(component string) string {

@@ -29,18 +29,16 @@ func (s *Stack) startRedis(ctx context.Context) error {
 		Args: []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--dir", s.tmp, "--daemonize", "no"},
 	}
-	p, err := s.start(in)
-	if err != nil {
-		return err
-	}
-	s.components["redis"] = commandLine(in.Path, in.Args)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	// Named wait: redis-server accepts PING only once it has bound its port.
-	err = harness.WaitFor(ctx, harness.WaitInput{
-		Name: "Redis answering PING", Timeout: s.cfg.Intervals.RedisReady, Interval: s.cfg.Intervals.Poll,
-		Alive: p.exited,
-		Check: func(ctx context.Context) error { _, _, err := harness.RedisVersion(ctx, addr); return err },
+	_, err = s.start(ctx, in, func(ctx context.Context, p *proc, _ int64) error {
+		return harness.WaitFor(ctx, harness.WaitInput{
+			Name: "Redis answering PING", Timeout: s.cfg.Intervals.RedisReady, Interval: s.cfg.Intervals.Poll,
+			Alive: p.exited,
+			Check: func(ctx context.Context) error { _, _, err := harness.RedisVersion(ctx, addr); return err },
+		})
 	})
+	s.components["redis"] = commandLine(in.Path, in.Args)
 	if err != nil {
 		return err
 	}

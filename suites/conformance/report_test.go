@@ -60,6 +60,9 @@ func summarize(r Report) *reports.Summary {
 		}
 	}
 	s.Load = loadSummary()
+	for _, f := range faultRecords {
+		s.Faults = append(s.Faults, *f)
+	}
 	s.ApplyExpectedFailures(expected, knownRequirements(r), time.Now())
 	s.Decide()
 	return s

@@ -1,0 +1,229 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/mailpit"
+	"kratos-conformance/reports"
+)
+
+// labelFaults marks the fault scenarios: opt-in (-kc.faults, make faults),
+// serial, each leaving the stack as it found it.
+const labelFaults = "faults"
+
+// faultRecords are the scenarios' figures, for the summary.
+var faultRecords []*reports.Fault
+
+var _ = Describe("Faults", Label(labelFaults), Serial, func() {
+	It("rides out a Postgres restart: readiness drops and returns without restarting Kratos, sessions survive, an in-flight flow completes", Label(req("FAULT-PG-001")), func(ctx SpecContext) {
+		faults, rec := startFault(ctx, "Postgres restarted", harness.ComponentPostgres)
+		app := newNative()
+		email, password := fixtures.NewEmail("fault-pg"), fixtures.NewPassword()
+		reg, err := app.RegisterNative(ctx, email, password)
+		Expect(err).NotTo(HaveOccurred())
+		token := reg.Result.GetSessionToken()
+		inFlight, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		kratosPID := componentPID(harness.ComponentKratos)
+
+		By("stopping Postgres: Kratos' readiness must say so")
+		stopped := time.Now()
+		Expect(faults.Stop(ctx, harness.ComponentPostgres)).To(Succeed())
+		Eventually(kratosReady).WithArguments(ctx).WithTimeout(iv.FaultDetect).WithPolling(iv.Poll).Should(BeFalse(),
+			"/admin/health/ready still answers 200 with the database gone")
+		rec.Figures["not_ready_after_stop_s"] = time.Since(stopped).Seconds()
+		_, resp, _ := app.Whoami(ctx, token)
+		Expect(statusOf(resp)).NotTo(Equal(http.StatusOK), "a session cannot be vouched for without its store")
+		if statusOf(resp) == http.StatusUnauthorized {
+			rec.Findings = append(rec.Findings, "FINDING: whoami answers 401 (not 5xx) for a valid session while Postgres is down: "+
+				"UIs and gateways that treat 401 as 'logged out' sign users out during a database outage")
+		} else {
+			rec.Findings = append(rec.Findings, fmt.Sprintf("whoami during the outage answered %d", statusOf(resp)))
+		}
+
+		By("starting Postgres again: Kratos recovers on its own")
+		restarted := time.Now()
+		Expect(faults.Start(ctx, harness.ComponentPostgres)).To(Succeed())
+		Eventually(kratosReady).WithArguments(ctx).WithTimeout(iv.KratosReady).WithPolling(iv.Poll).Should(BeTrue())
+		rec.Figures["ready_after_postgres_start_s"] = time.Since(restarted).Seconds()
+		Eventually(func() int { _, resp, _ := app.Whoami(ctx, token); return statusOf(resp) }).
+			WithTimeout(iv.KratosReady).WithPolling(iv.Poll).WithContext(ctx).Should(Equal(http.StatusOK), "the session made before the outage")
+		rec.Figures["whoami_ok_after_postgres_start_s"] = time.Since(restarted).Seconds()
+		if kratosPID != 0 {
+			Expect(componentPID(harness.ComponentKratos)).To(Equal(kratosPID), "Kratos serve was restarted")
+			rec.Findings = append(rec.Findings, "Kratos serve kept running (same pid) and reconnected by itself")
+		}
+
+		By("the login flow made before the outage still completes")
+		done, _, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(inFlight.Id).UpdateLoginFlowBody(ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(
+			&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: email, Password: password})).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(done.GetSessionToken()).NotTo(BeEmpty())
+		rec.Findings = append(rec.Findings, "the existing session and the in-flight login flow survived")
+	})
+
+	It("keeps registering while SMTP is down, abandons the mails after its retries (reported with numbers), and delivers again once SMTP is back", Label(req("FAULT-SMTP-001"), labelMail), func(ctx SpecContext) {
+		faults, rec := startFault(ctx, "SMTP (Mailpit) down during registrations", harness.ComponentMailpit)
+		admin := newAdmin()
+		By("stopping Mailpit and registering three users")
+		Expect(faults.Stop(ctx, harness.ComponentMailpit)).To(Succeed())
+		var lost []string
+		firstQueued := time.Now()
+		for i := range 3 {
+			email := fixtures.NewEmail(fmt.Sprintf("fault-smtp-%d", i))
+			_, err := newNative().RegisterNative(ctx, email, fixtures.NewPassword())
+			Expect(err).NotTo(HaveOccurred(), "registration must not depend on SMTP")
+			lost = append(lost, email)
+		}
+
+		By("watching the courier give up on each mail")
+		var abandoned []ory.Message
+		Eventually(func(g Gomega) {
+			abandoned = nil
+			for _, email := range lost {
+				msgs, _, err := admin.CourierAPI.ListCourierMessages(ctx).Recipient(email).Execute()
+				g.Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+				g.Expect(msgs).To(HaveLen(1))
+				g.Expect(msgs[0].Status).To(Equal(ory.COURIERMESSAGESTATUS_ABANDONED))
+				abandoned = append(abandoned, msgs[0])
+			}
+		}).WithTimeout(iv.CourierGiveUp).WithPolling(iv.Poll).WithContext(ctx).Should(Succeed())
+		giveUp := time.Since(firstQueued) // observed, to within one poll
+		var sends int64
+		for _, m := range abandoned {
+			sends += m.SendCount
+		}
+		rec.Figures["mails_queued"] = float64(len(lost))
+		rec.Figures["mails_abandoned"] = float64(len(abandoned))
+		rec.Figures["send_attempts_per_mail"] = float64(sends) / float64(len(abandoned))
+		rec.Figures["all_abandoned_after_s"] = giveUp.Seconds()
+		rec.Findings = append(rec.Findings, fmt.Sprintf("FINDING: Kratos abandoned %d of %d verification mails after %.0f send attempts each, all within %.1f s of the first registration; "+
+			"an SMTP outage longer than that loses them for good (courier.message_retries: %s)",
+			len(abandoned), len(lost), rec.Figures["send_attempts_per_mail"], giveUp.Seconds(), configOr("courier.message_retries", "5 (default)")))
+
+		By("starting Mailpit again: a new registration's mail arrives, the abandoned ones never do")
+		restarted := time.Now()
+		Expect(faults.Start(ctx, harness.ComponentMailpit)).To(Succeed())
+		after := fixtures.NewEmail("fault-smtp-after")
+		_, err := newNative().RegisterNative(ctx, after, fixtures.NewPassword())
+		Expect(err).NotTo(HaveOccurred())
+		_, err = newMailpit().WaitForMail(ctx, mailpit.WaitInput{To: after, Timeout: iv.MailArrival, Interval: iv.Poll})
+		Expect(err).NotTo(HaveOccurred(), "the courier must deliver again once SMTP is back")
+		rec.Figures["new_mail_delivered_after_smtp_start_s"] = time.Since(restarted).Seconds()
+		for _, email := range lost {
+			msgs, err := newMailpit().To(ctx, email)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(msgs).To(BeEmpty(), "an abandoned mail was delivered after all")
+		}
+		rec.Figures["mails_delivered_late"] = 0
+	})
+
+	It("queues mail while the courier is down and delivers all of it once the courier is back", Label(req("FAULT-COURIER-001"), labelMail), func(ctx SpecContext) {
+		faults, rec := startFault(ctx, "courier down, then up", harness.ComponentCourier)
+		admin := newAdmin()
+		Expect(faults.Stop(ctx, harness.ComponentCourier)).To(Succeed())
+		var queued []string
+		for i := range 2 {
+			email := fixtures.NewEmail(fmt.Sprintf("fault-courier-%d", i))
+			_, err := newNative().RegisterNative(ctx, email, fixtures.NewPassword())
+			Expect(err).NotTo(HaveOccurred())
+			msgs, _, err := admin.CourierAPI.ListCourierMessages(ctx).Recipient(email).Execute()
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			Expect(msgs).To(ConsistOf(HaveField("Status", ory.COURIERMESSAGESTATUS_QUEUED)), "with no courier the mail waits in the queue")
+			queued = append(queued, email)
+		}
+
+		restarted := time.Now()
+		Expect(faults.Start(ctx, harness.ComponentCourier)).To(Succeed())
+		for _, email := range queued {
+			msgs, err := newMailpit().WaitForMail(ctx, mailpit.WaitInput{To: email, Timeout: iv.MailArrival, Interval: iv.Poll})
+			Expect(err).NotTo(HaveOccurred(), "queued mail must be delivered once the courier is back")
+			Expect(msgs).To(HaveLen(1))
+		}
+		rec.Figures["mails_queued"] = float64(len(queued))
+		rec.Figures["all_delivered_after_courier_start_s"] = time.Since(restarted).Seconds()
+		rec.Findings = append(rec.Findings, fmt.Sprintf("all %d queued mails delivered once each after the courier returned", len(queued)))
+	})
+
+	It("keeps sessions across a restart of Kratos serve, and whoami works again within a measured time", Label(req("FAULT-KRATOS-001")), func(ctx SpecContext) {
+		faults, rec := startFault(ctx, "Kratos serve restarted", harness.ComponentKratos)
+		app := newNative()
+		reg, err := app.RegisterNative(ctx, fixtures.NewEmail("fault-kratos"), fixtures.NewPassword())
+		Expect(err).NotTo(HaveOccurred())
+		token := reg.Result.GetSessionToken()
+		browser := registerBrowserUser(ctx, "fault-kratos-cookie")
+
+		Expect(faults.Stop(ctx, harness.ComponentKratos)).To(Succeed())
+		_, resp, err := app.Whoami(ctx, token)
+		Expect(err).To(HaveOccurred(), "whoami answered %d with Kratos stopped", statusOf(resp))
+
+		restarted := time.Now()
+		Expect(faults.Start(ctx, harness.ComponentKratos)).To(Succeed())
+		Eventually(func() int { _, resp, _ := app.Whoami(ctx, token); return statusOf(resp) }).
+			WithTimeout(iv.KratosReady).WithPolling(iv.Poll).WithContext(ctx).Should(Equal(http.StatusOK))
+		rec.Figures["whoami_ok_after_start_s"] = time.Since(restarted).Seconds()
+		who, _, err := browser.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), "the cookie session must survive: %s", bodyOf(err))
+		Expect(who.Identity.Id).To(Equal(browser.Registration.Result.Identity.Id))
+		rec.Findings = append(rec.Findings, "token and cookie sessions made before the restart still pass whoami")
+	})
+})
+
+// startFault skips unless faults were asked for and the provider can inject
+// them, opens the scenario's record, and makes sure the component runs again
+// afterwards whatever the spec did.
+func startFault(ctx context.Context, name, component string) (harness.Faults, *reports.Fault) {
+	GinkgoHelper()
+	if !cfg.Faults {
+		Skip("fault scenarios are opt-in: -kc.faults (make faults)")
+	}
+	faults, ok := stack.(harness.Faults)
+	if !ok {
+		Skip("N/A: the " + cfg.Provider + " provider cannot stop and start components")
+	}
+	rec := &reports.Fault{Name: name, Component: component, Figures: map[string]float64{}}
+	faultRecords = append(faultRecords, rec)
+	DeferCleanup(func(ctx SpecContext) {
+		// Start refuses a running component; that refusal is the normal case.
+		_ = faults.Start(ctx, component)
+	}, NodeTimeout(iv.StackUp))
+	return faults, rec
+}
+
+// kratosReady is what a Kubernetes readiness probe sees.
+func kratosReady(ctx context.Context) bool {
+	return harness.HTTPStatusCheck(adminHTTP(), ep.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)(ctx) == nil
+}
+
+func adminHTTP() *http.Client {
+	hc, err := ep.HTTPClient(nil, iv.HTTPRequest)
+	Expect(err).NotTo(HaveOccurred())
+	return hc
+}
+
+// componentPID is a local component's process group, 0 when the provider has none.
+func componentPID(component string) int {
+	if pg, ok := stack.(harness.ProcessGroups); ok {
+		return pg.ProcessGroups()[component]
+	}
+	return 0
+}
+
+// configOr reads a live config value for a finding's text.
+func configOr(path, fallback string) string {
+	if c := liveConfig(); c != nil {
+		if v, ok := c.Value(path); ok {
+			return v
+		}
+	}
+	return fallback
+}
