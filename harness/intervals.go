@@ -25,6 +25,7 @@ type Intervals struct {
 	LifespanWait  time.Duration // the longest flow lifespan or privileged window a spec waits out
 	FaultDetect   time.Duration // a stopped dependency showing in Kratos' readiness
 	CourierGiveUp time.Duration // the courier abandoning a message it cannot send
+	FaultHold     time.Duration // how long an outage under load lasts (and the calm before it)
 	Poll          time.Duration // between two tries of any wait
 }
 
@@ -46,6 +47,7 @@ func DefaultIntervals() Intervals {
 		LifespanWait:  15 * time.Second,
 		FaultDetect:   30 * time.Second,
 		CourierGiveUp: 2 * time.Minute,
+		FaultHold:     3 * time.Second,
 		Poll:          100 * time.Millisecond,
 	}
 }
@@ -56,7 +58,8 @@ func (iv *Intervals) byName() map[string]*time.Duration {
 		"postgres-ready": &iv.PostgresReady, "redis-ready": &iv.RedisReady, "mailpit-ready": &iv.MailpitReady,
 		"kratos-ready": &iv.KratosReady, "courier-ready": &iv.CourierReady, "teardown": &iv.Teardown,
 		"stop-grace": &iv.StopGrace, "http-request": &iv.HTTPRequest, "mail-arrival": &iv.MailArrival,
-		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "courier-give-up": &iv.CourierGiveUp, "poll": &iv.Poll,
+		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "courier-give-up": &iv.CourierGiveUp,
+		"fault-hold": &iv.FaultHold, "poll": &iv.Poll,
 	}
 }
 

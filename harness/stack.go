@@ -83,7 +83,7 @@ type ConfigSource interface {
 // Fault components: what the fault scenarios stop and start again.
 const (
 	ComponentPostgres = "postgres"
-	ComponentMailpit  = "mailpit"       // the SMTP server the courier sends to
+	ComponentMailpit  = "mailpit"        // the SMTP server the courier sends to
 	ComponentCourier  = "kratos-courier" // courier watch
 	ComponentKratos   = "kratos"         // serve only
 )

@@ -28,6 +28,8 @@ func (r *Result) Write(dir string) error {
 	return pageTemplate.Execute(f, r)
 }
 
+const offeredRate = "offered rate (req/s)"
+
 // series is one line of a chart: (offered rate, value) points.
 type series struct {
 	Name   string
@@ -36,7 +38,7 @@ type series struct {
 }
 
 // chart draws lines as an inline SVG with linear axes from zero.
-func chart(title, yLabel string, lines ...series) template.HTML {
+func chart(title, xLabel, yLabel string, lines ...series) template.HTML {
 	const w, h, pad = 560.0, 260.0, 48.0
 	maxX, maxY := 1.0, 1.0
 	for _, l := range lines {
@@ -57,7 +59,7 @@ func chart(title, yLabel string, lines ...series) template.HTML {
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">%.4g</text>`, x(vx), h-pad+14, vx)
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="end">%.4g</text>`, pad-4, y(vy)+4, vy)
 	}
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">offered rate (req/s)</text>`, w/2, h-10)
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="middle">%s</text>`, w/2, h-10, template.HTMLEscapeString(xLabel))
 	fmt.Fprintf(&b, `<text x="12" y="%.0f" transform="rotate(-90 12 %.0f)" text-anchor="middle">%s</text>`, h/2, h/2, template.HTMLEscapeString(yLabel))
 	for i, l := range lines {
 		pts := append([][2]float64(nil), l.Points...)
@@ -84,7 +86,7 @@ func kneeChart(c Capacity) template.HTML {
 		p99.Points = append(p99.Points, [2]float64{s.TargetRPS, s.Latency.P99})
 		slo.Points = append(slo.Points, [2]float64{s.TargetRPS, c.SLOMillis})
 	}
-	return chart(c.Scenario+": latency vs offered load (the knee)", "ms", p50, p99, slo)
+	return chart(c.Scenario+": latency vs offered load (the knee)", offeredRate, "ms", p50, p99, slo)
 }
 
 func throughputChart(c Capacity) template.HTML {
@@ -96,7 +98,7 @@ func throughputChart(c Capacity) template.HTML {
 		got.Points = append(got.Points, [2]float64{s.TargetRPS, s.AchievedRPS})
 		ok.Points = append(ok.Points, [2]float64{s.TargetRPS, s.AchievedRPS * s.Success})
 	}
-	return chart(c.Scenario+": throughput vs offered load", "req/s", ideal, got, ok)
+	return chart(c.Scenario+": throughput vs offered load", offeredRate, "req/s", ideal, got, ok)
 }
 
 var pageTemplate = template.Must(template.New("load").Funcs(template.FuncMap{

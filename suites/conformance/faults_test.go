@@ -13,6 +13,7 @@ import (
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/mailpit"
+	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )
 
@@ -176,7 +177,45 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		Expect(who.Identity.Id).To(Equal(browser.Registration.Result.Identity.Id))
 		rec.Findings = append(rec.Findings, "token and cookie sessions made before the restart still pass whoami")
 	})
+
+	It("shows a Postgres outage during whoami load as an error spike in the load timeline, and no errors once Postgres is back", Label(req("FAULT-LOAD-001")), func(ctx SpecContext) {
+		faults, rec := startFault(ctx, "Postgres stopped under whoami load", harness.ComponentPostgres)
+		pop := &load.Population{}
+		for range 5 {
+			reg, err := newNative().RegisterNative(ctx, fixtures.NewEmail("fault-load"), fixtures.NewPassword())
+			Expect(err).NotTo(HaveOccurred())
+			pop.Tokens = append(pop.Tokens, load.Session{IdentityID: reg.Result.Identity.Id, SessionID: reg.Result.Session.Id, Token: reg.Result.GetSessionToken()})
+		}
+		client, err := ep.HTTPClient(nil, iv.HTTPRequest)
+		Expect(err).NotTo(HaveOccurred())
+		// The calm before, the outage and the time after are each fault-hold long (twice for after).
+		fr, err := load.RunFault(ctx, load.FaultPlan{
+			Name: "Postgres stopped", Scenario: load.WhoamiToken(ep.KratosPublic, pop, cfg.SLOWhoami), Rate: faultLoadRate,
+			At: iv.FaultHold, Hold: iv.FaultHold, Window: 4 * iv.FaultHold,
+			Inject:  func(ctx context.Context) error { return faults.Stop(ctx, harness.ComponentPostgres) },
+			Recover: func(ctx context.Context) error { return faults.Start(ctx, harness.ComponentPostgres) },
+			Limits:  load.Limits{MaxWorkers: 64, Timeout: iv.HTTPRequest, Client: client},
+		}, run.Dir)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fr.Write(run.Dir)).To(Succeed())
+		rec.Figures["requests"], rec.Figures["errors"] = float64(fr.Requests), float64(fr.Errors)
+		rec.Figures["injected_at_s"], rec.Figures["recovered_at_s"] = fr.InjectedAt, fr.RecoveredAt
+		rec.Figures["first_error_s"], rec.Figures["last_error_s"] = fr.FirstError, fr.LastError
+		rec.Figures["errors_after_recovery"] = float64(fr.ErrorsAfterRecovery)
+		rec.Findings = append(rec.Findings, fmt.Sprintf("timeline in load-fault.html; errors by kind: %v", fr.ErrorKinds))
+
+		Expect(fr.Errors).To(BeNumerically(">", 0), "the outage does not show in the load timeline")
+		Expect(fr.FirstError).To(BeNumerically(">=", fr.InjectedAt-1), "errors before the fault: the stack was not healthy")
+		Expect(fr.ErrorsAfterRecovery).To(BeZero(), "whoami kept failing after Postgres was back")
+		last := fr.Timeline[len(fr.Timeline)-1]
+		Expect(last.Errors).To(BeZero())
+		Expect(last.Requests).To(BeNumerically(">", 0))
+	})
 })
+
+// faultLoadRate is well inside this machine's whoami capacity, so every error
+// in the timeline is the fault's.
+const faultLoadRate = 50
 
 // startFault skips unless faults were asked for and the provider can inject
 // them, opens the scenario's record, and makes sure the component runs again
