@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
 	tcredis "github.com/testcontainers/testcontainers-go/modules/redis"
@@ -171,7 +172,13 @@ func (s *Stack) startRedis(ctx context.Context) error {
 
 func (s *Stack) startPostgres(ctx context.Context) error {
 	password := fixtures.NewSecret(24)
-	opts := append(s.common("postgres"),
+	hostPort, err := harness.FreePort()
+	if err != nil {
+		return err
+	}
+	opts := append(s.common("postgres"), loopbackPorts(map[string]int{"5432/tcp": hostPort}),
+		// Fast shutdown: SIGTERM would wait for Kratos' pooled connections to end.
+		testcontainers.WithConfigModifier(func(c *container.Config) { c.StopSignal = "SIGINT" }),
 		tcpostgres.WithDatabase("kratos"), tcpostgres.WithUsername("kratos"), tcpostgres.WithPassword(password),
 		// The module's default command turns fsync off; run Postgres as the process provider does.
 		testcontainers.WithCmd("postgres"),
@@ -197,9 +204,13 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 }
 
 func (s *Stack) startMailpit(ctx context.Context) error {
+	apiPort, err := harness.FreePort()
+	if err != nil {
+		return err
+	}
 	c, err := s.run(ctx, "mailpit", func() (testcontainers.Container, error) {
 		return testcontainers.Run(ctx, s.cfg.MailpitImage, append(s.common("mailpit"),
-			testcontainers.WithExposedPorts("8025/tcp", "1025/tcp"),
+			testcontainers.WithExposedPorts("8025/tcp", "1025/tcp"), loopbackPorts(map[string]int{"8025/tcp": apiPort}),
 			testcontainers.WithCmd("--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check"))...)
 	})
 	if err != nil {
@@ -210,17 +221,20 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 		return err
 	}
 	s.endpoints.MailpitAPI = &url.URL{Scheme: "http", Host: addr, Path: "/"}
-	// Named wait: /readyz answers once both the API and the SMTP listener are up.
-	err = harness.WaitFor(ctx, harness.WaitInput{
-		Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
-		Alive: s.alive(ctx, "mailpit", c),
-		Check: harness.HTTPStatusCheck(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
-	})
-	if err != nil {
+	if err := s.mailpitReady(ctx, c); err != nil {
 		return err
 	}
 	s.env.MailpitVersion, err = mailpitVersion(ctx, s.endpoints.MailpitAPI)
 	return err
+}
+
+// mailpitReady is Mailpit's named wait: /readyz answers once both the API and the SMTP listener are up.
+func (s *Stack) mailpitReady(ctx context.Context, c testcontainers.Container) error {
+	return harness.WaitFor(ctx, harness.WaitInput{
+		Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
+		Alive: s.alive(ctx, "mailpit", c),
+		Check: harness.HTTPStatusCheck(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
+	})
 }
 
 // mailpitVersion reads the Version field of Mailpit's /api/v1/info.

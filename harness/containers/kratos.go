@@ -87,12 +87,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos"), files(),
 			testcontainers.WithCmd(append(config, "serve")...),
 			testcontainers.WithExposedPorts("4433/tcp", "4434/tcp"),
-			testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-				hc.PortBindings = dockernet.PortMap{
-					dockernet.MustParsePort("4433/tcp"): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(publicPort)}},
-					dockernet.MustParsePort("4434/tcp"): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(adminPort)}},
-				}
-			}))...)
+			loopbackPorts(map[string]int{"4433/tcp": publicPort, "4434/tcp": adminPort}))...)
 	})
 	if err != nil {
 		return err
@@ -116,16 +111,34 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Named wait: the courier has no health endpoint; wait for its start-up line.
+	return s.courierStarted(ctx, courier, 0)
+}
+
+// courierStarted is the courier's named wait: it has no health endpoint, so
+// wait for its start-up line, the (starts+1)th after a restart.
+func (s *Stack) courierStarted(ctx context.Context, courier testcontainers.Container, starts int) error {
 	return harness.WaitFor(ctx, harness.WaitInput{
 		Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
 		Alive: s.alive(ctx, "kratos-courier", courier),
 		Check: func(ctx context.Context) error {
-			if !strings.Contains(s.logs(ctx, courier), "Courier worker started.") {
-				return fmt.Errorf("no \"Courier worker started.\" line in the courier's log yet")
+			if strings.Count(s.logs(ctx, courier), courierStartLine) <= starts {
+				return fmt.Errorf("no new %q line in the courier's log yet", courierStartLine)
 			}
 			return nil
 		},
+	})
+}
+
+const courierStartLine = "Courier worker started."
+
+// loopbackPorts publishes container ports on fixed loopback ports: the
+// addresses stay the same when a fault scenario restarts the container.
+func loopbackPorts(ports map[string]int) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		hc.PortBindings = dockernet.PortMap{}
+		for port, host := range ports {
+			hc.PortBindings[dockernet.MustParsePort(port)] = []dockernet.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(host)}}
+		}
 	})
 }
 
