@@ -13,12 +13,8 @@ ifdef CI
 GINKGO_ARGS += --no-color
 endif
 
-# Every run is judged with the pinned Kratos' known failures (docs/expected-failures.md);
-# a relative path is taken from the repository's root. Empty: judge without.
-export KC_EXPECTED_FAILURES ?= expected-failures.yaml
-
 .DEFAULT_GOAL := help
-.PHONY: help deps build certify-lifespans breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps build certify-lifespans faults breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,6 +54,11 @@ e2e-containers: images ## certification run on testcontainers-go with the local 
 test-containers: images ## the containers provider's own tests (leftovers by label, errors), with the local images
 	set -a; . ./.cache/images.env; set +a; $(GO) test -count=1 ./harness/containers/...
 
+faults: images ## the fault scenarios (Postgres, SMTP, courier and Kratos restarts, an outage under load) on processes, then on containers
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=faults ./suites/conformance -- -kc.faults $(ARGS)
+	set -a; . ./.cache/images.env; set +a; \
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=faults ./suites/conformance -- -kc.faults -kc.provider=containers $(ARGS)
+
 breakages: build ## run the suite against deliberately broken Kratos configs; fails unless each breaks its requirements
 	$(GO) run ./cmd/kcbreak
 
@@ -71,7 +72,7 @@ repeat: build ## run the specs REPEAT times in random order; report the flake ra
 bench: ## benchmarks of the load driver's own per-request work
 	$(GO) test ./load -run '^$$' -bench . -benchmem
 
-test: unit certify breakages hygiene test-containers e2e-containers ## everything CI runs: unit, certification, proof that checks bite, hygiene, containers, 2 repeats
+test: unit certify breakages hygiene faults test-containers e2e-containers ## everything CI runs: unit, certification, proof that checks bite, hygiene, faults, containers, 2 repeats
 	$(MAKE) repeat REPEAT=2
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)

@@ -53,7 +53,8 @@ type Config struct {
 
 	// Profile names the fixture's Kratos config variant (fixtures.Profiles).
 	Profile string
-	// ExpectedFailures is an operator's file of requirements known to fail.
+	// ExpectedFailures is an operator's file of requirements known to fail;
+	// relative to the repository's root; empty: judge without one.
 	ExpectedFailures string
 
 	// Break applies a deliberate fault to the rendered Kratos config
@@ -70,7 +71,7 @@ type Config struct {
 
 // DefaultConfig is the embedded local-process stack.
 func DefaultConfig() Config {
-	return Config{Provider: "process", Profile: "guide", Load: "off",
+	return Config{Provider: "process", Profile: "guide", Load: "off", ExpectedFailures: "expected-failures.yaml",
 		KratosImage: "oryd/kratos:v1.3.1", PostgresImage: "postgres:15-bookworm",
 		RedisImage: "redis:7-bookworm", MailpitImage: "axllent/mailpit:v1.33.1", SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second,
 		Intervals: DefaultIntervals()}
@@ -115,7 +116,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
 	str(&c.Profile, "profile", "process/containers: Kratos config profile: "+fixtures.ProfileNames())
 	str(&c.Break, "break", "process/containers: break the Kratos config on purpose: "+fixtures.BreakageNames())
-	str(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires); see docs/expected-failures.md")
+	str(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires), relative to the repository root; empty: none. See docs/expected-failures.md")
 	str(&c.Load, "load", "load stage after the specs: off | smoke | capacity")
 	dur := func(p *time.Duration, name, usage string) {
 		if v, err := time.ParseDuration(os.Getenv(envName(name))); err == nil {

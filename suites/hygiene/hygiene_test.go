@@ -1,7 +1,7 @@
 // Package hygiene proves the suite leaves nothing behind: it runs the
-// conformance suite as a user would (a normal run, a failing run, and a run
-// interrupted by SIGINT mid-way) and then looks for leftover processes, temp
-// folders and listening ports of that run.
+// conformance suite as a user would (a normal run, a failing run, a run
+// interrupted by SIGINT mid-way, two runs at once) and then looks for
+// leftover processes, temp folders and listening ports of those runs.
 package hygiene
 
 import (
@@ -106,11 +106,36 @@ func checkClean(t *testing.T, before leftovers, out string) {
 
 var portFlag = regexp.MustCompile(`(?:--port |-p |127\.0\.0\.1:)(\d+)`)
 
+// componentPorts are the ports of every run in out.
 func componentPorts(t *testing.T, out string) []string {
-	b, err := os.ReadFile(filepath.Join(out, "latest", "summary.json"))
+	summaries := runSummaries(out)
+	if len(summaries) == 0 {
+		t.Errorf("the run wrote no summary.json into %s", out)
+	}
+	var ports []string
+	for _, s := range summaries {
+		ports = append(ports, portsOf(t, s)...)
+	}
+	return ports
+}
+
+// runSummaries are the summary.json of each run folder in out ("latest" is a link to one).
+func runSummaries(out string) []string {
+	all, _ := filepath.Glob(filepath.Join(out, "*", "summary.json"))
+	var runs []string
+	for _, s := range all {
+		if filepath.Base(filepath.Dir(s)) != "latest" {
+			runs = append(runs, s)
+		}
+	}
+	return runs
+}
+
+// portsOf reads the ports a run's components listened on from its summary.
+func portsOf(t *testing.T, summary string) []string {
+	b, err := os.ReadFile(summary)
 	if err != nil {
-		t.Errorf("the run wrote no summary.json: %v", err)
-		return nil
+		t.Fatal(err)
 	}
 	var s struct {
 		Environment struct {
@@ -181,4 +206,32 @@ func TestInterruptedRunLeavesNothing(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), "Interrupted") {
 		t.Errorf("an interrupted run must still write its summary and say so (%v)", err)
 	}
+}
+
+// Two runs at once, sharing the reports folder as two CI jobs on one machine
+// would: both pass, each has its own run folder, ports and temp folder, and
+// together they leave nothing.
+func TestTwoRunsAtOnceDoNotCollide(t *testing.T) {
+	before, out := snapshot(t), t.TempDir()
+	a := runSuite(t, out, "-kc.load=off", "-ginkgo.label-filter=guide")
+	b := runSuite(t, out, "-kc.load=off", "-ginkgo.label-filter=guide")
+	for name, cmd := range map[string]*exec.Cmd{"first": a, "second": b} {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("the %s of two concurrent runs failed: %v", name, err)
+		}
+	}
+	summaries := runSummaries(out)
+	if len(summaries) != 2 {
+		t.Fatalf("want two run folders with a summary in %s, got %v", out, summaries)
+	}
+	seen := map[string]string{}
+	for _, s := range summaries {
+		for _, port := range portsOf(t, s) {
+			if other, ok := seen[port]; ok && other != s {
+				t.Errorf("port %s used by both runs (%s, %s)", port, other, s)
+			}
+			seen[port] = s
+		}
+	}
+	checkClean(t, before, out)
 }
