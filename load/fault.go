@@ -2,11 +2,9 @@ package load
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -172,19 +170,7 @@ func (run *FaultRun) Write(dir string) error {
 	if run == nil {
 		return errors.New("no fault run to write")
 	}
-	b, err := json.MarshalIndent(run, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "load-fault.json"), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	f, err := os.Create(filepath.Join(dir, "load-fault.html"))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return faultPage.Execute(f, run)
+	return writeReport(dir, "load-fault", run, faultPage)
 }
 
 func faultChart(run *FaultRun) template.HTML {

@@ -2,7 +2,8 @@ package load
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -42,14 +43,7 @@ var Profiles = map[string]Profile{
 }
 
 // ProfileNames lists the profiles for flag help and errors.
-func ProfileNames() string {
-	var names []string
-	for n := range Profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
+func ProfileNames() string { return strings.Join(slices.Sorted(maps.Keys(Profiles)), ", ") }
 
 // LookupProfile returns the named profile or an error that lists them.
 func LookupProfile(name string) (Profile, error) {

@@ -12,20 +12,23 @@ import (
 
 // Write puts load.json and load.html (knee and throughput charts, a table of
 // steps, links to vegeta's per-step plots) into dir.
-func (r *Result) Write(dir string) error {
-	b, err := json.MarshalIndent(r, "", "  ")
+func (r *Result) Write(dir string) error { return writeReport(dir, "load", r, pageTemplate) }
+
+// writeReport puts name.json (v) and name.html (page executed on v) into dir.
+func writeReport(dir, name string, v any, page *template.Template) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "load.json"), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(dir, "load.html"))
+	f, err := os.Create(filepath.Join(dir, name+".html"))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return pageTemplate.Execute(f, r)
+	return page.Execute(f, v)
 }
 
 const offeredRate = "offered rate (req/s)"

@@ -31,7 +31,9 @@ func summarize(r Report) *reports.Summary {
 		specTime += sr.RunTime
 		spec := reports.Spec{Name: sr.FullText(), State: sr.State.String(), Seconds: sr.RunTime.Seconds(),
 			Attempts: sr.NumAttempts, Labels: sr.Labels(), Requirements: requirementIDs(sr)}
-		if sr.NumAttempts > 1 {
+		if sr.NumAttempts > 1 && sr.State == types.SpecStatePassed {
+			// Passed only on a later attempt: a flake, never hidden. (A spec
+			// that failed every attempt is a failure and counted as one.)
 			s.Reasons = append(s.Reasons, fmt.Sprintf("flaky: %q needed %d attempts", sr.FullText(), sr.NumAttempts))
 		}
 		switch {
