@@ -144,7 +144,7 @@ func skipUnlessEnabled(path, feature string) {
 func skipUnlessWaitable(lifespan time.Duration, what string) {
 	if lifespan > iv.LifespanWait {
 		Skip(fmt.Sprintf("N/A: %s is %s here, longer than lifespan-wait %s; run with -kc.profile=short-lifespans (make certify-lifespans) to check its expiry",
-			what, lifespan, iv.LifespanWait))
+			what, lifespan.Round(time.Second), iv.LifespanWait))
 	}
 }
 
