@@ -78,7 +78,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	serve := procInput{Name: "kratos", Path: s.kratos.Path, LogPath: s.logPath("kratos"), Keep: s.cfg.Keep,
 		Args: []string{"-c", configPath, "serve"}}
 	s.components["kratos"] = commandLine(serve.Path, serve.Args)
-	_, err = s.start(ctx, serve, func(ctx context.Context, p *proc, _ int64) error {
+	err = s.start(ctx, serve, func(ctx context.Context, p *proc, _ int64) error {
 		if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, p.exited); err != nil {
 			return fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15))
 		}
@@ -94,7 +94,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	s.components["kratos-courier"] = commandLine(courier.Path, courier.Args)
 	// Named wait: the courier has no health endpoint (its metrics port option
 	// only works when admin listens on 4434), so wait for its start-up log line.
-	_, err = s.start(ctx, courier, func(ctx context.Context, p *proc, logFrom int64) error {
+	err = s.start(ctx, courier, func(ctx context.Context, p *proc, logFrom int64) error {
 		return harness.WaitFor(ctx, harness.WaitInput{
 			Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited,

@@ -33,7 +33,7 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 	s.smtpURI = fmt.Sprintf("smtp://127.0.0.1:%d/?disable_starttls=true", smtpPort)
 	readyz := s.endpoints.MailpitAPI.JoinPath("readyz").String()
 	// Named wait: /readyz answers 200 once both the API and the SMTP listener are up.
-	_, err = s.start(ctx, in, func(ctx context.Context, p *proc, _ int64) error {
+	err = s.start(ctx, in, func(ctx context.Context, p *proc, _ int64) error {
 		return harness.WaitFor(ctx, harness.WaitInput{
 			Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited, Check: harness.HTTPStatusCheck(http.DefaultClient, readyz, http.StatusOK),

@@ -102,7 +102,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 	admin := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", postgresUser, password, port)
 	// Named wait: the server answers only after recovery and start-up, which
 	// takes a moment after the process exists.
-	_, err = s.start(ctx, server, func(ctx context.Context, p *proc, _ int64) error {
+	err = s.start(ctx, server, func(ctx context.Context, p *proc, _ int64) error {
 		return harness.WaitFor(ctx, harness.WaitInput{
 			Name: "Postgres accepting connections", Timeout: s.cfg.Intervals.PostgresReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited,

@@ -111,15 +111,15 @@ func (s *Stack) Up(ctx context.Context) error {
 
 // start runs a component and waits with ready until it serves; the pair is
 // kept so the fault scenarios can start it again in place.
-func (s *Stack) start(ctx context.Context, in procInput, ready readyFunc) (*proc, error) {
+func (s *Stack) start(ctx context.Context, in procInput, ready readyFunc) error {
 	from := logSize(in.LogPath)
 	p, err := startProc(in)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.ready = ready
 	s.procs = append(s.procs, p)
-	return p, ready(ctx, p, from)
+	return ready(ctx, p, from)
 }
 
 func (s *Stack) logPath(component string) string {

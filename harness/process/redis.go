@@ -31,7 +31,7 @@ func (s *Stack) startRedis(ctx context.Context) error {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	// Named wait: redis-server accepts PING only once it has bound its port.
-	_, err = s.start(ctx, in, func(ctx context.Context, p *proc, _ int64) error {
+	err = s.start(ctx, in, func(ctx context.Context, p *proc, _ int64) error {
 		return harness.WaitFor(ctx, harness.WaitInput{
 			Name: "Redis answering PING", Timeout: s.cfg.Intervals.RedisReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited,
