@@ -63,6 +63,20 @@ func TestUpThenDownLeavesNothingLabelled(t *testing.T) {
 	}
 }
 
+// Two runs at once on one engine: each has its own network, containers and
+// loopback ports, both come up, and each Down leaves nothing with its label.
+func TestTwoStacksAtOnceDoNotCollide(t *testing.T) {
+	cfg := testConfig(t)
+	for _, name := range []string{"first", "second"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if err := upAndDown(t, cfg); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestMissingImageNamesMakeImages(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.KratosImage = "kratos-conformance/kratos:does-not-exist"
