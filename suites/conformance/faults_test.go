@@ -35,6 +35,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		inFlight, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		kratosPID := componentPID(harness.ComponentKratos)
+		kratosReady := readinessProbe()
 
 		By("stopping Postgres: Kratos' readiness must say so")
 		stopped := time.Now()
@@ -218,8 +219,8 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 const faultLoadRate = 50
 
 // startFault skips unless faults were asked for and the provider can inject
-// them, opens the scenario's record, and makes sure the component runs again
-// afterwards whatever the spec did.
+// them, opens the scenario's record, and makes sure whatever the spec stopped
+// runs again afterwards, also when the spec failed half-way.
 func startFault(ctx context.Context, name, component string) (harness.Faults, *reports.Fault) {
 	GinkgoHelper()
 	if !cfg.Faults {
@@ -231,22 +232,43 @@ func startFault(ctx context.Context, name, component string) (harness.Faults, *r
 	}
 	rec := &reports.Fault{Name: name, Component: component, Figures: map[string]float64{}}
 	faultRecords = append(faultRecords, rec)
+	inj := &injector{Faults: faults, down: map[string]bool{}}
 	DeferCleanup(func(ctx SpecContext) {
-		// Start refuses a running component; that refusal is the normal case.
-		_ = faults.Start(ctx, component)
+		for c := range inj.down {
+			Expect(faults.Start(ctx, c)).To(Succeed(), "restoring %s after the scenario", c)
+		}
 	}, NodeTimeout(iv.StackUp))
-	return faults, rec
+	return inj, rec
 }
 
-// kratosReady is what a Kubernetes readiness probe sees.
-func kratosReady(ctx context.Context) bool {
-	return harness.HTTPStatusCheck(adminHTTP(), ep.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)(ctx) == nil
+// injector remembers which components it stopped and has not started again.
+type injector struct {
+	harness.Faults
+	down map[string]bool
 }
 
-func adminHTTP() *http.Client {
+func (i *injector) Stop(ctx context.Context, component string) error {
+	err := i.Faults.Stop(ctx, component)
+	i.down[component] = true // even on error: it may be half stopped
+	return err
+}
+
+func (i *injector) Start(ctx context.Context, component string) error {
+	err := i.Faults.Start(ctx, component)
+	if err == nil {
+		delete(i.down, component)
+	}
+	return err
+}
+
+// readinessProbe asks /admin/health/ready as a Kubernetes readiness probe
+// would, over one client for all its polls.
+func readinessProbe() func(context.Context) bool {
+	GinkgoHelper()
 	hc, err := ep.HTTPClient(nil, iv.HTTPRequest)
 	Expect(err).NotTo(HaveOccurred())
-	return hc
+	check := harness.HTTPStatusCheck(hc, ep.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)
+	return func(ctx context.Context) bool { return check(ctx) == nil }
 }
 
 // componentPID is a local component's process group, 0 when the provider has none.
