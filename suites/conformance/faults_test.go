@@ -278,13 +278,3 @@ func componentPID(component string) int {
 	}
 	return 0
 }
-
-// configOr reads a live config value for a finding's text.
-func configOr(path, fallback string) string {
-	if c := liveConfig(); c != nil {
-		if v, ok := c.Value(path); ok {
-			return v
-		}
-	}
-	return fallback
-}

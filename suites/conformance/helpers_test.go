@@ -177,3 +177,13 @@ func flowIDFromLocation(resp *http.Response) (string, error) {
 	}
 	return "", fmt.Errorf("redirect %s names no flow", loc)
 }
+
+// configOr reads a live config setting, or fallback when the config is unknown or silent.
+func configOr(path, fallback string) string {
+	if c := liveConfig(); c != nil {
+		if v, ok := c.Value(path); ok {
+			return v
+		}
+	}
+	return fallback
+}

@@ -106,14 +106,7 @@ func wrongTOTP(secret string) string {
 }
 
 // requiredAAL reads a required_aal setting; Kratos' default is highest_available.
-func requiredAAL(path string) string {
-	if c := liveConfig(); c != nil {
-		if v, known := c.Value(path); known {
-			return v
-		}
-	}
-	return "highest_available"
-}
+func requiredAAL(path string) string { return configOr(path, "highest_available") }
 
 // expectAALGate checks what an aal1 session of an identity with a second factor gets.
 func expectAALGate(required string, resp *http.Response, err error) {
