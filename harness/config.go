@@ -40,7 +40,9 @@ type Config struct {
 	RedisImage    string
 	MailpitImage  string
 
-	// External provider: a deployment that is already running.
+	// External provider: a deployment that is already running, described by a
+	// target file (Target) and/or the flags below, which override the file.
+	Target           string // -kc.target: a YAML file, see harness.Target
 	PublicURL        string
 	AdminURL         string
 	MailpitURL       string
@@ -50,6 +52,10 @@ type Config struct {
 	KratosConfigFile string // the deployment's configs.yaml, for the checklist; empty: those checks are N/A
 	CookieDomain     string // empty: the parent domain of the public URL's host, with a leading dot
 	Resolve          string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
+	UIURL            string // the self-service UI's base URL; empty: read from the Kratos config
+	IdentitySchema   string // the schema id registrations use; empty: from the config or GET /schemas
+	// EmailDomain is the domain of every address the suite registers; empty: DefaultEmailDomain.
+	EmailDomain string
 
 	// Profile names the fixture's Kratos config variant (fixtures.Profiles).
 	Profile string
@@ -67,6 +73,20 @@ type Config struct {
 	SLOLogin  time.Duration // p99 bound for login steps
 
 	Intervals Intervals
+
+	providerSet bool // -kc.provider or KC_PROVIDER was given (a target file then must not contradict it)
+}
+
+// DefaultEmailDomain is where the suite's addresses live: a reserved name that
+// never reaches the internet; Mailpit, or the courier API, shows the mail.
+const DefaultEmailDomain = "conformance.example.test"
+
+// MailDomain is the domain of the addresses the suite registers.
+func (c *Config) MailDomain() string {
+	if c.EmailDomain != "" {
+		return c.EmailDomain
+	}
+	return DefaultEmailDomain
 }
 
 // DefaultConfig is the embedded local-process stack.
@@ -89,7 +109,8 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 		}
 		fs.IntVar(p, "kc."+name, def, usage+" (env "+envName(name)+")")
 	}
-	str(&c.Provider, "provider", "stack provider: "+strings.Join(Providers, " | "))
+	str(&c.Provider, "provider", "stack provider: "+strings.Join(Providers, " | ")+"; -kc.target implies external")
+	_, c.providerSet = os.LookupEnv(envName("provider"))
 	str(&c.OutDir, "out", "folder for run reports; default <repo>/reports/out")
 	c.Keep = envOr("keep", "") == "true"
 	fs.BoolVar(&c.Keep, "kc.keep", c.Keep, "leave the stack running after the run and print how to stop it (env KC_KEEP)")
@@ -105,15 +126,19 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.PostgresImage, "postgres-image", "containers: Postgres image honouring the official POSTGRES_* contract")
 	str(&c.RedisImage, "redis-image", "containers: Redis image")
 	str(&c.MailpitImage, "mailpit-image", "containers: Mailpit image")
+	str(&c.Target, "target", "external: a YAML file describing the deployment (URLs, CA, config, mail); flags override its fields. See docs/target.example.yaml")
 	str(&c.PublicURL, "public-url", "external: Kratos public base URL, e.g. https://kratos.staging.example.com/")
 	str(&c.AdminURL, "admin-url", "external: Kratos admin base URL, e.g. http://127.0.0.1:4434/")
-	str(&c.MailpitURL, "mailpit-url", "external: Mailpit API base URL that receives the courier's mail")
+	str(&c.MailpitURL, "mailpit-url", "external: Mailpit API base URL that receives the courier's mail; empty: codes are read from Kratos' courier API")
 	str(&c.CAFile, "ca-file", "external: PEM file of a CA to trust for the public URL")
 	str(&c.PostgresDSN, "postgres-dsn", "external: optional Postgres DSN, for the version record")
 	str(&c.RedisAddr, "redis-addr", "external: optional Redis host:port, for the version record")
 	str(&c.KratosConfigFile, "kratos-config", "external: the deployment's configs.yaml, so the guide's checklist can read it")
 	str(&c.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
 	str(&c.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
+	str(&c.UIURL, "ui-url", "external: the self-service UI's base URL, e.g. https://auth.example.com/; default: read from the Kratos config")
+	str(&c.IdentitySchema, "identity-schema", "the identity schema id registrations use; default: identity.default_schema_id, else the one GET /schemas lists")
+	str(&c.EmailDomain, "email-domain", "domain of the addresses the suite registers (one your SMTP provider accepts); default "+DefaultEmailDomain)
 	str(&c.Profile, "profile", "process/containers: Kratos config profile: "+fixtures.ProfileNames())
 	str(&c.Break, "break", "process/containers: break the Kratos config on purpose: "+fixtures.BreakageNames())
 	str(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires), relative to the repository root; empty: none. See docs/expected-failures.md")
@@ -142,6 +167,18 @@ func envOr(flagName, def string) string {
 		return v
 	}
 	return def
+}
+
+// Complete runs once the flags are parsed: it notes which were given, folds
+// in the target file (whose fields the flags override), then validates.
+func (c *Config) Complete(fs *flag.FlagSet) error {
+	fs.Visit(func(f *flag.Flag) { c.providerSet = c.providerSet || f.Name == "kc.provider" })
+	if c.Target != "" {
+		if err := c.applyTarget(); err != nil {
+			return err
+		}
+	}
+	return c.Validate()
 }
 
 // Validate names the flag to fix. It touches nothing, so a bad value costs no time.
@@ -179,11 +216,22 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Provider == "external" {
-		for _, u := range []struct{ flag, val string }{{"public-url", c.PublicURL}, {"admin-url", c.AdminURL}, {"mailpit-url", c.MailpitURL}} {
+		for _, u := range []struct{ flag, field, val string }{{"public-url", "public_url", c.PublicURL}, {"admin-url", "admin_url", c.AdminURL}} {
 			if err := checkBaseURL(u.val); err != nil {
-				errs = append(errs, fmt.Errorf("-kc.%s (required with -kc.provider=external): %w", u.flag, err))
+				errs = append(errs, fmt.Errorf("-kc.%s (target file: %s; required with -kc.provider=external): %w", u.flag, u.field, err))
 			}
 		}
+	}
+	for _, u := range []struct{ flag, val string }{{"mailpit-url", c.MailpitURL}, {"ui-url", c.UIURL}} {
+		if u.val == "" {
+			continue
+		}
+		if err := checkBaseURL(u.val); err != nil {
+			errs = append(errs, fmt.Errorf("-kc.%s: %w", u.flag, err))
+		}
+	}
+	if strings.ContainsAny(c.EmailDomain, "@ /") {
+		errs = append(errs, fmt.Errorf("-kc.email-domain=%q is not a domain like mail.example.com", c.EmailDomain))
 	}
 	if _, err := fixtures.ForProfile(c.Profile); err != nil {
 		errs = append(errs, fmt.Errorf("-kc.profile: %w", err))
@@ -191,6 +239,9 @@ func (c *Config) Validate() error {
 	if c.Break != "" {
 		if _, err := fixtures.LookupBreakage(c.Break); err != nil {
 			errs = append(errs, fmt.Errorf("-kc.break: %w", err))
+		}
+		if c.Provider == "external" {
+			errs = append(errs, errors.New("-kc.break breaks a config the suite renders; an external deployment's config is its own (drop -kc.break)"))
 		}
 	}
 	if c.SLOWhoami <= 0 || c.SLOLogin <= 0 {

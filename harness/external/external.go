@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"kratos-conformance/harness"
+	"kratos-conformance/harness/checklist"
 )
 
 // Stack is the external provider's harness.Stack.
@@ -24,17 +25,13 @@ type Stack struct {
 
 var _ harness.Stack = (*Stack)(nil)
 
-// New reads the URLs and the CA file from cfg; cfg.Validate has checked their form.
+// New reads the URLs, the CA and the Kratos config from cfg; cfg.Validate has checked their form.
 func New(cfg harness.Config) (*Stack, error) {
 	public, err := url.Parse(cfg.PublicURL)
 	if err != nil {
 		return nil, err
 	}
 	admin, err := url.Parse(cfg.AdminURL)
-	if err != nil {
-		return nil, err
-	}
-	mail, err := url.Parse(cfg.MailpitURL)
 	if err != nil {
 		return nil, err
 	}
@@ -45,36 +42,78 @@ func New(cfg harness.Config) (*Stack, error) {
 	var ca []byte
 	if cfg.CAFile != "" {
 		if ca, err = os.ReadFile(cfg.CAFile); err != nil {
-			return nil, fmt.Errorf("-kc.ca-file: %w", err)
+			return nil, fmt.Errorf("-kc.ca-file (target file: ca_file): %w", err)
 		}
 	}
 	var config []byte
+	var parsed *checklist.Config
 	if cfg.KratosConfigFile != "" {
 		if config, err = os.ReadFile(cfg.KratosConfigFile); err != nil {
-			return nil, fmt.Errorf("-kc.kratos-config: %w", err)
+			return nil, fmt.Errorf("-kc.kratos-config (target file: kratos_config): %w", err)
+		}
+		if parsed, err = checklist.ParseConfig(config); err != nil {
+			return nil, fmt.Errorf("-kc.kratos-config %s: %w", cfg.KratosConfigFile, err)
 		}
 	}
-	cookieDomain := cfg.CookieDomain
-	if cookieDomain == "" {
-		// The guide sets cookies.domain to the root domain shared by UI and Kratos.
-		host := public.Hostname()
-		if _, parent, ok := strings.Cut(host, "."); ok && strings.Contains(parent, ".") {
-			cookieDomain = "." + parent
-		} else {
-			cookieDomain = host
+	ep := harness.Endpoints{
+		KratosPublic: withSlash(public), KratosAdmin: withSlash(admin),
+		CookieDomain: cookieDomain(cfg.CookieDomain, parsed, public.Hostname()), CAPEM: ca, HostAliases: aliases,
+		PostgresDSN: cfg.PostgresDSN, RedisAddr: cfg.RedisAddr,
+	}
+	components := map[string]string{"kratos-public": cfg.PublicURL, "kratos-admin": cfg.AdminURL}
+	if cfg.MailpitURL != "" {
+		mail, err := url.Parse(cfg.MailpitURL)
+		if err != nil {
+			return nil, err
+		}
+		ep.MailpitAPI = withSlash(mail)
+		components["mailpit"] = cfg.MailpitURL
+	}
+	if ep.UIBase, err = uiBase(cfg.UIURL, parsed); err != nil {
+		return nil, err
+	}
+	return &Stack{cfg: cfg, config: config, endpoints: ep,
+		env: harness.Environment{Provider: "external", Components: components}}, nil
+}
+
+// cookieDomain is the one given, else the config's cookies.domain, else the
+// public host's parent domain (the guide shares the root domain with the UI).
+func cookieDomain(given string, config *checklist.Config, publicHost string) string {
+	if given != "" {
+		return given
+	}
+	if config != nil {
+		if d, ok := config.Value("cookies.domain"); ok && d != "" {
+			return d
 		}
 	}
-	return &Stack{
-		cfg: cfg, config: config,
-		endpoints: harness.Endpoints{
-			KratosPublic: withSlash(public), KratosAdmin: withSlash(admin), MailpitAPI: withSlash(mail),
-			CookieDomain: cookieDomain, CAPEM: ca, HostAliases: aliases,
-			PostgresDSN: cfg.PostgresDSN, RedisAddr: cfg.RedisAddr,
-		},
-		env: harness.Environment{Provider: "external", Components: map[string]string{
-			"kratos-public": cfg.PublicURL, "kratos-admin": cfg.AdminURL, "mailpit": cfg.MailpitURL,
-		}},
-	}, nil
+	if _, parent, ok := strings.Cut(publicHost, "."); ok && strings.Contains(parent, ".") {
+		return "." + parent
+	}
+	return publicHost
+}
+
+// uiBase is the given UI URL, else the origin of the config's login UI (or
+// default return URL); nil when neither is known, and the specs that need a
+// UI origin say so.
+func uiBase(given string, config *checklist.Config) (*url.URL, error) {
+	raw := given
+	if raw == "" && config != nil {
+		for _, path := range []string{"selfservice.flows.login.ui_url", "selfservice.default_browser_return_url"} {
+			if v, ok := config.Value(path); ok && v != "" {
+				raw = v
+				break
+			}
+		}
+	}
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("the UI URL %q is not absolute; pass -kc.ui-url (target file: ui_url)", raw)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}, nil
 }
 
 func withSlash(u *url.URL) *url.URL {
@@ -93,11 +132,14 @@ func (s *Stack) Up(ctx context.Context) error {
 	iv := s.cfg.Intervals
 	// Named waits, so an unreachable or wrong URL fails within the configured
 	// time and says which URL to fix.
-	for _, w := range []struct{ name, url string }{
-		{"Kratos admin " + s.cfg.AdminURL + " /admin/health/ready (-kc.admin-url)", s.endpoints.KratosAdmin.JoinPath("admin", "health", "ready").String()},
-		{"Kratos public " + s.cfg.PublicURL + " /health/alive (-kc.public-url)", s.endpoints.KratosPublic.JoinPath("health", "alive").String()},
-		{"Mailpit " + s.cfg.MailpitURL + " /readyz (-kc.mailpit-url)", s.endpoints.MailpitAPI.JoinPath("readyz").String()},
-	} {
+	waits := []struct{ name, url string }{
+		{"Kratos admin " + s.cfg.AdminURL + " /admin/health/ready (-kc.admin-url, target file: admin_url)", s.endpoints.KratosAdmin.JoinPath("admin", "health", "ready").String()},
+		{"Kratos public " + s.cfg.PublicURL + " /health/alive (-kc.public-url, target file: public_url)", s.endpoints.KratosPublic.JoinPath("health", "alive").String()},
+	}
+	if s.endpoints.MailpitAPI != nil {
+		waits = append(waits, struct{ name, url string }{"Mailpit " + s.cfg.MailpitURL + " /readyz (-kc.mailpit-url, target file: mailpit_url)", s.endpoints.MailpitAPI.JoinPath("readyz").String()})
+	}
+	for _, w := range waits {
 		if err := harness.WaitFor(ctx, harness.WaitInput{Name: w.name, Timeout: iv.KratosReady, Interval: iv.Poll,
 			Check: harness.HTTPStatusCheck(client, w.url, http.StatusOK)}); err != nil {
 			return err
@@ -108,12 +150,12 @@ func (s *Stack) Up(ctx context.Context) error {
 	}
 	if dsn := s.endpoints.PostgresDSN; dsn != "" {
 		if s.env.PostgresVersion, err = harness.CheckPostgresVersion(ctx, dsn); err != nil {
-			return fmt.Errorf("-kc.postgres-dsn: %w", err)
+			return fmt.Errorf("-kc.postgres-dsn (target file: postgres_dsn): %w", err)
 		}
 	}
 	if addr := s.endpoints.RedisAddr; addr != "" {
 		if s.env.RedisVersion, err = harness.CheckRedisVersion(ctx, addr); err != nil {
-			return fmt.Errorf("-kc.redis-addr: %w", err)
+			return fmt.Errorf("-kc.redis-addr (target file: redis_addr): %w", err)
 		}
 	}
 	return nil

@@ -1,0 +1,102 @@
+package harness
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Target is a deployment the suite did not start, described in one YAML file
+// (-kc.target=FILE; docs/target.example.yaml is annotated). Every field has a
+// flag of the same meaning, and a flag or KC_* variable overrides the file.
+type Target struct {
+	PublicURL string `yaml:"public_url"` // required: Kratos' public base URL as browsers use it
+	AdminURL  string `yaml:"admin_url"`  // required: the admin API, e.g. a port-forward
+	UIURL     string `yaml:"ui_url"`     // the self-service UI's base URL (CORS origin, redirects)
+	// CookieDomain is cookies.domain; empty: read from KratosConfig, else the public host's parent domain.
+	CookieDomain string `yaml:"cookie_domain"`
+	CAFile       string `yaml:"ca_file"` // PEM CA for the public URL; relative to this file
+	// Resolve maps a host, or ".domain" for all of it, to the IP dialled instead of DNS.
+	Resolve map[string]string `yaml:"resolve"`
+	// KratosConfig is the deployment's configs.yaml (relative to this file), for the
+	// config checklist and the settings no API shows (lifespans, privileged window).
+	KratosConfig string `yaml:"kratos_config"`
+	// IdentitySchema is the schema id registrations use; empty: the config's
+	// identity.default_schema_id, else the one GET /schemas lists.
+	IdentitySchema string `yaml:"identity_schema"`
+	// MailpitURL is the Mailpit that receives the courier's mail; empty: codes
+	// are read from Kratos' courier API (/admin/courier/messages) instead.
+	MailpitURL string `yaml:"mailpit_url"`
+	// EmailDomain is the domain of every address the suite registers; pick one
+	// your SMTP provider accepts. Default conformance.example.test.
+	EmailDomain string `yaml:"email_domain"`
+	PostgresDSN string `yaml:"postgres_dsn"` // optional: versions, migration and courier-network checks
+	RedisAddr   string `yaml:"redis_addr"`   // optional: the Redis version check
+}
+
+// LoadTarget reads a target file strictly: an unknown key is an error that
+// names it, so a typo never silently drops a setting.
+func LoadTarget(path string) (Target, error) {
+	var t Target
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return t, fmt.Errorf("-kc.target: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&t); err != nil && !errors.Is(err, io.EOF) {
+		return t, fmt.Errorf("-kc.target %s: %w (fields: %s)", path, err, strings.Join(targetFields(), ", "))
+	}
+	dir := filepath.Dir(path)
+	for _, p := range []*string{&t.CAFile, &t.KratosConfig} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	return t, nil
+}
+
+// targetFields lists the YAML keys, for the error on an unknown one.
+func targetFields() []string {
+	return []string{"public_url", "admin_url", "ui_url", "cookie_domain", "ca_file", "resolve", "kratos_config",
+		"identity_schema", "mailpit_url", "email_domain", "postgres_dsn", "redis_addr"}
+}
+
+// applyTarget fills every setting that no flag or KC_* variable gave from the
+// target file, and makes the run an external one.
+func (c *Config) applyTarget() error {
+	t, err := LoadTarget(c.Target)
+	if err != nil {
+		return err
+	}
+	if c.Provider != "external" && c.providerSet {
+		return fmt.Errorf("-kc.target describes a running deployment (provider external); drop -kc.provider=%s", c.Provider)
+	}
+	c.Provider = "external"
+	var pairs []string
+	for _, host := range slices.Sorted(maps.Keys(t.Resolve)) {
+		pairs = append(pairs, host+"="+t.Resolve[host])
+	}
+	for _, f := range []struct {
+		dst *string
+		val string
+	}{
+		{&c.PublicURL, t.PublicURL}, {&c.AdminURL, t.AdminURL}, {&c.UIURL, t.UIURL}, {&c.CookieDomain, t.CookieDomain},
+		{&c.CAFile, t.CAFile}, {&c.Resolve, strings.Join(pairs, ",")}, {&c.KratosConfigFile, t.KratosConfig},
+		{&c.IdentitySchema, t.IdentitySchema}, {&c.MailpitURL, t.MailpitURL}, {&c.EmailDomain, t.EmailDomain},
+		{&c.PostgresDSN, t.PostgresDSN}, {&c.RedisAddr, t.RedisAddr},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.val
+		}
+	}
+	return nil
+}
