@@ -37,9 +37,11 @@ type Endpoints struct {
 	KratosPublic *url.URL
 	// KratosAdmin is the admin API's base URL; Kratos serves it under /admin/.
 	KratosAdmin *url.URL
-	// MailpitAPI is the base URL of the Mailpit that receives the courier's mail.
+	// MailpitAPI is the base URL of the Mailpit that receives the courier's
+	// mail; nil when there is none (mail is then read from the courier API).
 	MailpitAPI *url.URL
-	// UIBase is the self-service UI's origin on the shared cookie domain.
+	// UIBase is the self-service UI's origin on the shared cookie domain; nil
+	// when the target did not say (specs that need it are then N/A).
 	UIBase *url.URL
 	// CookieDomain is the configured cookies.domain, leading dot included.
 	CookieDomain string
@@ -64,6 +66,7 @@ type Environment struct {
 	Hasher          string
 	HasherCost      int
 	ConfigHash      string
+	IdentitySchema  string // the schema registrations use and the roles of its traits
 	// Components lists each started component and how it runs (command line, image).
 	Components map[string]string
 }

@@ -22,9 +22,13 @@ import (
 
 // Identity is one seeded account; every seeded account shares Password.
 type Identity struct {
-	ID    string
-	Email string
+	ID         string
+	Identifier string // what its password login types
 }
+
+// NewIdentity makes the traits of seeded identity i from the deployment's
+// identity schema, and the identifier a password login uses.
+type NewIdentity func(i int) (traits map[string]any, identifier string, err error)
 
 // Session is a real session from a real login, with what proves its owner.
 type Session struct {
@@ -47,10 +51,12 @@ type Population struct {
 type SeedInput struct {
 	Endpoints   harness.Endpoints
 	Intervals   harness.Intervals
-	Identities  int // imported through the admin API
-	Sessions    int // real logins, half API flow (tokens), half browser (cookies)
-	BcryptCost  int // the cost the deployment hashes with: never cheaper, a login pays the stored cost
-	Concurrency int // parallel logins while seeding
+	SchemaID    string      // the identity schema the identities are created with
+	NewIdentity NewIdentity // their traits
+	Identities  int         // imported through the admin API
+	Sessions    int         // real logins, half API flow (tokens), half browser (cookies)
+	BcryptCost  int         // the cost the deployment hashes with: never cheaper, a login pays the stored cost
+	Concurrency int         // parallel logins while seeding
 	Progress    func(string)
 }
 
@@ -58,6 +64,8 @@ func (in SeedInput) validate() error {
 	switch {
 	case in.Endpoints.KratosAdmin == nil || in.Endpoints.KratosPublic == nil:
 		return errors.New("load.SeedInput.Endpoints needs the Kratos public and admin URLs")
+	case in.SchemaID == "" || in.NewIdentity == nil:
+		return errors.New("load.SeedInput.SchemaID and NewIdentity are required: identities fit the deployment's schema")
 	case in.Identities < 1 || in.Sessions < 2:
 		return fmt.Errorf("load.SeedInput needs at least 1 identity and 2 sessions, got %d and %d", in.Identities, in.Sessions)
 	case in.BcryptCost < bcrypt.MinCost || in.BcryptCost > bcrypt.MaxCost:
@@ -87,17 +95,19 @@ func Seed(ctx context.Context, in SeedInput) (*Population, error) {
 		return nil, err
 	}
 	pop.Hash = string(hash)
-	prefix := "load-" + fixtures.RandomHex(4)
 	for start := 0; start < in.Identities; start += batchSize {
 		var patches []ory.IdentityPatch
-		emails := map[string]string{} // patch id (a UUID, as Kratos requires) -> email
+		identifiers := map[string]string{} // patch id (a UUID, as Kratos requires) -> identifier
 		for i := start; i < min(start+batchSize, in.Identities); i++ {
-			email := fmt.Sprintf("%s-%d@conformance.example.test", prefix, i)
-			body := ory.NewCreateIdentityBody("default", map[string]interface{}{"email": email})
+			traits, identifier, err := in.NewIdentity(i)
+			if err != nil {
+				return nil, err
+			}
+			body := ory.NewCreateIdentityBody(in.SchemaID, traits)
 			body.Credentials = &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
 				Config: &ory.IdentityWithCredentialsPasswordConfig{HashedPassword: &pop.Hash}}}
 			patchID := uuid.NewString()
-			emails[patchID] = email
+			identifiers[patchID] = identifier
 			patches = append(patches, ory.IdentityPatch{Create: body, PatchId: &patchID})
 		}
 		res, _, err := admin.IdentityAPI.BatchPatchIdentities(ctx).PatchIdentitiesBody(ory.PatchIdentitiesBody{Identities: patches}).Execute()
@@ -105,11 +115,11 @@ func Seed(ctx context.Context, in SeedInput) (*Population, error) {
 			return nil, fmt.Errorf("import identities %d..%d: %w (%s)", start, start+len(patches)-1, err, kratosflow.ErrorBody(err))
 		}
 		for _, r := range res.Identities {
-			email := emails[r.GetPatchId()]
-			if r.GetAction() != "create" || email == "" {
-				return nil, fmt.Errorf("import of %s answered %q: %v", email, r.GetAction(), r.Error)
+			identifier := identifiers[r.GetPatchId()]
+			if r.GetAction() != "create" || identifier == "" {
+				return nil, fmt.Errorf("import of %s answered %q: %v", identifier, r.GetAction(), r.Error)
 			}
-			pop.Identities = append(pop.Identities, Identity{ID: r.GetIdentity(), Email: email})
+			pop.Identities = append(pop.Identities, Identity{ID: r.GetIdentity(), Identifier: identifier})
 		}
 	}
 	report(in.Progress, "load: imported %d identities with one bcrypt hash of cost %d", len(pop.Identities), in.BcryptCost)
@@ -163,16 +173,16 @@ func loginOnce(ctx context.Context, in SeedInput, id Identity, password string, 
 	}
 	var res kratosflow.LoggedIn
 	if native {
-		res, err = agent.LoginNative(ctx, id.Email, password)
+		res, err = agent.LoginNative(ctx, id.Identifier, password)
 	} else {
-		res, err = agent.LoginBrowser(ctx, id.Email, password, false)
+		res, err = agent.LoginBrowser(ctx, id.Identifier, password, false)
 	}
 	if err != nil {
 		return Session{}, err
 	}
 	s := Session{IdentityID: res.Result.Session.Identity.Id, SessionID: res.Result.Session.Id, Token: res.Result.GetSessionToken()}
 	if s.IdentityID != id.ID {
-		return Session{}, fmt.Errorf("login as %s returned identity %s, want %s", id.Email, s.IdentityID, id.ID)
+		return Session{}, fmt.Errorf("login as %s returned identity %s, want %s", id.Identifier, s.IdentityID, id.ID)
 	}
 	if !native {
 		for _, c := range res.Response.Cookies() {
@@ -181,7 +191,7 @@ func loginOnce(ctx context.Context, in SeedInput, id Identity, password string, 
 			}
 		}
 		if s.Cookie == "" {
-			return Session{}, fmt.Errorf("browser login as %s set no ory_kratos_session cookie", id.Email)
+			return Session{}, fmt.Errorf("browser login as %s set no ory_kratos_session cookie", id.Identifier)
 		}
 	}
 	return s, nil
@@ -197,7 +207,7 @@ func (pop *Population) Cleanup(ctx context.Context, ep harness.Endpoints, iv har
 	var errs []error
 	for _, id := range pop.Identities {
 		if _, err := admin.IdentityAPI.DeleteIdentity(ctx, id.ID).Execute(); err != nil {
-			errs = append(errs, fmt.Errorf("delete %s: %w", id.Email, err))
+			errs = append(errs, fmt.Errorf("delete %s: %w", id.Identifier, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -13,17 +13,19 @@ import (
 
 // Input is one load stage against a deployment.
 type Input struct {
-	Endpoints  harness.Endpoints
-	Intervals  harness.Intervals
-	Profile    Profile
-	SLOWhoami  time.Duration
-	SLOLogin   time.Duration
-	BcryptCost int       // the deployment's configured cost, for the seeded hash
-	CPU        CPUGroups // component process groups to watch; nil: the generator only
-	OutDir     string    // plots go here
-	MaxWorkers uint64    // requests in flight at most
-	Timeout    time.Duration
-	Progress   func(string)
+	Endpoints   harness.Endpoints
+	Intervals   harness.Intervals
+	SchemaID    string      // the identity schema seeded identities use
+	NewIdentity NewIdentity // their traits, from that schema
+	Profile     Profile
+	SLOWhoami   time.Duration
+	SLOLogin    time.Duration
+	BcryptCost  int       // the deployment's configured cost, for the seeded hash
+	CPU         CPUGroups // component process groups to watch; nil: the generator only
+	OutDir      string    // plots go here
+	MaxWorkers  uint64    // requests in flight at most
+	Timeout     time.Duration
+	Progress    func(string)
 }
 
 func (in Input) validate() error {
@@ -79,7 +81,7 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	}
 	p := in.Profile
 	seedStart := time.Now()
-	pop, err := Seed(ctx, SeedInput{Endpoints: in.Endpoints, Intervals: in.Intervals, Identities: p.Identities,
+	pop, err := Seed(ctx, SeedInput{Endpoints: in.Endpoints, Intervals: in.Intervals, SchemaID: in.SchemaID, NewIdentity: in.NewIdentity, Identities: p.Identities,
 		Sessions: p.Sessions, BcryptCost: in.BcryptCost, Concurrency: 4, Progress: in.Progress})
 	if err != nil {
 		return res, pop, err

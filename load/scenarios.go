@@ -231,7 +231,7 @@ func createLoginFlows(ctx context.Context, in LoginInput, n int, next *atomic.Ui
 				return
 			}
 			id := in.Population.Identities[(next.Add(1)-1)%uint64(len(in.Population.Identities))]
-			body, _ := json.Marshal(map[string]string{"method": "password", "identifier": id.Email, "password": in.Population.Password})
+			body, _ := json.Marshal(map[string]string{"method": "password", "identifier": id.Identifier, "password": in.Population.Password})
 			u := in.Public.JoinPath("self-service", "login").String() + "?flow=" + flow.Id
 			out[i] = loginTarget{flowID: flow.Id, identityID: id.ID, target: vegeta.Target{
 				Method: http.MethodPost, URL: u, Body: body,

@@ -66,6 +66,7 @@ type Environment struct {
 	Hasher          string            `json:"hasher,omitempty"`
 	HasherCost      int               `json:"hasher_cost,omitempty"`
 	ConfigHash      string            `json:"config_hash,omitempty"`
+	IdentitySchema  string            `json:"identity_schema,omitempty"`
 	Profile         string            `json:"config_profile,omitempty"` // fixture profile (-kc.profile)
 	Breakage        string            `json:"breakage,omitempty"`       // the config was broken on purpose (-kc.break)
 	Components      map[string]string `json:"components,omitempty"`
@@ -213,7 +214,7 @@ func (s *Summary) Markdown() string {
 	for _, row := range [][2]string{
 		{"provider", e.Provider}, {"Kratos", e.KratosVersion}, {"Kratos binary", e.KratosBinary},
 		{"Postgres", e.PostgresVersion}, {"Redis", e.RedisVersion}, {"Mailpit", e.MailpitVersion},
-		{"hasher", fmt.Sprintf("%s (cost %d)", e.Hasher, e.HasherCost)}, {"config hash", e.ConfigHash},
+		{"hasher", fmt.Sprintf("%s (cost %d)", e.Hasher, e.HasherCost)}, {"config hash", e.ConfigHash}, {"identity schema", e.IdentitySchema},
 		{"config profile", e.Profile}, {"broken on purpose", e.Breakage},
 	} {
 		if row[1] != "" {

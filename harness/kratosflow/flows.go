@@ -18,9 +18,11 @@ type Registered struct {
 	Response *http.Response
 }
 
-// RegisterBrowser walks the browser registration flow with the password method,
-// as the guide does: init (sets the CSRF cookie), then submit with csrf_token.
-func (a *Agent) RegisterBrowser(ctx context.Context, email, password string) (Registered, error) {
+// RegisterBrowser walks the browser registration flow with the password
+// method: init (sets the CSRF cookie), then submit traits, password and
+// csrf_token. Kratos accepts this one submit whether it renders the one-step
+// form or the two-step one (traits first), so it works on either.
+func (a *Agent) RegisterBrowser(ctx context.Context, traits map[string]any, password string) (Registered, error) {
 	flow, _, err := a.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
 	if err != nil {
 		return Registered{}, fmt.Errorf("init browser registration: %w (%s)", err, ErrorBody(err))
@@ -29,28 +31,27 @@ func (a *Agent) RegisterBrowser(ctx context.Context, email, password string) (Re
 	if err != nil {
 		return Registered{}, err
 	}
-	body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
-		Method: "password", Password: password, Traits: map[string]interface{}{"email": email}, CsrfToken: &csrf,
-	})
-	res, resp, err := a.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(body).Execute()
-	if err != nil {
-		return Registered{}, fmt.Errorf("submit browser registration: %w (%s)", err, ErrorBody(err))
-	}
-	return Registered{Result: res, Response: resp}, nil
+	return a.SubmitRegistration(ctx, flow.Id, traits, password, &csrf)
 }
 
 // RegisterNative walks the API registration flow, as a mobile app does.
-func (a *Agent) RegisterNative(ctx context.Context, email, password string) (Registered, error) {
+func (a *Agent) RegisterNative(ctx context.Context, traits map[string]any, password string) (Registered, error) {
 	flow, _, err := a.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
 	if err != nil {
 		return Registered{}, fmt.Errorf("init API registration: %w (%s)", err, ErrorBody(err))
 	}
+	return a.SubmitRegistration(ctx, flow.Id, traits, password, nil)
+}
+
+// SubmitRegistration submits the password method on a registration flow;
+// csrf is nil on API flows.
+func (a *Agent) SubmitRegistration(ctx context.Context, flowID string, traits map[string]any, password string, csrf *string) (Registered, error) {
 	body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
-		Method: "password", Password: password, Traits: map[string]interface{}{"email": email},
+		Method: "password", Password: password, Traits: traits, CsrfToken: csrf,
 	})
-	res, resp, err := a.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(body).Execute()
+	res, resp, err := a.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flowID).UpdateRegistrationFlowBody(body).Execute()
 	if err != nil {
-		return Registered{Response: resp}, fmt.Errorf("submit API registration: %w (%s)", err, ErrorBody(err))
+		return Registered{Response: resp}, fmt.Errorf("submit registration: %w (%s)", err, ErrorBody(err))
 	}
 	return Registered{Result: res, Response: resp}, nil
 }
@@ -109,8 +110,8 @@ func (a *Agent) Whoami(ctx context.Context, token string) (*ory.Session, *http.R
 // ProbeHasher creates a throwaway identity with a password through the admin
 // API, reads the stored hash's algorithm and cost, and deletes the identity.
 // It tells what a deployment really hashes with when its config is not at hand.
-func ProbeHasher(ctx context.Context, admin *ory.APIClient, email, password string) (string, int, error) {
-	body := ory.CreateIdentityBody{SchemaId: "default", Traits: map[string]interface{}{"email": email},
+func ProbeHasher(ctx context.Context, admin *ory.APIClient, schemaID string, traits map[string]any, password string) (string, int, error) {
+	body := ory.CreateIdentityBody{SchemaId: schemaID, Traits: traits,
 		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
 			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: &password}}}}
 	id, _, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()

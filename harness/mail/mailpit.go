@@ -1,5 +1,4 @@
-// Package mailpit reads the courier's mail from Mailpit's REST API.
-package mailpit
+package mail
 
 import (
 	"context"
@@ -9,26 +8,25 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/axllent/mailpit/server/apiv1"
-
-	"kratos-conformance/harness"
 )
 
-// Client reads one Mailpit.
-type Client struct {
+// Mailpit reads the mail one Mailpit received over SMTP.
+type Mailpit struct {
 	base *url.URL
 	http *http.Client
 }
 
-// New returns a client for the Mailpit API at base.
-func New(base *url.URL, timeout time.Duration) *Client {
-	return &Client{base: base, http: &http.Client{Timeout: timeout}}
+// NewMailpit returns a client for the Mailpit API at base.
+func NewMailpit(base *url.URL, timeout time.Duration) *Mailpit {
+	return &Mailpit{base: base, http: &http.Client{Timeout: timeout}}
 }
 
 // To lists the messages addressed to addr, newest first.
-func (c *Client) To(ctx context.Context, addr string) ([]apiv1.MessageSummary, error) {
+func (c *Mailpit) To(ctx context.Context, addr string) ([]apiv1.MessageSummary, error) {
 	u := c.base.JoinPath("api", "v1", "search")
 	u.RawQuery = url.Values{"query": {fmt.Sprintf("to:%q", addr)}}.Encode()
 	var res apiv1.MessagesSummary
@@ -39,40 +37,13 @@ func (c *Client) To(ctx context.Context, addr string) ([]apiv1.MessageSummary, e
 }
 
 // Message returns one message with its text and HTML bodies.
-func (c *Client) Message(ctx context.Context, id string) (apiv1.Message, error) {
+func (c *Mailpit) Message(ctx context.Context, id string) (apiv1.Message, error) {
 	var m apiv1.Message
 	err := c.get(ctx, c.base.JoinPath("api", "v1", "message", id).String(), &m)
 	return m, err
 }
 
-// WaitInput names the mail to wait for and how long.
-type WaitInput struct {
-	To       string
-	Timeout  time.Duration // Intervals.MailArrival
-	Interval time.Duration // Intervals.Poll
-}
-
-// WaitForMail waits until at least one message to in.To has arrived and returns them all.
-func (c *Client) WaitForMail(ctx context.Context, in WaitInput) ([]apiv1.MessageSummary, error) {
-	var got []apiv1.MessageSummary
-	err := harness.WaitFor(ctx, harness.WaitInput{
-		Name: "mail to " + in.To + " in Mailpit", Timeout: in.Timeout, Interval: in.Interval,
-		Check: func(ctx context.Context) error {
-			msgs, err := c.To(ctx, in.To)
-			if err != nil {
-				return err
-			}
-			if len(msgs) == 0 {
-				return fmt.Errorf("no message to %s yet", in.To)
-			}
-			got = msgs
-			return nil
-		},
-	})
-	return got, err
-}
-
-func (c *Client) get(ctx context.Context, u string, into any) error {
+func (c *Mailpit) get(ctx context.Context, u string, into any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
@@ -92,13 +63,32 @@ func (c *Client) get(ctx context.Context, u string, into any) error {
 	return json.Unmarshal(body, into)
 }
 
-var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)
-
-// Code extracts the 6-digit one-time code Kratos mails for verification and recovery.
-func Code(text string) (string, error) {
-	m := sixDigits.FindStringSubmatch(text)
-	if m == nil {
-		return "", fmt.Errorf("no 6-digit code in the mail text: %q", text)
+// Received lists the mails to addr Mailpit holds, oldest first, with their
+// plaintext bodies (Mailpit's text part, or the HTML's text when there is none).
+func (c *Mailpit) Received(ctx context.Context, addr string) ([]Mail, error) {
+	summaries, err := c.To(ctx, addr)
+	if err != nil {
+		return nil, err
 	}
-	return m[1], nil
+	var out []Mail
+	for i := len(summaries) - 1; i >= 0; i-- {
+		m, err := c.Message(ctx, summaries[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		text := m.Text
+		if strings.TrimSpace(text) == "" {
+			text = htmlText(m.HTML)
+		}
+		out = append(out, Mail{ID: m.ID, Recipient: addr, Subject: m.Subject, Text: text, Status: StatusSent, At: m.Date})
+	}
+	return out, nil
 }
+
+var tags = regexp.MustCompile(`<[^>]*>`)
+
+// htmlText is an HTML body's text, good enough to find a code in it.
+func htmlText(html string) string { return tags.ReplaceAllString(html, " ") }
+
+// Name says where Received reads.
+func (c *Mailpit) Name() string { return "Mailpit at " + c.base.String() }

@@ -2,24 +2,25 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/identityschema"
 )
 
 // createIdentity makes an identity with a password through the admin API, as
 // the guide's "Create new account" does, and deletes it when the spec ends.
-func createIdentity(ctx context.Context, admin *ory.APIClient, email, password string) (*ory.Identity, *http.Response) {
+func createIdentity(ctx context.Context, admin *ory.APIClient, p person) (*ory.Identity, *http.Response) {
 	GinkgoHelper()
 	body := ory.CreateIdentityBody{
-		SchemaId: "default",
-		Traits:   map[string]interface{}{"email": email},
+		SchemaId: schema.ID,
+		Traits:   p.Traits,
 		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
-			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: &password}}},
+			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: &p.Password}}},
 	}
 	id, resp, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
@@ -35,22 +36,26 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 	BeforeEach(func() { admin = newAdmin() })
 
 	It("creates an identity with a password and never returns the hash", Label(req("GUIDE-ADM-001")), func(ctx SpecContext) {
-		email := fixtures.NewEmail("admin-create")
-		id, resp := createIdentity(ctx, admin, email, fixtures.NewPassword())
+		p := newPerson("admin-create")
+		id, resp := createIdentity(ctx, admin, p)
 		Expect(resp.StatusCode).To(Equal(http.StatusCreated))
-		Expect(id.SchemaId).To(Equal("default"))
+		Expect(id.SchemaId).To(Equal(schema.ID))
 		Expect(id.GetState()).To(Equal("active"))
-		Expect(id.Traits).To(HaveKeyWithValue("email", email))
-		Expect(id.VerifiableAddresses).To(ConsistOf(And(HaveField("Value", email), HaveField("Verified", false), HaveField("Status", "pending"))))
-		Expect(id.RecoveryAddresses).To(ConsistOf(HaveField("Value", email)))
+		Expect(id.Traits).To(Equal(asJSON(p.Traits)))
+		if p.Email != "" {
+			Expect(id.VerifiableAddresses).To(ConsistOf(And(HaveField("Value", p.Email), HaveField("Verified", false), HaveField("Status", "pending"))))
+		}
+		if t, ok := schema.RecoveryEmail(); ok {
+			Expect(id.RecoveryAddresses).To(ConsistOf(HaveField("Value", identityschema.Value(p.Traits, t.Path))))
+		}
 		password, ok := id.GetCredentials()["password"]
 		Expect(ok).To(BeTrue(), "the response lists the password credential")
-		Expect(password.Identifiers).To(ConsistOf(email))
+		Expect(password.Identifiers).To(ConsistOf(passwordIdentifiers(p)))
 		Expect(password.Config).NotTo(HaveKey("hashed_password"))
 	})
 
 	It("gets the identity with include_credential=password and shows a bcrypt hash at the configured cost", Label(req("GUIDE-ADM-002")), func(ctx SpecContext) {
-		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-get"), fixtures.NewPassword())
+		id, _ := createIdentity(ctx, admin, newPerson("admin-get"))
 
 		By("getting it without credentials: no hash")
 		plain, resp, err := admin.IdentityAPI.GetIdentity(ctx, id.Id).Execute()
@@ -69,7 +74,8 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 	})
 
 	It("patches the address to verified and completed and adds metadata_public and metadata_admin", Label(req("GUIDE-ADM-003")), func(ctx SpecContext) {
-		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-patch"), fixtures.NewPassword())
+		requireMail()
+		id, _ := createIdentity(ctx, admin, newPerson("admin-patch"))
 
 		By("marking the email as verified manually")
 		verified, resp, err := admin.IdentityAPI.PatchIdentity(ctx, id.Id).JsonPatch([]ory.JsonPatch{
@@ -104,23 +110,23 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 	})
 
 	It("lists with per_page, page and credentials_identifier and finds exactly that identity", Label(req("GUIDE-ADM-004")), func(ctx SpecContext) {
-		email := fixtures.NewEmail("admin-list")
-		id, _ := createIdentity(ctx, admin, email, fixtures.NewPassword())
-		createIdentity(ctx, admin, fixtures.NewEmail("admin-list-other"), fixtures.NewPassword())
+		p := newPerson("admin-list")
+		id, _ := createIdentity(ctx, admin, p)
+		createIdentity(ctx, admin, newPerson("admin-list-other"))
 
-		list, resp, err := admin.IdentityAPI.ListIdentities(ctx).PerPage(250).Page(0).CredentialsIdentifier(email).Execute()
+		list, resp, err := admin.IdentityAPI.ListIdentities(ctx).PerPage(250).Page(0).CredentialsIdentifier(p.Identifier).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(list).To(ConsistOf(HaveField("Id", id.Id)))
 
 		By("asking for an identifier nobody has: an empty list")
-		none, _, err := admin.IdentityAPI.ListIdentities(ctx).CredentialsIdentifier("nobody-" + email).Execute()
+		none, _, err := admin.IdentityAPI.ListIdentities(ctx).CredentialsIdentifier(newPerson("nobody").Identifier).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(none).To(BeEmpty())
 	})
 
 	It("deletes the identity with 204, after which get answers 404", Label(req("GUIDE-ADM-005")), func(ctx SpecContext) {
-		id, _ := createIdentity(ctx, admin, fixtures.NewEmail("admin-delete"), fixtures.NewPassword())
+		id, _ := createIdentity(ctx, admin, newPerson("admin-delete"))
 
 		resp, err := admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
@@ -131,3 +137,14 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 		Expect(resp.StatusCode).To(Equal(http.StatusNotFound))
 	})
 })
+
+// passwordIdentifiers are the values of every trait a password login accepts.
+func passwordIdentifiers(p person) []string {
+	var out []string
+	for _, t := range schema.PasswordIdentifiers() {
+		if v := identityschema.Value(p.Traits, t.Path); v != nil {
+			out = append(out, fmt.Sprint(v))
+		}
+	}
+	return out
+}

@@ -7,23 +7,22 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/fixtures"
 )
 
 var _ = Describe("API flows with X-Session-Token, as native apps and servers use them", Label(labelAPI, labelLogin, labelLogout), func() {
 	It("registers, logs in, calls whoami with the token and logs out, after which the token answers 401", Label(req("GUIDE-API-001")), func(ctx SpecContext) {
 		app := newNative()
-		email, password := fixtures.NewEmail("api"), fixtures.NewPassword()
+		p := newPerson("api")
 
 		By("registering through the API flow: a session token instead of a cookie")
-		reg, err := app.RegisterNative(ctx, email, password)
+		reg, err := app.RegisterNative(ctx, p.Traits, p.Password)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(reg.Response.StatusCode).To(Equal(http.StatusOK))
 		Expect(reg.Result.SessionToken).NotTo(BeNil(), "no session_token: is the registration 'session' hook configured?")
 		Expect(cookieNamed(reg.Response, "ory_kratos_session")).To(BeNil(), "an API flow must not set a session cookie")
 
 		By("logging in through the API flow")
-		login, err := app.LoginNative(ctx, email, password)
+		login, err := app.LoginNative(ctx, p.Identifier, p.Password)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(login.Response.StatusCode).To(Equal(http.StatusOK))
 		token := login.Result.GetSessionToken()
@@ -36,7 +35,7 @@ var _ = Describe("API flows with X-Session-Token, as native apps and servers use
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(who.Id).To(Equal(login.Result.Session.Id))
-		Expect(who.Identity.Traits).To(HaveKeyWithValue("email", email))
+		Expect(who.Identity.Traits).To(Equal(asJSON(p.Traits)))
 		Expect(resp.Header.Get("X-Kratos-Authenticated-Identity-Id")).To(Equal(who.Identity.Id))
 
 		By("logging out with the token: 204")

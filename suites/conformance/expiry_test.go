@@ -9,7 +9,6 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/fixtures"
 	"kratos-conformance/harness/kratosflow"
 )
 
@@ -27,10 +26,8 @@ const (
 
 var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 	It("answers a submit on an expired login flow with 410 self_service_flow_expired and a replacement flow that works", Label(req("EXP-001"), labelAPI, labelLogin), func(ctx SpecContext) {
+		u := registerNativeUser(ctx, "expired-login")
 		app := newNative()
-		email, password := fixtures.NewEmail("expired-login"), fixtures.NewPassword()
-		_, err := app.RegisterNative(ctx, email, password)
-		Expect(err).NotTo(HaveOccurred())
 		flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		lifespan := flow.ExpiresAt.Sub(flow.IssuedAt)
@@ -42,7 +39,7 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 		})
 		login := func(id string) (*ory.SuccessfulNativeLogin, *http.Response, error) {
 			return app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(id).UpdateLoginFlowBody(ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(
-				&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: email, Password: password})).Execute()
+				&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: u.Identifier, Password: u.Password})).Execute()
 		}
 		_, resp, err := login(flow.Id)
 		replacement := expectExpired(resp, err)
@@ -65,25 +62,21 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 			_, resp, err := app.API.FrontendAPI.GetRegistrationFlow(ctx).Id(flow.Id).Execute()
 			return resp, err
 		})
-		email := fixtures.NewEmail("expired-registration")
-		_, resp, err := app.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(
-			ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
-				Method: "password", Password: fixtures.NewPassword(), Traits: map[string]interface{}{"email": email}})).Execute()
-		replacement := expectExpired(resp, err)
+		p := newPerson("expired-registration")
+		reg, err := app.SubmitRegistration(ctx, flow.Id, p.Traits, p.Password, nil)
+		replacement := expectExpired(reg.Response, err)
 		next, _, err := app.API.FrontendAPI.GetRegistrationFlow(ctx).Id(replacement).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(int64(msgRegistrationFlowExpired)))
-		found, _, err := newAdmin().IdentityAPI.ListIdentities(ctx).CredentialsIdentifier(email).Execute()
+		found, _, err := newAdmin().IdentityAPI.ListIdentities(ctx).CredentialsIdentifier(p.Identifier).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(found).To(BeEmpty(), "an expired flow must not create the identity")
 	})
 
 	It("answers a submit on an expired settings flow with 410 self_service_flow_expired and leaves the traits alone", Label(req("EXP-003"), labelAPI, labelSettings), func(ctx SpecContext) {
-		app := newNative()
-		email := fixtures.NewEmail("expired-settings")
-		reg, err := app.RegisterNative(ctx, email, fixtures.NewPassword())
-		Expect(err).NotTo(HaveOccurred())
-		token := reg.Result.GetSessionToken()
+		u := registerNativeUser(ctx, "expired-settings")
+		app := u.Agent
+		token := u.Registration.Result.GetSessionToken()
 		flow, _, err := app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		lifespan := flow.ExpiresAt.Sub(flow.IssuedAt)
@@ -95,20 +88,19 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 		})
 		_, resp, err := app.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
 			ory.UpdateSettingsFlowWithProfileMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithProfileMethod{
-				Method: "profile", Traits: map[string]interface{}{"email": fixtures.NewEmail("expired-settings-new")}})).Execute()
+				Method: "profile", Traits: newPerson("expired-settings-new").Traits})).Execute()
 		replacement := expectExpired(resp, err)
 		next, _, err := app.API.FrontendAPI.GetSettingsFlow(ctx).Id(replacement).XSessionToken(token).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(int64(msgSettingsFlowExpired)))
 		who, _, err := app.Whoami(ctx, token)
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(who.Identity.Traits).To(HaveKeyWithValue("email", email))
+		Expect(who.Identity.Traits).To(Equal(asJSON(u.Traits)))
 	})
 
 	It("ends a session at session.lifespan: whoami with its token answers 401 from then on", Label(req("EXP-005"), labelAPI), func(ctx SpecContext) {
-		app := newNative()
-		reg, err := app.RegisterNative(ctx, fixtures.NewEmail("expired-session"), fixtures.NewPassword())
-		Expect(err).NotTo(HaveOccurred())
+		u := registerNativeUser(ctx, "expired-session")
+		app, reg := u.Agent, u.Registration
 		session := reg.Result.Session
 		Expect(session).NotTo(BeNil(), "registration gave no session (is the session hook on?)")
 		lifespan := session.GetExpiresAt().Sub(session.GetAuthenticatedAt())
@@ -126,6 +118,7 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 	// Verification answers expiry unlike the other flows: the flow GET is a
 	// 410 without an error id, and a submit is a 303 to a replacement flow.
 	It("does not verify with a code submitted on an expired verification flow, and points to a replacement flow saying so", Label(req("EXP-004"), labelBrowser, labelVerification, labelMail), func(ctx SpecContext) {
+		requireMail()
 		u := registerBrowserUser(ctx, "expired-verification")
 		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
 		Expect(ok).To(BeTrue(), "registration gave no show_verification_ui")

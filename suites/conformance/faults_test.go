@@ -10,9 +10,8 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/mailpit"
+	"kratos-conformance/harness/mail"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )
@@ -27,11 +26,9 @@ var faultRecords []*reports.Fault
 var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 	It("rides out a Postgres restart: readiness drops and returns without restarting Kratos, sessions survive, an in-flight flow completes", Label(req("FAULT-PG-001")), func(ctx SpecContext) {
 		faults, rec := startFault(ctx, "Postgres restarted", harness.ComponentPostgres)
-		app := newNative()
-		email, password := fixtures.NewEmail("fault-pg"), fixtures.NewPassword()
-		reg, err := app.RegisterNative(ctx, email, password)
-		Expect(err).NotTo(HaveOccurred())
-		token := reg.Result.GetSessionToken()
+		u := registerNativeUser(ctx, "fault-pg")
+		app := u.Agent
+		token := u.Registration.Result.GetSessionToken()
 		inFlight, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		kratosPID := componentPID(harness.ComponentKratos)
@@ -67,7 +64,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 
 		By("the login flow made before the outage still completes")
 		done, _, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(inFlight.Id).UpdateLoginFlowBody(ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(
-			&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: email, Password: password})).Execute()
+			&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: u.Identifier, Password: u.Password})).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(done.GetSessionToken()).NotTo(BeEmpty())
 		rec.Findings = append(rec.Findings, "the existing session and the in-flight login flow survived")
@@ -75,16 +72,17 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 
 	It("keeps registering while SMTP is down, abandons the mails after its retries (reported with numbers), and delivers again once SMTP is back", Label(req("FAULT-SMTP-001"), labelMail), func(ctx SpecContext) {
 		faults, rec := startFault(ctx, "SMTP (Mailpit) down during registrations", harness.ComponentMailpit)
+		requireMail()
 		admin := newAdmin()
 		By("stopping Mailpit and registering three users")
 		Expect(faults.Stop(ctx, harness.ComponentMailpit)).To(Succeed())
 		var lost []string
 		firstQueued := time.Now()
 		for i := range 3 {
-			email := fixtures.NewEmail(fmt.Sprintf("fault-smtp-%d", i))
-			_, err := newNative().RegisterNative(ctx, email, fixtures.NewPassword())
+			p := newPerson(fmt.Sprintf("fault-smtp-%d", i))
+			_, err := newNative().RegisterNative(ctx, p.Traits, p.Password)
 			Expect(err).NotTo(HaveOccurred(), "registration must not depend on SMTP")
-			lost = append(lost, email)
+			lost = append(lost, p.Email)
 		}
 
 		By("watching the courier give up on each mail")
@@ -115,14 +113,11 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		By("starting Mailpit again: a new registration's mail arrives, the abandoned ones never do")
 		restarted := time.Now()
 		Expect(faults.Start(ctx, harness.ComponentMailpit)).To(Succeed())
-		after := fixtures.NewEmail("fault-smtp-after")
-		_, err := newNative().RegisterNative(ctx, after, fixtures.NewPassword())
-		Expect(err).NotTo(HaveOccurred())
-		_, err = newMailpit().WaitForMail(ctx, mailpit.WaitInput{To: after, Timeout: iv.MailArrival, Interval: iv.Poll})
-		Expect(err).NotTo(HaveOccurred(), "the courier must deliver again once SMTP is back")
+		after := registerNativeUser(ctx, "fault-smtp-after")
+		waitForMails(ctx, after.Email, mail.TypeVerificationCode, 1)
 		rec.Figures["new_mail_delivered_after_smtp_start_s"] = time.Since(restarted).Seconds()
 		for _, email := range lost {
-			msgs, err := newMailpit().To(ctx, email)
+			msgs, err := mailReader().Received(ctx, email)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(msgs).To(BeEmpty(), "an abandoned mail was delivered after all")
 		}
@@ -131,13 +126,15 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 
 	It("queues mail while the courier is down and delivers all of it once the courier is back", Label(req("FAULT-COURIER-001"), labelMail), func(ctx SpecContext) {
 		faults, rec := startFault(ctx, "courier down, then up", harness.ComponentCourier)
+		requireMail()
 		admin := newAdmin()
 		Expect(faults.Stop(ctx, harness.ComponentCourier)).To(Succeed())
 		var queued []string
 		for i := range 2 {
-			email := fixtures.NewEmail(fmt.Sprintf("fault-courier-%d", i))
-			_, err := newNative().RegisterNative(ctx, email, fixtures.NewPassword())
+			p := newPerson(fmt.Sprintf("fault-courier-%d", i))
+			_, err := newNative().RegisterNative(ctx, p.Traits, p.Password)
 			Expect(err).NotTo(HaveOccurred())
+			email := p.Email
 			msgs, _, err := admin.CourierAPI.ListCourierMessages(ctx).Recipient(email).Execute()
 			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 			Expect(msgs).To(ConsistOf(HaveField("Status", ory.COURIERMESSAGESTATUS_QUEUED)), "with no courier the mail waits in the queue")
@@ -147,8 +144,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		restarted := time.Now()
 		Expect(faults.Start(ctx, harness.ComponentCourier)).To(Succeed())
 		for _, email := range queued {
-			msgs, err := newMailpit().WaitForMail(ctx, mailpit.WaitInput{To: email, Timeout: iv.MailArrival, Interval: iv.Poll})
-			Expect(err).NotTo(HaveOccurred(), "queued mail must be delivered once the courier is back")
+			msgs := waitForMails(ctx, email, mail.TypeVerificationCode, 1)
 			Expect(msgs).To(HaveLen(1))
 		}
 		rec.Figures["mails_queued"] = float64(len(queued))
@@ -158,10 +154,9 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 
 	It("keeps sessions across a restart of Kratos serve, and whoami works again within a measured time", Label(req("FAULT-KRATOS-001")), func(ctx SpecContext) {
 		faults, rec := startFault(ctx, "Kratos serve restarted", harness.ComponentKratos)
-		app := newNative()
-		reg, err := app.RegisterNative(ctx, fixtures.NewEmail("fault-kratos"), fixtures.NewPassword())
-		Expect(err).NotTo(HaveOccurred())
-		token := reg.Result.GetSessionToken()
+		u := registerNativeUser(ctx, "fault-kratos")
+		app := u.Agent
+		token := u.Registration.Result.GetSessionToken()
 		browser := registerBrowserUser(ctx, "fault-kratos-cookie")
 
 		Expect(faults.Stop(ctx, harness.ComponentKratos)).To(Succeed())
@@ -183,8 +178,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		faults, rec := startFault(ctx, "Postgres stopped under whoami load", harness.ComponentPostgres)
 		pop := &load.Population{}
 		for range 5 {
-			reg, err := newNative().RegisterNative(ctx, fixtures.NewEmail("fault-load"), fixtures.NewPassword())
-			Expect(err).NotTo(HaveOccurred())
+			reg := registerNativeUser(ctx, "fault-load").Registration
 			pop.Tokens = append(pop.Tokens, load.Session{IdentityID: reg.Result.Identity.Id, SessionID: reg.Result.Session.Id, Token: reg.Result.GetSessionToken()})
 		}
 		client, err := ep.HTTPClient(nil, iv.HTTPRequest)

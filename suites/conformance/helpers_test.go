@@ -13,8 +13,9 @@ import (
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/checklist"
+	"kratos-conformance/harness/identityschema"
 	"kratos-conformance/harness/kratosflow"
-	"kratos-conformance/harness/mailpit"
+	"kratos-conformance/harness/mail"
 )
 
 // Labels: the fixed set every spec draws from.
@@ -37,9 +38,35 @@ func fillHasher(ctx context.Context) {
 	if env.Hasher != "" {
 		return
 	}
-	name, cost, err := kratosflow.ProbeHasher(ctx, newAdmin(), fixtures.NewEmail("hasher-probe"), fixtures.NewPassword())
+	p := newPerson("hasher-probe")
+	name, cost, err := kratosflow.ProbeHasher(ctx, newAdmin(), schema.ID, p.Traits, p.Password)
 	Expect(err).NotTo(HaveOccurred())
 	env.Hasher, env.HasherCost = name, cost
+}
+
+// readSchema finds the identity schema registrations use (the flag or target
+// file, else the config's identity.default_schema_id, else the one the
+// deployment lists) and reads it from the deployment itself.
+func readSchema(ctx context.Context) {
+	client, err := ep.HTTPClient(nil, iv.HTTPRequest)
+	Expect(err).NotTo(HaveOccurred())
+	id := cfg.IdentitySchema
+	if id == "" {
+		id = configOr("identity.default_schema_id", "")
+	}
+	if id == "" {
+		id, err = identityschema.DefaultID(ctx, client, ep.KratosPublic)
+		Expect(err).NotTo(HaveOccurred())
+	}
+	schema, err = identityschema.Fetch(ctx, client, ep.KratosPublic, id)
+	Expect(err).NotTo(HaveOccurred())
+	if len(schema.PasswordIdentifiers()) == 0 {
+		Fail(schema.Describe() + ": no trait is a password identifier (ory.sh/kratos credentials.password.identifier), " +
+			"but the guide's flows log in with identifier and password")
+	}
+	_, err = schema.NewIdentity("schema-check", cfg.MailDomain())
+	Expect(err).NotTo(HaveOccurred(), "the suite cannot make an identity that fits the deployment's schema")
+	env.IdentitySchema = schema.Describe()
 }
 
 // newBrowser is a fresh browser with an empty cookie jar; every spec makes its own.
@@ -65,23 +92,83 @@ func newAdmin() *ory.APIClient {
 	return c
 }
 
-func newMailpit() *mailpit.Client { return mailpit.New(ep.MailpitAPI, iv.HTTPRequest) }
-
-// user is an identity a spec made for itself.
-type user struct {
-	Email, Password string
-	Agent           *kratosflow.Agent
-	Registration    kratosflow.Registered
+// person is a new identity's data: traits that fit the deployment's schema,
+// the login identifier and mail address among them, and a password.
+type person struct {
+	identityschema.Identity
+	Password string
 }
 
-// registerBrowserUser signs a fresh address up through the browser flow.
+// newPerson makes a unique person; purpose shows in its identifier and address.
+func newPerson(purpose string) person {
+	GinkgoHelper()
+	id, err := schema.NewIdentity(purpose, cfg.MailDomain())
+	Expect(err).NotTo(HaveOccurred())
+	return person{Identity: id, Password: fixtures.NewPassword()}
+}
+
+// user is an identity a spec registered for itself, with the agent that did it.
+type user struct {
+	person
+	Agent        *kratosflow.Agent
+	Registration kratosflow.Registered
+}
+
+// registerBrowserUser signs a fresh person up through the browser flow.
 func registerBrowserUser(ctx context.Context, purpose string) user {
 	GinkgoHelper()
-	u := user{Email: fixtures.NewEmail(purpose), Password: fixtures.NewPassword(), Agent: newBrowser()}
-	reg, err := u.Agent.RegisterBrowser(ctx, u.Email, u.Password)
+	u := user{person: newPerson(purpose), Agent: newBrowser()}
+	reg, err := u.Agent.RegisterBrowser(ctx, u.Traits, u.Password)
 	Expect(err).NotTo(HaveOccurred())
 	u.Registration = reg
 	return u
+}
+
+// registerNativeUser signs a fresh person up through the API flow, as an app does.
+func registerNativeUser(ctx context.Context, purpose string) user {
+	GinkgoHelper()
+	u := user{person: newPerson(purpose), Agent: newNative()}
+	reg, err := u.Agent.RegisterNative(ctx, u.Traits, u.Password)
+	Expect(err).NotTo(HaveOccurred())
+	u.Registration = reg
+	return u
+}
+
+// requireMail makes a mail requirement N/A when the deployment's schema
+// verifies no trait by email: there is no address to mail a code to.
+func requireMail() {
+	GinkgoHelper()
+	if _, ok := schema.VerifiedEmail(); !ok {
+		Skip("N/A: " + schema.Describe() + "; no trait is verified by email (ory.sh/kratos verification.via: email), so no code is mailed")
+	}
+}
+
+// mailReader reads delivered mail from Mailpit when the target has one, else
+// from Kratos' courier API; either way the courier API explains a mail that
+// does not come.
+func mailReader() mail.Reader {
+	courier := mail.NewCourier(newAdmin())
+	var inbox mail.Inbox = courier
+	if ep.MailpitAPI != nil {
+		inbox = mail.NewMailpit(ep.MailpitAPI, iv.HTTPRequest)
+	}
+	return mail.Reader{Inbox: inbox, Courier: courier, Timeout: iv.MailArrival, Poll: iv.Poll}
+}
+
+// waitForMails waits until count mails of templateType reached address and returns them, oldest first.
+func waitForMails(ctx context.Context, address, templateType string, count int) []mail.Mail {
+	GinkgoHelper()
+	got, err := mailReader().Wait(ctx, mail.Want{To: address, Type: templateType, Count: count})
+	Expect(err).NotTo(HaveOccurred())
+	return got
+}
+
+// codeFrom reads the one-time code in a code mail; the spec proves it by using it.
+func codeFrom(m mail.Mail) string {
+	GinkgoHelper()
+	code, err := mail.Code(m)
+	Expect(err).NotTo(HaveOccurred())
+	return code
 }
 
 // cookieNamed finds a Set-Cookie of resp by name.
@@ -148,17 +235,10 @@ func skipUnlessWaitable(lifespan time.Duration, what string) {
 	}
 }
 
-// verificationCode reads the code from the first mail to address.
+// verificationCode reads the code from the first verification mail to address.
 func verificationCode(ctx context.Context, address string) string {
 	GinkgoHelper()
-	mail := newMailpit()
-	msgs, err := mail.WaitForMail(ctx, mailpit.WaitInput{To: address, Timeout: iv.MailArrival, Interval: iv.Poll})
-	Expect(err).NotTo(HaveOccurred(), "is the courier running and pointed at Mailpit?")
-	m, err := mail.Message(ctx, msgs[0].ID)
-	Expect(err).NotTo(HaveOccurred())
-	code, err := mailpit.Code(m.Text)
-	Expect(err).NotTo(HaveOccurred())
-	return code
+	return codeFrom(waitForMails(ctx, address, mail.TypeVerificationCode, 1)[0])
 }
 
 // flowIDFromLocation is the flow a redirect points to: ?id= on the flow API, ?flow= on a UI URL.

@@ -42,6 +42,10 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	timed("load", func() {
 		loadResult, pop, err = load.Run(ctx, load.Input{
 			Endpoints: ep, Intervals: iv, Profile: profile, SLOWhoami: cfg.SLOWhoami, SLOLogin: cfg.SLOLogin,
+			SchemaID: schema.ID, NewIdentity: func(i int) (map[string]any, string, error) {
+				id, err := schema.NewIdentity(fmt.Sprintf("load-%d", i), cfg.MailDomain())
+				return id.Traits, id.Identifier, err
+			},
 			BcryptCost: cost, CPU: groups, OutDir: run.Dir, MaxWorkers: 256, Timeout: iv.HTTPRequest,
 			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) },
 		})

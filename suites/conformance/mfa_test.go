@@ -9,7 +9,6 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/fixtures"
 	"kratos-conformance/harness/kratosflow"
 )
 
@@ -22,16 +21,16 @@ var _ = Describe("Second factor (TOTP), as the guide enables it", Label("mfa", l
 		u := enrolTOTP(ctx)
 
 		By("a password login gives an aal1 session")
-		login, err := newNative().LoginNative(ctx, u.email, u.password)
+		login, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
 		Expect(err).NotTo(HaveOccurred())
 		token := login.Result.GetSessionToken()
 		Expect(login.Result.Session.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL1))
 
 		By("the second factor: a wrong code is refused, the right one upgrades the session")
-		flow, _, err := u.app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Aal("aal2").XSessionToken(token).Execute()
+		flow, _, err := u.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Aal("aal2").XSessionToken(token).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		submit := func(code string) (*ory.SuccessfulNativeLogin, *http.Response, error) {
-			return u.app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateLoginFlowBody(
+			return u.Agent.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateLoginFlowBody(
 				ory.UpdateLoginFlowWithTotpMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithTotpMethod{Method: "totp", TotpCode: code})).Execute()
 		}
 		_, resp, err := submit(wrongTOTP(u.secret))
@@ -44,7 +43,7 @@ var _ = Describe("Second factor (TOTP), as the guide enables it", Label("mfa", l
 		Expect(done.Session.Id).To(Equal(login.Result.Session.Id), "the second factor raises the session it was asked for")
 
 		By("whoami shows aal2 and both methods")
-		who, _, err := u.app.Whoami(ctx, token)
+		who, _, err := u.Agent.Whoami(ctx, token)
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(who.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL2))
 		Expect(who.AuthenticationMethods).To(ContainElements(HaveField("Method", HaveValue(Equal("password"))), HaveField("Method", HaveValue(Equal("totp")))))
@@ -53,44 +52,41 @@ var _ = Describe("Second factor (TOTP), as the guide enables it", Label("mfa", l
 	It("holds an aal1 session of a TOTP user to the configured required_aal: whoami and settings", Label(req("MFA-002")), func(ctx SpecContext) {
 		skipUnlessEnabled("selfservice.methods.totp.enabled", "TOTP")
 		u := enrolTOTP(ctx)
-		login, err := newNative().LoginNative(ctx, u.email, u.password)
+		login, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
 		Expect(err).NotTo(HaveOccurred())
 		token := login.Result.GetSessionToken()
 
 		whoamiAAL := requiredAAL("session.whoami.required_aal")
 		By("whoami with session.whoami.required_aal " + whoamiAAL)
-		_, resp, err := u.app.Whoami(ctx, token)
+		_, resp, err := u.Agent.Whoami(ctx, token)
 		expectAALGate(whoamiAAL, resp, err)
 
 		settingsAAL := requiredAAL("selfservice.flows.settings.required_aal")
 		By("settings with selfservice.flows.settings.required_aal " + settingsAAL)
-		_, resp, err = u.app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+		_, resp, err = u.Agent.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
 		expectAALGate(settingsAAL, resp, err)
 	})
 })
 
 // totpUser is an identity with password and TOTP set up.
 type totpUser struct {
-	app             *kratosflow.Agent
-	email, password string
-	secret          string
+	user
+	secret string
 }
 
 // enrolTOTP registers through the API flow and links TOTP in a settings flow,
 // reading the secret the way an authenticator app's user types it in.
 func enrolTOTP(ctx context.Context) totpUser {
 	GinkgoHelper()
-	u := totpUser{app: newNative(), email: fixtures.NewEmail("totp"), password: fixtures.NewPassword()}
-	reg, err := u.app.RegisterNative(ctx, u.email, u.password)
-	Expect(err).NotTo(HaveOccurred())
-	token := reg.Result.GetSessionToken()
-	flow, _, err := u.app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+	u := totpUser{user: registerNativeUser(ctx, "totp")}
+	token := u.Registration.Result.GetSessionToken()
+	flow, _, err := u.Agent.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 	u.secret, err = kratosflow.TextValue(flow.Ui, "totp_secret_key")
 	Expect(err).NotTo(HaveOccurred(), "the settings flow offers no TOTP secret; is selfservice.methods.totp enabled?")
 	code, err := kratosflow.TOTPCode(u.secret, time.Now())
 	Expect(err).NotTo(HaveOccurred())
-	done, _, err := u.app.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
+	done, _, err := u.Agent.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
 		ory.UpdateSettingsFlowWithTotpMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithTotpMethod{Method: "totp", TotpCode: &code})).Execute()
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 	Expect(done.State).To(Equal("success"))

@@ -1,22 +1,24 @@
 package conformance
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/identityschema"
 	"kratos-conformance/harness/kratosflow"
 )
 
 var _ = Describe("Browser registration as the guide walks it", Label(labelGuide, labelBrowser, labelRegistration), func() {
 	It("creates an active identity with an aal1 session, a secure cookie on the shared domain and a verification flow", Label(req("GUIDE-REG-001")), func(ctx SpecContext) {
 		agent := newBrowser()
-		email, password := fixtures.NewEmail("registration"), fixtures.NewPassword()
+		p := newPerson("registration")
 
 		By("initialising the flow with Accept: application/json")
 		flow, resp, err := agent.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
@@ -24,22 +26,30 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(flow.Type).To(Equal("browser"))
 		Expect(flow.Ui.Action).To(Equal(ep.KratosPublic.JoinPath("self-service", "registration").String() + "?flow=" + flow.Id))
-		Expect(kratosflow.InputNames(flow.Ui)).To(ConsistOf("csrf_token", "traits.email", "password", "method"),
-			"the guide's one-step form; Kratos >= v1.3 serves a two-step form unless selfservice.flows.registration.enable_legacy_one_step is true")
 		csrfCookie := false
 		for _, c := range resp.Cookies() {
 			csrfCookie = csrfCookie || strings.HasPrefix(c.Name, "csrf_token")
 		}
 		Expect(csrfCookie).To(BeTrue(), "the flow must set the CSRF cookie")
 
-		By("submitting traits.email, password, method=password and the csrf_token")
+		By("reading the form: csrf_token, method and the schema's required and identifier traits (extra traits are fine)")
+		inputs := kratosflow.InputNames(flow.Ui)
+		Expect(inputs).To(ContainElements("csrf_token", "method"))
+		Expect(inputs).To(ContainElements(traitInputs()), "the form lacks a trait the schema requires or logs in with")
 		csrf, err := kratosflow.CSRFToken(flow.Ui)
 		Expect(err).NotTo(HaveOccurred())
-		body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
-			Method: "password", Password: password, Traits: map[string]interface{}{"email": email}, CsrfToken: &csrf,
-		})
-		res, resp, err := agent.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flow.Id).UpdateRegistrationFlowBody(body).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		if !slices.Contains(inputs, "password") {
+			By("two-step form (Kratos >= v1.3 without enable_legacy_one_step): the traits with method=profile first")
+			flow = profileStep(ctx, agent, flow.Id, p.Traits, csrf)
+			Expect(kratosflow.InputNames(flow.Ui)).To(ContainElement("password"), "the second step offers no password field")
+			csrf, err = kratosflow.CSRFToken(flow.Ui)
+			Expect(err).NotTo(HaveOccurred())
+		}
+
+		By("submitting the traits, password, method=password and the csrf_token")
+		reg, err := agent.SubmitRegistration(ctx, flow.Id, p.Traits, p.Password, &csrf)
+		Expect(err).NotTo(HaveOccurred())
+		res, resp := reg.Result, reg.Response
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 
 		By("reading an active aal1 session made by the password method (the session hook)")
@@ -48,19 +58,25 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		Expect(res.Session.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL1))
 		Expect(res.Session.AuthenticationMethods).To(ContainElement(HaveField("Method", HaveValue(Equal("password")))))
 
-		By("reading the identity: active, the address pending verification with status sent, a recovery address")
+		By("reading the identity: active, with the traits sent, the address pending verification with status sent, a recovery address")
 		id := res.Identity
 		Expect(id.GetState()).To(Equal("active"))
-		Expect(id.Traits).To(HaveKeyWithValue("email", email))
-		Expect(id.VerifiableAddresses).To(ConsistOf(And(
-			HaveField("Value", email), HaveField("Verified", false), HaveField("Status", "sent"), HaveField("Via", "email"))))
-		Expect(id.RecoveryAddresses).To(ConsistOf(HaveField("Value", email)))
+		Expect(id.Traits).To(Equal(asJSON(p.Traits)))
 		Expect(res.Session.Identity.Id).To(Equal(id.Id))
+		if p.Email != "" {
+			Expect(id.VerifiableAddresses).To(ConsistOf(And(
+				HaveField("Value", p.Email), HaveField("Verified", false), HaveField("Status", "sent"), HaveField("Via", "email"))))
+		}
+		if t, ok := schema.RecoveryEmail(); ok {
+			Expect(id.RecoveryAddresses).To(ConsistOf(HaveField("Value", identityschema.Value(p.Traits, t.Path))))
+		}
 
-		By("finding show_verification_ui in continue_with by its action")
-		flowID, ok := kratosflow.VerificationFlowID(res.ContinueWith)
-		Expect(ok).To(BeTrue(), "continue_with has no show_verification_ui item: %v", kratosflow.ContinueWithActions(res.ContinueWith))
-		Expect(flowID).NotTo(BeEmpty())
+		if p.Email != "" {
+			By("finding show_verification_ui in continue_with by its action")
+			flowID, ok := kratosflow.VerificationFlowID(res.ContinueWith)
+			Expect(ok).To(BeTrue(), "continue_with has no show_verification_ui item: %v", kratosflow.ContinueWithActions(res.ContinueWith))
+			Expect(flowID).NotTo(BeEmpty())
+		}
 
 		By("checking the session cookie: HttpOnly, Secure, SameSite=Lax, on the cookie domain")
 		c := cookieNamed(resp, "ory_kratos_session")
@@ -72,6 +88,7 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 	})
 
 	It("redirects a browser posting the HTML form to the verification UI with its flow (show_verification_ui hook)", Label(req("GUIDE-REG-002")), func(ctx SpecContext) {
+		requireMail()
 		agent := newBrowser()
 		flow, _, err := agent.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
@@ -79,10 +96,12 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		Expect(err).NotTo(HaveOccurred())
 
 		By("posting the form as a browser does: form-encoded, Accept: text/html")
-		email := fixtures.NewEmail("registration-form")
-		resp, err := agent.SubmitHTMLForm(ctx, flow.Ui.Action, url.Values{
-			"csrf_token": {csrf}, "traits.email": {email}, "password": {fixtures.NewPassword()}, "method": {"password"},
-		})
+		p := newPerson("registration-form")
+		form := url.Values{"csrf_token": {csrf}, "password": {p.Password}, "method": {"password"}}
+		for name, value := range identityschema.FormFields(p.Traits) {
+			form.Set(name, value)
+		}
+		resp, err := agent.SubmitHTMLForm(ctx, flow.Ui.Action, form)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(resp.StatusCode).To(Equal(http.StatusSeeOther))
 		Expect(cookieNamed(resp, "ory_kratos_session")).NotTo(BeNil(), "the session hook sets the cookie on the redirect too")
@@ -101,3 +120,38 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		Expect(vf.State).To(Equal("sent_email"))
 	})
 })
+
+// traitInputs are the form fields the schema makes necessary: its required
+// traits and its password identifiers (array traits render per item; skipped).
+func traitInputs() []string {
+	var names []string
+	for _, t := range schema.Traits {
+		if (t.Required || t.PasswordIdentifier) && !strings.Contains(t.Path, "[]") {
+			names = append(names, "traits."+t.Path)
+		}
+	}
+	return names
+}
+
+// profileStep submits the first step of a two-step registration; Kratos
+// answers a JSON client with 400 and the flow's second step.
+func profileStep(ctx SpecContext, agent *kratosflow.Agent, flowID string, traits map[string]any, csrf string) *ory.RegistrationFlow {
+	GinkgoHelper()
+	_, resp, err := agent.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flowID).UpdateRegistrationFlowBody(
+		ory.UpdateRegistrationFlowWithProfileMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithProfileMethod{
+			Method: "profile", Traits: traits, CsrfToken: &csrf})).Execute()
+	Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), "Kratos answers the profile step with the next step's flow: %s", bodyOf(err))
+	var next ory.RegistrationFlow
+	Expect(json.Unmarshal(kratosflow.ErrorBody(err), &next)).To(Succeed(), bodyOf(err))
+	return &next
+}
+
+// asJSON is v as it comes back from Kratos' JSON (numbers as float64).
+func asJSON(v map[string]any) map[string]any {
+	GinkgoHelper()
+	b, err := json.Marshal(v)
+	Expect(err).NotTo(HaveOccurred())
+	var out map[string]any
+	Expect(json.Unmarshal(b, &out)).To(Succeed())
+	return out
+}

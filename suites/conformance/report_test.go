@@ -16,7 +16,7 @@ func summarize(r Report) *reports.Summary {
 	s := &reports.Summary{RunID: run.ID, StartedAt: run.StartedAt, Environment: reports.Environment{
 		Provider: cfg.Provider, KratosVersion: env.KratosVersion, KratosBinary: env.KratosBinary,
 		PostgresVersion: env.PostgresVersion, RedisVersion: env.RedisVersion, MailpitVersion: env.MailpitVersion,
-		Hasher: env.Hasher, HasherCost: env.HasherCost, ConfigHash: env.ConfigHash, Components: env.Components,
+		Hasher: env.Hasher, HasherCost: env.HasherCost, ConfigHash: env.ConfigHash, IdentitySchema: env.IdentitySchema, Components: env.Components,
 		Profile: cfg.Profile, Breakage: cfg.Break,
 	}}
 	var specTime time.Duration

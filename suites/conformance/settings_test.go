@@ -10,57 +10,60 @@ import (
 	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/identityschema"
 	"kratos-conformance/harness/kratosflow"
-	"kratos-conformance/harness/mailpit"
+	"kratos-conformance/harness/mail"
 )
 
 const labelSettings = "settings"
 
 var _ = Describe("Account settings", Label(labelSettings), func() {
-	It("changes the email trait in an API settings flow: the new address is mailed a code and is the login identifier from then on", Label(req("SET-001"), labelAPI, labelMail), func(ctx SpecContext) {
-		app := newNative()
-		oldEmail, password := fixtures.NewEmail("settings-trait"), fixtures.NewPassword()
-		reg, err := app.RegisterNative(ctx, oldEmail, password)
-		Expect(err).NotTo(HaveOccurred())
-		token := reg.Result.GetSessionToken()
+	It("changes the verified email trait in an API settings flow: the new address is mailed a code and, where it is the identifier, is the login identifier from then on", Label(req("SET-001"), labelAPI, labelMail), func(ctx SpecContext) {
+		requireMail()
+		address, _ := schema.VerifiedEmail()
+		u := registerNativeUser(ctx, "settings-trait")
+		token := u.Registration.Result.GetSessionToken()
 
-		By("submitting the profile method with a new address")
-		flow, _, err := app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+		By("submitting the profile method with a new address in " + address.Path)
+		flow, _, err := u.Agent.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		newEmail := fixtures.NewEmail("settings-trait-new")
-		done, resp, err := app.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
+		newEmail := schema.NewEmail("settings-trait-new", cfg.MailDomain())
+		done, resp, err := u.Agent.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
 			ory.UpdateSettingsFlowWithProfileMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithProfileMethod{
-				Method: "profile", Traits: map[string]interface{}{"email": newEmail}})).Execute()
+				Method: "profile", Traits: identityschema.With(u.Traits, address.Path, newEmail)})).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(statusOf(resp)).To(Equal(http.StatusOK))
 		Expect(done.State).To(Equal("success"))
 
 		By("whoami shows the new, unverified address")
-		who, _, err := app.Whoami(ctx, token)
+		who, _, err := u.Agent.Whoami(ctx, token)
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(who.Identity.Traits).To(HaveKeyWithValue("email", newEmail))
+		Expect(identityschema.Value(who.Identity.Traits, address.Path)).To(Equal(newEmail))
 		Expect(who.Identity.VerifiableAddresses).To(ConsistOf(And(HaveField("Value", newEmail), HaveField("Verified", false))))
 
 		By("the new address gets a verification mail")
-		msgs, err := newMailpit().WaitForMail(ctx, mailpit.WaitInput{To: newEmail, Timeout: iv.MailArrival, Interval: iv.Poll})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(msgs[0].Subject).To(Equal("Please verify your email address"))
+		waitForMails(ctx, newEmail, mail.TypeVerificationCode, 1)
 
-		By("logging in: the old address is unknown now, the new one works")
-		_, err = newNative().LoginNative(ctx, oldEmail, password)
-		Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)))
-		login, err := newNative().LoginNative(ctx, newEmail, password)
+		newIdentifier := u.Identifier
+		if address.PasswordIdentifier {
+			By("logging in: the old address is unknown now")
+			_, err = newNative().LoginNative(ctx, u.Identifier, u.Password)
+			Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)))
+			newIdentifier = newEmail
+		}
+		By("logging in with the identifier " + newIdentifier + " works")
+		login, err := newNative().LoginNative(ctx, newIdentifier, u.Password)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(login.Result.Session.Identity.Id).To(Equal(reg.Result.Identity.Id))
+		Expect(login.Result.Session.Identity.Id).To(Equal(u.Registration.Result.Identity.Id))
 	})
 
 	It("changes the password in a browser settings flow: the old password then fails, the new one works, the session lives on", Label(req("SET-002"), labelBrowser), func(ctx SpecContext) {
 		u := registerBrowserUser(ctx, "settings-password")
 		newPassword := changePassword(ctx, u.Agent)
 
-		_, err := newNative().LoginNative(ctx, u.Email, u.Password)
+		_, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
 		Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)), "the old password must no longer work")
-		_, err = newNative().LoginNative(ctx, u.Email, newPassword)
+		_, err = newNative().LoginNative(ctx, u.Identifier, newPassword)
 		Expect(err).NotTo(HaveOccurred())
 		_, resp, err := u.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
@@ -86,7 +89,7 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		Expect(bodyOf(err)).To(ContainSubstring("refresh=true"))
 
 		By("after logging in again with refresh=true the change goes through")
-		_, err = u.Agent.LoginBrowser(ctx, u.Email, u.Password, true)
+		_, err = u.Agent.LoginBrowser(ctx, u.Identifier, u.Password, true)
 		Expect(err).NotTo(HaveOccurred())
 		changePassword(ctx, u.Agent)
 	})

@@ -19,6 +19,7 @@ import (
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/containers"
 	"kratos-conformance/harness/external"
+	"kratos-conformance/harness/identityschema"
 	"kratos-conformance/harness/kindcluster"
 	"kratos-conformance/harness/process"
 	"kratos-conformance/load"
@@ -36,6 +37,9 @@ var (
 	stack  harness.Stack
 	ep     harness.Endpoints
 	env    harness.Environment
+	// schema is the deployment's identity schema, read from the deployment:
+	// every identity a spec makes fits it.
+	schema *identityschema.Schema
 	iv     harness.Intervals
 	phases []reports.Phase
 	// expected is the operator's list of known failures (-kc.expected-failures).
@@ -47,7 +51,7 @@ var (
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	// A bad flag costs nothing: it is reported before anything starts.
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Complete(flag.CommandLine); err != nil {
 		t.Fatalf("bad kratos-conformance flags:\n%v\n(see -help for the kc.* flags)", err)
 	}
 	if cfg.Load != "off" {
@@ -130,6 +134,7 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 		Fail("bringing up the " + cfg.Provider + " stack: " + err.Error())
 	}
 	ep, env = stack.Endpoints(), stack.Environment()
+	readSchema(ctx)
 	fillHasher(ctx)
 })
 
