@@ -15,6 +15,7 @@ import (
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
+	"kratos-conformance/harness/build"
 )
 
 // startKratos runs the one Kratos image three ways, as the guide's Deployment:
@@ -37,10 +38,16 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return err
 	}
 
+	// The image's version decides its config's version key and its migrate command.
+	version, err := s.imageVersion(ctx)
+	if err != nil {
+		return err
+	}
 	kc, err := fixtures.ForProfile(s.cfg.Profile)
 	if err != nil {
 		return err
 	}
+	kc.UseVersion(version)
 	kc.DSN = s.kratosDSN
 	kc.IdentitySchemaURL = "file://" + schemaDir + "/default.json"
 	kc.PublicBaseURL, kc.PublicHost, kc.PublicPort = publicBase.String(), "0.0.0.0", 4433
@@ -72,7 +79,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	// The initContainer: migrations run to completion before serve starts.
 	migrate, err := s.run(ctx, "kratos-migrate", func() (testcontainers.Container, error) {
 		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos-migrate"), files(),
-			testcontainers.WithCmd(append(config, "migrate", "sql", "-e", "--yes")...),
+			testcontainers.WithCmd(append(config, harness.MigrateArgs(version)...)...),
 			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, wait.ForExit()))...)
 	})
 	if err != nil {
@@ -112,6 +119,18 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return err
 	}
 	return s.courierStarted(ctx, courier, 0)
+}
+
+// imageVersion runs the Kratos image once with `version` and reads what it prints.
+func (s *Stack) imageVersion(ctx context.Context) (string, error) {
+	c, err := s.run(ctx, "kratos-version", func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos-version"), testcontainers.WithCmd("version"),
+			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, wait.ForExit()))...)
+	})
+	if err != nil {
+		return "", imageHint(err, "-kc.kratos-image", s.cfg.KratosImage)
+	}
+	return build.ParseVersion(s.logs(ctx, c)), nil
 }
 
 // courierStarted is the courier's named wait: it has no health endpoint, so

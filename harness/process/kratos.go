@@ -43,7 +43,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kc.KratosVersion = kratosConfigVersion(s.kratos.Version)
+	kc.UseVersion(s.kratos.Version)
 	kc.DSN = s.endpoints.PostgresDSN
 	kc.IdentitySchemaURL = "file://" + filepath.Join(dir, "identity.default.schema.json")
 	kc.PublicBaseURL, kc.PublicHost, kc.PublicPort = publicBase.String(), "127.0.0.1", publicPort
@@ -68,7 +68,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 
 	// The initContainer: migrations run to completion before serve starts.
 	migrate := procInput{Name: "kratos-migrate", Path: s.kratos.Path, LogPath: s.logPath("kratos-migrate"),
-		Args: []string{"-c", configPath, "migrate", "sql", "-e", "--yes"}}
+		Args: append([]string{"-c", configPath}, harness.MigrateArgs(s.kratos.Version)...)}
 	if err := runStep(ctx, migrate, s.cfg.Intervals.ProcessStep); err != nil {
 		return err
 	}
@@ -107,13 +107,4 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		})
 	})
 	return err
-}
-
-// kratosConfigVersion is the config's version key: the binary's version when
-// it is a release, else the pinned one (a dev build prints "master").
-func kratosConfigVersion(binaryVersion string) string {
-	if strings.HasPrefix(binaryVersion, "v") {
-		return binaryVersion
-	}
-	return fixtures.GuideDefaults().KratosVersion
 }
