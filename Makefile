@@ -14,7 +14,7 @@ GINKGO_ARGS += --no-color
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build certify-lifespans faults breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,29 +22,33 @@ help: ## list the targets
 deps: ## install the Debian packages the process provider needs (root; apt)
 	./.ci/deps
 
-build: ## build or find the pinned Kratos and Mailpit in .cache/bin
+build: stack-bins ## build or find the pinned Kratos and Mailpit (cached in ~/.cache/kratos-conformance), and build bin/kratos-conformance
+	$(GO) test -c -o bin/kratos-conformance ./suites/conformance
+	@echo "bin/kratos-conformance: the compiled suite; runs anywhere, e.g. bin/kratos-conformance -kc.target=staging.yaml"
+
+stack-bins:
 	$(GO) run ./cmd/kcbuild
 
-certify: build ## certification run on the embedded local-process stack: specs, smoke load gated on SLOs, reports, one verdict; then the expiry specs
+certify: stack-bins ## certification run on the embedded local-process stack: specs, smoke load gated on SLOs, reports, one verdict; then the expiry specs
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.load=smoke $(ARGS)
 	$(MAKE) --no-print-directory certify-lifespans
 
 # The guide's lifespans are 1h, so its run reports expiry as N/A; this run
 # renders the short-lifespans profile and checks exactly those requirements.
-certify-lifespans: build ## the expiry requirements (flows, privileged session) on a stack with 5 s lifespans
+certify-lifespans: stack-bins ## the expiry requirements (flows, privileged session) on a stack with 5 s lifespans
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=lifespan ./suites/conformance -- -kc.profile=short-lifespans $(ARGS)
 
-load: build ## capacity planning: specs, then the saturation search on whoami and login (about 5 minutes)
+load: stack-bins ## capacity planning: specs, then the saturation search on whoami and login (about 5 minutes)
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.load=capacity $(ARGS)
 
-e2e: build ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v"
+e2e: stack-bins ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v"
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- $(ARGS)
 
-unit: build ## unit and provider tests, and the offline checks of kind/'s manifests (no conformance run)
+unit: stack-bins ## unit and provider tests, and the offline checks of kind/'s manifests (no conformance run)
 	$(GO) vet ./...
-	$(GO) test ./fixtures/... ./harness/... ./reports/... ./load/... ./kind/... ./cmd/...  # containers tests skip without images
+	$(GO) test . ./fixtures/... ./harness/... ./reports/... ./load/... ./kind/... ./cmd/...  # containers tests skip without images
 
-images: build ## build the containers provider's images locally (no registry needed); writes .cache/images.env
+images: stack-bins ## build the containers provider's images locally (no registry needed); writes .cache/images.env
 	./harness/containers/images/build.sh
 
 e2e-containers: images ## certification run on testcontainers-go with the local images
@@ -59,14 +63,18 @@ faults: images ## the fault scenarios (Postgres, SMTP, courier and Kratos restar
 	set -a; . ./.cache/images.env; set +a; \
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=faults ./suites/conformance -- -kc.faults -kc.provider=containers $(ARGS)
 
-breakages: build ## run the suite against deliberately broken Kratos configs; fails unless each breaks its requirements
+RACE ?= 10
+race: stack-bins ## serve and the courier started together on a fresh database, 10 times, vs. the courier after serve: lost mail counted (about 1.5 minutes)
+	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=race ./suites/conformance -- -kc.race=$(RACE) $(ARGS)
+
+breakages: stack-bins ## run the suite against deliberately broken Kratos configs; fails unless each breaks its requirements
 	$(GO) run ./cmd/kcbreak
 
-hygiene: build ## a normal, a failing and a SIGINT-interrupted run must leave no process, temp folder or port
+hygiene: stack-bins ## a normal, a failing and a SIGINT-interrupted run must leave no process, temp folder or port
 	$(GO) test -count=1 ./suites/hygiene/...
 
 REPEAT ?= 20
-repeat: build ## run the specs REPEAT times in random order; report the flake rate and any retried spec
+repeat: stack-bins ## run the specs REPEAT times in random order; report the flake rate and any retried spec
 	$(GO) run ./cmd/kcrepeat -n $(REPEAT)
 
 bench: ## benchmarks of the load driver's own per-request work
@@ -78,5 +86,5 @@ test: unit certify breakages hygiene faults test-containers e2e-containers ## ev
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)
 	rm -rf reports/out
 
-distclean: clean ## also remove the cached Kratos and Mailpit builds
-	rm -rf .cache
+distclean: clean ## also remove the cached Kratos and Mailpit builds and bin/
+	rm -rf .cache bin "$$($(GO) run ./cmd/kcbuild -cache-dir)"

@@ -24,6 +24,7 @@ type Config struct {
 	OutDir   string // parent of the run folders; empty: <repo>/reports/out
 	Keep     bool   // leave the stack running after the run
 	Faults   bool   // run the fault scenarios (label faults): they stop and restart components
+	Race     int    // run the serve/courier start-order scenario this many times per order (label race); 0: skip
 
 	// Process provider.
 	KratosBin      string // empty: build the pinned Kratos (harness/kratosbuild)
@@ -116,6 +117,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.Keep, "kc.keep", c.Keep, "leave the stack running after the run and print how to stop it (env KC_KEEP)")
 	c.Faults = envOr("faults", "") == "true"
 	fs.BoolVar(&c.Faults, "kc.faults", c.Faults, "run the fault scenarios: stop and restart Postgres, Mailpit, the courier and Kratos serve (process, containers; env KC_FAULTS)")
+	num(&c.Race, "race", "start serve and the courier on a fresh database this many times in each order and count lost mail (process, containers; make race); 0 skips it")
 	str(&c.KratosBin, "kratos-bin", "Kratos binary to test; default: build the pinned v1.3.1 from the module proxy")
 	str(&c.MailpitBin, "mailpit-bin", "Mailpit binary; default: build the version pinned in go.mod")
 	str(&c.PostgresBinDir, "postgres-bin-dir", "folder with initdb and postgres; default: PATH, then /usr/lib/postgresql/<newest>/bin")
@@ -198,6 +200,9 @@ func (c *Config) Validate() error {
 		if p.port < 0 || p.port > 65535 {
 			errs = append(errs, fmt.Errorf("-kc.%s=%d is not a TCP port (0 picks a free one)", p.flag, p.port))
 		}
+	}
+	if c.Race < 0 {
+		errs = append(errs, fmt.Errorf("-kc.race=%d: give a number of starts, or 0 to skip the scenario", c.Race))
 	}
 	if c.PublicPort != 0 && c.PublicPort == c.AdminPort {
 		errs = append(errs, fmt.Errorf("-kc.public-port and -kc.admin-port are both %d; they must differ", c.PublicPort))

@@ -63,13 +63,6 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 		Entry("/admin/courier/messages", "admin/courier/messages"),
 	)
 
-	It("runs a courier next to serve", Label(req("CL-COURIER-001")), func() {
-		if env.Provider == "external" {
-			Skip("N/A: an external deployment's processes are not visible; kind/'s manifests check KM-COURIER-001 offline")
-		}
-		Expect(env.Components).To(HaveKey("kratos-courier"), "no separate courier process or container")
-	})
-
 	It("runs the migrations as their own step before serve", Label(req("CL-MIGRATE-001")), func() {
 		if env.Provider == "external" {
 			Skip("N/A: an external deployment's processes are not visible; kind/'s manifests check KM-MIGRATE-001 offline")

@@ -1,0 +1,154 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/mail"
+	"kratos-conformance/reports"
+)
+
+// The guide runs `courier watch` beside serve. Both must work on the same
+// Kratos network (the oldest row of `networks`), or the courier never sees the
+// mail serve queues. Evidence is live: a queued message leaves the queue, and,
+// with a Postgres DSN, the networks table has one row.
+var _ = Describe("The courier", Label(labelChecklist, labelMail), func() {
+	It("runs beside serve: a mail serve queues is picked up within the mail wait", Label(req("CL-COURIER-001")), func(ctx SpecContext) {
+		expectQueuedMailPickedUp(ctx)
+	})
+
+	It("works on serve's network: Kratos' networks table has exactly one row (without a Postgres DSN: queued mail is picked up)", Label(req("CL-COURIER-002")), func(ctx SpecContext) {
+		if ep.PostgresDSN == "" {
+			By("no Postgres DSN (target file: postgres_dsn): judging by a queued mail being picked up")
+			expectQueuedMailPickedUp(ctx)
+			return
+		}
+		networks, err := harness.KratosNetworks(ctx, ep.PostgresDSN)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(networks).To(HaveLen(1), "Kratos' networks table has %d rows (%s): serve and the courier may each work on their own, "+
+			"and mail queued on one is never sent by the other (they were started at the same instant on a fresh database?)",
+			len(networks), strings.Join(networks, ", "))
+	})
+})
+
+// expectQueuedMailPickedUp registers a user and waits until the courier takes
+// its verification mail out of `queued`; on timeout the courier's record says why.
+func expectQueuedMailPickedUp(ctx context.Context) {
+	GinkgoHelper()
+	requireMail()
+	u := registerNativeUser(ctx, "courier-alive")
+	courier := mail.NewCourier(newAdmin())
+	Eventually(func(g Gomega) {
+		msgs, err := courier.Messages(ctx, u.Email)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(msgs).NotTo(BeEmpty())
+		g.Expect(msgs[0].Status != mail.StatusQueued || msgs[0].SendCount > 0).To(BeTrue(), "still queued, never tried")
+	}).WithTimeout(iv.MailArrival).WithPolling(iv.Poll).WithContext(ctx).Should(Succeed(),
+		func() string { return courier.Diagnose(context.WithoutCancel(ctx), u.Email, courier) })
+}
+
+// labelRace marks the start-order scenario: opt-in (-kc.race=N, make race),
+// since it restarts serve and the courier on a wiped database N times.
+const labelRace = "race"
+
+var _ = Describe("Serve and courier start order", Label(labelRace), Serial, func() {
+	It("loses no mail when the courier starts after serve is ready; starting both at the same instant, as the guide's pod does, is measured", Label(req("RACE-001")), func(ctx SpecContext) {
+		if cfg.Race <= 0 {
+			Skip("the start-order scenario is opt-in: -kc.race=N (make race)")
+		}
+		faults, ok := stack.(harness.Faults)
+		if !ok || ep.PostgresDSN == "" {
+			Skip("N/A: the " + cfg.Provider + " provider cannot restart serve and the courier on a database the suite may wipe")
+		}
+		requireMail()
+		rec := &reports.Fault{Name: "serve and courier started on a fresh database", Component: harness.ComponentCourier, Figures: map[string]float64{}}
+		faultRecords = append(faultRecords, rec)
+		DeferCleanup(func(ctx SpecContext) {
+			By("leaving serve and the courier running, in the safe order")
+			for _, c := range []string{harness.ComponentKratos, harness.ComponentCourier} {
+				if err := faults.Start(ctx, c); err != nil && !strings.Contains(err.Error(), "is running") {
+					Fail("restoring " + c + ": " + err.Error())
+				}
+			}
+		}, NodeTimeout(iv.StackUp))
+
+		together := raceStarts(ctx, faults, cfg.Race, true)
+		afterServe := raceStarts(ctx, faults, cfg.Race, false)
+		rec.Figures["starts_each_order"] = float64(cfg.Race)
+		rec.Figures["together_split_networks"] = float64(together.split)
+		rec.Figures["together_mails_lost"] = float64(together.lost)
+		rec.Figures["after_serve_split_networks"] = float64(afterServe.split)
+		rec.Figures["after_serve_mails_lost"] = float64(afterServe.lost)
+		finding := fmt.Sprintf("serve and courier started at the same instant on a fresh database (the guide's pod): %d of %d starts "+
+			"split the network and lost every mail", together.lost, cfg.Race)
+		if together.lost > 0 {
+			finding = "FINDING: " + finding + "; remedy: start the courier only once serve is ready (a courier Deployment or StatefulSet, " +
+				"or a startup probe/wait on serve's /health/ready before `courier watch`), so serve's network row exists when the courier looks"
+		}
+		rec.Findings = append(rec.Findings, finding,
+			fmt.Sprintf("courier started after serve was ready: %d of %d starts lost mail", afterServe.lost, cfg.Race))
+
+		Expect(together.unexplained).To(BeEmpty(), "mail lost without a second network: the race does not explain it")
+		Expect(afterServe.lost).To(BeZero(), "mail was lost although the courier started after serve: %v", afterServe.unexplained)
+	})
+})
+
+// raceOutcome counts what N starts did.
+type raceOutcome struct {
+	split, lost int
+	unexplained []string // losses with one network, or splits that delivered
+}
+
+// raceStarts wipes the data, starts serve and the courier (together, or the
+// courier once serve is ready), registers a user and waits for its mail, n times.
+func raceStarts(ctx context.Context, faults harness.Faults, n int, together bool) raceOutcome {
+	GinkgoHelper()
+	var out raceOutcome
+	order := "the courier after serve"
+	if together {
+		order = "serve and the courier at the same instant"
+	}
+	for i := range n {
+		By(fmt.Sprintf("start %d of %d: %s on a fresh database", i+1, n, order))
+		for _, c := range []string{harness.ComponentCourier, harness.ComponentKratos} {
+			Expect(faults.Stop(ctx, c)).To(Succeed())
+		}
+		Expect(harness.WipeKratosNetworks(ctx, ep.PostgresDSN)).To(Succeed())
+		if together {
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for j, c := range []string{harness.ComponentKratos, harness.ComponentCourier} {
+				wg.Go(func() { errs[j] = faults.Start(ctx, c) })
+			}
+			wg.Wait()
+			Expect(errs).To(HaveEach(BeNil()))
+		} else {
+			Expect(faults.Start(ctx, harness.ComponentKratos)).To(Succeed())
+			Expect(faults.Start(ctx, harness.ComponentCourier)).To(Succeed())
+		}
+		networks, err := harness.KratosNetworks(ctx, ep.PostgresDSN)
+		Expect(err).NotTo(HaveOccurred())
+		u := registerNativeUser(ctx, fmt.Sprintf("race-%d", i))
+		start := time.Now()
+		_, err = mailReader().Wait(ctx, mail.Want{To: u.Email, Type: mail.TypeVerificationCode})
+		lost := err != nil
+		AddReportEntry(fmt.Sprintf("%s, start %d", order, i+1), fmt.Sprintf("networks %d, mail lost %v, waited %s", len(networks), lost, time.Since(start).Round(time.Millisecond)))
+		if len(networks) > 1 {
+			out.split++
+		}
+		if lost {
+			out.lost++
+		}
+		if lost != (len(networks) > 1) {
+			out.unexplained = append(out.unexplained, fmt.Sprintf("start %d: %d network(s), mail lost %v (%v)", i+1, len(networks), lost, err))
+		}
+	}
+	return out
+}
