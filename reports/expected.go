@@ -31,6 +31,11 @@ func LoadExpectedFailures(path string) ([]ExpectedFailure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("expected failures: %w", err)
 	}
+	return ParseExpectedFailures(path, b)
+}
+
+// ParseExpectedFailures reads a list already in memory; name is for errors.
+func ParseExpectedFailures(path string, b []byte) ([]ExpectedFailure, error) {
 	var list []ExpectedFailure
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

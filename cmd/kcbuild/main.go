@@ -1,10 +1,12 @@
-// Command kcbuild builds (or finds in .cache/bin) the pinned Kratos and
-// Mailpit the process provider runs, showing go build's output, so a cold
-// first run is not minutes of silence inside the test binary.
+// Command kcbuild builds (or finds in the build cache, build.CacheDir) the
+// pinned Kratos and Mailpit the process provider runs, showing go build's
+// output, so a cold first run is not minutes of silence inside the test
+// binary. -cache-dir prints the cache folder and exits.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,13 +18,23 @@ import (
 )
 
 func main() {
+	printCache := flag.Bool("cache-dir", false, "print the build cache folder and exit")
+	flag.Parse()
+	cache, err := build.CacheDir()
+	if err != nil {
+		fail(err)
+	}
+	if *printCache {
+		fmt.Println(cache)
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := harness.RepoRoot()
 	if err != nil {
 		fail(err)
 	}
-	in := build.Input{RepoRoot: root, Timeout: harness.DefaultIntervals().Build, Log: os.Stderr}
+	in := build.Input{RepoRoot: root, CacheDir: cache, Timeout: harness.DefaultIntervals().Build, Log: os.Stderr}
 	for _, b := range []struct {
 		name  string
 		build func(context.Context, build.Input) (build.Binary, error)

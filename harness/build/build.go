@@ -1,7 +1,7 @@
 // Package build pins and builds the binaries the process provider runs: Kratos
 // from harness/kratosbuild (its own module) and Mailpit from this module's
-// go.mod. A build is cached under .cache/bin by a hash of its pin, so it is
-// rebuilt only when the pin changes.
+// go.mod. A build is cached by a hash of its pin in the user's cache folder
+// (CacheDir), outside the clone, so a fresh clone of the same pin reuses it.
 package build
 
 import (
@@ -29,16 +29,33 @@ type Binary struct {
 	Built   bool // false: taken from the cache or given by the user
 }
 
-// Input says where the repository is and how long a cold build may take.
+// Input says where the repository and the cache are and how long a cold build may take.
 type Input struct {
 	RepoRoot string
+	CacheDir string // CacheDir()
 	Timeout  time.Duration
 	Log      io.Writer // go build's output; nil discards it
 }
 
+// CacheDir is where built binaries are kept: $KC_CACHE_DIR, else
+// kratos-conformance in the user's cache folder (~/.cache).
+func CacheDir() (string, error) {
+	if dir := os.Getenv("KC_CACHE_DIR"); dir != "" {
+		return dir, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache folder for the Kratos build (%w); set KC_CACHE_DIR", err)
+	}
+	return filepath.Join(base, "kratos-conformance"), nil
+}
+
 func (in Input) validate() error {
 	if in.RepoRoot == "" {
-		return fmt.Errorf("build.Input.RepoRoot is empty")
+		return fmt.Errorf("building Kratos or Mailpit needs the kratos-conformance repository (its pins); outside it, pass -kc.kratos-bin and -kc.mailpit-bin")
+	}
+	if in.CacheDir == "" {
+		return fmt.Errorf("build.Input.CacheDir is empty")
 	}
 	if in.Timeout <= 0 {
 		return fmt.Errorf("build.Input.Timeout must be positive")
@@ -64,7 +81,7 @@ func Kratos(ctx context.Context, in Input) (Binary, error) {
 	if err != nil {
 		return Binary{}, err
 	}
-	out := filepath.Join(in.RepoRoot, ".cache", "bin", fmt.Sprintf("kratos-%s-%s", version, key))
+	out := filepath.Join(in.CacheDir, "bin", fmt.Sprintf("kratos-%s-%s", version, key))
 	ldflags := "-s -w -X github.com/ory/kratos/driver/config.Version=" + version
 	return ensure(ctx, in, out, version, dir, ldflags, ".")
 }
@@ -78,7 +95,7 @@ func Mailpit(ctx context.Context, in Input) (Binary, error) {
 	if err != nil {
 		return Binary{}, err
 	}
-	out := filepath.Join(in.RepoRoot, ".cache", "bin", "mailpit-"+version)
+	out := filepath.Join(in.CacheDir, "bin", "mailpit-"+version)
 	ldflags := "-s -w -X github.com/axllent/mailpit/config.Version=" + version
 	return ensure(ctx, in, out, version, in.RepoRoot, ldflags, mailpitModule)
 }

@@ -22,7 +22,7 @@ import (
 // Input is what New needs besides the run configuration.
 type Input struct {
 	Config   harness.Config
-	RepoRoot string    // for the build cache
+	RepoRoot string    // for the pinned builds; empty outside the repository (then binaries must be given)
 	LogDir   string    // the run folder: component logs go here
 	BuildLog io.Writer // go build output on a cold cache; nil discards
 }
@@ -49,12 +49,15 @@ var _ harness.Stack = (*Stack)(nil)
 // New resolves the binaries (building the pinned ones on a cold cache) and
 // checks the host tools; it starts nothing.
 func New(ctx context.Context, in Input) (*Stack, error) {
-	if in.LogDir == "" || in.RepoRoot == "" {
-		return nil, errors.New("process.Input.LogDir and RepoRoot are required")
+	if in.LogDir == "" {
+		return nil, errors.New("process.Input.LogDir is required")
 	}
 	s := &Stack{cfg: in.Config, logDir: in.LogDir, components: map[string]string{}}
-	b := build.Input{RepoRoot: in.RepoRoot, Timeout: in.Config.Intervals.Build, Log: in.BuildLog}
-	var err error
+	cache, err := build.CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	b := build.Input{RepoRoot: in.RepoRoot, CacheDir: cache, Timeout: in.Config.Intervals.Build, Log: in.BuildLog}
 	if in.Config.KratosBin != "" {
 		s.kratos, err = build.Given(ctx, in.Config.KratosBin, "version")
 	} else {

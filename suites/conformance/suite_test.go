@@ -16,6 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
+	kratosconformance "kratos-conformance"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/containers"
 	"kratos-conformance/harness/external"
@@ -59,22 +60,20 @@ func TestConformance(t *testing.T) {
 			t.Fatalf("bad kratos-conformance flags:\n-kc.load: %v (or off)", err)
 		}
 	}
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.ExpectedFailures != "" {
-		// go test runs in the package folder: a relative path means the repository's root.
-		if !filepath.IsAbs(cfg.ExpectedFailures) {
-			cfg.ExpectedFailures = filepath.Join(root, cfg.ExpectedFailures)
-		}
-		if expected, err = reports.LoadExpectedFailures(cfg.ExpectedFailures); err != nil {
-			t.Fatalf("bad kratos-conformance flags:\n-kc.expected-failures: %v", err)
-		}
+	// Outside the repository (the kratos-conformance binary) root is empty:
+	// reports go under the working folder, the default list is the embedded one.
+	root, _ := harness.RepoRoot()
+	var err error
+	if expected, err = loadExpectedFailures(root); err != nil {
+		t.Fatalf("bad kratos-conformance flags:\n-kc.expected-failures: %v", err)
 	}
 	out := cfg.OutDir
-	if out == "" {
+	switch {
+	case out != "":
+	case root != "":
 		out = filepath.Join(root, "reports", "out")
+	default:
+		out = "kratos-conformance-reports"
 	}
 	if run, err = reports.NewRun(out); err != nil {
 		t.Fatal(err)
@@ -89,6 +88,31 @@ func TestConformance(t *testing.T) {
 	if final == nil || final.Verdict != reports.Pass || (ginkgo.failed && final.Counts.ExpectedFailed == 0) {
 		t.Fail()
 	}
+}
+
+// loadExpectedFailures reads -kc.expected-failures: a relative path is from
+// the repository's root (go test runs in the package folder), or from the
+// working folder outside it; the default outside the repository is the copy
+// compiled into the binary.
+func loadExpectedFailures(root string) ([]reports.ExpectedFailure, error) {
+	path := cfg.ExpectedFailures
+	switch {
+	case path == "":
+		return nil, nil
+	case filepath.IsAbs(path):
+	case root != "":
+		path = filepath.Join(root, path)
+	case path == harness.DefaultConfig().ExpectedFailures && !fileExists(path):
+		cfg.ExpectedFailures = "expected-failures.yaml (built in)"
+		return reports.ParseExpectedFailures(cfg.ExpectedFailures, kratosconformance.ExpectedFailures)
+	}
+	cfg.ExpectedFailures = path
+	return reports.LoadExpectedFailures(path)
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
 }
 
 // ginkgoOutcome records Ginkgo's own "the suite failed" for TestConformance to weigh.
@@ -116,9 +140,8 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	// at package init) cannot see.
 	ctx, cancel := context.WithTimeout(sctx, iv.Build+iv.StackUp)
 	defer cancel()
-	root, err := harness.RepoRoot()
-	Expect(err).NotTo(HaveOccurred())
-
+	root, _ := harness.RepoRoot() // empty outside the repository: Kratos and Mailpit must then be given
+	var err error
 	timed("build check", func() { stack, err = newStack(ctx, root) })
 	if err != nil {
 		Fail(err.Error())
