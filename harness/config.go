@@ -131,7 +131,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.Target, "target", "external: a YAML file describing the deployment (URLs, CA, config, mail); flags override its fields. See docs/target.example.yaml")
 	str(&c.PublicURL, "public-url", "external: Kratos public base URL, e.g. https://kratos.staging.example.com/")
 	str(&c.AdminURL, "admin-url", "external: Kratos admin base URL, e.g. http://127.0.0.1:4434/")
-	str(&c.MailpitURL, "mailpit-url", "external: Mailpit API base URL that receives the courier's mail; empty: codes are read from Kratos' courier API")
+	str(&c.MailpitURL, "mailpit-url", "external: Mailpit API base URL that receives the courier's mail; empty: codes are read from Kratos' courier_messages table (needs -kc.postgres-dsn)")
 	str(&c.CAFile, "ca-file", "external: PEM file of a CA to trust for the public URL")
 	str(&c.PostgresDSN, "postgres-dsn", "external: optional Postgres DSN, for the version record")
 	str(&c.RedisAddr, "redis-addr", "external: optional Redis host:port, for the version record")

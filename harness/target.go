@@ -33,12 +33,13 @@ type Target struct {
 	// identity.default_schema_id, else the one GET /schemas lists.
 	IdentitySchema string `yaml:"identity_schema"`
 	// MailpitURL is the Mailpit that receives the courier's mail; empty: codes
-	// are read from Kratos' courier API (/admin/courier/messages) instead.
+	// are read from Kratos' courier_messages table through PostgresDSN (Kratos'
+	// courier API redacts mail bodies unless it runs --dev).
 	MailpitURL string `yaml:"mailpit_url"`
 	// EmailDomain is the domain of every address the suite registers; pick one
 	// your SMTP provider accepts. Default conformance.example.test.
 	EmailDomain string `yaml:"email_domain"`
-	PostgresDSN string `yaml:"postgres_dsn"` // optional: versions, migration and courier-network checks
+	PostgresDSN string `yaml:"postgres_dsn"` // optional: versions, the courier-network check, and mail without Mailpit (read-only)
 	RedisAddr   string `yaml:"redis_addr"`   // optional: the Redis version check
 }
 

@@ -170,12 +170,23 @@ func (c *Config) cipher() Result {
 	return result("CL-CIPHER-001", "a real cipher encrypts stored secrets (not noop)", problems)
 }
 
+// cors reads Kratos' defaults where the config is silent: allowed_origins
+// ["*"] and allow_credentials true, so `cors: {enabled: true}` alone opens
+// every origin (Kratos then answers Access-Control-Allow-Origin: *).
 func (c *Config) cors() Result {
 	var problems []string
-	creds, _ := c.get("serve.public.cors.allow_credentials").(bool)
-	for _, o := range c.strs("serve.public.cors.allowed_origins") {
-		if o == "*" && creds {
-			problems = append(problems, "allowed_origins has * while allow_credentials is true")
+	enabled, _ := c.get("serve.public.cors.enabled").(bool)
+	creds, set := c.get("serve.public.cors.allow_credentials").(bool)
+	if !set {
+		creds = true
+	}
+	origins := c.strs("serve.public.cors.allowed_origins")
+	if c.get("serve.public.cors.allowed_origins") == nil {
+		origins = []string{"*"}
+	}
+	for _, o := range origins {
+		if enabled && o == "*" && creds {
+			problems = append(problems, fmt.Sprintf("allowed_origins %v admits any origin (*) while allow_credentials is %v", origins, creds))
 		}
 	}
 	return result("CL-CORS-001", "CORS does not allow any origin with credentials", problems)

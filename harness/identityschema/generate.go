@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"slices"
 	"strings"
 	"time"
@@ -52,10 +53,19 @@ func (s *Schema) NewEmail(purpose, emailDomain string) string {
 	return generator{purpose: slug(purpose), emailDomain: emailDomain}.email(node{})
 }
 
-// Value reads a trait by its dotted path; "[]" steps into an array's first item.
+// Value reads a trait by its dotted path; "[]" steps into an array's first
+// item, a number into that item.
 func Value(traits any, path string) any {
 	var cur any = traits
 	for _, part := range strings.Split(path, ".") {
+		if list, ok := cur.([]any); ok { // a numeric step, as FormFields writes array items
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(list) {
+				return nil
+			}
+			cur = list[i]
+			continue
+		}
 		name, inArray := strings.CutSuffix(part, "[]")
 		m, ok := cur.(map[string]any)
 		if !ok {
@@ -396,4 +406,19 @@ func randomHex(n int) string {
 		panic(err) // crypto/rand never fails on Linux
 	}
 	return hex.EncodeToString(b)
+}
+
+// Mismatches lists the traits that were sent but come back different in got
+// (compared as JSON, so 18 and 18.0 agree). Traits Kratos adds, such as an
+// empty object for an optional one, are not mismatches.
+func Mismatches(sent map[string]any, got any) []string {
+	var out []string
+	for path, want := range FormFields(sent) {
+		path = strings.TrimPrefix(path, "traits.")
+		if have := Value(got, path); fmt.Sprint(have) != want {
+			out = append(out, fmt.Sprintf("%s: sent %q, got %v", path, want, have))
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -111,6 +111,12 @@ func TestWithWithoutAndFormFields(t *testing.T) {
 	if _, ok := Without(traits, "email")["email"]; ok {
 		t.Error("Without kept the trait")
 	}
+	if m := Mismatches(traits, map[string]any{"email": "a@b.test", "name": map[string]any{"first": "A", "last": ""}, "extra": map[string]any{}}); len(m) != 0 {
+		t.Errorf("traits Kratos adds are not mismatches: %v", m)
+	}
+	if m := Mismatches(map[string]any{"age": int64(18), "tags": []any{"x"}}, map[string]any{"age": 18.0, "tags": []any{"y"}}); len(m) != 1 || !strings.HasPrefix(m[0], "tags.0") {
+		t.Errorf("Mismatches = %v, want only tags.0", m)
+	}
 	f := FormFields(traits)
 	if f["traits.email"] != "a@b.test" || f["traits.name.first"] != "A" || len(f) != 2 {
 		t.Errorf("FormFields = %v", f)

@@ -35,7 +35,7 @@ var _ = Describe("API flows with X-Session-Token, as native apps and servers use
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(who.Id).To(Equal(login.Result.Session.Id))
-		Expect(who.Identity.Traits).To(Equal(asJSON(p.Traits)))
+		expectTraits(who.Identity.Traits, p.Traits)
 		Expect(resp.Header.Get("X-Kratos-Authenticated-Identity-Id")).To(Equal(who.Identity.Id))
 
 		By("logging out with the token: 204")

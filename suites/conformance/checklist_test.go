@@ -20,7 +20,7 @@ const labelChecklist = "checklist"
 var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), func() {
 	It("runs Postgres newer than 13", Label(req("CL-PG-001")), func() {
 		if env.PostgresVersion == "" {
-			Skip("N/A: the provider cannot reach Postgres (external: pass -kc.postgres-dsn)")
+			Skip("N/A: the provider cannot reach Postgres (external: postgres_dsn in the target file, or -kc.postgres-dsn)")
 		}
 		major := versionMajor(env.PostgresVersion)
 		Expect(major).To(BeNumerically(">", 13), "Postgres %s", env.PostgresVersion)
@@ -28,7 +28,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 
 	It("runs Redis newer than 6", Label(req("CL-REDIS-001")), func() {
 		if env.RedisVersion == "" {
-			Skip("N/A: the provider cannot reach Redis (external: pass -kc.redis-addr)")
+			Skip("N/A: the provider cannot reach Redis (external: redis_addr in the target file, or -kc.redis-addr)")
 		}
 		major := versionMajor(env.RedisVersion)
 		Expect(major).To(BeNumerically(">", 6), "Redis %s", env.RedisVersion)
@@ -75,7 +75,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 		func(id string) {
 			src, ok := stack.(harness.ConfigSource)
 			if !ok || len(src.KratosConfig()) == 0 {
-				Skip("N/A: the deployment's configs.yaml is not known (external: pass -kc.kratos-config)")
+				Skip("N/A: the deployment's configs.yaml is not known (external: kratos_config in the target file, or -kc.kratos-config)")
 			}
 			cfg, err := checklist.ParseConfig(src.KratosConfig())
 			Expect(err).NotTo(HaveOccurred())

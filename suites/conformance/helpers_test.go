@@ -2,8 +2,10 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -104,7 +106,48 @@ func newPerson(purpose string) person {
 	GinkgoHelper()
 	id, err := schema.NewIdentity(purpose, cfg.MailDomain())
 	Expect(err).NotTo(HaveOccurred())
+	madeIdentifiers.Lock()
+	madeIdentifiers.list = append(madeIdentifiers.list, id.Identifier)
+	madeIdentifiers.Unlock()
 	return person{Identity: id, Password: fixtures.NewPassword()}
+}
+
+// newEmail is a fresh address for a trait change; it is remembered like a
+// person's identifier, since it may become one.
+func newEmail(purpose string) string {
+	email := schema.NewEmail(purpose, cfg.MailDomain())
+	madeIdentifiers.Lock()
+	madeIdentifiers.list = append(madeIdentifiers.list, email)
+	madeIdentifiers.Unlock()
+	return email
+}
+
+// madeIdentifiers are the login identifiers of every person the run made up,
+// so deleteRegistered can find what the specs registered on a live deployment.
+var madeIdentifiers struct {
+	sync.Mutex
+	list []string
+}
+
+// deleteRegistered deletes the identities that hold an identifier this run made up.
+func deleteRegistered(ctx context.Context) error {
+	admin := newAdmin()
+	var errs []error
+	madeIdentifiers.Lock()
+	defer madeIdentifiers.Unlock()
+	for _, identifier := range madeIdentifiers.list {
+		found, _, err := admin.IdentityAPI.ListIdentities(ctx).CredentialsIdentifier(identifier).Execute()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("find %s: %w", identifier, err))
+			continue
+		}
+		for _, id := range found {
+			if _, err := admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute(); err != nil {
+				errs = append(errs, fmt.Errorf("delete %s (%s): %w", identifier, id.Id, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // user is an identity a spec registered for itself, with the agent that did it.
@@ -144,13 +187,17 @@ func requireMail() {
 }
 
 // mailReader reads delivered mail from Mailpit when the target has one, else
-// from Kratos' courier API; either way the courier API explains a mail that
-// does not come.
+// from Kratos' courier_messages table when it has a Postgres DSN, else from
+// the courier API (whose bodies only a --dev Kratos shows); either way the
+// courier API explains a mail that does not come.
 func mailReader() mail.Reader {
 	courier := mail.NewCourier(newAdmin())
 	var inbox mail.Inbox = courier
-	if ep.MailpitAPI != nil {
+	switch {
+	case ep.MailpitAPI != nil:
 		inbox = mail.NewMailpit(ep.MailpitAPI, iv.HTTPRequest)
+	case ep.PostgresDSN != "":
+		inbox = mail.NewDatabase(ep.PostgresDSN)
 	}
 	return mail.Reader{Inbox: inbox, Courier: courier, Timeout: iv.MailArrival, Poll: iv.Poll}
 }
@@ -230,8 +277,11 @@ func skipUnlessEnabled(path, feature string) {
 // 1h lifespans are checked by the short-lifespans profile, not by waiting an hour.
 func skipUnlessWaitable(lifespan time.Duration, what string) {
 	if lifespan > iv.LifespanWait {
-		Skip(fmt.Sprintf("N/A: %s is %s here, longer than lifespan-wait %s; run with -kc.profile=short-lifespans (make certify-lifespans) to check its expiry",
-			what, lifespan.Round(time.Second), iv.LifespanWait))
+		how := "run with -kc.profile=short-lifespans (make certify-lifespans) to check its expiry"
+		if cfg.Provider == "external" {
+			how = "certify a copy of the deployment with shorter lifespans, or raise -kc.intervals=lifespan-wait=..."
+		}
+		Skip(fmt.Sprintf("N/A: %s is %s here, longer than lifespan-wait %s; %s", what, lifespan.Round(time.Second), iv.LifespanWait, how))
 	}
 }
 

@@ -21,7 +21,7 @@ var _ = Describe("Browser login and whoami as the guide walks them", Label(label
 			session := login.Result.Session
 			Expect(session.GetActive()).To(BeTrue())
 			Expect(session.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL1))
-			Expect(session.Identity.Traits).To(Equal(asJSON(u.Traits)))
+			expectTraits(session.Identity.Traits, u.Traits)
 			Expect(cookieNamed(login.Response, "ory_kratos_session")).NotTo(BeNil())
 			Expect(login.Result.SessionToken).To(BeNil(), "a browser login must not hand out a session token")
 

@@ -118,7 +118,7 @@ var _ = Describe("Refusing misuse of flows and sessions", Label("negative"), fun
 		address := requireRecoveryMail()
 		known := registerBrowserUser(ctx, "recovery-known")
 		knownAddress := fmt.Sprint(identityschema.Value(known.Traits, address))
-		unknown := schema.NewEmail("recovery-unknown", cfg.MailDomain())
+		unknown := newEmail("recovery-unknown")
 
 		submit := func(email string) *ory.RecoveryFlow {
 			browser := newBrowser()

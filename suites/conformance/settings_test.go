@@ -27,7 +27,7 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		By("submitting the profile method with a new address in " + address.Path)
 		flow, _, err := u.Agent.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		newEmail := schema.NewEmail("settings-trait-new", cfg.MailDomain())
+		newEmail := newEmail("settings-trait-new")
 		done, resp, err := u.Agent.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
 			ory.UpdateSettingsFlowWithProfileMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithProfileMethod{
 				Method: "profile", Traits: identityschema.With(u.Traits, address.Path, newEmail)})).Execute()
@@ -123,7 +123,7 @@ func privilegedSessionMaxAge() time.Duration {
 	GinkgoHelper()
 	c := liveConfig()
 	if c == nil {
-		Skip("N/A: privileged_session_max_age is not visible through the API and the deployment's config is unknown (-kc.kratos-config)")
+		Skip("N/A: privileged_session_max_age is not visible through the API and the deployment's config is unknown (kratos_config in the target file, or -kc.kratos-config)")
 	}
 	v, known := c.Value("selfservice.flows.settings.privileged_session_max_age")
 	if !known {

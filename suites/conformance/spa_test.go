@@ -53,7 +53,7 @@ var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label("sp
 		who, resp, err := fresh.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(resp).To(allowsOrigin)
-		Expect(who.Identity.Traits).To(Equal(asJSON(p.Traits)))
+		expectTraits(who.Identity.Traits, p.Traits)
 	})
 
 	It("does not let an origin outside the cookie domain read a session with credentials", Label(req("SPA-002")), func(ctx SpecContext) {

@@ -162,6 +162,13 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 })
 
 func teardown(ctx context.Context) {
+	if cfg.Provider == "external" && !cfg.Keep {
+		// A live deployment keeps every identity the specs registered unless
+		// the suite removes them; stacks the suite started go away whole.
+		if err := deleteRegistered(ctx); err != nil {
+			fmt.Fprintf(GinkgoWriter, "removing the run's identities: %v\n", err)
+		}
+	}
 	if err := stack.CollectLogs(ctx, run.Dir); err != nil {
 		fmt.Fprintf(GinkgoWriter, "collecting logs: %v\n", err)
 	}
