@@ -80,7 +80,7 @@ repeat: stack-bins ## run the specs REPEAT times in random order; report the fla
 bench: ## benchmarks of the load driver's own per-request work
 	$(GO) test ./load -run '^$$' -bench . -benchmem
 
-test: unit certify breakages hygiene faults test-containers e2e-containers ## everything CI runs: unit, certification, proof that checks bite, hygiene, faults, containers, 2 repeats
+test: build unit certify breakages hygiene faults race test-containers e2e-containers ## everything CI runs: the binary, unit, certification, proof that checks bite, hygiene, faults, start order, containers, 2 repeats
 	$(MAKE) repeat REPEAT=2
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)

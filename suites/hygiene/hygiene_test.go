@@ -235,3 +235,63 @@ func TestTwoRunsAtOnceDoNotCollide(t *testing.T) {
 	}
 	checkClean(t, before, out)
 }
+
+// The compiled suite (make build's bin/kratos-conformance) runs outside the
+// repository: bad input is refused at once naming the fix, an unreachable
+// target within its named wait, and a real run writes its reports under the
+// working folder with the catalogue and expected failures built in.
+func TestTheBinaryRunsOutsideTheRepository(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "kratos-conformance")
+	build := exec.Command("go", "test", "-c", "-o", bin, "./suites/conformance")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	before, work := snapshot(t), t.TempDir()
+	run := func(timeout time.Duration, args ...string) (string, error) {
+		cmd := exec.Command(bin, append([]string{"-ginkgo.no-color"}, args...)...)
+		cmd.Dir = work
+		timer := time.AfterFunc(timeout, func() { _ = cmd.Process.Kill() })
+		defer timer.Stop()
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	target := filepath.Join(work, "staging.yaml")
+	if err := os.WriteFile(target, []byte("public_url: https://kratos.example.test:1/\nadmin_ulr: http://127.0.0.1:1/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(time.Minute, "-kc.target="+target); err == nil || !strings.Contains(out, "admin_ulr") {
+		t.Errorf("a target file with a typo must be refused naming it; got %v:\n%s", err, harness.LastLines(out, 10))
+	}
+	if err := os.WriteFile(target, []byte("public_url: https://kratos.example.test:1/\nadmin_url: http://127.0.0.1:1/\nresolve: {.example.test: 127.0.0.1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, err := run(time.Minute, "-kc.target="+target, "-kc.intervals=kratos-ready=2s")
+	if err == nil || !strings.Contains(out, "admin_url") || time.Since(start) > 30*time.Second {
+		t.Errorf("an unreachable admin URL must fail within its wait, naming admin_url; got %v after %s:\n%s", err, time.Since(start), harness.LastLines(out, 10))
+	}
+
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kratos, _ := filepath.Glob(filepath.Join(cache, "kratos-conformance", "bin", "kratos-v*"))
+	mailpit, _ := filepath.Glob(filepath.Join(cache, "kratos-conformance", "bin", "mailpit-v*"))
+	if len(kratos) == 0 || len(mailpit) == 0 {
+		t.Fatal("no cached Kratos and Mailpit: run make build first")
+	}
+	out, err = run(5*time.Minute, "-ginkgo.label-filter=admin", "-kc.kratos-bin="+kratos[0], "-kc.mailpit-bin="+mailpit[0])
+	if err != nil || !strings.Contains(out, "verdict: PASS") || !strings.Contains(out, "(built in)") {
+		t.Errorf("a run outside the repository on the process provider must pass with the built-in expected failures; got %v:\n%s", err, harness.LastLines(out, 15))
+	}
+	// The unreachable target's run and the real one; the refused flags made none.
+	if runs := runSummaries(filepath.Join(work, "kratos-conformance-reports")); len(runs) != 2 {
+		t.Errorf("want two run folders under the working folder's kratos-conformance-reports, got %v", runs)
+	}
+	checkClean(t, before, filepath.Join(work, "kratos-conformance-reports"))
+}

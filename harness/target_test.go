@@ -1,0 +1,90 @@
+package harness
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeTarget(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "staging.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A target file fills what no flag gave, makes the run external, and resolves
+// its files next to itself; a flag wins over the file.
+func TestTargetFileFillsTheConfig(t *testing.T) {
+	path := writeTarget(t, `
+public_url: https://kratos.staging.example.com/
+admin_url: http://127.0.0.1:4434/
+ca_file: ca.pem
+kratos_config: configs.yaml
+resolve: {.staging.example.com: 10.0.0.7}
+email_domain: sink.example.com
+`)
+	for _, f := range []string{"ca.pem", "configs.yaml"} {
+		if err := os.WriteFile(filepath.Join(filepath.Dir(path), f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	RegisterFlags(fs, &c)
+	if err := fs.Parse([]string{"-kc.target=" + path, "-kc.admin-url=http://127.0.0.1:9434/"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Complete(fs); err != nil {
+		t.Fatal(err)
+	}
+	if c.Provider != "external" || c.PublicURL != "https://kratos.staging.example.com/" || c.AdminURL != "http://127.0.0.1:9434/" {
+		t.Errorf("provider %q, public %q, admin %q: want external, the file's public URL and the flag's admin URL", c.Provider, c.PublicURL, c.AdminURL)
+	}
+	if c.CAFile != filepath.Join(filepath.Dir(path), "ca.pem") || c.Resolve != ".staging.example.com=10.0.0.7" || c.MailDomain() != "sink.example.com" {
+		t.Errorf("ca %q, resolve %q, mail domain %q", c.CAFile, c.Resolve, c.MailDomain())
+	}
+}
+
+func TestTargetFileErrorsNameTheFix(t *testing.T) {
+	for name, c := range map[string]struct{ body, args, want string }{
+		"a typo":              {"public_url: https://k.example.com/\nadmin_ulr: http://127.0.0.1:4434/\n", "", "admin_ulr"},
+		"no admin URL":        {"public_url: https://k.example.com/\n", "", "admin_url"},
+		"another provider":    {"public_url: https://k.example.com/\nadmin_url: http://127.0.0.1:4434/\n", "-kc.provider=process", "drop -kc.provider=process"},
+		"a break on external": {"public_url: https://k.example.com/\nadmin_url: http://127.0.0.1:4434/\n", "-kc.break=noop-cipher", "-kc.break"},
+	} {
+		cfg := DefaultConfig()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		RegisterFlags(fs, &cfg)
+		args := []string{"-kc.target=" + writeTarget(t, c.body)}
+		if c.args != "" {
+			args = append(args, c.args)
+		}
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Complete(fs); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error naming %q", name, err, c.want)
+		}
+	}
+	c := DefaultConfig()
+	c.Target = "/nonexistent/target.yaml"
+	if err := c.Complete(flag.NewFlagSet("t", flag.ContinueOnError)); err == nil || !strings.Contains(err.Error(), "-kc.target") {
+		t.Errorf("a missing file: got %v, want an error naming -kc.target", err)
+	}
+}
+
+// The annotated example in docs/ stays a valid target file.
+func TestTheDocumentedExampleLoads(t *testing.T) {
+	tg, err := LoadTarget(filepath.Join("..", "docs", "target.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.PublicURL == "" || tg.AdminURL == "" || tg.PostgresDSN == "" || len(tg.Resolve) != 1 {
+		t.Errorf("the example lost fields: %+v", tg)
+	}
+}
