@@ -106,9 +106,7 @@ func newPerson(purpose string) person {
 	GinkgoHelper()
 	id, err := schema.NewIdentity(purpose, cfg.MailDomain())
 	Expect(err).NotTo(HaveOccurred())
-	madeIdentifiers.Lock()
-	madeIdentifiers.list = append(madeIdentifiers.list, id.Identifier)
-	madeIdentifiers.Unlock()
+	remember(id.Identifier)
 	return person{Identity: id, Password: fixtures.NewPassword()}
 }
 
@@ -116,10 +114,14 @@ func newPerson(purpose string) person {
 // person's identifier, since it may become one.
 func newEmail(purpose string) string {
 	email := schema.NewEmail(purpose, cfg.MailDomain())
-	madeIdentifiers.Lock()
-	madeIdentifiers.list = append(madeIdentifiers.list, email)
-	madeIdentifiers.Unlock()
+	remember(email)
 	return email
+}
+
+func remember(identifier string) {
+	madeIdentifiers.Lock()
+	defer madeIdentifiers.Unlock()
+	madeIdentifiers.list = append(madeIdentifiers.list, identifier)
 }
 
 // madeIdentifiers are the login identifiers of every person the run made up,
@@ -160,18 +162,21 @@ type user struct {
 // registerBrowserUser signs a fresh person up through the browser flow.
 func registerBrowserUser(ctx context.Context, purpose string) user {
 	GinkgoHelper()
-	u := user{person: newPerson(purpose), Agent: newBrowser()}
-	reg, err := u.Agent.RegisterBrowser(ctx, u.Traits, u.Password)
-	Expect(err).NotTo(HaveOccurred())
-	u.Registration = reg
-	return u
+	return register(ctx, purpose, newBrowser(), (*kratosflow.Agent).RegisterBrowser)
 }
 
 // registerNativeUser signs a fresh person up through the API flow, as an app does.
 func registerNativeUser(ctx context.Context, purpose string) user {
 	GinkgoHelper()
-	u := user{person: newPerson(purpose), Agent: newNative()}
-	reg, err := u.Agent.RegisterNative(ctx, u.Traits, u.Password)
+	return register(ctx, purpose, newNative(), (*kratosflow.Agent).RegisterNative)
+}
+
+type registration func(a *kratosflow.Agent, ctx context.Context, traits map[string]any, password string) (kratosflow.Registered, error)
+
+func register(ctx context.Context, purpose string, agent *kratosflow.Agent, walk registration) user {
+	GinkgoHelper()
+	u := user{person: newPerson(purpose), Agent: agent}
+	reg, err := walk(agent, ctx, u.Traits, u.Password)
 	Expect(err).NotTo(HaveOccurred())
 	u.Registration = reg
 	return u
