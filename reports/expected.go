@@ -65,7 +65,7 @@ func ParseExpectedFailures(path string, b []byte) ([]ExpectedFailure, error) {
 func (s *Summary) ApplyExpectedFailures(list []ExpectedFailure, known map[string]bool, today time.Time) {
 	s.ExpectedFailures = list
 	for _, e := range list {
-		expires, _ := time.Parse(dateLayout, e.Expires) // checked by LoadExpectedFailures
+		expires, _ := time.Parse(dateLayout, e.Expires)    // checked by LoadExpectedFailures
 		expired := !today.Before(expires.AddDate(0, 0, 1)) // the entry holds through its day
 		r := s.requirement(e.ID)
 		switch {

@@ -6,7 +6,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
-
 )
 
 var _ = Describe("API flows with X-Session-Token, as native apps and servers use them", Label(labelAPI, labelLogin, labelLogout), func() {

@@ -34,10 +34,10 @@ func init() { harness.RegisterFlags(flag.CommandLine, &cfg) }
 
 // Set by the suite's setup; read by specs and the report.
 var (
-	run    *reports.Run
-	stack  harness.Stack
-	ep     harness.Endpoints
-	env    harness.Environment
+	run   *reports.Run
+	stack harness.Stack
+	ep    harness.Endpoints
+	env   harness.Environment
 	// schema is the deployment's identity schema, read from the deployment:
 	// every identity a spec makes fits it.
 	schema *identityschema.Schema
