@@ -3,7 +3,10 @@
 // the requirement catalogue and the pinned Kratos' expected failures.
 package kratosconformance
 
-import _ "embed"
+import (
+	_ "embed"
+	"regexp"
+)
 
 // ExpectedFailures is expected-failures.yaml: the requirements the pinned Kratos is known to fail.
 //
@@ -14,3 +17,14 @@ var ExpectedFailures []byte
 //
 //go:embed docs/requirements.md
 var Requirements []byte
+
+var catalogueRow = regexp.MustCompile(`(?m)^\| ([A-Z]+(?:-[A-Z0-9]+)+) \|`)
+
+// RequirementIDs lists every requirement id of the catalogue, in its order.
+func RequirementIDs() []string {
+	var ids []string
+	for _, m := range catalogueRow.FindAllStringSubmatch(string(Requirements), -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}

@@ -36,3 +36,17 @@ func TestExpectedFailuresAreCatalogued(t *testing.T) {
 		}
 	}
 }
+
+func TestRequirementIDsReadTheTables(t *testing.T) {
+	ids := RequirementIDs()
+	if len(ids) < 70 || ids[0] != "GUIDE-REG-001" {
+		t.Errorf("RequirementIDs = %d ids starting %v", len(ids), ids[:min(3, len(ids))])
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Errorf("%s is catalogued twice", id)
+		}
+		seen[id] = true
+	}
+}

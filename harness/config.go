@@ -25,6 +25,8 @@ type Config struct {
 	Keep     bool   // leave the stack running after the run
 	Faults   bool   // run the fault scenarios (label faults): they stop and restart components
 	Race     int    // run the serve/courier start-order scenario this many times per order (label race); 0: skip
+	Partial  bool   // a PARTIAL verdict (a filtered run) exits 0: the operator asked for part of the catalogue
+	RunDir   string // write this run's reports into exactly this folder (cmd/kccertify's stacks); empty: a new folder under OutDir
 
 	// Process provider.
 	KratosBin      string // empty: build the pinned Kratos (harness/kratosbuild)
@@ -115,6 +117,9 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.OutDir, "out", "folder for run reports; default <repo>/reports/out")
 	c.Keep = envOr("keep", "") == "true"
 	fs.BoolVar(&c.Keep, "kc.keep", c.Keep, "leave the stack running after the run and print how to stop it (env KC_KEEP)")
+	c.Partial = envOr("partial", "") == "true"
+	fs.BoolVar(&c.Partial, "kc.partial", c.Partial, "accept a PARTIAL verdict (a label filter, focus or dry run) with exit 0 (env KC_PARTIAL)")
+	str(&c.RunDir, "run-dir", "write the reports into exactly this folder instead of a new one under -kc.out")
 	c.Faults = envOr("faults", "") == "true"
 	fs.BoolVar(&c.Faults, "kc.faults", c.Faults, "run the fault scenarios: stop and restart Postgres, Mailpit, the courier and Kratos serve (process, containers; env KC_FAULTS)")
 	num(&c.Race, "race", "start serve and the courier on a fresh database this many times in each order and count lost mail (process, containers; make race); 0 skips it")

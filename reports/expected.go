@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -15,11 +17,26 @@ import (
 const XFail = "XFAIL"
 
 // ExpectedFailure is an operator's entry: a requirement known to fail on
-// their deployment, why, and the last day the entry holds.
+// their deployment, on which Kratos versions, how the failure looks, why,
+// and the last day the entry holds. A failure that looks different, or a
+// version not listed, is not excused: it is a new failure.
 type ExpectedFailure struct {
-	ID      string `yaml:"id" json:"id"`
+	ID     string   `yaml:"id" json:"id"`
+	Kratos []string `yaml:"kratos" json:"kratos"` // versions, e.g. v1.3.1; "v1.3" covers v1.3.x
+	// Failure is text the failure message must contain, e.g. the observed status.
+	Failure string `yaml:"failure" json:"failure"`
 	Reason  string `yaml:"reason" json:"reason"`
 	Expires string `yaml:"expires" json:"expires"` // YYYY-MM-DD, inclusive
+}
+
+// AppliesTo reports whether the entry covers a Kratos version.
+func (e ExpectedFailure) AppliesTo(kratosVersion string) bool {
+	for _, v := range e.Kratos {
+		if kratosVersion == v || strings.HasPrefix(kratosVersion, v+".") {
+			return true
+		}
+	}
+	return false
 }
 
 const dateLayout = "2006-01-02"
@@ -45,8 +62,8 @@ func ParseExpectedFailures(path string, b []byte) ([]ExpectedFailure, error) {
 	seen := map[string]bool{}
 	for i, e := range list {
 		switch {
-		case e.ID == "" || e.Reason == "":
-			return nil, fmt.Errorf("expected failures %s: entry %d needs an id and a reason", path, i+1)
+		case e.ID == "" || e.Reason == "" || len(e.Kratos) == 0 || e.Failure == "":
+			return nil, fmt.Errorf("expected failures %s: entry %d needs an id, the kratos versions it applies to, the failure text it expects, and a reason", path, i+1)
 		case seen[e.ID]:
 			return nil, fmt.Errorf("expected failures %s: %s is listed twice", path, e.ID)
 		}
@@ -58,28 +75,37 @@ func ParseExpectedFailures(path string, b []byte) ([]ExpectedFailure, error) {
 	return list, nil
 }
 
-// ApplyExpectedFailures marks listed requirements that failed, and have not
-// expired, as XFAIL. Everything else about an entry is a reason against the
-// run: it expired, its requirement passed (the entry is stale), or it names
-// no requirement of the suite. known holds every requirement id the suite has.
-func (s *Summary) ApplyExpectedFailures(list []ExpectedFailure, known map[string]bool, today time.Time) {
+// ApplyExpectedFailures marks a listed requirement that failed as XFAIL when
+// the entry holds: not expired, listed for this Kratos version, and every
+// failed spec of it failed with the entry's text. Everything else about an
+// entry is a problem of the run: it expired, its failure looked different, it
+// names no catalogued requirement, or its requirement passed on a version it
+// lists (stale). catalogue holds every requirement id; an entry is judged
+// only when its requirement ran.
+func (s *Summary) ApplyExpectedFailures(list []ExpectedFailure, catalogue []string, kratosVersion string, today time.Time) {
 	s.ExpectedFailures = list
 	for _, e := range list {
 		expires, _ := time.Parse(dateLayout, e.Expires)    // checked by LoadExpectedFailures
 		expired := !today.Before(expires.AddDate(0, 0, 1)) // the entry holds through its day
 		r := s.requirement(e.ID)
 		switch {
-		case !known[e.ID]:
-			s.Reasons = append(s.Reasons, fmt.Sprintf("expected failure %s names no requirement of this suite (docs/requirements.md)", e.ID))
-		case r == nil:
-			// Not run (label filter): nothing to say about it.
-		case r.Status == Fail && expired:
-			r.Reason = fmt.Sprintf("expected failure expired on %s: %s", e.Expires, e.Reason)
-			s.Reasons = append(s.Reasons, fmt.Sprintf("expected failure %s expired on %s: fix it or renew the entry", e.ID, e.Expires))
-		case r.Status == Fail:
-			r.Status, r.Reason = XFail, fmt.Sprintf("expected until %s: %s", e.Expires, e.Reason)
+		case !slices.Contains(catalogue, e.ID):
+			s.Problems = append(s.Problems, fmt.Sprintf("expected failure %s names no requirement of this suite (docs/requirements.md)", e.ID))
+		case r == nil || (r.Status != Fail && r.Status != Pass):
+			// Not run, or N/A: nothing to say about it.
+		case !e.AppliesTo(kratosVersion):
+			if r.Status == Fail {
+				r.Reason = fmt.Sprintf("an expected failure lists %s for Kratos %s, not %s", e.ID, strings.Join(e.Kratos, ", "), kratosVersion)
+			}
 		case r.Status == Pass:
-			s.Reasons = append(s.Reasons, fmt.Sprintf("expected failure %s passed: remove it from the expected failures", e.ID))
+			s.Problems = append(s.Problems, fmt.Sprintf("expected failure %s passed on Kratos %s: remove it from the expected failures", e.ID, kratosVersion))
+		case expired:
+			r.Reason = fmt.Sprintf("expected failure expired on %s: %s", e.Expires, e.Reason)
+			s.Problems = append(s.Problems, fmt.Sprintf("expected failure %s expired on %s: fix it or renew the entry", e.ID, e.Expires))
+		case !s.failedWith(e.ID, e.Failure):
+			r.Reason = fmt.Sprintf("failed, but not as listed (the expected failure wants %q in the failure)", e.Failure)
+		default:
+			r.Status, r.Reason = XFail, fmt.Sprintf("expected until %s: %s", e.Expires, e.Reason)
 		}
 	}
 	for i := range s.Specs {
@@ -89,6 +115,16 @@ func (s *Summary) ApplyExpectedFailures(list []ExpectedFailure, known map[string
 			s.Counts.ExpectedFailed++
 		}
 	}
+}
+
+// failedWith reports whether every failed spec of requirement id failed with text in its message.
+func (s *Summary) failedWith(id, text string) bool {
+	for _, sp := range s.Specs {
+		if sp.Failure != "" && slices.Contains(sp.Requirements, id) && !strings.Contains(sp.Failure, text) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Summary) requirement(id string) *Requirement {

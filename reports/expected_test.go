@@ -17,15 +17,17 @@ func TestLoadExpectedFailures(t *testing.T) {
 		}
 		return p
 	}
-	list, err := LoadExpectedFailures(write("- id: NEG-LOGIN-001\n  reason: timing differs, OPS-1\n  expires: 2027-01-31\n"))
+	list, err := LoadExpectedFailures(write("- id: NEG-LOGIN-001\n  kratos: [v1.3.1]\n  failure: status 200\n  reason: timing differs, OPS-1\n  expires: 2027-01-31\n"))
 	if err != nil || len(list) != 1 || list[0].Expires != "2027-01-31" {
 		t.Fatalf("good file: %v, %+v", err, list)
 	}
 	for name, body := range map[string]string{
-		"no reason":     "- id: A\n  expires: 2027-01-31\n",
-		"bad date":      "- id: A\n  reason: r\n  expires: soon\n",
-		"twice":         "- {id: A, reason: r, expires: 2027-01-31}\n- {id: A, reason: r, expires: 2027-01-31}\n",
-		"unknown field": "- {id: A, reason: r, expires: 2027-01-31, owner: me}\n",
+		"no reason":     "- {id: A, kratos: [v1], failure: x, expires: 2027-01-31}\n",
+		"no version":    "- {id: A, failure: x, reason: r, expires: 2027-01-31}\n",
+		"no failure":    "- {id: A, kratos: [v1], reason: r, expires: 2027-01-31}\n",
+		"bad date":      "- {id: A, kratos: [v1], failure: x, reason: r, expires: soon}\n",
+		"twice":         "- {id: A, kratos: [v1], failure: x, reason: r, expires: 2027-01-31}\n- {id: A, kratos: [v1], failure: x, reason: r, expires: 2027-01-31}\n",
+		"unknown field": "- {id: A, kratos: [v1], failure: x, reason: r, expires: 2027-01-31, owner: me}\n",
 	} {
 		if _, err := LoadExpectedFailures(write(body)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -38,39 +40,51 @@ func TestLoadExpectedFailures(t *testing.T) {
 
 func TestApplyExpectedFailures(t *testing.T) {
 	today := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	known := map[string]bool{"LISTED": true, "EXPIRED": true, "STALE": true, "OTHER": true}
-	run := func(list ...ExpectedFailure) *Summary {
+	catalogue := []string{"LISTED", "EXPIRED", "STALE", "OTHER"}
+	run := func(version string, list ...ExpectedFailure) *Summary {
 		s := &Summary{Counts: Counts{Passed: 1}}
 		for _, r := range []struct{ id, status string }{{"LISTED", Fail}, {"EXPIRED", Fail}, {"STALE", Pass}, {"OTHER", Pass}} {
 			s.AddRequirement(r.id, r.status, "spec of "+r.id, "")
 			sp := Spec{Name: "spec of " + r.id, Requirements: []string{r.id}}
 			if r.status == Fail {
-				sp.Failure = "boom"
+				sp.Failure = "answered status 200"
 				s.Counts.Failed++
 			}
 			s.Specs = append(s.Specs, sp)
 		}
-		s.ApplyExpectedFailures(list, known, today)
-		s.Decide()
+		s.ApplyExpectedFailures(list, catalogue, version, today)
+		s.Decide(catalogue)
 		return s
 	}
+	entry := func(id, failure, expires string) ExpectedFailure {
+		return ExpectedFailure{ID: id, Kratos: []string{"v1.3"}, Failure: failure, Reason: "known", Expires: expires}
+	}
 	// LISTED alone: EXPIRED still fails the run.
-	s := run(ExpectedFailure{"LISTED", "known", "2026-11-26"})
+	s := run("v1.3.1", entry("LISTED", "status 200", "2026-11-26"))
 	if s.requirement("LISTED").Status != XFail || s.Counts.ExpectedFailed != 1 || s.Verdict != Fail {
 		t.Errorf("listed failure on its last day: %+v", s)
 	}
 	// Both listed and unexpired: the run passes.
-	s = run(ExpectedFailure{"LISTED", "known", "2027-01-01"}, ExpectedFailure{"EXPIRED", "known", "2027-01-01"})
+	s = run("v1.3.1", entry("LISTED", "status 200", "2027-01-01"), entry("EXPIRED", "status 200", "2027-01-01"))
 	if s.Verdict != Pass {
 		t.Errorf("all failures expected: verdict %s, reasons %v", s.Verdict, s.Reasons)
 	}
-	for name, entry := range map[string]ExpectedFailure{
-		"expired": {"EXPIRED", "known", "2026-11-25"},
-		"stale":   {"STALE", "was broken", "2027-01-01"},
-		"unknown": {"NOPE-001", "typo", "2027-01-01"},
+	// Another version, or another failure: not excused.
+	for name, c := range map[string]struct {
+		version, failure string
+	}{"another Kratos": {"v26.2.0", "status 200"}, "another failure": {"v1.3.1", "status 500"}} {
+		s = run(c.version, entry("LISTED", c.failure, "2027-01-01"), entry("EXPIRED", "status 200", "2027-01-01"))
+		if r := s.requirement("LISTED"); r.Status != Fail || s.Verdict != Fail {
+			t.Errorf("%s: LISTED is %s (%s), verdict %s; want FAIL", name, r.Status, r.Reason, s.Verdict)
+		}
+	}
+	for name, e := range map[string]ExpectedFailure{
+		"expired": entry("EXPIRED", "status 200", "2026-11-25"),
+		"stale":   entry("STALE", "x", "2027-01-01"),
+		"unknown": entry("NOPE-001", "x", "2027-01-01"),
 	} {
-		s = run(ExpectedFailure{"LISTED", "known", "2027-01-01"}, entry)
-		if s.Verdict != Fail || !strings.Contains(strings.Join(s.Reasons, "\n"), entry.ID) {
+		s = run("v1.3.1", entry("LISTED", "status 200", "2027-01-01"), e)
+		if s.Verdict != Fail || !strings.Contains(strings.Join(s.Reasons, "\n"), e.ID) {
 			t.Errorf("%s entry: verdict %s, reasons %v", name, s.Verdict, s.Reasons)
 		}
 	}

@@ -50,3 +50,17 @@ func NewRun(parent string) (*Run, error) {
 	}
 	return &Run{ID: id, Dir: abs, StartedAt: now}, nil
 }
+
+// RunAt uses exactly dir as the run's folder (created if missing), with no
+// latest link: a certification that runs several stacks keeps each in its
+// own sub-folder of one run (cmd/kccertify).
+func RunAt(dir string) (*Run, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("create run folder: %w", err)
+	}
+	return &Run{ID: filepath.Base(filepath.Dir(abs)) + "/" + filepath.Base(abs), Dir: abs, StartedAt: time.Now().UTC()}, nil
+}

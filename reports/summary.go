@@ -12,17 +12,25 @@ import (
 	"time"
 )
 
-// Verdicts.
+// Verdicts. PARTIAL: nothing failed, but not every catalogued requirement
+// was judged (a filter, a dry run, or setup that never reached them).
 const (
-	Pass = "PASS"
-	Fail = "FAIL"
+	Pass    = "PASS"
+	Fail    = "FAIL"
+	Partial = "PARTIAL"
 )
 
 // Summary is the machine-readable record of one run.
 type Summary struct {
 	RunID       string      `json:"run_id"`
 	Verdict     string      `json:"verdict"`
-	Reasons     []string    `json:"reasons,omitempty"` // why FAIL, one line each
+	Reasons     []string    `json:"reasons,omitempty"` // why FAIL, one line each (Decide)
+	Partial     []string    `json:"partial,omitempty"` // why PARTIAL, one line each (Decide)
+	// Problems are what the run found against itself before Decide: a setup
+	// that failed, a flaky spec, an expected failure that did not hold.
+	Problems []string `json:"problems,omitempty"`
+	// Filters are the Ginkgo selections (label filter, focus, skip, dry run) the run used.
+	Filters     []string    `json:"filters,omitempty"`
 	StartedAt   time.Time   `json:"started_at"`
 	Counts      Counts      `json:"counts"`
 	Phases      []Phase     `json:"phases"`
@@ -96,8 +104,11 @@ type Requirement struct {
 	Reason string   `json:"reason,omitempty"` // why N/A
 }
 
-// Requirement statuses.
-const NA = "N/A"
+// Requirement statuses besides Pass and Fail; XFail is in expected.go.
+const (
+	NA     = "N/A"     // the target could not show it; Reason says why
+	NotRun = "NOT RUN" // catalogued, but no spec of it ran to an outcome
+)
 
 // AddRequirement folds one spec's outcome into the matrix.
 func (s *Summary) AddRequirement(id, status, spec, reason string) {
@@ -151,18 +162,60 @@ type LoadScenario struct {
 	Steps             int     `json:"steps"`
 }
 
-// Decide sets Verdict from the counts and the reasons given so far: PASS needs
-// at least one passed spec, no failed one, and no reason against.
-func (s *Summary) Decide() {
+// Decide judges the run against the catalogue (every requirement id of
+// docs/requirements.md): FAIL for any problem, failed spec or failed
+// requirement; else PARTIAL when a filter was used or a catalogued
+// requirement has no outcome (it gets a NOT RUN row saying why); else PASS.
+// It derives Reasons and Partial afresh, so it may run again after Merge.
+func (s *Summary) Decide(catalogue []string) {
+	s.Reasons = slices.Clone(s.Problems)
 	if n := s.Counts.Failed - s.Counts.ExpectedFailed; n > 0 {
 		s.Reasons = append(s.Reasons, fmt.Sprintf("%d spec(s) failed", n))
+	}
+	var failed []string
+	for _, r := range s.Requirements {
+		if r.Status == Fail {
+			failed = append(failed, r.ID)
+		}
+	}
+	if len(failed) > 0 {
+		s.Reasons = append(s.Reasons, "failed requirements: "+strings.Join(failed, ", "))
 	}
 	if s.Counts.Passed == 0 {
 		s.Reasons = append(s.Reasons, "no spec passed")
 	}
-	s.Verdict = Pass
-	if len(s.Reasons) > 0 {
+	why := "no spec of it reached an outcome (setup failed, or the run was interrupted)"
+	if len(s.Filters) > 0 {
+		why = "filtered out (" + strings.Join(s.Filters, "; ") + ")"
+	}
+	var notRun []string
+	for _, id := range catalogue {
+		if r := s.requirement(id); r == nil {
+			s.Requirements = append(s.Requirements, Requirement{ID: id, Status: NotRun, Reason: why})
+		}
+		if r := s.requirement(id); r.Status == NotRun {
+			notRun = append(notRun, id)
+		}
+	}
+	sort.Slice(s.Requirements, func(i, j int) bool { return s.Requirements[i].ID < s.Requirements[j].ID })
+	s.Partial = nil
+	if len(s.Filters) > 0 {
+		s.Partial = append(s.Partial, "a partial run: "+strings.Join(s.Filters, "; "))
+	}
+	if len(notRun) > 0 {
+		listed := notRun
+		if len(listed) > 8 {
+			listed = append(slices.Clone(notRun[:8]), fmt.Sprintf("and %d more (see the matrix)", len(notRun)-8))
+		}
+		s.Partial = append(s.Partial, fmt.Sprintf("%d of %d catalogued requirements not run: %s", len(notRun), len(catalogue), strings.Join(listed, ", ")))
+	}
+	switch {
+	case len(s.Reasons) > 0:
 		s.Verdict = Fail
+	case len(s.Partial) > 0:
+		s.Verdict = Partial
+	default:
+		s.Verdict = Pass
 	}
 }
 
@@ -194,10 +247,10 @@ func (s *Summary) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Kratos conformance: %s\n\n", s.Verdict)
 	fmt.Fprintf(&b, "Run `%s`, started %s.\n\n", s.RunID, s.StartedAt.Format(time.RFC3339))
-	for _, r := range s.Reasons {
+	for _, r := range append(slices.Clone(s.Reasons), s.Partial...) {
 		fmt.Fprintf(&b, "- %s\n", r)
 	}
-	if len(s.Reasons) > 0 {
+	if len(s.Reasons)+len(s.Partial) > 0 {
 		b.WriteString("\n")
 	}
 	c := s.Counts

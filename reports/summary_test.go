@@ -9,19 +9,28 @@ import (
 )
 
 func TestDecide(t *testing.T) {
+	catalogue := []string{"A-1", "B-1"}
+	both := func() []Requirement { return []Requirement{{ID: "A-1", Status: Pass}, {ID: "B-1", Status: NA, Reason: "no config"}} }
 	for name, tc := range map[string]struct {
 		s    Summary
 		want string
 	}{
-		"all passed":   {Summary{Counts: Counts{Passed: 3}}, Pass},
-		"one failed":   {Summary{Counts: Counts{Passed: 3, Failed: 1}}, Fail},
-		"nothing ran":  {Summary{Counts: Counts{Skipped: 3}}, Fail},
-		"setup failed": {Summary{Counts: Counts{Passed: 1}, Reasons: []string{"BeforeSuite: stack did not come up"}}, Fail},
+		"all judged":          {Summary{Counts: Counts{Passed: 3}, Requirements: both()}, Pass},
+		"one failed":          {Summary{Counts: Counts{Passed: 3, Failed: 1}, Requirements: both()}, Fail},
+		"nothing ran":         {Summary{Counts: Counts{Skipped: 3}}, Fail},
+		"setup failed":        {Summary{Counts: Counts{Passed: 1}, Requirements: both(), Problems: []string{"BeforeSuite: stack did not come up"}}, Fail},
+		"a requirement unrun": {Summary{Counts: Counts{Passed: 1}, Requirements: both()[:1]}, Partial},
+		"a filter":            {Summary{Counts: Counts{Passed: 3}, Requirements: both(), Filters: []string{"label filter admin"}}, Partial},
 	} {
-		tc.s.Decide()
+		tc.s.Decide(catalogue)
 		if tc.s.Verdict != tc.want {
-			t.Errorf("%s: verdict %s, want %s (reasons %v)", name, tc.s.Verdict, tc.want, tc.s.Reasons)
+			t.Errorf("%s: verdict %s, want %s (reasons %v, partial %v)", name, tc.s.Verdict, tc.want, tc.s.Reasons, tc.s.Partial)
 		}
+	}
+	s := Summary{Counts: Counts{Passed: 1}, Requirements: both()[:1], Filters: []string{"label filter admin"}}
+	s.Decide(catalogue)
+	if r := s.requirement("B-1"); r == nil || r.Status != NotRun || !strings.Contains(r.Reason, "label filter admin") {
+		t.Errorf("an unrun requirement gets a NOT RUN row saying why: %+v", r)
 	}
 }
 
@@ -36,7 +45,7 @@ func TestWriteAndLatest(t *testing.T) {
 	}
 	s := Summary{RunID: run.ID, Counts: Counts{Passed: 1, Failed: 1, Total: 2},
 		Specs: []Spec{{Name: "a", State: "passed"}, {Name: "b", State: "failed", Failure: "boom"}}}
-	s.Decide()
+	s.Decide(nil)
 	if err := s.Write(run.Dir); err != nil {
 		t.Fatal(err)
 	}

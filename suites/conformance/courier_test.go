@@ -61,7 +61,7 @@ const labelRace = "race"
 var _ = Describe("Serve and courier start order", Label(labelRace), Serial, func() {
 	It("loses no mail when the courier starts after serve is ready; starting both at the same instant, as the guide's pod does, is measured", Label(req("RACE-001")), func(ctx SpecContext) {
 		if cfg.Race <= 0 {
-			Skip("the start-order scenario is opt-in: -kc.race=N (make race)")
+			Skip("N/A: an opt-in scenario, not asked for (-kc.race=N; make race runs it)")
 		}
 		faults, ok := stack.(harness.Faults)
 		if !ok || ep.PostgresDSN == "" {

@@ -218,7 +218,7 @@ const faultLoadRate = 50
 func startFault(ctx context.Context, name, component string) (harness.Faults, *reports.Fault) {
 	GinkgoHelper()
 	if !cfg.Faults {
-		Skip("fault scenarios are opt-in: -kc.faults (make faults)")
+		Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults runs it)")
 	}
 	faults, ok := stack.(harness.Faults)
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
+	kratosconformance "kratos-conformance"
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/checklist"
@@ -247,8 +249,17 @@ func sessionCookie(a *kratosflow.Agent) string {
 }
 
 // req labels a spec with the requirement it checks (docs/requirements.md);
-// the summary's verdict matrix is built from these labels.
-func req(id string) string { return reqPrefix + id }
+// the summary's verdict matrix is built from these labels. An id the
+// catalogue does not list stops the suite while its tree is built.
+func req(id string) string {
+	if !slices.Contains(catalogue, id) {
+		panic("requirement " + id + " is not in docs/requirements.md; catalogue it first")
+	}
+	return reqPrefix + id
+}
+
+// catalogue is every requirement id of docs/requirements.md.
+var catalogue = kratosconformance.RequirementIDs()
 
 const reqPrefix = "req:"
 

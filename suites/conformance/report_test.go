@@ -24,7 +24,7 @@ func summarize(r Report) *reports.Summary {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			// Suite-level setup or cleanup: a failure there is a reason against, not a spec.
 			if sr.State.Is(types.SpecStateFailureStates) {
-				s.Reasons = append(s.Reasons, sr.LeafNodeType.String()+": "+firstLine(sr.Failure.Message))
+				s.Problems = append(s.Problems, sr.LeafNodeType.String()+": "+firstLine(sr.Failure.Message))
 			}
 			continue
 		}
@@ -34,7 +34,7 @@ func summarize(r Report) *reports.Summary {
 		if sr.NumAttempts > 1 && sr.State == types.SpecStatePassed {
 			// Passed only on a later attempt: a flake, never hidden. (A spec
 			// that failed every attempt is a failure and counted as one.)
-			s.Reasons = append(s.Reasons, fmt.Sprintf("flaky: %q needed %d attempts", sr.FullText(), sr.NumAttempts))
+			s.Problems = append(s.Problems, fmt.Sprintf("flaky: %q needed %d attempts", sr.FullText(), sr.NumAttempts))
 		}
 		switch {
 		case sr.State == types.SpecStatePassed:
@@ -52,8 +52,9 @@ func summarize(r Report) *reports.Summary {
 	}
 	s.Counts.Total = len(s.Specs)
 	for _, reason := range r.SpecialSuiteFailureReasons {
-		s.Reasons = append(s.Reasons, reason)
+		s.Problems = append(s.Problems, reason)
 	}
+	s.Filters = filters(r.SuiteConfig)
 	// Phases in the order they happened; the specs ran right after stack up.
 	for _, p := range phases {
 		s.Phases = append(s.Phases, p)
@@ -65,9 +66,26 @@ func summarize(r Report) *reports.Summary {
 	for _, f := range faultRecords {
 		s.Faults = append(s.Faults, *f)
 	}
-	s.ApplyExpectedFailures(expected, knownRequirements(r), time.Now())
-	s.Decide()
+	s.ApplyExpectedFailures(expected, catalogue, env.KratosVersion, time.Now())
+	s.Decide(catalogue)
 	return s
+}
+
+// filters are the Ginkgo selections that leave specs out of a run, in words.
+func filters(c types.SuiteConfig) []string {
+	var out []string
+	for _, f := range []struct{ what, value string }{
+		{"label filter", c.LabelFilter}, {"focus", strings.Join(c.FocusStrings, ", ")}, {"skip", strings.Join(c.SkipStrings, ", ")},
+		{"focus files", strings.Join(c.FocusFiles, ", ")}, {"skip files", strings.Join(c.SkipFiles, ", ")},
+	} {
+		if f.value != "" {
+			out = append(out, f.what+" "+f.value)
+		}
+	}
+	if c.DryRun {
+		out = append(out, "dry run: no spec sent a request")
+	}
+	return out
 }
 
 // firstLine is a failure's headline; Gomega's "Unexpected error:" alone says nothing, so the line after it joins.
@@ -111,13 +129,3 @@ func requirementIDs(sr types.SpecReport) []string {
 	return ids
 }
 
-// knownRequirements are the ids of every spec in the suite, run or not.
-func knownRequirements(r Report) map[string]bool {
-	known := map[string]bool{}
-	for _, sr := range r.SpecReports {
-		for _, id := range requirementIDs(sr) {
-			known[id] = true
-		}
-	}
-	return known
-}

@@ -1,0 +1,145 @@
+// Command kccertify is one certification: the compiled suite
+// (bin/kratos-conformance) on the stack as configured, then, on the process
+// and containers providers, the expiry specs on a short-lifespans stack
+// (the guide's 1h lifespans cannot be waited out). Both stacks report into
+// one run folder (reports/out/<id>/guide, .../short-lifespans) and one
+// summary there decides the one verdict; the exit status follows it.
+//
+//	kccertify [-out DIR] [-partial] -- <suite flags: -kc.* and -ginkgo.*>
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/onsi/ginkgo/v2/reporters"
+
+	kratosconformance "kratos-conformance"
+	"kratos-conformance/harness"
+	"kratos-conformance/reports"
+)
+
+func main() {
+	out := flag.String("out", "", "parent of the run folders; default <repo>/reports/out")
+	partial := flag.Bool("partial", false, "accept a PARTIAL verdict with exit 0 (a filtered certification)")
+	flag.Parse()
+	args := flag.Args()
+	root, err := harness.RepoRoot()
+	if err != nil {
+		fail(err)
+	}
+	bin := filepath.Join(root, "bin", "kratos-conformance")
+	if _, err := os.Stat(bin); err != nil {
+		fail(fmt.Errorf("%s is missing: run make build", bin))
+	}
+	if *out == "" {
+		*out = filepath.Join(root, "reports", "out")
+	}
+	run, err := reports.NewRun(*out)
+	if err != nil {
+		fail(err)
+	}
+	// Ctrl-C reaches the suite too (same process group); it tears its stack
+	// down and writes its partial report, so kccertify only stops starting more.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	parts := []reports.Part{stack(ctx, bin, root, run.Dir, "guide", args, false)}
+	if provider := parts[0].Summary.Environment.Provider; ctx.Err() == nil && (provider == "process" || provider == "containers") {
+		lifespans := append(withoutLoad(args), "-kc.profile=short-lifespans", "-ginkgo.label-filter=lifespan", "-kc.partial")
+		parts = append(parts, stack(ctx, bin, root, run.Dir, "short-lifespans", lifespans, true))
+	}
+	s := reports.Merge(run.ID, parts)
+	s.Decide(kratosconformance.RequirementIDs())
+	if err := s.Write(run.Dir); err != nil {
+		fail(err)
+	}
+	if err := mergeJUnit(run.Dir, parts); err != nil {
+		fmt.Fprintln(os.Stderr, "kccertify: junit.xml:", err)
+	}
+	fmt.Printf("\nKratos conformance verdict: %s (%d passed, %d failed, %d skipped; stacks: %s) on the %s provider\n",
+		s.Verdict, s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped, names(parts), s.Environment.Provider)
+	for _, line := range append(slices.Clone(s.Reasons), s.Partial...) {
+		fmt.Printf("  - %s\n", line)
+	}
+	fmt.Printf("Reports: %s\n", run.Dir)
+	if s.Verdict != reports.Pass && !(s.Verdict == reports.Partial && *partial) {
+		os.Exit(1)
+	}
+}
+
+// stack runs the suite once into dir/name and reads its summary; a run that
+// wrote none counts as a failed part that says why.
+func stack(ctx context.Context, bin, root, dir, name string, args []string, planned bool) reports.Part {
+	fmt.Printf("kccertify: stack %q\n", name)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-kc.run-dir=" + filepath.Join(dir, name)}, args...)...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	err := cmd.Run()
+	s, readErr := reports.ReadSummary(filepath.Join(dir, name))
+	if readErr != nil {
+		s = &reports.Summary{Problems: []string{fmt.Sprintf("the suite ended (%v) without a summary: %v", err, readErr)}}
+	}
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		s.Problems = append(s.Problems, "the suite could not run: "+err.Error())
+	}
+	return reports.Part{Name: name, Summary: s, Planned: planned}
+}
+
+// withoutLoad drops -kc.load: the expiry stack measures no capacity.
+func withoutLoad(args []string) []string {
+	return slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+		return strings.HasPrefix(a, "-kc.load=") || strings.HasPrefix(a, "--kc.load=")
+	})
+}
+
+func names(parts []reports.Part) string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p.Name)
+	}
+	return strings.Join(out, " + ")
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "kccertify:", err)
+	os.Exit(2)
+}
+
+// mergeJUnit writes dir/junit.xml with every stack's test suite in it, named after its stack.
+func mergeJUnit(dir string, parts []reports.Part) error {
+	var all reporters.JUnitTestSuites
+	for _, p := range parts {
+		b, err := os.ReadFile(filepath.Join(dir, p.Name, "junit.xml"))
+		if err != nil {
+			return err
+		}
+		var one reporters.JUnitTestSuites
+		if err := xml.Unmarshal(b, &one); err != nil {
+			return fmt.Errorf("%s/junit.xml: %w", p.Name, err)
+		}
+		for _, ts := range one.TestSuites {
+			ts.Name = p.Name + ": " + ts.Name
+			all.TestSuites = append(all.TestSuites, ts)
+			all.Tests, all.Disabled, all.Errors, all.Failures = all.Tests+ts.Tests, all.Disabled+ts.Disabled, all.Errors+ts.Errors, all.Failures+ts.Failures
+			all.Time += ts.Time
+		}
+	}
+	b, err := xml.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "junit.xml"), append([]byte(xml.Header), b...), 0o644)
+}
