@@ -6,6 +6,7 @@ package checklist
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -35,8 +36,10 @@ func result(id, requirement string, problems []string) Result {
 	return Result{ID: id, Requirement: requirement, Status: Fail, Detail: strings.Join(problems, "; ")}
 }
 
-// The guide's example secrets (its configs.yaml); a deployment must never ship them.
-var guideExampleSecrets = []string{"a8ba727309b345a0a0e8dd9b2eae8b19", "feaf396bf5ca4c93870782f0df4b7b03"}
+// Published example secrets a deployment must never ship: the guide's
+// configs.yaml, and Kratos' quickstart (contrib/quickstart/kratos/*/kratos.yml).
+var exampleSecrets = []string{"a8ba727309b345a0a0e8dd9b2eae8b19", "feaf396bf5ca4c93870782f0df4b7b03",
+	"PLEASE-CHANGE-ME-I-AM-VERY-INSECURE", "32-LONG-SECRET-NOT-SECURE-AT-ALL"}
 
 // Config is a parsed Kratos configuration.
 type Config struct{ doc map[string]any }
@@ -119,14 +122,18 @@ func (c *Config) urlsUnderCookieDomain() Result {
 	for _, p := range paths {
 		if !onDomain(c.str(p), domain) {
 			problems = append(problems, fmt.Sprintf("%s %q is not under %s", p, c.str(p), domain))
+		} else if !strings.HasPrefix(c.str(p), "https://") {
+			problems = append(problems, fmt.Sprintf("%s %q is not https", p, c.str(p)))
 		}
 	}
 	for _, u := range c.strs("selfservice.allowed_return_urls") {
 		if !onDomain(u, domain) {
 			problems = append(problems, fmt.Sprintf("allowed_return_urls entry %q is not under %s", u, domain))
+		} else if !strings.HasPrefix(u, "https://") {
+			problems = append(problems, fmt.Sprintf("allowed_return_urls entry %q is not https", u))
 		}
 	}
-	return result("CL-COOKIE-002", "UI URLs, return URLs and allowed return URLs are under the cookie domain", problems)
+	return result("CL-COOKIE-002", "UI URLs, return URLs and allowed return URLs are https and under the cookie domain", problems)
 }
 
 func onDomain(raw, domain string) bool {
@@ -141,25 +148,24 @@ func onDomain(raw, domain string) bool {
 func (c *Config) secrets() Result {
 	var problems []string
 	for _, s := range []struct {
-		path string
-		min  int
-	}{{"secrets.cookie", 16}, {"secrets.cipher", 32}} {
+		path     string
+		min      int
+		optional bool // secrets.default backs the others when they are unset
+	}{{"secrets.cookie", 16, false}, {"secrets.cipher", 32, false}, {"secrets.default", 16, true}} {
 		values := c.strs(s.path)
-		if len(values) == 0 {
+		if len(values) == 0 && !s.optional {
 			problems = append(problems, s.path+" is not set")
 		}
 		for i, v := range values {
-			for _, example := range guideExampleSecrets {
-				if v == example {
-					problems = append(problems, fmt.Sprintf("%s[%d] is the guide's example value", s.path, i))
-				}
+			if slices.Contains(exampleSecrets, v) {
+				problems = append(problems, fmt.Sprintf("%s[%d] is a published example value", s.path, i))
 			}
 			if len(v) < s.min {
 				problems = append(problems, fmt.Sprintf("%s[%d] has %d characters, fewer than %d", s.path, i, len(v), s.min))
 			}
 		}
 	}
-	return result("CL-SECRET-001", "cookie and cipher secrets are not the guide's examples and are long enough", problems)
+	return result("CL-SECRET-001", "cookie, cipher and default secrets are not published examples and are long enough", problems)
 }
 
 func (c *Config) cipher() Result {
@@ -170,26 +176,32 @@ func (c *Config) cipher() Result {
 	return result("CL-CIPHER-001", "a real cipher encrypts stored secrets (not noop)", problems)
 }
 
-// cors reads Kratos' defaults where the config is silent: allowed_origins
-// ["*"] and allow_credentials true, so `cors: {enabled: true}` alone opens
-// every origin (Kratos then answers Access-Control-Allow-Origin: *).
+// cors admits only the UI's side of the shared domain: every allowed origin
+// https and under the cookie domain (the guide's "same domain", SSL on),
+// never * (with credentials browsers refuse it; without, any site reads the
+// answers). Kratos' defaults count where the config is silent:
+// allowed_origins ["*"], so `cors: {enabled: true}` alone opens every origin.
 func (c *Config) cors() Result {
 	var problems []string
 	enabled, _ := c.get("serve.public.cors.enabled").(bool)
-	creds, set := c.get("serve.public.cors.allow_credentials").(bool)
-	if !set {
-		creds = true
-	}
 	origins := c.strs("serve.public.cors.allowed_origins")
 	if c.get("serve.public.cors.allowed_origins") == nil {
 		origins = []string{"*"}
 	}
+	domain := strings.TrimPrefix(c.str("cookies.domain"), ".")
 	for _, o := range origins {
-		if enabled && o == "*" && creds {
-			problems = append(problems, fmt.Sprintf("allowed_origins %v admits any origin (*) while allow_credentials is %v", origins, creds))
+		u, err := url.Parse(o)
+		switch {
+		case !enabled:
+		case o == "*":
+			problems = append(problems, fmt.Sprintf("allowed_origins %v admits any origin (*)", origins))
+		case err != nil || u.Scheme != "https":
+			problems = append(problems, fmt.Sprintf("allowed origin %q is not https", o))
+		case !onDomain(o, domain):
+			problems = append(problems, fmt.Sprintf("allowed origin %q is not under the cookie domain %q", o, domain))
 		}
 	}
-	return result("CL-CORS-001", "CORS does not allow any origin with credentials", problems)
+	return result("CL-CORS-001", "CORS admits only https origins under the cookie domain (never *)", problems)
 }
 
 func (c *Config) devOff() Result {
@@ -211,6 +223,9 @@ func (c *Config) Value(path string) (value string, known bool) {
 	}
 	return "", false
 }
+
+// Strings reads a list of strings, e.g. selfservice.allowed_return_urls.
+func (c *Config) Strings(path string) []string { return c.strs(path) }
 
 // Enabled reads a boolean switch such as selfservice.flows.recovery.enabled;
 // known is false when the config does not say.

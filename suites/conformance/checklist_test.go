@@ -89,10 +89,10 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 		},
 		Entry("public base URL is https", Label(req("CL-TLS-001")), "CL-TLS-001"),
 		Entry("cookie domain with its leading dot", Label(req("CL-COOKIE-001")), "CL-COOKIE-001"),
-		Entry("every UI and return URL under the cookie domain", Label(req("CL-COOKIE-002")), "CL-COOKIE-002"),
-		Entry("secrets are not the guide's examples and long enough", Label(req("CL-SECRET-001")), "CL-SECRET-001"),
+		Entry("every UI and return URL https and under the cookie domain", Label(req("CL-COOKIE-002")), "CL-COOKIE-002"),
+		Entry("secrets are not published examples and long enough", Label(req("CL-SECRET-001")), "CL-SECRET-001"),
 		Entry("cipher is not noop", Label(req("CL-CIPHER-001")), "CL-CIPHER-001"),
-		Entry("CORS does not allow * with credentials", Label(req("CL-CORS-001")), "CL-CORS-001"),
+		Entry("CORS admits only https origins on the cookie domain", Label(req("CL-CORS-001")), "CL-CORS-001"),
 		Entry("dev mode is off", Label(req("CL-DEV-001")), "CL-DEV-001"),
 	)
 })

@@ -18,6 +18,7 @@ import (
 
 // Kratos' UI message ids for refused input (text/id.go in Kratos).
 const (
+	msgBlocked            = 4000001 // a request refused with a reason, e.g. an API flow with a browser's header
 	msgRequired           = 4000002
 	msgInvalidCredentials = 4000006
 	msgDuplicate          = 4000007
@@ -77,30 +78,33 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		Expect(kratosflow.ErrorID(err)).To(Equal("security_csrf_violation"))
 	})
 
-	It("refuses an API-flow submit that carries a Cookie header with 400", Label(req("NEG-API-001")), func(ctx SpecContext) {
-		app := newNative()
-		flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		body := ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
-			Method: "password", Identifier: newPerson("api-cookie").Identifier, Password: fixtures.NewPassword(),
-		})
-		_, resp, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).Cookie("ory_kratos_session=planted").UpdateLoginFlowBody(body).Execute()
-		Expect(err).To(HaveOccurred())
-		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
-	})
-
-	It("refuses an API-flow submit that carries an Origin header with 400", Label(req("NEG-API-002")), func(ctx SpecContext) {
-		app := newNative()
-		flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		app.API.GetConfig().AddDefaultHeader("Origin", anyOrigin())
-		body := ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
-			Method: "password", Identifier: newPerson("api-origin").Identifier, Password: fixtures.NewPassword(),
-		})
-		_, resp, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(body).Execute()
-		Expect(err).To(HaveOccurred())
-		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
-	})
+	// A registered user with the right password: only the header can make
+	// Kratos refuse, so a deployment that ignores it logs the user in and fails.
+	DescribeTable("refuses an API-flow login that carries a browser's header, with 400 naming the header and no session",
+		func(ctx SpecContext, header, value string) {
+			u := registerNativeUser(ctx, "api-"+strings.ToLower(header))
+			app := newNative()
+			flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			if value == "" {
+				value = anyOrigin()
+			}
+			app.API.GetConfig().AddDefaultHeader(header, value)
+			res, resp, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(
+				ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
+					Method: "password", Identifier: u.Identifier, Password: u.Password})).Execute()
+			Expect(err).To(HaveOccurred(), "Kratos logged the API client in despite its %s header (session %s)", header, res.GetSession().Id)
+			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
+			Expect(flowMessages(err)).To(ContainElement(int64(msgBlocked)))
+			Expect(bodyOf(err)).To(ContainSubstring(`\"%s\"`, header), "the refusal names the header")
+			Expect(bodyOf(err)).NotTo(ContainSubstring("session_token"))
+			sessions, _, err := newAdmin().IdentityAPI.ListIdentitySessions(ctx, u.Registration.Result.Identity.Id).Execute()
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			Expect(sessions).To(HaveLen(1), "only the registration's session exists")
+		},
+		Entry("a Cookie header", Label(req("NEG-API-001")), "Cookie", "ory_kratos_session=planted"),
+		Entry("an Origin header", Label(req("NEG-API-002")), "Origin", ""),
+	)
 
 	It("answers a wrong password and an unknown identifier alike: 400 with 4000006", Label(req("NEG-LOGIN-001")), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "enumeration")
@@ -235,11 +239,14 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		Expect(kratosflow.ErrorID(err)).To(Equal("session_already_available"))
 	})
 
-	It("refuses a return_to outside allowed_return_urls with 400 self_service_flow_return_to_forbidden", Label(req("NEG-RET-001")), func(ctx SpecContext) {
-		_, resp, err := newBrowser().API.FrontendAPI.CreateBrowserLoginFlow(ctx).ReturnTo("https://attacker.example.org/steal").Execute()
-		Expect(err).To(HaveOccurred())
-		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
-		Expect(kratosflow.ErrorID(err)).To(Equal("self_service_flow_return_to_forbidden"))
+	It("refuses every return_to off the cookie domain with 400 self_service_flow_return_to_forbidden", Label(req("NEG-RET-001")), func(ctx SpecContext) {
+		for _, target := range offDomain("/return", "allowed_return_urls", "selfservice.allowed_return_urls") {
+			By("return_to=" + target)
+			_, resp, err := newBrowser().API.FrontendAPI.CreateBrowserLoginFlow(ctx).ReturnTo(target).Execute()
+			Expect(err).To(HaveOccurred(), "Kratos accepted return_to=%s: an open redirect off the shared domain", target)
+			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
+			Expect(kratosflow.ErrorID(err)).To(Equal("self_service_flow_return_to_forbidden"))
+		}
 	})
 
 	It("never makes a cookie planted before login the victim's session (session fixation)", Label(req("NEG-SES-005")), func(ctx SpecContext) {

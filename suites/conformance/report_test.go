@@ -128,4 +128,3 @@ func requirementIDs(sr types.SpecReport) []string {
 	}
 	return ids
 }
-
