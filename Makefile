@@ -28,7 +28,9 @@ build: stack-bins ## build or find the pinned Kratos and Mailpit (cached in ~/.c
 	$(GO) test -c -o bin/kratos-conformance ./suites/conformance
 	@echo "bin/kratos-conformance: the compiled suite; runs anywhere, e.g. bin/kratos-conformance -kc.target=staging.yaml"
 
-stack-bins:
+# Prerequisites first (deps installs missing Debian packages as root, or
+# names the command), so a missing redis-server costs seconds, not a build.
+stack-bins: deps
 	$(GO) run ./cmd/kcbuild
 
 certify: build ## certification on the embedded local-process stack: specs, smoke load gated on SLOs, the expiry specs on a short-lifespans stack; one report folder, one verdict
@@ -68,7 +70,7 @@ RACE ?= 10
 race: stack-bins ## serve and the courier started together on a fresh database, 10 times, vs. the courier after serve: lost mail counted (about 1.5 minutes)
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=race ./suites/conformance -- -kc.race=$(RACE) -kc.partial $(ARGS)
 
-breakages: stack-bins ## run the suite against deliberately broken Kratos configs; fails unless each breaks its requirements
+breakages: build ## run the suite against deliberately broken Kratos configs; fails unless each breaks its requirements
 	$(GO) run ./cmd/kcbreak
 
 hygiene: stack-bins ## a normal, a failing and a SIGINT-interrupted run must leave no process, temp folder or port

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,8 @@ type Config struct {
 
 	Intervals Intervals
 
-	providerSet bool // -kc.provider or KC_PROVIDER was given (a target file then must not contradict it)
+	providerSet bool    // -kc.provider or KC_PROVIDER was given (a target file then must not contradict it)
+	envErrs     []error // KC_* values that did not parse
 }
 
 // DefaultEmailDomain is where the suite's addresses live: a reserved name that
@@ -105,23 +107,30 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str := func(p *string, name, usage string) {
 		fs.StringVar(p, "kc."+name, envOr(name, *p), usage+" (env "+envName(name)+")")
 	}
-	num := func(p *int, name, usage string) {
-		def := *p
-		if v, err := strconv.Atoi(os.Getenv(envName(name))); err == nil {
-			def = v
+	// A KC_* value that does not parse is an error like a bad flag, reported
+	// by Validate: silently ignoring it would run something else than asked.
+	fromEnv := func(name, want string, parse func(string) error) {
+		if v, ok := os.LookupEnv(envName(name)); ok && v != "" {
+			if err := parse(v); err != nil {
+				c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not %s (-kc.%s)", envName(name), v, want, name))
+			}
 		}
-		fs.IntVar(p, "kc."+name, def, usage+" (env "+envName(name)+")")
+	}
+	num := func(p *int, name, usage string) {
+		fromEnv(name, "a whole number", func(v string) (err error) { *p, err = strconv.Atoi(v); return err })
+		fs.IntVar(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
+	}
+	boolean := func(p *bool, name, usage string) {
+		fromEnv(name, "true or false", func(v string) (err error) { *p, err = strconv.ParseBool(v); return err })
+		fs.BoolVar(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
 	}
 	str(&c.Provider, "provider", "stack provider: "+strings.Join(Providers, " | ")+"; -kc.target implies external")
 	_, c.providerSet = os.LookupEnv(envName("provider"))
 	str(&c.OutDir, "out", "folder for run reports; default <repo>/reports/out")
-	c.Keep = envOr("keep", "") == "true"
-	fs.BoolVar(&c.Keep, "kc.keep", c.Keep, "leave the stack running after the run and print how to stop it (env KC_KEEP)")
-	c.Partial = envOr("partial", "") == "true"
-	fs.BoolVar(&c.Partial, "kc.partial", c.Partial, "accept a PARTIAL verdict (a label filter, focus or dry run) with exit 0 (env KC_PARTIAL)")
+	boolean(&c.Keep, "keep", "leave the stack running after the run and print how to stop it")
+	boolean(&c.Partial, "partial", "accept a PARTIAL verdict (a label filter, focus or dry run) with exit 0")
 	str(&c.RunDir, "run-dir", "write the reports into exactly this folder instead of a new one under -kc.out")
-	c.Faults = envOr("faults", "") == "true"
-	fs.BoolVar(&c.Faults, "kc.faults", c.Faults, "run the fault scenarios: stop and restart Postgres, Mailpit, the courier and Kratos serve (process, containers; env KC_FAULTS)")
+	boolean(&c.Faults, "faults", "run the fault scenarios: stop and restart Postgres, Mailpit, the courier and Kratos serve (process, containers)")
 	num(&c.Race, "race", "start serve and the courier on a fresh database this many times in each order and count lost mail (process, containers; make race); 0 skips it")
 	str(&c.KratosBin, "kratos-bin", "Kratos binary to test; default: build the pinned v1.3.1 from the module proxy")
 	str(&c.MailpitBin, "mailpit-bin", "Mailpit binary; default: build the version pinned in go.mod")
@@ -151,15 +160,15 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	str(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires), relative to the repository root; empty: none. See docs/expected-failures.md")
 	str(&c.Load, "load", "load stage after the specs: off | smoke | capacity")
 	dur := func(p *time.Duration, name, usage string) {
-		if v, err := time.ParseDuration(os.Getenv(envName(name))); err == nil {
-			*p = v
-		}
+		fromEnv(name, "a duration like 50ms", func(v string) (err error) { *p, err = time.ParseDuration(v); return err })
 		fs.DurationVar(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
 	}
 	dur(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
 	dur(&c.SLOLogin, "slo-login", "p99 latency a login load step must meet")
 	if v := os.Getenv(envName("intervals")); v != "" {
-		_ = c.Intervals.Set(v) // a bad value is reported by the flag below
+		if err := c.Intervals.Set(v); err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("KC_INTERVALS: %w", err))
+		}
 	}
 	fs.Func("kc.intervals", "override named timeouts, e.g. kratos-ready=90s,mail-arrival=30s; names: "+
 		strings.Join(c.Intervals.Names(), ", ")+" (env KC_INTERVALS)", c.Intervals.Set)
@@ -190,7 +199,7 @@ func (c *Config) Complete(fs *flag.FlagSet) error {
 
 // Validate names the flag to fix. It touches nothing, so a bad value costs no time.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := slices.Clone(c.envErrs)
 	known := false
 	for _, p := range Providers {
 		known = known || c.Provider == p

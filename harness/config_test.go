@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"flag"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -56,5 +58,26 @@ func TestHostAliases(t *testing.T) {
 		if got := e.aliasFor(host); got != want {
 			t.Errorf("aliasFor(%q) = %q, want %q", host, got, want)
 		}
+	}
+}
+
+// A KC_* value that does not parse is reported like a bad flag, naming both.
+func TestBadEnvironmentValuesAreReported(t *testing.T) {
+	for env, value := range map[string]string{
+		"KC_RACE": "ten", "KC_KEEP": "yes please", "KC_SLO_WHOAMI": "50", "KC_INTERVALS": "kratos-ready=soon", "KC_PUBLIC_PORT": "4433x",
+	} {
+		t.Setenv(env, value)
+		c := DefaultConfig()
+		RegisterFlags(flag.NewFlagSet("t", flag.ContinueOnError), &c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), env) {
+			t.Errorf("%s=%q: got %v, want an error naming it", env, value, err)
+		}
+		os.Unsetenv(env)
+	}
+	t.Setenv("KC_KEEP", "1")
+	c := DefaultConfig()
+	RegisterFlags(flag.NewFlagSet("t", flag.ContinueOnError), &c)
+	if err := c.Validate(); err != nil || !c.Keep {
+		t.Errorf("KC_KEEP=1 is true: keep %v, %v", c.Keep, err)
 	}
 }

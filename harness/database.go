@@ -37,3 +37,17 @@ func WipeKratosNetworks(ctx context.Context, dsn string) error {
 	}
 	return nil
 }
+
+// AppliedMigrations counts the rows of Kratos' schema_migration table.
+func AppliedMigrations(ctx context.Context, dsn string) (int, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM schema_migration").Scan(&n); err != nil {
+		return 0, fmt.Errorf("read Kratos' schema_migration table: %w", err)
+	}
+	return n, nil
+}

@@ -1,11 +1,12 @@
-// Command kcbreak proves the suite's checks bite: it runs the conformance
-// suite once per deliberate breakage of the Kratos config (fixtures.Breakages)
-// and fails unless every requirement the breakage must break is reported FAIL.
+// Command kcbreak proves the suite's checks bite: it runs the compiled suite
+// (bin/kratos-conformance) once on the unbroken config, which must PASS, and
+// once per deliberate breakage of it (fixtures.Breakages), each into a fresh
+// folder of one run, and fails unless every breakage fails exactly the
+// requirements it claims: none missing, none unexplained.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
+	"kratos-conformance/reports"
 )
 
 func main() {
@@ -31,68 +33,90 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	bin := filepath.Join(root, "bin", "kratos-conformance")
+	if _, err := os.Stat(bin); err != nil {
+		fail(fmt.Errorf("%s is missing: run make build", bin))
+	}
+	run, err := reports.NewRun(filepath.Join(root, "reports", "out", "breakages"))
+	if err != nil {
+		fail(err)
+	}
+	suite := func(name string, extra ...string) (*reports.Summary, string, error) {
+		dir := filepath.Join(run.Dir, name)
+		cmd := exec.CommandContext(ctx, bin, append(append([]string{"-ginkgo.no-color", "-kc.run-dir=" + dir}, extra...), strings.Fields(*args)...)...)
+		cmd.Dir = root
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		log, _ := cmd.CombinedOutput() // a broken config must fail the run; the summary says how
+		s, err := reports.ReadSummary(dir) // a fresh folder: a summary there is this run's
+		return s, string(log), err
+	}
+
+	start := time.Now()
+	control, log, err := suite("control")
+	if err != nil || control.Verdict != reports.Pass {
+		fmt.Printf("%-26s ERROR  the unbroken config must PASS first: %v %v\n%s\n", "control", verdictOf(control), err, harness.LastLines(log, 15))
+		os.Exit(1)
+	}
+	fmt.Printf("%-26s PASS   the unbroken config (%s)\n", "control", time.Since(start).Round(time.Second))
+
 	bitten, total := 0, 0
 	for _, b := range fixtures.Breakages {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), b.Name) {
 			continue
 		}
 		total++
-		out := filepath.Join(root, "reports", "out", "breakages", b.Name)
 		start := time.Now()
-		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "github.com/onsi/ginkgo/v2/ginkgo", "--no-color",
-			"./suites/conformance", "--", "-kc.break=" + b.Name, "-kc.out=" + out}, strings.Fields(*args)...)...)
-		cmd.Dir = root
-		log, _ := cmd.CombinedOutput() // a broken config must fail the run; the summary says how
-		statuses, err := requirementStatuses(filepath.Join(out, "latest", "summary.json"))
+		s, log, err := suite(b.Name, "-kc.break="+b.Name)
+		if err == nil && s.Environment.Breakage != b.Name {
+			err = fmt.Errorf("the summary in %s is of breakage %q", b.Name, s.Environment.Breakage)
+		}
 		if err != nil {
-			fmt.Printf("%-26s ERROR %v\n%s\n", b.Name, err, harness.LastLines(string(log), 15))
+			fmt.Printf("%-26s ERROR  %v\n%s\n", b.Name, err, harness.LastLines(log, 15))
 			continue
 		}
-		var missed []string
-		for _, id := range b.MustFail {
-			if statuses[id] != "FAIL" {
-				status := statuses[id]
-				if status == "" {
-					status = "not run"
-				}
-				missed = append(missed, fmt.Sprintf("%s=%s", id, status))
-			}
-		}
-		var failed []string
-		for id, st := range statuses {
-			if st == "FAIL" {
-				failed = append(failed, id)
-			}
-		}
-		if len(missed) == 0 {
+		failed := failedRequirements(s)
+		missing := without(b.Fails(), failed)
+		extra := without(failed, b.Fails())
+		took := time.Since(start).Round(time.Second)
+		switch {
+		case len(missing) == 0 && len(extra) == 0:
 			bitten++
-			fmt.Printf("%-26s BITES  %s -> failed %v (%s)\n", b.Name, b.Description, slices.Sorted(slices.Values(failed)), time.Since(start).Round(time.Second))
-		} else {
-			fmt.Printf("%-26s MISSED %s -> still passing: %v; failed %v\n", b.Name, b.Description, missed, slices.Sorted(slices.Values(failed)))
+			fmt.Printf("%-26s BITES  %s -> failed exactly %v (%s)\n", b.Name, b.Description, b.MustFail, took)
+			if len(b.KnockOn) > 0 {
+				fmt.Printf("%-26s        and, as claimed, %v: %s\n", "", b.KnockOn, b.Why)
+			}
+		case len(missing) > 0:
+			fmt.Printf("%-26s MISSED %s -> did not fail %v; failed %v\n", b.Name, b.Description, missing, failed)
+		default:
+			fmt.Printf("%-26s EXTRA  %s -> also failed %v, which the breakage does not explain; failed %v\n", b.Name, b.Description, extra, failed)
 		}
 	}
-	fmt.Printf("breakages: %d passed, %d failed\n", bitten, total-bitten)
+	fmt.Printf("breakages: %d passed, %d failed (reports in %s)\n", bitten, total-bitten, run.Dir)
 	if bitten != total {
 		os.Exit(1)
 	}
 }
 
-func requirementStatuses(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var s struct {
-		Requirements []struct{ ID, Status string } `json:"requirements"`
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
+func failedRequirements(s *reports.Summary) []string {
+	var ids []string
 	for _, r := range s.Requirements {
-		out[r.ID] = r.Status
+		if r.Status == reports.Fail {
+			ids = append(ids, r.ID)
+		}
 	}
-	return out, nil
+	return ids
+}
+
+// without is a minus b.
+func without(a, b []string) []string {
+	return slices.DeleteFunc(slices.Clone(a), func(id string) bool { return slices.Contains(b, id) })
+}
+
+func verdictOf(s *reports.Summary) string {
+	if s == nil {
+		return "no summary"
+	}
+	return s.Verdict + " " + strings.Join(s.Reasons, "; ")
 }
 
 func fail(err error) {

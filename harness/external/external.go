@@ -133,7 +133,9 @@ func (s *Stack) Up(ctx context.Context) error {
 	// Named waits, so an unreachable or wrong URL fails within the configured
 	// time and says which URL to fix.
 	waits := []struct{ name, url string }{
-		{"Kratos admin " + s.cfg.AdminURL + " /admin/health/ready (-kc.admin-url, target file: admin_url)", s.endpoints.KratosAdmin.JoinPath("admin", "health", "ready").String()},
+		// alive, not ready: readiness includes the migrations check, which
+		// CL-MIGRATE-001 judges; serve only listens once its database answers.
+		{"Kratos admin " + s.cfg.AdminURL + " /admin/health/alive (-kc.admin-url, target file: admin_url)", s.endpoints.KratosAdmin.JoinPath("admin", "health", "alive").String()},
 		{"Kratos public " + s.cfg.PublicURL + " /health/alive (-kc.public-url, target file: public_url)", s.endpoints.KratosPublic.JoinPath("health", "alive").String()},
 	}
 	if s.endpoints.MailpitAPI != nil {

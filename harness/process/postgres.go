@@ -39,7 +39,7 @@ func postgresBinDir(flagValue string) (string, error) {
 	if flagValue != "" {
 		return "", fmt.Errorf("-kc.postgres-bin-dir=%s has no initdb and postgres executables", flagValue)
 	}
-	return "", fmt.Errorf("PostgreSQL server binaries (initdb, postgres) not found in PATH or /usr/lib/postgresql/*/bin: install them (Debian: apt-get install -y postgresql) or pass -kc.postgres-bin-dir")
+	return "", fmt.Errorf("PostgreSQL server binaries (initdb, postgres) not found in PATH or /usr/lib/postgresql/*/bin: run `make deps` (as root; Debian: apt-get install -y postgresql) or pass -kc.postgres-bin-dir")
 }
 
 func versionOfDir(binDir string) int {
@@ -55,10 +55,7 @@ func isExecutable(path string) bool {
 // startPostgres makes a fresh cluster in dir, starts it on a free loopback
 // port with password authentication, and creates the Kratos database.
 func (s *Stack) startPostgres(ctx context.Context) error {
-	binDir, err := postgresBinDir(s.cfg.PostgresBinDir)
-	if err != nil {
-		return err
-	}
+	binDir := s.postgresDir
 	runAs, err := unprivileged()
 	if err != nil {
 		return err

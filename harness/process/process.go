@@ -29,10 +29,12 @@ type Input struct {
 
 // Stack is the process provider's harness.Stack.
 type Stack struct {
-	cfg     harness.Config
-	logDir  string
-	kratos  build.Binary
-	mailpit build.Binary
+	cfg         harness.Config
+	logDir      string
+	kratos      build.Binary
+	mailpit     build.Binary
+	redisBin    string // redis-server
+	postgresDir string // the folder with initdb and postgres
 
 	tmp        string  // removed by Down
 	procs      []*proc // in start order; Down stops them in reverse
@@ -53,6 +55,19 @@ func New(ctx context.Context, in Input) (*Stack, error) {
 		return nil, errors.New("process.Input.LogDir is required")
 	}
 	s := &Stack{cfg: in.Config, logDir: in.LogDir, components: map[string]string{}}
+	// The host's servers first: a missing one is found in a second, not
+	// after minutes of building Kratos.
+	var errs []error
+	var err error
+	if s.redisBin, err = redisBinary(in.Config.RedisBin); err != nil {
+		errs = append(errs, err)
+	}
+	if s.postgresDir, err = postgresBinDir(in.Config.PostgresBinDir); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	cache, err := build.CacheDir()
 	if err != nil {
 		return nil, err

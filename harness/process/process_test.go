@@ -116,12 +116,17 @@ func TestPortInUseNamesTheFlag(t *testing.T) {
 	}
 }
 
-func TestMissingRedisNamesThePackage(t *testing.T) {
+// A missing server is named before anything is built or started: with no
+// PATH there is no go either, so a build would fail differently.
+func TestMissingRedisIsNamedBeforeTheBuild(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("PATH", t.TempDir())
-	s := newTestStack(t, nil)
-	err := upAndDown(t, s)
-	if err == nil || !strings.Contains(err.Error(), "apt-get install -y redis-server") {
-		t.Errorf("got %v, want an error naming the Debian package", err)
+	_, err = New(context.Background(), Input{Config: harness.DefaultConfig(), RepoRoot: root, LogDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "apt-get install -y redis-server") || !strings.Contains(err.Error(), "make deps") {
+		t.Errorf("got %v, want an error naming make deps and the Debian package", err)
 	}
 }
 

@@ -12,14 +12,7 @@ import (
 // startRedis runs redis-server on a free loopback port with nothing persisted.
 // Kratos does not use Redis; the guide's deployment has it, so it is part of the stack.
 func (s *Stack) startRedis(ctx context.Context) error {
-	bin := s.cfg.RedisBin
-	if bin == "" {
-		p, err := exec.LookPath("redis-server")
-		if err != nil {
-			return fmt.Errorf("redis-server not found in PATH: install it (Debian: apt-get install -y redis-server) or pass -kc.redis-bin")
-		}
-		bin = p
-	}
+	bin := s.redisBin
 	port, err := harness.FreePort()
 	if err != nil {
 		return err
@@ -47,4 +40,16 @@ func (s *Stack) startRedis(ctx context.Context) error {
 	}
 	s.endpoints.RedisAddr = addr
 	return nil
+}
+
+// redisBinary is -kc.redis-bin, else redis-server from PATH.
+func redisBinary(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	p, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", fmt.Errorf("redis-server is not installed: run `make deps` (as root; Debian: apt-get install -y redis-server) or pass -kc.redis-bin")
+	}
+	return p, nil
 }

@@ -159,6 +159,9 @@ type user struct {
 	person
 	Agent        *kratosflow.Agent
 	Registration kratosflow.Registered
+	// RegisteredAt is when the registration's answer arrived: its session and
+	// flows were made before, on any clock.
+	RegisteredAt time.Time
 }
 
 // registerBrowserUser signs a fresh person up through the browser flow.
@@ -179,6 +182,7 @@ func register(ctx context.Context, purpose string, agent *kratosflow.Agent, walk
 	GinkgoHelper()
 	u := user{person: newPerson(purpose), Agent: agent}
 	reg, err := walk(agent, ctx, u.Traits, u.Password)
+	u.RegisteredAt = time.Now()
 	Expect(err).NotTo(HaveOccurred())
 	u.Registration = reg
 	return u
