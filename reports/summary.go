@@ -22,10 +22,10 @@ const (
 
 // Summary is the machine-readable record of one run.
 type Summary struct {
-	RunID       string      `json:"run_id"`
-	Verdict     string      `json:"verdict"`
-	Reasons     []string    `json:"reasons,omitempty"` // why FAIL, one line each (Decide)
-	Partial     []string    `json:"partial,omitempty"` // why PARTIAL, one line each (Decide)
+	RunID   string   `json:"run_id"`
+	Verdict string   `json:"verdict"`
+	Reasons []string `json:"reasons,omitempty"` // why FAIL, one line each (Decide)
+	Partial []string `json:"partial,omitempty"` // why PARTIAL, one line each (Decide)
 	// Problems are what the run found against itself before Decide: a setup
 	// that failed, a flaky spec, an expected failure that did not hold.
 	Problems []string `json:"problems,omitempty"`

@@ -10,7 +10,9 @@ import (
 
 func TestDecide(t *testing.T) {
 	catalogue := []string{"A-1", "B-1"}
-	both := func() []Requirement { return []Requirement{{ID: "A-1", Status: Pass}, {ID: "B-1", Status: NA, Reason: "no config"}} }
+	both := func() []Requirement {
+		return []Requirement{{ID: "A-1", Status: Pass}, {ID: "B-1", Status: NA, Reason: "no config"}}
+	}
 	for name, tc := range map[string]struct {
 		s    Summary
 		want string

@@ -46,7 +46,7 @@ func main() {
 		cmd := exec.CommandContext(ctx, bin, append(append([]string{"-ginkgo.no-color", "-kc.run-dir=" + dir}, extra...), strings.Fields(*args)...)...)
 		cmd.Dir = root
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-		log, _ := cmd.CombinedOutput() // a broken config must fail the run; the summary says how
+		log, _ := cmd.CombinedOutput()     // a broken config must fail the run; the summary says how
 		s, err := reports.ReadSummary(dir) // a fresh folder: a summary there is this run's
 		return s, string(log), err
 	}
