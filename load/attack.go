@@ -15,21 +15,25 @@ import (
 
 // Step is one constant-rate attack: a warm-up, then the measured window.
 type Step struct {
-	Scenario    string             `json:"scenario"`
-	TargetRPS   float64            `json:"target_rps"`
-	AchievedRPS float64            `json:"achieved_rps"`
-	Requests    uint64             `json:"requests"`
-	Seconds     float64            `json:"seconds"`
-	Overrun     float64            `json:"overrun"` // how much longer than planned sending took, as a fraction
-	Success     float64            `json:"success"` // validated successes / requests
-	Latency     Latency            `json:"latency_ms"`
-	Errors      map[string]uint64  `json:"errors,omitempty"`
-	CPU         map[string]float64 `json:"cpu_share,omitempty"` // of the whole machine, per component
-	FlowSetup   *FlowSetup         `json:"flow_setup,omitempty"`
-	Pass        bool               `json:"pass"`
-	Why         []string           `json:"why,omitempty"` // why the step failed
-	Plot        string             `json:"plot,omitempty"`
-	Interrupted bool               `json:"interrupted,omitempty"`
+	Scenario    string  `json:"scenario"`
+	TargetRPS   float64 `json:"target_rps"`
+	AchievedRPS float64 `json:"achieved_rps"`
+	Requests    uint64  `json:"requests"`
+	Seconds     float64 `json:"seconds"`
+	Overrun     float64 `json:"overrun"` // how much longer than planned sending took, as a fraction
+	// MaxSendLagMillis is how far sending fell behind its schedule at the worst moment of the window.
+	MaxSendLagMillis float64 `json:"max_send_lag_ms"`
+	// WrongAnswers counts responses, warm-up included, that carried another user's data.
+	WrongAnswers uint64             `json:"wrong_answers,omitempty"`
+	Success      float64            `json:"success"` // validated successes / requests
+	Latency      Latency            `json:"latency_ms"`
+	Errors       map[string]uint64  `json:"errors,omitempty"`
+	CPU          map[string]float64 `json:"cpu_share,omitempty"` // of the whole machine, per component
+	FlowSetup    *FlowSetup         `json:"flow_setup,omitempty"`
+	Pass         bool               `json:"pass"`
+	Why          []string           `json:"why,omitempty"` // why the step failed
+	Plot         string             `json:"plot,omitempty"`
+	Interrupted  bool               `json:"interrupted,omitempty"`
 }
 
 // Latency percentiles in milliseconds.
@@ -74,9 +78,11 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 	}
 	step := Step{Scenario: in.Scenario.Name, TargetRPS: in.Rate, Errors: map[string]uint64{}}
 	if in.Warmup > 0 {
-		if _, _, _, err := attack(ctx, in, in.Warmup, nil); err != nil {
+		_, warm, _, err := attack(ctx, in, in.Warmup, nil)
+		if err != nil {
 			return step, err
 		}
+		step.WrongAnswers += wrongAnswers(warm.errs)
 	}
 	p := plot.New(plot.Title(fmt.Sprintf("%s at %.1f/s", in.Scenario.Name, in.Rate)), plot.Downsample(4000),
 		plot.Label(func(r *vegeta.Result) string {
@@ -86,7 +92,7 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 			return "OK"
 		}))
 	before := in.CPU.sample()
-	m, errs, setup, err := attack(ctx, in, in.Window, p)
+	m, out, setup, err := attack(ctx, in, in.Window, p)
 	step.FlowSetup = setup
 	step.CPU = shares(before, in.CPU.sample())
 	if err != nil {
@@ -99,8 +105,10 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		step.AchievedRPS = float64(m.Requests-1) / m.Duration.Seconds() // n requests span n-1 intervals
 	}
 	step.Overrun = (m.Duration.Seconds() - in.Window.Seconds()) / in.Window.Seconds()
+	step.MaxSendLagMillis = float64(out.maxLag) / float64(time.Millisecond)
+	step.WrongAnswers += wrongAnswers(out.errs)
 	var failed uint64
-	for k, n := range errs {
+	for k, n := range out.errs {
 		step.Errors[k] = n
 		failed += n
 	}
@@ -129,6 +137,12 @@ func (s *Step) judge(in StepInput) {
 	if s.Overrun > maxOverrun {
 		s.Why = append(s.Why, fmt.Sprintf("sending overran the window by %.1f%%: the generator fell behind", s.Overrun*100))
 	}
+	if lag := maxOverrun * in.Window.Seconds() * 1000; s.MaxSendLagMillis > lag {
+		s.Why = append(s.Why, fmt.Sprintf("sending fell %.0f ms behind its schedule mid-window (at most %.0f ms): the rate was not held", s.MaxSendLagMillis, lag))
+	}
+	if s.WrongAnswers > 0 {
+		s.Why = append(s.Why, fmt.Sprintf("%d answer(s) carried another user's data or none: a correctness failure", s.WrongAnswers))
+	}
 	if s.Success < minSuccess {
 		s.Why = append(s.Why, fmt.Sprintf("success %.2f%% < %.1f%%", s.Success*100, minSuccess*100))
 	}
@@ -141,12 +155,31 @@ func (s *Step) judge(in StepInput) {
 	s.Pass = len(s.Why) == 0
 }
 
-// attack runs one bounded vegeta attack and validates every response.
-func attack(ctx context.Context, in StepInput, d time.Duration, p *plot.Plot) (*vegeta.Metrics, map[string]uint64, *FlowSetup, error) {
+// attacked is what one attack saw besides vegeta's metrics.
+type attacked struct {
+	errs   map[string]uint64 // error key -> count
+	maxLag time.Duration     // the worst delay of a send behind its schedule
+}
+
+func wrongAnswers(errs map[string]uint64) uint64 {
+	var n uint64
+	for k, c := range errs {
+		if IsWrongAnswer(k) {
+			n += c
+		}
+	}
+	return n
+}
+
+// attack runs one bounded vegeta attack and validates every response. Send
+// i is due at start + i/rate; its offset (sent - i/rate) is the same for
+// every send that kept the schedule, so the spread of offsets is the worst lag,
+// a stall mid-window included even when the sender caught up after it.
+func attack(ctx context.Context, in StepInput, d time.Duration, p *plot.Plot) (*vegeta.Metrics, attacked, *FlowSetup, error) {
 	n := int(in.Rate*d.Seconds()*1.05) + 5 // login consumes one flow per request
 	tr, setup, err := in.Scenario.Prepare(ctx, n)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, attacked{}, nil, err
 	}
 	a := vegeta.NewAttacker(vegeta.Client(in.Limits.Client), vegeta.MaxWorkers(in.Limits.MaxWorkers),
 		vegeta.Workers(min(in.Limits.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
@@ -154,10 +187,19 @@ func attack(ctx context.Context, in StepInput, d time.Duration, p *plot.Plot) (*
 	stop := context.AfterFunc(ctx, func() { a.Stop() })
 	defer stop()
 	var m vegeta.Metrics
-	errs := map[string]uint64{}
+	out := attacked{errs: map[string]uint64{}}
+	interval := time.Duration(float64(time.Second) / in.Rate)
+	var minOff, maxOff time.Time
 	for r := range results {
+		off := r.Timestamp.Add(-time.Duration(r.Seq) * interval)
+		if minOff.IsZero() || off.Before(minOff) {
+			minOff = off
+		}
+		if maxOff.IsZero() || off.After(maxOff) {
+			maxOff = off
+		}
 		if key := in.Scenario.Check(r); key != "" {
-			errs[key]++
+			out.errs[key]++
 			if r.Error == "" {
 				r.Error = key // so vegeta's plot and metrics see the failure too
 			}
@@ -168,7 +210,8 @@ func attack(ctx context.Context, in StepInput, d time.Duration, p *plot.Plot) (*
 		}
 	}
 	m.Close()
-	return &m, errs, setup, nil
+	out.maxLag = maxOff.Sub(minOff)
+	return &m, out, setup, nil
 }
 
 func writePlot(path string, p *plot.Plot) error {

@@ -16,16 +16,18 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Bounds are measured in the same run as the attacks, so each figure can be
 // read as a ratio of what this machine can do at all.
 type Bounds struct {
-	// BcryptComparesPerSec: one goroutine per core comparing the seeded hash,
+	// HashComparesPerSec: one goroutine per core comparing the seeded hash,
 	// i.e. the most logins per second this machine could verify.
-	BcryptComparesPerSec float64 `json:"bcrypt_compares_per_sec"`
-	BcryptCost           int     `json:"bcrypt_cost"`
+	HashComparesPerSec float64 `json:"hash_compares_per_sec"`
+	Hasher             string  `json:"hasher"` // the algorithm and parameters compared
+	// HashNote says where the bound was measured: on the generator's machine,
+	// which is the deployment's only for the local providers.
+	HashNote string `json:"hash_note,omitempty"`
 	// GeneratorMaxRPS: vegeta against a trivial handler on loopback, as fast as it goes.
 	GeneratorMaxRPS float64 `json:"generator_max_rps"`
 	// GeneratorCPUMicrosPerReq: this process's CPU per request in that run
@@ -36,12 +38,8 @@ type Bounds struct {
 	WrkNote      string  `json:"wrk_note,omitempty"`
 }
 
-// BcryptBound compares password against hash on every core for d.
-func BcryptBound(ctx context.Context, hash, password string, d time.Duration) (float64, int, error) {
-	cost, err := bcrypt.Cost([]byte(hash))
-	if err != nil {
-		return 0, 0, err
-	}
+// HashBound compares password against hash on every core for d.
+func HashBound(ctx context.Context, h Hasher, hash, password string, d time.Duration) float64 {
 	var done atomic.Int64
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithTimeout(ctx, d)
@@ -52,14 +50,14 @@ func BcryptBound(ctx context.Context, hash, password string, d time.Duration) (f
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil {
+				if h.Compare(hash, password) {
 					done.Add(1)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return float64(done.Load()) / time.Since(start).Seconds(), cost, nil
+	return float64(done.Load()) / time.Since(start).Seconds()
 }
 
 // GeneratorCeiling runs vegeta flat out (bounded by workers and d) against a

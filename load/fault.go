@@ -15,15 +15,17 @@ import (
 )
 
 // FaultPlan is one outage during a constant-rate attack: Inject runs At
-// into the attack, Recover runs Hold after Inject returned, and the attack
-// goes on for Window in all, so the timeline shows before, during and after.
+// into the attack, Recover runs Hold after Inject returned and returns once
+// the deployment says it is ready again, and the attack goes on for After
+// from then, so the timeline shows before, during and a real after. Max caps
+// the whole attack.
 type FaultPlan struct {
-	Name             string
-	Scenario         *Scenario
-	Rate             float64
-	Window, At, Hold time.Duration
-	Inject, Recover  func(context.Context) error
-	Limits           Limits
+	Name                 string
+	Scenario             *Scenario
+	Rate                 float64
+	At, Hold, After, Max time.Duration
+	Inject, Recover      func(context.Context) error
+	Limits               Limits
 }
 
 // FaultRun is the attack's timeline around the outage, in seconds since its start.
@@ -37,12 +39,15 @@ type FaultRun struct {
 	RecoveredAt float64 `json:"recovered_at_s"` // Recover returned: the component serves again
 	FirstError  float64 `json:"first_error_s"`  // -1: none
 	LastError   float64 `json:"last_error_s"`   // -1: none
-	// ErrorsAfterRecovery counts failures sent after RecoveredAt plus one
-	// request timeout: what the deployment itself still got wrong.
-	ErrorsAfterRecovery uint64            `json:"errors_after_recovery"`
-	ErrorKinds          map[string]uint64 `json:"error_kinds,omitempty"`
-	Timeline            []Bucket          `json:"timeline"`
-	Plot                string            `json:"plot"`
+	// ErrorsAfterRecovery counts failures of requests sent after
+	// RecoveredAt, when the deployment said it was ready again; the window
+	// after recovery is RequestsAfterRecovery requests over SecondsAfterRecovery.
+	ErrorsAfterRecovery   uint64            `json:"errors_after_recovery"`
+	RequestsAfterRecovery uint64            `json:"requests_after_recovery"`
+	SecondsAfterRecovery  float64           `json:"seconds_after_recovery"`
+	ErrorKinds            map[string]uint64 `json:"error_kinds,omitempty"`
+	Timeline              []Bucket          `json:"timeline"`
+	Plot                  string            `json:"plot"`
 }
 
 // Bucket is one second of the attack.
@@ -57,15 +62,17 @@ type Bucket struct {
 // runs once Inject did, even when the attack ends early.
 func RunFault(ctx context.Context, plan FaultPlan, plotDir string) (*FaultRun, error) {
 	if plan.Scenario == nil || plan.Rate <= 0 || plan.Inject == nil || plan.Recover == nil || plan.Limits.Client == nil ||
-		plan.At+plan.Hold >= plan.Window {
-		return nil, fmt.Errorf("load.FaultPlan needs Scenario, Rate, Inject, Recover, Limits and At+Hold < Window, got %+v", plan)
+		plan.After <= 0 || plan.At+plan.Hold+plan.After >= plan.Max {
+		return nil, fmt.Errorf("load.FaultPlan needs Scenario, Rate, Inject, Recover, Limits, After > 0 and At+Hold+After < Max, got %+v", plan)
 	}
 	run := &FaultRun{Name: plan.Name, Scenario: plan.Scenario.Name, Rate: plan.Rate, FirstError: -1, LastError: -1,
 		ErrorKinds: map[string]uint64{}}
-	tr, _, err := plan.Scenario.Prepare(ctx, int(plan.Rate*plan.Window.Seconds())+5)
+	tr, _, err := plan.Scenario.Prepare(ctx, int(plan.Rate*plan.Max.Seconds())+5)
 	if err != nil {
 		return nil, err
 	}
+	a := vegeta.NewAttacker(vegeta.Client(plan.Limits.Client), vegeta.MaxWorkers(plan.Limits.MaxWorkers),
+		vegeta.Workers(min(plan.Limits.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
 	start := time.Now()
 	since := func() float64 { return time.Since(start).Seconds() }
 	var wg sync.WaitGroup
@@ -73,6 +80,7 @@ func RunFault(ctx context.Context, plan FaultPlan, plotDir string) (*FaultRun, e
 	wg.Add(1)
 	go func() { // the fault's own clock, beside the attack
 		defer wg.Done()
+		defer a.Stop() // the attack ends After past recovery, or when anything here fails
 		if !waitFor(ctx, plan.At) {
 			return
 		}
@@ -83,6 +91,9 @@ func RunFault(ctx context.Context, plan FaultPlan, plotDir string) (*FaultRun, e
 		waitFor(ctx, plan.Hold)
 		faultErr = plan.Recover(context.WithoutCancel(ctx))
 		run.RecoveredAt = since()
+		if faultErr == nil {
+			waitFor(ctx, plan.After)
+		}
 	}()
 
 	p := plot.New(plot.Title(fmt.Sprintf("%s at %.0f/s: %s", plan.Scenario.Name, plan.Rate, plan.Name)), plot.Label(func(r *vegeta.Result) string {
@@ -91,12 +102,10 @@ func RunFault(ctx context.Context, plan FaultPlan, plotDir string) (*FaultRun, e
 		}
 		return "OK"
 	}))
-	a := vegeta.NewAttacker(vegeta.Client(plan.Limits.Client), vegeta.MaxWorkers(plan.Limits.MaxWorkers),
-		vegeta.Workers(min(plan.Limits.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
 	stop := context.AfterFunc(ctx, func() { a.Stop() })
 	defer stop()
 	var results []vegeta.Result
-	for r := range a.Attack(tr, vegeta.Rate{Freq: int(plan.Rate), Per: time.Second}, plan.Window, plan.Name) {
+	for r := range a.Attack(tr, vegeta.Rate{Freq: int(plan.Rate), Per: time.Second}, plan.Max, plan.Name) {
 		if key := plan.Scenario.Check(r); key != "" {
 			run.ErrorKinds[key]++
 			if r.Error == "" {
@@ -107,7 +116,7 @@ func RunFault(ctx context.Context, plan FaultPlan, plotDir string) (*FaultRun, e
 		results = append(results, *r)
 	}
 	wg.Wait()
-	run.timeline(results, start, plan.Limits.Timeout)
+	run.timeline(results, start)
 	run.Plot = "plot-fault-" + plan.Scenario.Name + ".html"
 	if err := writePlot(filepath.Join(plotDir, run.Plot), p); err != nil {
 		return run, err
@@ -119,12 +128,17 @@ func RunFault(ctx context.Context, plan FaultPlan, plotDir string) (*FaultRun, e
 }
 
 // timeline buckets the results by the second they were sent in.
-func (run *FaultRun) timeline(results []vegeta.Result, start time.Time, timeout time.Duration) {
+func (run *FaultRun) timeline(results []vegeta.Result, start time.Time) {
 	byBucket := map[int][]vegeta.Result{}
 	for _, r := range results {
 		at := r.Timestamp.Sub(start).Seconds()
 		byBucket[int(at)] = append(byBucket[int(at)], r)
 		run.Requests++
+		after := run.RecoveredAt > 0 && at > run.RecoveredAt
+		if after {
+			run.RequestsAfterRecovery++
+			run.SecondsAfterRecovery = max(run.SecondsAfterRecovery, at-run.RecoveredAt)
+		}
 		if r.Error == "" {
 			continue
 		}
@@ -133,7 +147,7 @@ func (run *FaultRun) timeline(results []vegeta.Result, start time.Time, timeout 
 			run.FirstError = at
 		}
 		run.LastError = max(run.LastError, at)
-		if run.RecoveredAt > 0 && at > run.RecoveredAt+timeout.Seconds() {
+		if after {
 			run.ErrorsAfterRecovery++
 		}
 	}
@@ -190,7 +204,7 @@ var faultPage = template.Must(template.New("fault").Funcs(template.FuncMap{"char
 <h1>{{.Name}} during {{.Scenario}} at {{printf "%.0f" .Rate}}/s</h1>
 <p>{{.Requests}} requests, {{.Errors}} failed (first at {{printf "%.1f" .FirstError}} s, last at {{printf "%.1f" .LastError}} s);
 fault injected at {{printf "%.1f" .InjectedAt}} s, component back at {{printf "%.1f" .RecoveredAt}} s;
-{{.ErrorsAfterRecovery}} failures sent after recovery. Errors: {{range $k, $v := .ErrorKinds}}{{$k}}: {{$v}}; {{end}}
+{{.ErrorsAfterRecovery}} of the {{.RequestsAfterRecovery}} requests sent in the {{printf "%.1f" .SecondsAfterRecovery}} s after recovery failed. Errors: {{range $k, $v := .ErrorKinds}}{{$k}}: {{$v}}; {{end}}
 <a href="{{.Plot}}">vegeta's time series</a></p>
 {{chart .}}
 <table><tr><th>second</th><th>requests</th><th>errors</th><th>p99 ms</th></tr>

@@ -1,11 +1,14 @@
 package load
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -47,8 +50,8 @@ func TestWhoamiCheckCatchesWhatVegetaWouldCountAsSuccess(t *testing.T) {
 		want string
 	}{
 		"valid":          {whoamiResult(tgt, 200, "identity-0", "session-0"), ""},
-		"wrong identity": {whoamiResult(tgt, 200, "identity-1", "session-0"), "200 wrong identity"},
-		"wrong session":  {whoamiResult(tgt, 200, "identity-0", "session-1"), "200 wrong session"},
+		"wrong identity": {whoamiResult(tgt, 200, "identity-1", "session-0"), "wrong answer: another identity"},
+		"wrong session":  {whoamiResult(tgt, 200, "identity-0", "session-1"), "wrong answer: another session"},
 		"redirect":       {&vegeta.Result{Code: 303, URL: tgt.URL}, "303"},
 		"inactive": {&vegeta.Result{Code: 401, URL: tgt.URL,
 			Body: []byte(`{"error":{"id":"session_inactive","code":401}}`)}, "401 session_inactive"},
@@ -65,23 +68,51 @@ func TestJudgeAppliesEveryPassCriterion(t *testing.T) {
 	sc := &Scenario{Name: "s", SLO: 50 * time.Millisecond}
 	good := Step{TargetRPS: 100, AchievedRPS: 99, Requests: 500, Success: 1, Latency: Latency{P99: 40}}
 	for name, mutate := range map[string]func(*Step){
-		"generator fell behind": func(s *Step) { s.AchievedRPS = 97 },
-		"overran":               func(s *Step) { s.Overrun = 0.03 },
-		"errors":                func(s *Step) { s.Success = 0.998 },
-		"slow":                  func(s *Step) { s.Latency.P99 = 51 },
-		"interrupted":           func(s *Step) { s.Interrupted = true },
+		"generator fell behind":  func(s *Step) { s.AchievedRPS = 97 },
+		"overran":                func(s *Step) { s.Overrun = 0.03 },
+		"errors":                 func(s *Step) { s.Success = 0.998 },
+		"slow":                   func(s *Step) { s.Latency.P99 = 51 },
+		"interrupted":            func(s *Step) { s.Interrupted = true },
+		"fell behind mid-window": func(s *Step) { s.MaxSendLagMillis = 250 },
+		"a wrong answer":         func(s *Step) { s.WrongAnswers = 1 },
 	} {
 		s := good
 		mutate(&s)
-		s.judge(StepInput{Scenario: sc})
+		s.judge(StepInput{Scenario: sc, Window: 5 * time.Second})
 		if s.Pass {
 			t.Errorf("%s: step passed", name)
 		}
 	}
 	s := good
-	s.judge(StepInput{Scenario: sc})
+	s.judge(StepInput{Scenario: sc, Window: 5 * time.Second})
 	if !s.Pass {
 		t.Errorf("a good step failed: %v", s.Why)
+	}
+}
+
+// Sending that stalls mid-window and then catches up keeps the overall rate
+// and the end time; only the send schedule shows it. Here every worker is
+// held by slow answers for a while (the in-flight bound), so sends wait.
+func TestAStallMidWindowIsCaught(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n := calls.Add(1); n >= 40 && n < 44 {
+			time.Sleep(300 * time.Millisecond) // a slow answer the test server gives; no spec waits here
+		}
+	}))
+	defer srv.Close()
+	sc := &Scenario{Name: "stall", SLO: time.Second,
+		Prepare: func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) {
+			return func(tgt *vegeta.Target) error { *tgt = vegeta.Target{Method: http.MethodGet, URL: srv.URL}; return nil }, nil, nil
+		},
+		Check: func(r *vegeta.Result) string { return statusKey(r, http.StatusOK) }}
+	step, err := RunStep(context.Background(), StepInput{Scenario: sc, Rate: 100, Window: 2 * time.Second,
+		Limits: Limits{MaxWorkers: 2, Timeout: time.Second, Client: srv.Client()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if step.Pass || step.MaxSendLagMillis < 200 {
+		t.Errorf("sends held up for about 300 ms: pass %v, max lag %.0f ms, overrun %.3f, why %v", step.Pass, step.MaxSendLagMillis, step.Overrun, step.Why)
 	}
 }
 

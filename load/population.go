@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	ory "github.com/ory/kratos-client-go"
-	"golang.org/x/crypto/bcrypt"
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
@@ -41,7 +40,8 @@ type Session struct {
 // Population is what the load stage works with.
 type Population struct {
 	Password   string
-	Hash       string // the one bcrypt hash every identity was imported with
+	Hash       string // the one hash every identity was imported with
+	Hasher     Hasher // its algorithm and parameters: the deployment's
 	Identities []Identity
 	Tokens     []Session
 	Cookies    []Session
@@ -55,7 +55,7 @@ type SeedInput struct {
 	NewIdentity NewIdentity // their traits
 	Identities  int         // imported through the admin API
 	Sessions    int         // real logins, half API flow (tokens), half browser (cookies)
-	BcryptCost  int         // the cost the deployment hashes with: never cheaper, a login pays the stored cost
+	Hasher      Hasher      // the deployment's, from a hash it made: a login pays the stored hash's cost
 	Concurrency int         // parallel logins while seeding
 	Progress    func(string)
 }
@@ -68,8 +68,8 @@ func (in SeedInput) validate() error {
 		return errors.New("load.SeedInput.SchemaID and NewIdentity are required: identities fit the deployment's schema")
 	case in.Identities < 1 || in.Sessions < 2:
 		return fmt.Errorf("load.SeedInput needs at least 1 identity and 2 sessions, got %d and %d", in.Identities, in.Sessions)
-	case in.BcryptCost < bcrypt.MinCost || in.BcryptCost > bcrypt.MaxCost:
-		return fmt.Errorf("load.SeedInput.BcryptCost %d is not a bcrypt cost", in.BcryptCost)
+	case in.Hasher.Name == "":
+		return errors.New("load.SeedInput.Hasher is required: identities are seeded with the deployment's own hasher")
 	case in.Concurrency < 1:
 		return errors.New("load.SeedInput.Concurrency must be at least 1")
 	}
@@ -80,7 +80,7 @@ func (in SeedInput) validate() error {
 const batchSize = 250
 
 // Seed imports in.Identities identities with one precomputed hash (seconds,
-// not minutes of bcrypt) and logs in in.Sessions times for real sessions.
+// not minutes of hashing) and logs in in.Sessions times for real sessions.
 func Seed(ctx context.Context, in SeedInput) (*Population, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -90,11 +90,11 @@ func Seed(ctx context.Context, in SeedInput) (*Population, error) {
 		return nil, err
 	}
 	pop := &Population{Password: fixtures.NewPassword()}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pop.Password), in.BcryptCost)
+	hash, err := in.Hasher.Hash(pop.Password)
 	if err != nil {
 		return nil, err
 	}
-	pop.Hash = string(hash)
+	pop.Hash, pop.Hasher = hash, in.Hasher
 	for start := 0; start < in.Identities; start += batchSize {
 		var patches []ory.IdentityPatch
 		identifiers := map[string]string{} // patch id (a UUID, as Kratos requires) -> identifier
@@ -122,7 +122,7 @@ func Seed(ctx context.Context, in SeedInput) (*Population, error) {
 			pop.Identities = append(pop.Identities, Identity{ID: r.GetIdentity(), Identifier: identifier})
 		}
 	}
-	report(in.Progress, "load: imported %d identities with one bcrypt hash of cost %d", len(pop.Identities), in.BcryptCost)
+	report(in.Progress, "load: imported %d identities with one %s hash", len(pop.Identities), in.Hasher)
 	if err := pop.login(ctx, in); err != nil {
 		return nil, err
 	}

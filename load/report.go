@@ -117,8 +117,8 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 {{if .Interrupted}}<b class="fail">Interrupted: partial report.</b>{{end}}</p>
 {{range .SLOFailures}}<p class="fail">{{.}}</p>{{end}}
 <h2>Bounds</h2>
-<table><tr><th>bcrypt compares/s (cost {{.Bounds.BcryptCost}}, all cores)</th><th>generator max req/s</th><th>generator CPU µs/req</th><th>wrk whoami req/s</th></tr>
-<tr><td>{{printf "%.1f" .Bounds.BcryptComparesPerSec}}</td><td>{{printf "%.0f" .Bounds.GeneratorMaxRPS}}</td><td>{{printf "%.0f" .Bounds.GeneratorCPUMicrosPerReq}}</td><td>{{printf "%.0f" .Bounds.WrkWhoamiRPS}} <small>{{.Bounds.WrkNote}}</small></td></tr></table>
+<table><tr><th>{{.Bounds.Hasher}} compares/s <small>({{.Bounds.HashNote}})</small></th><th>generator max req/s</th><th>generator CPU µs/req</th><th>wrk whoami req/s</th></tr>
+<tr><td>{{printf "%.1f" .Bounds.HashComparesPerSec}}</td><td>{{printf "%.0f" .Bounds.GeneratorMaxRPS}}</td><td>{{printf "%.0f" .Bounds.GeneratorCPUMicrosPerReq}}</td><td>{{printf "%.0f" .Bounds.WrkWhoamiRPS}} <small>{{.Bounds.WrkNote}}</small></td></tr></table>
 <p>Ratios: {{range $k, $v := .Ratios}}{{$k}} = {{printf "%.3f" $v}}; {{end}} generator CPU share at whoami-token max = {{pct .GeneratorShareAtWhoamiMax}}</p>
 {{range .Scenarios}}
 <h2>{{.Scenario}}: max sustainable {{printf "%.1f" .MaxSustainableRPS}}/s (p99 {{printf "%.1f" .P99AtMaxMillis}} ms, SLO {{printf "%.0f" .SLOMillis}} ms){{if .KneeRPS}}, knee {{printf "%.1f" .KneeRPS}}/s{{end}}</h2>

@@ -20,7 +20,11 @@ type Input struct {
 	Profile     Profile
 	SLOWhoami   time.Duration
 	SLOLogin    time.Duration
-	BcryptCost  int       // the deployment's configured cost, for the seeded hash
+	// SampleHash is a password hash the deployment made; the seeded hash copies its algorithm and parameters.
+	SampleHash string
+	// SameMachine: the generator runs where Kratos does (local providers), so
+	// the hash bound measured here bounds Kratos too; else it is only reported.
+	SameMachine bool
 	CPU         CPUGroups // component process groups to watch; nil: the generator only
 	OutDir      string    // plots go here
 	MaxWorkers  uint64    // requests in flight at most
@@ -54,13 +58,15 @@ type Result struct {
 	Bounds    Bounds     `json:"bounds"`
 	Scenarios []Capacity `json:"scenarios"`
 	// Ratios make the figures comparable across machines:
-	// login_max_over_bcrypt_bound and whoami_token_max_over_wrk.
+	// login_max_over_hash_bound (same machine only) and whoami_token_max_over_wrk.
 	Ratios map[string]float64 `json:"ratios,omitempty"`
 	// GeneratorShareAtWhoamiMax is the generator's share of the machine's CPU
 	// at whoami-token's highest passing step.
 	GeneratorShareAtWhoamiMax float64  `json:"generator_cpu_share_at_whoami_max"`
 	SLOFailures               []string `json:"slo_failures,omitempty"`
-	Interrupted               bool     `json:"interrupted,omitempty"`
+	// WrongAnswers counts answers, warm-ups included, with another user's data or none.
+	WrongAnswers uint64 `json:"wrong_answers"`
+	Interrupted  bool   `json:"interrupted,omitempty"`
 }
 
 // SeedFigure is how the population was made.
@@ -80,9 +86,13 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		return res, nil, err
 	}
 	p := in.Profile
+	hasher, err := HasherOf(in.SampleHash)
+	if err != nil {
+		return res, nil, err
+	}
 	seedStart := time.Now()
 	pop, err := Seed(ctx, SeedInput{Endpoints: in.Endpoints, Intervals: in.Intervals, SchemaID: in.SchemaID, NewIdentity: in.NewIdentity, Identities: p.Identities,
-		Sessions: p.Sessions, BcryptCost: in.BcryptCost, Concurrency: 4, Progress: in.Progress})
+		Sessions: p.Sessions, Hasher: hasher, Concurrency: 4, Progress: in.Progress})
 	if err != nil {
 		return res, pop, err
 	}
@@ -99,8 +109,8 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	if res.Bounds, err = measureBounds(ctx, in, pop); err != nil {
 		return res, pop, err
 	}
-	report(in.Progress, "load: bounds: bcrypt %.1f compares/s at cost %d, generator %.0f req/s at %.0f µs CPU each, wrk whoami %.0f req/s",
-		res.Bounds.BcryptComparesPerSec, res.Bounds.BcryptCost, res.Bounds.GeneratorMaxRPS, res.Bounds.GeneratorCPUMicrosPerReq, res.Bounds.WrkWhoamiRPS)
+	report(in.Progress, "load: bounds: %s %.1f compares/s (%s), generator %.0f req/s at %.0f µs CPU each, wrk whoami %.0f req/s",
+		res.Bounds.Hasher, res.Bounds.HashComparesPerSec, res.Bounds.HashNote, res.Bounds.GeneratorMaxRPS, res.Bounds.GeneratorCPUMicrosPerReq, res.Bounds.WrkWhoamiRPS)
 
 	client, err := attackClient(in)
 	if err != nil {
@@ -133,8 +143,16 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		if c.MaxSustainableRPS == 0 {
 			res.SLOFailures = append(res.SLOFailures, sloFailure(c))
 		}
+		var wrong uint64
+		for _, s := range c.Steps {
+			wrong += s.WrongAnswers
+		}
+		if wrong > 0 {
+			res.WrongAnswers += wrong
+			res.SLOFailures = append(res.SLOFailures, fmt.Sprintf("%s: %d answer(s) carried another user's data or none: a correctness failure, whatever the rate", c.Scenario, wrong))
+		}
 	}
-	res.derive()
+	res.derive(in.SameMachine)
 	return res, pop, nil
 }
 
@@ -153,8 +171,10 @@ func measureBounds(ctx context.Context, in Input, pop *Population) (Bounds, erro
 	var b Bounds
 	var err error
 	d := in.Profile.BoundFor
-	if b.BcryptComparesPerSec, b.BcryptCost, err = BcryptBound(ctx, pop.Hash, pop.Password, d); err != nil {
-		return b, err
+	b.Hasher, b.HashComparesPerSec = pop.Hasher.String(), HashBound(ctx, pop.Hasher, pop.Hash, pop.Password, d)
+	b.HashNote = "all cores of this machine, which also runs Kratos"
+	if !in.SameMachine {
+		b.HashNote = "all cores of the generator's machine, not the deployment's: no ratio is drawn from it"
 	}
 	if b.GeneratorMaxRPS, b.GeneratorCPUMicrosPerReq, err = GeneratorCeiling(ctx, d, 32); err != nil {
 		return b, err
@@ -202,12 +222,12 @@ func attackClient(in Input) (*http.Client, error) {
 	return c, nil
 }
 
-func (r *Result) derive() {
+func (r *Result) derive(sameMachine bool) {
 	for _, c := range r.Scenarios {
 		switch c.Scenario {
 		case "login":
-			if r.Bounds.BcryptComparesPerSec > 0 {
-				r.Ratios["login_max_over_bcrypt_bound"] = round3(c.MaxSustainableRPS / r.Bounds.BcryptComparesPerSec)
+			if r.Bounds.HashComparesPerSec > 0 && sameMachine {
+				r.Ratios["login_max_over_hash_bound"] = round3(c.MaxSustainableRPS / r.Bounds.HashComparesPerSec)
 			}
 		case "whoami-token":
 			if r.Bounds.WrkWhoamiRPS > 0 {

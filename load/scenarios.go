@@ -31,6 +31,14 @@ type Scenario struct {
 	Check func(*vegeta.Result) string
 }
 
+// wrongAnswer starts the key of a response that carried another user's data
+// (or none): a correctness failure, which fails the run at once and is never
+// part of a step's error budget.
+const wrongAnswer = "wrong answer: "
+
+// IsWrongAnswer reports whether an error key is a correctness failure.
+func IsWrongAnswer(key string) bool { return strings.HasPrefix(key, wrongAnswer) }
+
 // FlowSetup is the figure for creating login flows ahead of an attack.
 type FlowSetup struct {
 	Flows      int     `json:"flows"`
@@ -70,10 +78,10 @@ func whoami(name string, public *url.URL, sessions []Session, slo time.Duration,
 				return key
 			}
 			if r.Headers.Get("X-Kratos-Authenticated-Identity-Id") != sessions[i].IdentityID {
-				return "200 wrong identity"
+				return wrongAnswer + "another identity"
 			}
 			if !bytes.Contains(r.Body, []byte(`"id":"`+sessions[i].SessionID+`"`)) {
-				return "200 wrong session"
+				return wrongAnswer + "another session"
 			}
 			return ""
 		},
@@ -198,7 +206,7 @@ func Login(in LoginInput) *Scenario {
 				return "200 unreadable body"
 			}
 			if body.Token == "" || body.Session.Identity.ID != want {
-				return "200 wrong identity"
+				return wrongAnswer + "no session, or another identity's"
 			}
 			return ""
 		},

@@ -107,25 +107,27 @@ func (a *Agent) Whoami(ctx context.Context, token string) (*ory.Session, *http.R
 	return req.Execute()
 }
 
-// ProbeHasher creates a throwaway identity with a password through the admin
-// API, reads the stored hash's algorithm and cost, and deletes the identity.
-// It tells what a deployment really hashes with when its config is not at hand.
-func ProbeHasher(ctx context.Context, admin *ory.APIClient, schemaID string, traits map[string]any, password string) (string, int, error) {
+// ProbeHash creates a throwaway identity with a password through the admin
+// API, reads the hash Kratos stored, and deletes the identity. It tells what
+// a deployment really hashes with, and with which parameters.
+func ProbeHash(ctx context.Context, admin *ory.APIClient, schemaID string, traits map[string]any, password string) (string, error) {
 	body := ory.CreateIdentityBody{SchemaId: schemaID, Traits: traits,
 		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
 			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: &password}}}}
 	id, _, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
 	if err != nil {
-		return "", 0, fmt.Errorf("create probe identity: %w (%s)", err, ErrorBody(err))
+		return "", fmt.Errorf("create probe identity: %w (%s)", err, ErrorBody(err))
 	}
 	defer admin.IdentityAPI.DeleteIdentity(context.WithoutCancel(ctx), id.Id).Execute()
 	got, _, err := admin.IdentityAPI.GetIdentity(ctx, id.Id).IncludeCredential([]string{"password"}).Execute()
 	if err != nil {
-		return "", 0, fmt.Errorf("read probe identity: %w", err)
+		return "", fmt.Errorf("read probe identity: %w", err)
 	}
 	hash, _ := got.GetCredentials()["password"].Config["hashed_password"].(string)
-	name, cost := ParseHash(hash)
-	return name, cost, nil
+	if hash == "" {
+		return "", fmt.Errorf("the probe identity's password credential shows no hashed_password (include_credential=password)")
+	}
+	return hash, nil
 }
 
 // ParseHash names the algorithm of a stored password hash and its cost

@@ -183,13 +183,27 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		}
 		client, err := ep.HTTPClient(nil, iv.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
-		// The calm before, the outage and the time after are each fault-hold long (twice for after).
+		// The calm before and the outage are each fault-hold long; recovery is
+		// Kratos saying it is ready again, and the attack goes on twice
+		// fault-hold after that: the window in which nothing may fail.
+		kratosReady := readinessProbe()
 		fr, err := load.RunFault(ctx, load.FaultPlan{
 			Name: "Postgres stopped", Scenario: load.WhoamiToken(ep.KratosPublic, pop, cfg.SLOWhoami), Rate: faultLoadRate,
-			At: iv.FaultHold, Hold: iv.FaultHold, Window: 4 * iv.FaultHold,
-			Inject:  func(ctx context.Context) error { return faults.Stop(ctx, harness.ComponentPostgres) },
-			Recover: func(ctx context.Context) error { return faults.Start(ctx, harness.ComponentPostgres) },
-			Limits:  load.Limits{MaxWorkers: 64, Timeout: iv.HTTPRequest, Client: client},
+			At: iv.FaultHold, Hold: iv.FaultHold, After: 2 * iv.FaultHold, Max: 4*iv.FaultHold + iv.KratosReady,
+			Inject: func(ctx context.Context) error { return faults.Stop(ctx, harness.ComponentPostgres) },
+			Recover: func(ctx context.Context) error {
+				if err := faults.Start(ctx, harness.ComponentPostgres); err != nil {
+					return err
+				}
+				return harness.WaitFor(ctx, harness.WaitInput{Name: "Kratos ready after the outage", Timeout: iv.KratosReady, Interval: iv.Poll,
+					Check: func(ctx context.Context) error {
+						if !kratosReady(ctx) {
+							return fmt.Errorf("/admin/health/ready not 200")
+						}
+						return nil
+					}})
+			},
+			Limits: load.Limits{MaxWorkers: 64, Timeout: iv.HTTPRequest, Client: client},
 		}, run.Dir)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(fr.Write(run.Dir)).To(Succeed())
@@ -197,11 +211,14 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		rec.Figures["injected_at_s"], rec.Figures["recovered_at_s"] = fr.InjectedAt, fr.RecoveredAt
 		rec.Figures["first_error_s"], rec.Figures["last_error_s"] = fr.FirstError, fr.LastError
 		rec.Figures["errors_after_recovery"] = float64(fr.ErrorsAfterRecovery)
+		rec.Figures["requests_after_recovery"], rec.Figures["seconds_after_recovery"] = float64(fr.RequestsAfterRecovery), fr.SecondsAfterRecovery
 		rec.Findings = append(rec.Findings, fmt.Sprintf("timeline in load-fault.html; errors by kind: %v", fr.ErrorKinds))
 
 		Expect(fr.Errors).To(BeNumerically(">", 0), "the outage does not show in the load timeline")
 		Expect(fr.FirstError).To(BeNumerically(">=", fr.InjectedAt-1), "errors before the fault: the stack was not healthy")
-		Expect(fr.ErrorsAfterRecovery).To(BeZero(), "whoami kept failing after Postgres was back")
+		Expect(fr.SecondsAfterRecovery).To(BeNumerically(">=", 0.9*(2*iv.FaultHold).Seconds()), "the attack must go on after recovery to show it")
+		Expect(fr.RequestsAfterRecovery).To(BeNumerically(">=", 0.9*faultLoadRate*(2*iv.FaultHold).Seconds()))
+		Expect(fr.ErrorsAfterRecovery).To(BeZero(), "whoami kept failing after Kratos said it was ready again")
 		last := fr.Timeline[len(fr.Timeline)-1]
 		Expect(last.Errors).To(BeZero())
 		Expect(last.Requests).To(BeNumerically(">", 0))

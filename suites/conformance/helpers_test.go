@@ -36,17 +36,19 @@ const (
 	labelIdentities   = "identities"
 )
 
-// fillHasher records what the deployment really hashes passwords with, when
-// the provider could not say (external deployments).
-func fillHasher(ctx context.Context) {
-	if env.Hasher != "" {
-		return
-	}
+// probeHasher records what the deployment really hashes passwords with
+// (whatever its config says) and keeps one hash it made, so the load stage
+// seeds identities with the same algorithm and parameters.
+func probeHasher(ctx context.Context) {
 	p := newPerson("hasher-probe")
-	name, cost, err := kratosflow.ProbeHasher(ctx, newAdmin(), schema.ID, p.Traits, p.Password)
+	var err error
+	sampleHash, err = kratosflow.ProbeHash(ctx, newAdmin(), schema.ID, p.Traits, p.Password)
 	Expect(err).NotTo(HaveOccurred())
-	env.Hasher, env.HasherCost = name, cost
+	env.Hasher, env.HasherCost = kratosflow.ParseHash(sampleHash)
 }
+
+// sampleHash is a password hash the deployment made (probeHasher).
+var sampleHash string
 
 // readSchema finds the identity schema registrations use (the flag or target
 // file, else the config's identity.default_schema_id, else the one the

@@ -34,10 +34,6 @@ var _ = AfterSuite(func(ctx SpecContext) {
 			}
 		}
 	}
-	cost := env.HasherCost
-	if env.Hasher != "bcrypt" || cost == 0 {
-		cost = 12 // the guide's; the seeded hash must never be cheaper than the deployment's
-	}
 	var pop *load.Population
 	timed("load", func() {
 		loadResult, pop, err = load.Run(ctx, load.Input{
@@ -46,7 +42,8 @@ var _ = AfterSuite(func(ctx SpecContext) {
 				id, err := schema.NewIdentity(fmt.Sprintf("load-%d", i), cfg.MailDomain())
 				return id.Traits, id.Identifier, err
 			},
-			BcryptCost: cost, CPU: groups, OutDir: run.Dir, MaxWorkers: 256, Timeout: iv.HTTPRequest,
+			SampleHash: sampleHash, SameMachine: cfg.Provider != "external",
+			CPU: groups, OutDir: run.Dir, MaxWorkers: 256, Timeout: iv.HTTPRequest,
 			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) },
 		})
 	})
@@ -65,6 +62,53 @@ var _ = AfterSuite(func(ctx SpecContext) {
 // loadStageTimeout bounds the whole load stage; the capacity profile aims at 5 minutes.
 const loadStageTimeout = 15 * time.Minute
 
+// loadRequirements are the load stage's rows of the verdict matrix: the
+// correctness of every answer, and each scenario's SLO at its rate(s).
+var loadRequirements = []struct{ id, scenario string }{
+	{"LOAD-001", ""}, {"LOAD-002", "whoami-token"}, {"LOAD-003", "whoami-cookie"}, {"LOAD-004", "login"},
+}
+
+// addLoadRequirements folds the load stage into the verdict matrix.
+func addLoadRequirements(s *reports.Summary) {
+	if cfg.Load == "off" {
+		for _, r := range loadRequirements {
+			s.AddRequirement(r.id, reports.NA, "load stage", "the load stage is off (-kc.load=smoke; make certify runs it)")
+		}
+		return
+	}
+	if loadResult == nil {
+		return // it never ran: the rows stay NOT RUN, the AfterSuite failure says why
+	}
+	for _, r := range loadRequirements {
+		status, what := reports.Pass, "load stage: "+r.scenario
+		switch {
+		case r.scenario == "":
+			what = "load stage: every answer is the asked user's"
+			if loadResult.WrongAnswers > 0 || len(loadResult.Scenarios) == 0 {
+				status = reports.Fail
+			}
+		default:
+			c, ok := scenarioResult(r.scenario)
+			if !ok {
+				continue
+			}
+			if c.MaxSustainableRPS == 0 {
+				status = reports.Fail
+			}
+		}
+		s.AddRequirement(r.id, status, what, "")
+	}
+}
+
+func scenarioResult(name string) (load.Capacity, bool) {
+	for _, c := range loadResult.Scenarios {
+		if c.Scenario == name {
+			return c, true
+		}
+	}
+	return load.Capacity{}, false
+}
+
 // loadSummary is the load stage's part of summary.json and summary.md.
 func loadSummary() *reports.Load {
 	if loadResult == nil {
@@ -74,7 +118,7 @@ func loadSummary() *reports.Load {
 	l := &reports.Load{Profile: r.Profile, Seconds: r.Seconds, Ratios: r.Ratios, Failures: r.SLOFailures,
 		GeneratorCPUShare: r.GeneratorShareAtWhoamiMax, Report: "load.html",
 		Bounds: map[string]float64{
-			"bcrypt_compares_per_sec": r.Bounds.BcryptComparesPerSec, "generator_max_rps": r.Bounds.GeneratorMaxRPS,
+			"hash_compares_per_sec": r.Bounds.HashComparesPerSec, "generator_max_rps": r.Bounds.GeneratorMaxRPS,
 			"generator_cpu_us_per_req": r.Bounds.GeneratorCPUMicrosPerReq, "wrk_whoami_rps": r.Bounds.WrkWhoamiRPS,
 		}}
 	for _, c := range r.Scenarios {

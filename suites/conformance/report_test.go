@@ -63,6 +63,7 @@ func summarize(r Report) *reports.Summary {
 		}
 	}
 	s.Load = loadSummary()
+	addLoadRequirements(s)
 	for _, f := range faultRecords {
 		s.Faults = append(s.Faults, *f)
 	}

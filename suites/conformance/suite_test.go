@@ -165,7 +165,7 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	}
 	ep, env = stack.Endpoints(), stack.Environment()
 	readSchema(ctx)
-	fillHasher(ctx)
+	probeHasher(ctx)
 })
 
 func teardown(ctx context.Context) {
