@@ -77,7 +77,7 @@ hygiene: stack-bins ## a normal, a failing and a SIGINT-interrupted run must lea
 	$(GO) test -count=1 ./suites/hygiene/...
 
 REPEAT ?= 20
-repeat: stack-bins ## run the specs REPEAT times in random order; report the flake rate and any retried spec
+repeat: build ## run the specs REPEAT times in random order; report the flake rate and any retried spec
 	$(GO) run ./cmd/kcrepeat -n $(REPEAT)
 
 bench: ## benchmarks of the load driver's own per-request work

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -19,17 +18,8 @@ import (
 	"syscall"
 
 	"kratos-conformance/harness"
+	"kratos-conformance/reports"
 )
-
-type summary struct {
-	Verdict string `json:"verdict"`
-	Specs   []struct {
-		Name     string `json:"name"`
-		State    string `json:"state"`
-		Attempts int    `json:"attempts"`
-		Expected bool   `json:"expected_failure"`
-	} `json:"specs"`
-}
 
 func main() {
 	n := flag.Int("n", 20, "how many runs")
@@ -42,30 +32,40 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kcrepeat:", err)
 		os.Exit(1)
 	}
+	bin := filepath.Join(root, "bin", "kratos-conformance")
+	if _, err := os.Stat(bin); err != nil {
+		fmt.Fprintf(os.Stderr, "kcrepeat: %s is missing: run make build\n", bin)
+		os.Exit(1)
+	}
+	run, err := reports.NewRun(filepath.Join(root, "reports", "out", "repeat"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kcrepeat:", err)
+		os.Exit(1)
+	}
 	failedRuns, retried := 0, map[string]int{}
 	fails, expected := map[string]int{}, map[string]int{}
 	for i := 1; i <= *n && ctx.Err() == nil; i++ {
-		out := filepath.Join(root, "reports", "out", "repeat", strconv.Itoa(i))
-		cmd := exec.CommandContext(ctx, "go", append([]string{"run", "github.com/onsi/ginkgo/v2/ginkgo", "--no-color",
-			"--randomize-all", "--flake-attempts=2", "./suites/conformance", "--", "-kc.out=" + out}, strings.Fields(*args)...)...)
+		dir := filepath.Join(run.Dir, strconv.Itoa(i)) // fresh: a summary there is this run's
+		cmd := exec.CommandContext(ctx, bin, append([]string{"-ginkgo.no-color", "-ginkgo.randomize-all", "-ginkgo.flake-attempts=2",
+			"-kc.run-dir=" + dir}, strings.Fields(*args)...)...)
 		cmd.Dir = root
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 		_ = cmd.Run() // the summary says what happened
-		b, err := os.ReadFile(filepath.Join(out, "latest", "summary.json"))
-		var s summary
-		if err == nil {
-			err = json.Unmarshal(b, &s)
+		s, err := reports.ReadSummary(dir)
+		if err != nil {
+			s = &reports.Summary{}
 		}
-		if err != nil || s.Verdict != "PASS" {
+		if err != nil || s.Verdict != reports.Pass {
 			failedRuns++
 		}
 		for _, sp := range s.Specs {
-			if sp.Expected {
+			if sp.ExpectedFailure {
 				// Listed in expected-failures.yaml: it fails every time, by design
 				// of the list, and its retry says nothing about flakiness.
 				expected[sp.Name]++
 				continue
 			}
-			if sp.State != "passed" && sp.State != "skipped" {
+			if sp.Failure != "" {
 				fails[sp.Name]++
 			}
 			if sp.Attempts > 1 {

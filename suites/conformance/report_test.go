@@ -37,6 +37,12 @@ func summarize(r Report) *reports.Summary {
 			s.Problems = append(s.Problems, fmt.Sprintf("flaky: %q needed %d attempts", sr.FullText(), sr.NumAttempts))
 		}
 		switch {
+		case r.SuiteConfig.DryRun:
+			// Ginkgo calls a dry-run spec passed; nothing was sent, so nothing passed.
+			spec.State = "not run (dry run)"
+			s.Counts.Skipped++
+			s.Specs = append(s.Specs, spec)
+			continue
 		case sr.State == types.SpecStatePassed:
 			s.Counts.Passed++
 		case sr.State == types.SpecStateSkipped:
@@ -54,6 +60,7 @@ func summarize(r Report) *reports.Summary {
 	for _, reason := range r.SpecialSuiteFailureReasons {
 		s.Problems = append(s.Problems, reason)
 	}
+	s.Problems = append(s.Problems, setupProblems...)
 	s.Filters = filters(r.SuiteConfig)
 	// Phases in the order they happened; the specs ran right after stack up.
 	for _, p := range phases {
