@@ -16,7 +16,7 @@ endif
 SUITE_ARGS  := -ginkgo.timeout=$(TIMEOUT) $(if $(CI),-ginkgo.no-color)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps docker-check build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -83,7 +83,11 @@ repeat: build ## run the specs REPEAT times in random order; report the flake ra
 bench: ## benchmarks of the load driver's own per-request work
 	$(GO) test ./load -run '^$$' -bench . -benchmem
 
-test: build unit certify breakages hygiene faults race test-containers e2e-containers ## everything CI runs: the binary, unit, certification, proof that checks bite, hygiene, faults, start order, containers, 2 repeats
+# make test also runs the containers provider: find a missing engine in a second, not after the builds.
+docker-check:
+	@docker info >/dev/null 2>&1 || { echo "make test needs a running Docker engine (the containers provider); start it, or run make certify, which needs none" >&2; exit 1; }
+
+test: deps docker-check build unit certify breakages hygiene faults race test-containers e2e-containers ## everything CI runs: the binary, unit, certification, proof that checks bite, hygiene, faults, start order, containers, 2 repeats
 	$(MAKE) repeat REPEAT=2
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)
