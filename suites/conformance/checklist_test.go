@@ -66,7 +66,10 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 
 	It("never lets a write to an admin path through the public URL change anything (verified through the admin API)", Label(req("CL-ADMIN-001")), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "admin-writes")
-		id, token := u.Registration.Result.Identity.Id, u.Registration.Result.GetSessionToken()
+		// A login's session, not the registration's: this check must not hang on the session hook.
+		login, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
+		Expect(err).NotTo(HaveOccurred())
+		id, token, sessionID := u.Registration.Result.Identity.Id, login.Result.GetSessionToken(), login.Result.Session.Id
 		intruder := newPerson("admin-writes-intruder")
 		client, err := ep.HTTPClient(nil, iv.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
@@ -75,7 +78,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 			{http.MethodPatch, "admin/identities/" + id, `[{"op":"replace","path":"/state","value":"inactive"}]`},
 			{http.MethodDelete, "admin/identities/" + id, ""},
 			{http.MethodDelete, "admin/identities/" + id + "/sessions", ""},
-			{http.MethodDelete, "admin/sessions/" + u.Registration.Result.Session.Id, ""},
+			{http.MethodDelete, "admin/sessions/" + sessionID, ""},
 			{http.MethodPost, "admin/recovery/code", `{"identity_id":"` + id + `"}`},
 			{http.MethodPost, "identities", string(mustJSON(map[string]any{"schema_id": schema.ID, "traits": intruder.Traits}))},
 		} {
