@@ -2,6 +2,7 @@ package harness
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,4 +28,14 @@ func RepoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// CompiledSuite is bin/kratos-conformance of the repository at root, which
+// make build compiles; the commands that run the suite many times use it.
+func CompiledSuite(root string) (string, error) {
+	bin := filepath.Join(root, "bin", "kratos-conformance")
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("%s is missing: run make build", bin)
+	}
+	return bin, nil
 }

@@ -33,9 +33,9 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	bin := filepath.Join(root, "bin", "kratos-conformance")
-	if _, err := os.Stat(bin); err != nil {
-		fail(fmt.Errorf("%s is missing: run make build", bin))
+	bin, err := harness.CompiledSuite(root)
+	if err != nil {
+		fail(err)
 	}
 	run, err := reports.NewRun(filepath.Join(root, "reports", "out", "breakages"))
 	if err != nil {

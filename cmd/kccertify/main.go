@@ -38,9 +38,9 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	bin := filepath.Join(root, "bin", "kratos-conformance")
-	if _, err := os.Stat(bin); err != nil {
-		fail(fmt.Errorf("%s is missing: run make build", bin))
+	bin, err := harness.CompiledSuite(root)
+	if err != nil {
+		fail(err)
 	}
 	if *out == "" {
 		*out = filepath.Join(root, "reports", "out")

@@ -32,9 +32,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kcrepeat:", err)
 		os.Exit(1)
 	}
-	bin := filepath.Join(root, "bin", "kratos-conformance")
-	if _, err := os.Stat(bin); err != nil {
-		fmt.Fprintf(os.Stderr, "kcrepeat: %s is missing: run make build\n", bin)
+	bin, err := harness.CompiledSuite(root)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kcrepeat:", err)
 		os.Exit(1)
 	}
 	run, err := reports.NewRun(filepath.Join(root, "reports", "out", "repeat"))
