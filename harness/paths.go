@@ -1,9 +1,12 @@
 package harness
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -38,4 +41,21 @@ func CompiledSuite(root string) (string, error) {
 		return "", fmt.Errorf("%s is missing: run make build", bin)
 	}
 	return bin, nil
+}
+
+// RunCompiledSuite runs the compiled suite from root with its reports in
+// exactly dir, its output to out. An interrupt reaches it as SIGINT, so it
+// tears its stack down and still writes its summary. The exit status is the
+// verdict, which the caller reads from dir's summary; only an error that kept
+// the suite from running at all is returned.
+func RunCompiledSuite(ctx context.Context, bin, root, dir string, out io.Writer, args ...string) error {
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-kc.run-dir=" + dir}, args...)...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	var exit *exec.ExitError
+	if err := cmd.Run(); err != nil && !errors.As(err, &exit) {
+		return fmt.Errorf("run %s: %w", bin, err)
+	}
+	return nil
 }

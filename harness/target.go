@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -67,8 +68,11 @@ func LoadTarget(path string) (Target, error) {
 
 // targetFields lists the YAML keys, for the error on an unknown one.
 func targetFields() []string {
-	return []string{"public_url", "admin_url", "ui_url", "cookie_domain", "ca_file", "resolve", "kratos_config",
-		"identity_schema", "mailpit_url", "email_domain", "postgres_dsn", "redis_addr"}
+	var keys []string
+	for f := range reflect.TypeFor[Target]().Fields() {
+		keys = append(keys, f.Tag.Get("yaml"))
+	}
+	return keys
 }
 
 // applyTarget fills every setting that no flag or KC_* variable gave from the

@@ -125,14 +125,14 @@ func KratosVersion(ctx context.Context, client *http.Client, admin *url.URL) (st
 // that form is deprecated, `migrate sql up -e --yes`. An unknown version gets
 // the guide's form, which every version still runs.
 func MigrateArgs(kratosVersion string) []string {
-	if KratosMajor(kratosVersion) >= 25 {
+	if kratosMajor(kratosVersion) >= 25 {
 		return []string{"migrate", "sql", "up", "-e", "--yes"}
 	}
 	return []string{"migrate", "sql", "-e", "--yes"}
 }
 
-// KratosMajor is the major number of a version such as "v26.2.0"; 0 when it is not a release ("master").
-func KratosMajor(version string) int {
+// kratosMajor is the major number of a version such as "v26.2.0"; 0 when it is not a release ("master").
+func kratosMajor(version string) int {
 	major, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(version, "v"), ".", 2)[0])
 	if err != nil {
 		return 0

@@ -190,10 +190,11 @@ func (s *Summary) Decide(catalogue []string) {
 	}
 	var notRun []string
 	for _, id := range catalogue {
-		if r := s.requirement(id); r == nil {
+		switch r := s.requirement(id); {
+		case r == nil:
 			s.Requirements = append(s.Requirements, Requirement{ID: id, Status: NotRun, Reason: why})
-		}
-		if r := s.requirement(id); r.Status == NotRun {
+			notRun = append(notRun, id)
+		case r.Status == NotRun:
 			notRun = append(notRun, id)
 		}
 	}

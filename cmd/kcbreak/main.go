@@ -6,11 +6,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -43,12 +43,12 @@ func main() {
 	}
 	suite := func(name string, extra ...string) (*reports.Summary, string, error) {
 		dir := filepath.Join(run.Dir, name)
-		cmd := exec.CommandContext(ctx, bin, append(append([]string{"-ginkgo.no-color", "-kc.run-dir=" + dir}, extra...), strings.Fields(*args)...)...)
-		cmd.Dir = root
-		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-		log, _ := cmd.CombinedOutput()     // a broken config must fail the run; the summary says how
+		var log bytes.Buffer // a broken config must fail the run; the summary says how
+		if err := harness.RunCompiledSuite(ctx, bin, root, dir, &log, append(append([]string{"-ginkgo.no-color"}, extra...), strings.Fields(*args)...)...); err != nil {
+			return nil, log.String(), err
+		}
 		s, err := reports.ReadSummary(dir) // a fresh folder: a summary there is this run's
-		return s, string(log), err
+		return s, log.String(), err
 	}
 
 	start := time.Now()

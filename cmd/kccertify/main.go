@@ -11,11 +11,9 @@ package main
 import (
 	"context"
 	"encoding/xml"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -82,18 +80,12 @@ func main() {
 // wrote none counts as a failed part that says why.
 func stack(ctx context.Context, bin, root, dir, name string, args []string, planned bool) reports.Part {
 	fmt.Printf("kccertify: stack %q\n", name)
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-kc.run-dir=" + filepath.Join(dir, name)}, args...)...)
-	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	err := cmd.Run()
-	s, readErr := reports.ReadSummary(filepath.Join(dir, name))
-	if readErr != nil {
-		s = &reports.Summary{Problems: []string{fmt.Sprintf("the suite ended (%v) without a summary: %v", err, readErr)}}
+	if err := harness.RunCompiledSuite(ctx, bin, root, filepath.Join(dir, name), os.Stdout, args...); err != nil {
+		return reports.Part{Name: name, Summary: &reports.Summary{Problems: []string{"the suite could not run: " + err.Error()}}, Planned: planned}
 	}
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		s.Problems = append(s.Problems, "the suite could not run: "+err.Error())
+	s, err := reports.ReadSummary(filepath.Join(dir, name))
+	if err != nil {
+		s = &reports.Summary{Problems: []string{"the suite ended without a summary: " + err.Error()}}
 	}
 	return reports.Part{Name: name, Summary: s, Planned: planned}
 }

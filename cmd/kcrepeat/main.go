@@ -8,8 +8,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"sort"
@@ -46,12 +46,12 @@ func main() {
 	fails, expected := map[string]int{}, map[string]int{}
 	for i := 1; i <= *n && ctx.Err() == nil; i++ {
 		dir := filepath.Join(run.Dir, strconv.Itoa(i)) // fresh: a summary there is this run's
-		cmd := exec.CommandContext(ctx, bin, append([]string{"-ginkgo.no-color", "-ginkgo.randomize-all", "-ginkgo.flake-attempts=2",
-			"-kc.run-dir=" + dir}, strings.Fields(*args)...)...)
-		cmd.Dir = root
-		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-		_ = cmd.Run() // the summary says what happened
-		s, err := reports.ReadSummary(dir)
+		err := harness.RunCompiledSuite(ctx, bin, root, dir, io.Discard, append([]string{"-ginkgo.no-color", "-ginkgo.randomize-all",
+			"-ginkgo.flake-attempts=2"}, strings.Fields(*args)...)...)
+		var s *reports.Summary
+		if err == nil {
+			s, err = reports.ReadSummary(dir) // the summary says what happened
+		}
 		if err != nil {
 			s = &reports.Summary{}
 		}

@@ -120,14 +120,14 @@ func (c *Config) urlsUnderCookieDomain() Result {
 		"selfservice.flows.error.ui_url", "selfservice.flows.settings.ui_url", "serve.public.base_url",
 	}
 	for _, p := range paths {
-		if !onDomain(c.str(p), domain) {
+		if !UnderDomain(c.str(p), domain) {
 			problems = append(problems, fmt.Sprintf("%s %q is not under %s", p, c.str(p), domain))
 		} else if !strings.HasPrefix(c.str(p), "https://") {
 			problems = append(problems, fmt.Sprintf("%s %q is not https", p, c.str(p)))
 		}
 	}
 	for _, u := range c.strs("selfservice.allowed_return_urls") {
-		if !onDomain(u, domain) {
+		if !UnderDomain(u, domain) {
 			problems = append(problems, fmt.Sprintf("allowed_return_urls entry %q is not under %s", u, domain))
 		} else if !strings.HasPrefix(u, "https://") {
 			problems = append(problems, fmt.Sprintf("allowed_return_urls entry %q is not https", u))
@@ -136,7 +136,9 @@ func (c *Config) urlsUnderCookieDomain() Result {
 	return result("CL-COOKIE-002", "UI URLs, return URLs and allowed return URLs are https and under the cookie domain", problems)
 }
 
-func onDomain(raw, domain string) bool {
+// UnderDomain reports whether the URL raw is on domain or a subdomain of it
+// (a leading "*." in the host counts as a subdomain).
+func UnderDomain(raw, domain string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || domain == "" {
 		return false
@@ -197,7 +199,7 @@ func (c *Config) cors() Result {
 			problems = append(problems, fmt.Sprintf("allowed_origins %v admits any origin (*)", origins))
 		case err != nil || u.Scheme != "https":
 			problems = append(problems, fmt.Sprintf("allowed origin %q is not https", o))
-		case !onDomain(o, domain):
+		case !UnderDomain(o, domain):
 			problems = append(problems, fmt.Sprintf("allowed origin %q is not under the cookie domain %q", o, domain))
 		}
 	}

@@ -1,8 +1,6 @@
 package identityschema
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"kratos-conformance/fixtures"
 )
 
 // Identity is the data of a new identity that fits the schema.
@@ -277,7 +277,7 @@ func (g generator) str(n node) (string, error) {
 	case format == "email" || viaEmail(n):
 		candidate = g.email(n)
 	case format == "uri" || format == "url" || format == "iri":
-		candidate = "https://" + randomHex(6) + ".example.test/"
+		candidate = "https://" + fixtures.RandomHex(6) + ".example.test/"
 	case format == "date":
 		candidate = "2000-01-01"
 	case format == "date-time":
@@ -285,14 +285,14 @@ func (g generator) str(n node) (string, error) {
 	case format == "time":
 		candidate = "12:00:00Z"
 	case format == "uuid":
-		b := []byte(randomHex(16))
+		b := []byte(fixtures.RandomHex(16))
 		candidate = fmt.Sprintf("%s-%s-4%s-8%s-%s", b[0:8], b[8:12], b[13:16], b[17:20], b[20:32])
 	case format == "hostname":
-		candidate = "h" + randomHex(6) + ".example.test"
+		candidate = "h" + fixtures.RandomHex(6) + ".example.test"
 	case format == "ipv4":
 		candidate = fmt.Sprintf("192.0.2.%d", randInt(250)+1)
 	case format == "ipv6":
-		candidate = "2001:db8::" + randomHex(2)
+		candidate = "2001:db8::" + fixtures.RandomHex(2)
 	case format == "tel":
 		candidate = fmt.Sprintf("+1555%07d", randInt(10_000_000))
 	default:
@@ -310,7 +310,7 @@ func (g generator) str(n node) (string, error) {
 // email is a unique address; its local part shortens to meet maxLength.
 func (g generator) email(n node) string {
 	maxLen := intOr(n, "maxLength", math.MaxInt)
-	id := randomHex(6)
+	id := fixtures.RandomHex(6)
 	room := maxLen - len(id) - 2 - len(g.emailDomain)
 	prefix := g.purpose
 	if room < len(prefix) {
@@ -328,9 +328,9 @@ func (g generator) word(minLen, maxLen int) string {
 	if w == "" || w[0] < 'a' || w[0] > 'z' {
 		w = "u" + w
 	}
-	w = w[:min(len(w), 10)] + randomHex(6)
+	w = w[:min(len(w), 10)] + fixtures.RandomHex(6)
 	for len(w) < minLen {
-		w += randomHex(4)
+		w += fixtures.RandomHex(4)
 	}
 	return w[:min(len(w), maxLen)]
 }
@@ -398,14 +398,6 @@ func slug(purpose string) string {
 		}
 		return '-'
 	}, purpose)), "-")
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on Linux
-	}
-	return hex.EncodeToString(b)
 }
 
 // Mismatches lists the traits that were sent but come back different in got

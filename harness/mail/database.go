@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"kratos-conformance/harness"
 )
 
 // Database reads the mail the courier sent from Kratos' own table,
@@ -25,21 +27,24 @@ const statusSent = 2
 
 // Received lists the messages to addr the courier has sent, oldest first.
 func (d *Database) Received(ctx context.Context, addr string) ([]Mail, error) {
-	conn, err := pgx.Connect(ctx, d.dsn)
-	if err != nil {
-		return nil, fmt.Errorf("read courier_messages: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	rows, err := conn.Query(ctx, `SELECT id::text, recipient, subject, body, template_type, send_count, created_at
-		FROM courier_messages WHERE recipient = $1 AND status = $2 ORDER BY created_at, id`, addr, statusSent)
-	if err != nil {
-		return nil, fmt.Errorf("read courier_messages: %w", err)
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Mail, error) {
-		m := Mail{Status: StatusSent}
-		var sends int32
-		err := row.Scan(&m.ID, &m.Recipient, &m.Subject, &m.Text, &m.TemplateType, &sends, &m.At)
-		m.SendCount = int64(sends)
-		return m, err
+	var mails []Mail
+	err := harness.WithPostgres(ctx, d.dsn, func(conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, `SELECT id::text, recipient, subject, body, template_type, send_count, created_at
+			FROM courier_messages WHERE recipient = $1 AND status = $2 ORDER BY created_at, id`, addr, statusSent)
+		if err != nil {
+			return err
+		}
+		mails, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Mail, error) {
+			m := Mail{Status: StatusSent}
+			var sends int32
+			err := row.Scan(&m.ID, &m.Recipient, &m.Subject, &m.Text, &m.TemplateType, &sends, &m.At)
+			m.SendCount = int64(sends)
+			return m, err
+		})
+		return err
 	})
+	if err != nil {
+		return nil, fmt.Errorf("read courier_messages: %w", err)
+	}
+	return mails, nil
 }

@@ -2,11 +2,12 @@ package conformance
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"kratos-conformance/harness/checklist"
 
 	"kratos-conformance/harness/kratosflow"
 )
@@ -108,16 +109,12 @@ func offDomain(path, kind, configPath string) []string {
 	if c := liveConfig(); c != nil {
 		for _, entry := range c.Strings(configPath) {
 			probe := strings.Replace(entry, "*", "kc-probe", 1)
-			if u, err := url.Parse(probe); entry != "*" && (err != nil || u.Scheme != "https" || !underDomain(u.Hostname(), domain)) {
+			if entry != "*" && !(strings.HasPrefix(probe, "https://") && checklist.UnderDomain(probe, domain)) {
 				out = append(out, strings.TrimSuffix(probe, "/")+path)
 			}
 		}
 	}
 	return out
-}
-
-func underDomain(host, domain string) bool {
-	return host == domain || strings.HasSuffix(host, "."+domain)
 }
 
 // anyOrigin is an Origin header a browser would send: the UI's when known, else the public API's.
