@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,7 +199,7 @@ var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
 	s := summarize(r)
 	final = s
 	junit := filepath.Join(run.Dir, "junit.xml")
-	if err := reporters.GenerateJUnitReportWithConfig(excuseExpected(r, s), junit, reporters.JunitReportConfig{OmitTimelinesForSpecState: types.SpecStatePassed}); err != nil {
+	if err := reporters.GenerateJUnitReportWithConfig(junitView(r, s), junit, reporters.JunitReportConfig{OmitTimelinesForSpecState: types.SpecStatePassed}); err != nil {
 		fmt.Fprintf(os.Stderr, "writing %s: %v\n", junit, err)
 	}
 	if err := s.Write(run.Dir); err != nil {
@@ -224,9 +225,11 @@ var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
 	fmt.Printf("conformance: %d passed, %d failed, %d skipped\n", s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped)
 })
 
-// excuseExpected turns the failures the verdict excused into skips that say
-// so, so a CI reading junit.xml agrees with the verdict.
-func excuseExpected(r Report, s *reports.Summary) Report {
+// junitView is the report junit.xml is written from, so a CI that reads it
+// agrees with the verdict: the failures the verdict excused become skips that
+// say so, and a verdict the exit status rejects without a failed spec (a
+// filtered run, a problem of the run) becomes one failed test case of its own.
+func junitView(r Report, s *reports.Summary) Report {
 	excused := map[string]bool{}
 	for _, sp := range s.Specs {
 		excused[sp.Name] = sp.ExpectedFailure
@@ -238,6 +241,11 @@ func excuseExpected(r Report, s *reports.Summary) Report {
 			sr.Failure.Message = "expected failure (" + cfg.ExpectedFailures + "), not counted: " + sr.Failure.Message
 			r.SpecReports[i] = sr
 		}
+	}
+	if s.Verdict != reports.Pass && !(s.Verdict == reports.Partial && cfg.Partial) {
+		r.SpecReports = append(r.SpecReports, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStateFailed,
+			LeafNodeText: "the certification's verdict is " + s.Verdict,
+			Failure:      types.Failure{Message: strings.Join(append(slices.Clone(s.Reasons), s.Partial...), "\n"), FailureNodeType: types.NodeTypeReportAfterSuite}})
 	}
 	return r
 }
