@@ -52,14 +52,14 @@ unit: stack-bins ## unit and provider tests, and the offline checks of kind/'s m
 	$(GO) test . ./fixtures/... ./harness/... ./reports/... ./load/... ./kind/... ./cmd/...  # containers tests skip without images
 
 images: stack-bins ## build the containers provider's images locally (no registry needed); writes .cache/images.env
-	./harness/containers/images/build.sh
+	./harness/provider/containers/images/build.sh
 
 e2e-containers: images build ## certification on testcontainers-go with the local images (both stacks, one verdict)
 	set -a; . ./.cache/images.env; set +a; \
 	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=containers -kc.load=smoke $(ARGS)
 
 test-containers: images ## the containers provider's own tests (leftovers by label, errors), with the local images
-	set -a; . ./.cache/images.env; set +a; $(GO) test -count=1 ./harness/containers/...
+	set -a; . ./.cache/images.env; set +a; $(GO) test -count=1 ./harness/provider/containers/...
 
 faults: images ## the fault scenarios (Postgres, SMTP, courier and Kratos restarts, an outage under load) on processes, then on containers
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=faults ./suites/conformance -- -kc.faults -kc.partial $(ARGS)

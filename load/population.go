@@ -16,7 +16,7 @@ import (
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/client/kratosflow"
 )
 
 // Identity is one seeded account; every seeded account shares Password.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/client/kratosflow"
 )
 
 // Input is one load stage against a deployment.

@@ -15,7 +15,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/client/kratosflow"
 )
 
 // Scenario is one kind of request under load. A response counts as a success

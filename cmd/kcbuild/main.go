@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/build"
+	"kratos-conformance/internal/build"
 )
 
 func main() {

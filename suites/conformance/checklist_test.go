@@ -10,7 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/checklist"
+	"kratos-conformance/harness/checks"
 )
 
 const labelChecklist = "checklist"
@@ -127,11 +127,11 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 			if !ok || len(src.KratosConfig()) == 0 {
 				Skip("N/A: the deployment's configs.yaml is not known (external: kratos_config in the target file, or -kc.kratos-config)")
 			}
-			cfg, err := checklist.ParseConfig(src.KratosConfig())
+			cfg, err := checks.ParseConfig(src.KratosConfig())
 			Expect(err).NotTo(HaveOccurred())
-			for _, r := range checklist.CheckConfig(cfg) {
+			for _, r := range checks.CheckConfig(cfg) {
 				if r.ID == id {
-					Expect(r.Status).To(Equal(checklist.Pass), "%s %s: %s", r.ID, r.Requirement, r.Detail)
+					Expect(r.Status).To(Equal(checks.Pass), "%s %s: %s", r.ID, r.Requirement, r.Detail)
 					return
 				}
 			}

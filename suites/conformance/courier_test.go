@@ -11,7 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/mail"
+	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/reports"
 )
 

@@ -10,7 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/client/kratosflow"
 )
 
 // labelLifespan marks specs that wait out a lifespan: they are N/A on the

@@ -11,7 +11,7 @@ import (
 	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/mail"
+	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )

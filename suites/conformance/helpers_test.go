@@ -16,10 +16,10 @@ import (
 	kratosconformance "kratos-conformance"
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/checklist"
+	"kratos-conformance/harness/checks"
+	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/harness/identityschema"
-	"kratos-conformance/harness/kratosflow"
-	"kratos-conformance/harness/mail"
 )
 
 // Labels: the fixed set every spec draws from.
@@ -279,12 +279,12 @@ const reqPrefix = "req:"
 
 // liveConfig is the deployment's Kratos config, or nil when the provider
 // cannot show it (an external deployment given without -kc.kratos-config).
-func liveConfig() *checklist.Config {
+func liveConfig() *checks.Config {
 	src, ok := stack.(harness.ConfigSource)
 	if !ok || len(src.KratosConfig()) == 0 {
 		return nil
 	}
-	c, err := checklist.ParseConfig(src.KratosConfig())
+	c, err := checks.ParseConfig(src.KratosConfig())
 	if err != nil {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/client/kratosflow"
 )
 
 // Kratos' UI message id for a wrong TOTP code.

@@ -8,9 +8,9 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
+	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/harness/identityschema"
-	"kratos-conformance/harness/kratosflow"
-	"kratos-conformance/harness/mail"
 )
 
 // Kratos' message id for "recovery mail sent".

@@ -13,8 +13,8 @@ import (
 	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/client/kratosflow"
 	"kratos-conformance/harness/identityschema"
-	"kratos-conformance/harness/kratosflow"
 	"kratos-conformance/harness/stats"
 )
 

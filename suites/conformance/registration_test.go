@@ -11,8 +11,8 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
+	"kratos-conformance/harness/client/kratosflow"
 	"kratos-conformance/harness/identityschema"
-	"kratos-conformance/harness/kratosflow"
 )
 
 var _ = Describe("Browser registration as the guide walks it", Label(labelGuide, labelBrowser, labelRegistration), func() {

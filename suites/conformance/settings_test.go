@@ -10,9 +10,9 @@ import (
 	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/fixtures"
+	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/harness/identityschema"
-	"kratos-conformance/harness/kratosflow"
-	"kratos-conformance/harness/mail"
 )
 
 const labelSettings = "settings"

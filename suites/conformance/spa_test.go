@@ -7,9 +7,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"kratos-conformance/harness/checklist"
+	"kratos-conformance/harness/checks"
 
-	"kratos-conformance/harness/kratosflow"
+	"kratos-conformance/harness/client/kratosflow"
 )
 
 // A single-page app on the UI domain calls Kratos' browser flows with fetch:
@@ -109,7 +109,7 @@ func offDomain(path, kind, configPath string) []string {
 	if c := liveConfig(); c != nil {
 		for _, entry := range c.Strings(configPath) {
 			probe := strings.Replace(entry, "*", "kc-probe", 1)
-			if entry != "*" && !(strings.HasPrefix(probe, "https://") && checklist.UnderDomain(probe, domain)) {
+			if entry != "*" && !(strings.HasPrefix(probe, "https://") && checks.UnderDomain(probe, domain)) {
 				out = append(out, strings.TrimSuffix(probe, "/")+path)
 			}
 		}

@@ -20,11 +20,11 @@ import (
 
 	kratosconformance "kratos-conformance"
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/containers"
-	"kratos-conformance/harness/external"
 	"kratos-conformance/harness/identityschema"
-	"kratos-conformance/harness/kindcluster"
-	"kratos-conformance/harness/process"
+	"kratos-conformance/harness/provider/containers"
+	"kratos-conformance/harness/provider/external"
+	"kratos-conformance/harness/provider/kind"
+	"kratos-conformance/harness/provider/process"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )
@@ -136,7 +136,7 @@ func newStack(ctx context.Context, root string) (harness.Stack, error) {
 	case "containers":
 		return containers.New(ctx, containers.Input{Config: cfg, RunID: run.ID, LogDir: run.Dir})
 	case "kind":
-		return nil, kindcluster.Preflight(ctx, iv.HTTPRequest)
+		return nil, kind.Preflight(ctx, iv.HTTPRequest)
 	case "external":
 		return external.New(cfg)
 	}

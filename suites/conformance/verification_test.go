@@ -7,8 +7,8 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	"kratos-conformance/harness/kratosflow"
-	"kratos-conformance/harness/mail"
+	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/harness/client/mail"
 )
 
 // Kratos' UI message ids for the code verification flow.

@@ -16,7 +16,7 @@ import (
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/build"
+	"kratos-conformance/internal/build"
 )
 
 // Input is what New needs besides the run configuration.

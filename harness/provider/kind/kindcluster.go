@@ -3,7 +3,7 @@
 // cannot, says exactly why and what to do. Creating the cluster, applying
 // kind/'s manifests and reaching the services needs a node image, which no
 // machine this project has run on could pull; that part is issue 5's open half.
-package kindcluster
+package kind
 
 import (
 	"context"

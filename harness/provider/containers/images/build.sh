@@ -7,7 +7,7 @@
 set -euo pipefail
 shopt -s inherit_errexit
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-here="$root/harness/containers/images"
+here="$root/harness/provider/containers/images"
 cd "$root"
 
 command -v docker >/dev/null || { echo "images: docker is not installed" >&2; exit 1; }

@@ -1,7 +1,7 @@
 // Package checklist turns the deployment guide's requirements and "Check
 // lists" into named checks over a Kratos configuration. Each check returns a
 // Result; the suite and the manifest tests assert on them.
-package checklist
+package checks
 
 import (
 	"fmt"

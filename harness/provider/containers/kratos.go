@@ -15,7 +15,7 @@ import (
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/build"
+	"kratos-conformance/internal/build"
 )
 
 // startKratos runs the one Kratos image three ways, as the guide's Deployment:

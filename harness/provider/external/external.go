@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/checklist"
+	"kratos-conformance/harness/checks"
 )
 
 // Stack is the external provider's harness.Stack.
@@ -46,12 +46,12 @@ func New(cfg harness.Config) (*Stack, error) {
 		}
 	}
 	var config []byte
-	var parsed *checklist.Config
+	var parsed *checks.Config
 	if cfg.KratosConfigFile != "" {
 		if config, err = os.ReadFile(cfg.KratosConfigFile); err != nil {
 			return nil, fmt.Errorf("-kc.kratos-config (target file: kratos_config): %w", err)
 		}
-		if parsed, err = checklist.ParseConfig(config); err != nil {
+		if parsed, err = checks.ParseConfig(config); err != nil {
 			return nil, fmt.Errorf("-kc.kratos-config %s: %w", cfg.KratosConfigFile, err)
 		}
 	}
@@ -78,7 +78,7 @@ func New(cfg harness.Config) (*Stack, error) {
 
 // cookieDomain is the one given, else the config's cookies.domain, else the
 // public host's parent domain (the guide shares the root domain with the UI).
-func cookieDomain(given string, config *checklist.Config, publicHost string) string {
+func cookieDomain(given string, config *checks.Config, publicHost string) string {
 	if given != "" {
 		return given
 	}
@@ -96,7 +96,7 @@ func cookieDomain(given string, config *checklist.Config, publicHost string) str
 // uiBase is the given UI URL, else the origin of the config's login UI (or
 // default return URL); nil when neither is known, and the specs that need a
 // UI origin say so.
-func uiBase(given string, config *checklist.Config) (*url.URL, error) {
+func uiBase(given string, config *checks.Config) (*url.URL, error) {
 	raw := given
 	if raw == "" && config != nil {
 		for _, path := range []string{"selfservice.flows.login.ui_url", "selfservice.default_browser_return_url"} {

@@ -1,4 +1,4 @@
-package kind
+package checks
 
 import (
 	"fmt"
@@ -8,25 +8,25 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"kratos-conformance/fixtures"
-	"kratos-conformance/harness/checklist"
+	"kratos-conformance/kind"
 )
 
 // Check runs the guide's checklist on the rendered config and the manifests'
 // own checks on the objects.
-func Check(r *Rendered) []checklist.Result {
-	var out []checklist.Result
-	if cfg, err := checklist.ParseConfig(r.KratosConfig); err != nil {
-		out = append(out, checklist.Result{ID: "KM-CONFIG-000", Requirement: "configs.yaml parses", Status: checklist.Fail, Detail: err.Error()})
+func Check(r *kind.Rendered) []Result {
+	var out []Result
+	if cfg, err := ParseConfig(r.KratosConfig); err != nil {
+		out = append(out, Result{ID: "KM-CONFIG-000", Requirement: "configs.yaml parses", Status: Fail, Detail: err.Error()})
 	} else {
-		out = append(out, checklist.CheckConfig(cfg)...)
+		out = append(out, CheckConfig(cfg)...)
 	}
 	return append(out, CheckObjects(r.Objects)...)
 }
 
 // CheckObjects checks the manifests alone.
-func CheckObjects(o *Objects) []checklist.Result {
+func CheckObjects(o *kind.Objects) []Result {
 	k := kratosPod(o)
-	return []checklist.Result{
+	return []Result{
 		adminNotExposed(o), volumesExist(o), configMounted(o, k), schemaMatchesFixture(o), servicePorts(o, k),
 		oneImageThreeRoles(k), migrateFirst(k), courierRuns(k), noDev(o), probes(k), hardened(k),
 	}
@@ -35,7 +35,7 @@ func CheckObjects(o *Objects) []checklist.Result {
 // kratosSpec is the kratos Deployment's pod spec, or nil.
 type kratosSpec = corev1.PodSpec
 
-func kratosPod(o *Objects) *kratosSpec {
+func kratosPod(o *kind.Objects) *kratosSpec {
 	for i := range o.Deployments {
 		if o.Deployments[i].Name == "kratos" {
 			return &o.Deployments[i].Spec.Template.Spec
@@ -58,16 +58,16 @@ func container(spec *kratosSpec, name string) *corev1.Container {
 	return nil
 }
 
-func res(id, requirement string, problems []string) checklist.Result {
-	r := checklist.Result{ID: id, Requirement: requirement, Status: checklist.Pass}
+func res(id, requirement string, problems []string) Result {
+	r := Result{ID: id, Requirement: requirement, Status: Pass}
 	if len(problems) > 0 {
-		r.Status, r.Detail = checklist.Fail, strings.Join(problems, "; ")
+		r.Status, r.Detail = Fail, strings.Join(problems, "; ")
 	}
 	return r
 }
 
 // adminNotExposed: the guide's "never, ever expose Kratos Admin interface (port 4434) to the public internet".
-func adminNotExposed(o *Objects) checklist.Result {
+func adminNotExposed(o *kind.Objects) Result {
 	var problems []string
 	for _, s := range o.Services {
 		if s.Spec.Type != corev1.ServiceTypeNodePort && s.Spec.Type != corev1.ServiceTypeLoadBalancer {
@@ -95,7 +95,7 @@ func adminNotExposed(o *Objects) checklist.Result {
 }
 
 // volumesExist: every ConfigMap and Secret a pod mounts or reads is in the set.
-func volumesExist(o *Objects) checklist.Result {
+func volumesExist(o *kind.Objects) Result {
 	have := map[string]bool{}
 	for _, c := range o.ConfigMaps {
 		have["ConfigMap/"+c.Name] = true
@@ -126,7 +126,7 @@ func volumesExist(o *Objects) checklist.Result {
 
 // configMounted: each Kratos container's -c path lies in the mount of Secret
 // identity-configs and names a key it holds; the schema ConfigMap is mounted too.
-func configMounted(o *Objects, spec *kratosSpec) checklist.Result {
+func configMounted(o *kind.Objects, spec *kratosSpec) Result {
 	var problems []string
 	if spec == nil {
 		return res("KM-WIRE-002", "Kratos reads its config and schema from the guide's Secret and ConfigMap", []string{"no Deployment kratos"})
@@ -179,7 +179,7 @@ func flagValue(args []string, flag string) string {
 	return ""
 }
 
-func schemaMatchesFixture(o *Objects) checklist.Result {
+func schemaMatchesFixture(o *kind.Objects) Result {
 	var problems []string
 	found := false
 	for _, c := range o.ConfigMaps {
@@ -197,7 +197,7 @@ func schemaMatchesFixture(o *Objects) checklist.Result {
 }
 
 // servicePorts: kratos-public and kratos-admin point at named container ports 4433 and 4434.
-func servicePorts(o *Objects, spec *kratosSpec) checklist.Result {
+func servicePorts(o *kind.Objects, spec *kratosSpec) Result {
 	want := map[string]int32{"kratos-public": 4433, "kratos-admin": 4434}
 	ports := map[string]int32{}
 	if c := container(spec, "kratos"); c != nil {
@@ -230,7 +230,7 @@ func servicePorts(o *Objects, spec *kratosSpec) checklist.Result {
 	return res("KM-WIRE-004", "Services kratos-public and kratos-admin reach the container's 4433 and 4434", problems)
 }
 
-func oneImageThreeRoles(spec *kratosSpec) checklist.Result {
+func oneImageThreeRoles(spec *kratosSpec) Result {
 	var problems []string
 	images := map[string]bool{}
 	for _, role := range []struct {
@@ -274,7 +274,7 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-func migrateFirst(spec *kratosSpec) checklist.Result {
+func migrateFirst(spec *kratosSpec) Result {
 	var problems []string
 	ok := false
 	if spec != nil {
@@ -288,7 +288,7 @@ func migrateFirst(spec *kratosSpec) checklist.Result {
 	return res("KM-MIGRATE-001", "migrations run as their own step before serve (initContainer)", problems)
 }
 
-func courierRuns(spec *kratosSpec) checklist.Result {
+func courierRuns(spec *kratosSpec) Result {
 	ok := container(spec, "courier") != nil
 	if c := container(spec, "kratos"); c != nil && slices.Contains(c.Args, "--watch-courier") {
 		ok = true
@@ -300,7 +300,7 @@ func courierRuns(spec *kratosSpec) checklist.Result {
 	return res("KM-COURIER-001", "a courier runs (its own container, or serve --watch-courier)", problems)
 }
 
-func noDev(o *Objects) checklist.Result {
+func noDev(o *kind.Objects) Result {
 	var problems []string
 	for _, d := range o.Deployments {
 		for _, list := range [][]corev1.Container{d.Spec.Template.Spec.InitContainers, d.Spec.Template.Spec.Containers} {
@@ -314,7 +314,7 @@ func noDev(o *Objects) checklist.Result {
 	return res("KM-DEV-001", "no container runs Kratos with --dev", problems)
 }
 
-func probes(spec *kratosSpec) checklist.Result {
+func probes(spec *kratosSpec) Result {
 	var problems []string
 	c := container(spec, "kratos")
 	for _, p := range []struct {
@@ -338,7 +338,7 @@ func probeOf(c *corev1.Container, readiness bool) *corev1.Probe {
 	return c.LivenessProbe
 }
 
-func hardened(spec *kratosSpec) checklist.Result {
+func hardened(spec *kratosSpec) Result {
 	var problems []string
 	if spec == nil {
 		return res("KM-SEC-001", "Kratos runs as non-root with resource requests", []string{"no Deployment kratos"})

@@ -1,0 +1,126 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"kratos-conformance/kind"
+)
+
+func render(t *testing.T) *kind.Rendered {
+	t.Helper()
+	r, err := kind.Render(kind.RenderInput{KratosImage: "k:1", PostgresImage: "p:1", RedisImage: "r:1", MailpitImage: "m:1", PublicHostPort: 30443})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func statusOf(results []Result, id string) (Result, bool) {
+	for _, r := range results {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Result{}, false
+}
+
+func TestShippedManifestsPassEveryCheck(t *testing.T) {
+	results := Check(render(t))
+	if len(results) < 15 {
+		t.Errorf("only %d checks ran", len(results))
+	}
+	for _, r := range results {
+		if r.Status != Pass {
+			t.Errorf("%s %s: %s (%s)", r.ID, r.Requirement, r.Status, r.Detail)
+		}
+	}
+}
+
+// Each check must fail when its requirement is broken on purpose.
+func TestEachCheckFailsOnAManifestBrokenOnPurpose(t *testing.T) {
+	dep := func(r *kind.Rendered) *corev1.PodSpec { return kratosPod(r.Objects) }
+	byName := func(spec *corev1.PodSpec, name string) *corev1.Container { return container(spec, name) }
+	config := func(old, new string) func(*testing.T, *kind.Rendered) {
+		return func(t *testing.T, r *kind.Rendered) {
+			if !strings.Contains(string(r.KratosConfig), old) {
+				t.Fatalf("the rendered config has no %q to break", old)
+			}
+			r.KratosConfig = []byte(strings.Replace(string(r.KratosConfig), old, new, 1))
+		}
+	}
+	for id, breakIt := range map[string]func(*testing.T, *kind.Rendered){
+		"CL-TLS-001":    config("base_url: https://kratos.", "base_url: http://kratos."),
+		"CL-COOKIE-001": config(`domain: ".example.test"`, `domain: "example.test"`),
+		"CL-COOKIE-002": config("ui_url: https://auth.example.test/login", "ui_url: https://login.other.test/login"),
+		"CL-SECRET-001": func(t *testing.T, r *kind.Rendered) {
+			cfg := string(r.KratosConfig)
+			i := strings.Index(cfg, "cookie:\n    - ")
+			end := strings.Index(cfg[i+14:], "\n")
+			r.KratosConfig = []byte(cfg[:i+14] + "a8ba727309b345a0a0e8dd9b2eae8b19" + cfg[i+14+end:])
+		},
+		"CL-CIPHER-001": config("algorithm: xchacha20-poly1305", "algorithm: noop"),
+		"CL-CORS-001":   config("allowed_origins:\n", "allowed_origins:\n        - \"*\"\n"),
+		"CL-DEV-001":    config("dev: false", "dev: true"),
+		"KM-ADMIN-001": func(t *testing.T, r *kind.Rendered) {
+			for i := range r.Objects.Services {
+				if r.Objects.Services[i].Name == "kratos-admin" {
+					r.Objects.Services[i].Spec.Type = corev1.ServiceTypeLoadBalancer
+				}
+			}
+		},
+		"KM-WIRE-001": func(t *testing.T, r *kind.Rendered) {
+			dep(r).Volumes[0].ConfigMap.Name = "identity-schema" // a typo
+		},
+		"KM-WIRE-002": func(t *testing.T, r *kind.Rendered) {
+			byName(dep(r), "courier").Args[1] = "/identity/config/configs.yaml"
+		},
+		"KM-WIRE-003": func(t *testing.T, r *kind.Rendered) {
+			r.Objects.ConfigMaps[0].Data["default.json"] = `{"type": "object"}`
+		},
+		"KM-WIRE-004": func(t *testing.T, r *kind.Rendered) {
+			for i := range r.Objects.Services {
+				if r.Objects.Services[i].Name == "kratos-public" {
+					r.Objects.Services[i].Spec.Ports[0].TargetPort = intstr.FromInt32(4434)
+				}
+			}
+		},
+		"KM-WIRE-005": func(t *testing.T, r *kind.Rendered) {
+			byName(dep(r), "courier").Image = "oryd/kratos:v1.0.0" // the guide's own mismatch
+		},
+		"KM-MIGRATE-001": func(t *testing.T, r *kind.Rendered) {
+			spec := dep(r)
+			spec.Containers = append(spec.Containers, spec.InitContainers...)
+			spec.InitContainers = nil
+		},
+		"KM-COURIER-001": func(t *testing.T, r *kind.Rendered) {
+			spec := dep(r)
+			spec.Containers = spec.Containers[:1]
+		},
+		"KM-DEV-001": func(t *testing.T, r *kind.Rendered) {
+			c := byName(dep(r), "kratos")
+			c.Args = append(c.Args, "--dev")
+		},
+		"KM-PROBE-001": func(t *testing.T, r *kind.Rendered) {
+			byName(dep(r), "kratos").LivenessProbe = nil
+		},
+		"KM-SEC-001": func(t *testing.T, r *kind.Rendered) {
+			dep(r).SecurityContext = nil
+		},
+	} {
+		t.Run(id, func(t *testing.T) {
+			r := render(t)
+			breakIt(t, r)
+			got, ok := statusOf(Check(r), id)
+			if !ok {
+				t.Fatalf("no check %s ran", id)
+			}
+			if got.Status != Fail {
+				t.Errorf("%s stayed %s on a manifest broken on purpose", id, got.Status)
+			}
+		})
+	}
+}
