@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"os"
 	"strings"
@@ -8,14 +10,28 @@ import (
 	"time"
 )
 
+// The real providers register from their own packages, which import this
+// one; DefaultConfig names process, so a provider of that name with no flags
+// of its own stands in for it here.
+func init() {
+	RegisterProvider("process", "stand-in", func() Provider { return stubProvider{} })
+}
+
+type stubProvider struct{}
+
+func (stubProvider) Flags(*Flags)           {}
+func (stubProvider) Validate(*Config) error { return nil }
+func (stubProvider) New(context.Context, StackInput) (Stack, error) {
+	return nil, errors.New("a stand-in starts nothing")
+}
+
 func TestValidateNamesTheFlag(t *testing.T) {
 	for flag, mutate := range map[string]func(*Config){
-		"-kc.provider":    func(c *Config) { c.Provider = "podman" },
-		"-kc.public-port": func(c *Config) { c.PublicPort = 70000 },
-		"-kc.kratos-bin":  func(c *Config) { c.KratosBin = "/nonexistent/kratos" },
-		"-kc.public-url":  func(c *Config) { c.Provider = "external" },
-		"-kc.resolve":     func(c *Config) { c.Resolve = "kratos.example.test=not-an-ip" },
-		"-kc.admin-port":  func(c *Config) { c.PublicPort, c.AdminPort = 4433, 4433 },
+		"-kc.provider":     func(c *Config) { c.Provider = "podman" },
+		"-kc.race":         func(c *Config) { c.Race = -1 },
+		"-kc.email-domain": func(c *Config) { c.EmailDomain = "a@b" },
+		"-kc.profile":      func(c *Config) { c.Profile = "nope" },
+		"-kc.break":        func(c *Config) { c.Break = "nope" },
 	} {
 		c := DefaultConfig()
 		mutate(&c)
@@ -64,7 +80,7 @@ func TestHostAliases(t *testing.T) {
 // A KC_* value that does not parse is reported like a bad flag, naming both.
 func TestBadEnvironmentValuesAreReported(t *testing.T) {
 	for env, value := range map[string]string{
-		"KC_RACE": "ten", "KC_KEEP": "yes please", "KC_SLO_WHOAMI": "50", "KC_INTERVALS": "kratos-ready=soon", "KC_PUBLIC_PORT": "4433x",
+		"KC_RACE": "ten", "KC_KEEP": "yes please", "KC_SLO_WHOAMI": "50", "KC_INTERVALS": "kratos-ready=soon", "KC_FAULTS": "sure",
 	} {
 		t.Setenv(env, value)
 		c := DefaultConfig()

@@ -8,8 +8,8 @@ import (
 	"net/url"
 )
 
-// Stack is one deployment under test. Providers (process, external, and later
-// containers and kind) implement it; specs and load only ever see Endpoints.
+// Stack is one deployment under test. Providers implement it; specs and load
+// only ever see Endpoints.
 type Stack interface {
 	// Up starts every component and returns once all named readiness waits
 	// passed. It runs once, from the suite's setup. On error, whatever it had
@@ -69,6 +69,13 @@ type Environment struct {
 	IdentitySchema  string // the schema registrations use and the roles of its traits
 	// Components lists each started component and how it runs (command line, image).
 	Components map[string]string
+}
+
+// Borrowed is implemented by stacks that reach a deployment the suite did not
+// start and that outlives the run: the suite removes what it made there, and
+// its load generator does not share the deployment's machine.
+type Borrowed interface {
+	Borrowed()
 }
 
 // ProcessGroups is implemented by providers that run local processes: the

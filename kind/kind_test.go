@@ -14,3 +14,14 @@ func TestDecodeIsStrict(t *testing.T) {
 		t.Error("an unknown kind must be an error")
 	}
 }
+
+// kind renders Kratos' config like every provider, so -kc.break reaches it.
+func TestRenderAppliesTheBreakage(t *testing.T) {
+	r, err := Render(RenderInput{KratosImage: "k:1", PostgresImage: "p:1", RedisImage: "r:1", MailpitImage: "m:1", PublicHostPort: 30443, Break: "noop-cipher"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(r.KratosConfig), "algorithm: noop") {
+		t.Error("the breakage noop-cipher is not in kind's rendered config")
+	}
+}

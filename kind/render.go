@@ -22,7 +22,9 @@ const (
 // RenderInput is what differs per cluster.
 type RenderInput struct {
 	KratosImage, PostgresImage, RedisImage, MailpitImage string
-	PublicHostPort                                       int // where kind maps the public NodePort on the host
+	PublicHostPort                                       int    // where kind maps the public NodePort on the host
+	Profile                                              string // fixtures.Profiles; empty: guide
+	Break                                                string // a fixtures breakage; empty: none
 }
 
 // Rendered is the manifests with their per-cluster Secrets and images filled in.
@@ -32,8 +34,8 @@ type Rendered struct {
 	CA           *harness.TestCA
 }
 
-// Render fills Secret identity-configs from the fixture profile every provider
-// uses, makes Secrets postgres-credentials and kratos-public-tls, and sets images.
+// Render fills Secret identity-configs from fixtures.Deployment, the renderer
+// every provider uses (so profiles and breakages apply here too), makes Secrets postgres-credentials and kratos-public-tls, and sets images.
 func Render(in RenderInput) (*Rendered, error) {
 	if in.KratosImage == "" || in.PostgresImage == "" || in.RedisImage == "" || in.MailpitImage == "" || in.PublicHostPort <= 0 {
 		return nil, fmt.Errorf("kind.RenderInput needs the four images and PublicHostPort, got %+v", in)
@@ -47,19 +49,19 @@ func Render(in RenderInput) (*Rendered, error) {
 		return nil, err
 	}
 	password := fixtures.NewSecret(24)
-	kc := fixtures.GuideDefaults()
-	kc.DSN = fmt.Sprintf(postgresDSN, password)
-	kc.IdentitySchemaURL = "file:///identity/schemas/default.json"
-	kc.PublicBaseURL = "https://" + harness.KratosHost + ":" + strconv.Itoa(in.PublicHostPort) + "/"
-	kc.PublicHost, kc.PublicPort = "0.0.0.0", 4433
-	kc.TLSCertFile, kc.TLSKeyFile = "/identity/tls/tls.crt", "/identity/tls/tls.key"
-	kc.AdminBaseURL, kc.AdminHost, kc.AdminPort = adminURL, "0.0.0.0", 4434
-	kc.SMTPURI = smtpURI
-	kc.CookieSecret, kc.CipherSecret = fixtures.NewSecret(32), fixtures.NewSecret(32)
-	config, err := kc.Render()
+	rc, err := fixtures.Deployment{
+		Profile: in.Profile, Break: in.Break,
+		DSN: fmt.Sprintf(postgresDSN, password), SMTPURI: smtpURI,
+		IdentitySchemaURL: "file:///identity/schemas/default.json",
+		PublicBaseURL:     "https://" + harness.KratosHost + ":" + strconv.Itoa(in.PublicHostPort) + "/",
+		PublicHost:        "0.0.0.0", PublicPort: 4433,
+		AdminBaseURL: adminURL, AdminHost: "0.0.0.0", AdminPort: 4434,
+		TLSCertFile: "/identity/tls/tls.crt", TLSKeyFile: "/identity/tls/tls.key",
+	}.Render()
 	if err != nil {
 		return nil, err
 	}
+	config := rc.YAML
 	for i := range objs.Secrets {
 		if objs.Secrets[i].Name == "identity-configs" {
 			objs.Secrets[i].StringData = map[string]string{"configs.yaml": string(config)}

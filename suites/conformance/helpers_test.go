@@ -308,7 +308,7 @@ func skipUnlessEnabled(path, feature string) {
 func skipUnlessWaitable(lifespan time.Duration, what string) {
 	if lifespan > iv.LifespanWait {
 		how := "run with -kc.profile=short-lifespans (make certify-lifespans) to check its expiry"
-		if cfg.Provider == "external" {
+		if borrowed() {
 			how = "certify a copy of the deployment with shorter lifespans, or raise -kc.intervals=lifespan-wait=..."
 		}
 		Skip(fmt.Sprintf("N/A: %s is %s here, longer than lifespan-wait %s; %s", what, lifespan.Round(time.Second), iv.LifespanWait, how))

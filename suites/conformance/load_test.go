@@ -42,7 +42,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 				id, err := schema.NewIdentity(fmt.Sprintf("load-%d", i), cfg.MailDomain())
 				return id.Traits, id.Identifier, err
 			},
-			SampleHash: sampleHash, SameMachine: cfg.Provider != "external",
+			SampleHash: sampleHash, SameMachine: !borrowed(),
 			CPU: groups, OutDir: run.Dir, MaxWorkers: 256, Timeout: iv.HTTPRequest,
 			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) },
 		})
@@ -51,7 +51,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	if loadResult != nil {
 		Expect(loadResult.Write(run.Dir)).To(Succeed())
 	}
-	if pop != nil && cfg.Provider == "external" {
+	if pop != nil && borrowed() {
 		// A live deployment keeps what we seed unless we remove it.
 		Expect(pop.Cleanup(ctx, ep, iv)).To(Succeed())
 	}

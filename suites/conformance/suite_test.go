@@ -21,10 +21,7 @@ import (
 	kratosconformance "kratos-conformance"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/identityschema"
-	"kratos-conformance/harness/provider/containers"
-	"kratos-conformance/harness/provider/external"
-	"kratos-conformance/harness/provider/kind"
-	"kratos-conformance/harness/provider/process"
+	_ "kratos-conformance/harness/provider/all"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )
@@ -128,19 +125,11 @@ type ginkgoOutcome struct{ failed bool }
 
 func (o *ginkgoOutcome) Fail() { o.failed = true }
 
-// newStack picks the provider. It is the only place that knows them all.
-func newStack(ctx context.Context, root string) (harness.Stack, error) {
-	switch cfg.Provider {
-	case "process":
-		return process.New(ctx, process.Input{Config: cfg, RepoRoot: root, LogDir: run.Dir, BuildLog: GinkgoWriter})
-	case "containers":
-		return containers.New(ctx, containers.Input{Config: cfg, RunID: run.ID, LogDir: run.Dir})
-	case "kind":
-		return nil, kind.Preflight(ctx, iv.HTTPRequest)
-	case "external":
-		return external.New(cfg)
-	}
-	return nil, fmt.Errorf("-kc.provider=%q is not implemented", cfg.Provider)
+// borrowed is true when the deployment was running before the suite and
+// outlives it (see harness.Borrowed).
+func borrowed() bool {
+	_, ok := stack.(harness.Borrowed)
+	return ok
 }
 
 var _ = BeforeSuite(func(sctx SpecContext) {
@@ -150,7 +139,9 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	defer cancel()
 	root, _ := harness.RepoRoot() // empty outside the repository: Kratos and Mailpit must then be given
 	var err error
-	timed("build check", func() { stack, err = newStack(ctx, root) })
+	timed("build check", func() {
+		stack, err = cfg.NewStack(ctx, harness.StackInput{RepoRoot: root, RunID: run.ID, LogDir: run.Dir, BuildLog: GinkgoWriter})
+	})
 	if err != nil {
 		Fail(err.Error())
 	}
@@ -170,7 +161,7 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 })
 
 func teardown(ctx context.Context) {
-	if cfg.Provider == "external" && !cfg.Keep && ep.KratosAdmin != nil {
+	if borrowed() && !cfg.Keep && ep.KratosAdmin != nil {
 		// A live deployment keeps every identity the specs registered unless
 		// the suite removes them; stacks the suite started go away whole.
 		if err := deleteRegistered(ctx); err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -26,16 +27,10 @@ import (
 	"kratos-conformance/harness"
 )
 
-// Input is what New needs besides the run configuration.
-type Input struct {
-	Config harness.Config
-	RunID  string // the value of every object's run label
-	LogDir string // container logs are written here by CollectLogs
-}
-
 // Stack is the containers provider's harness.Stack.
 type Stack struct {
 	cfg        harness.Config
+	opts       Options
 	runID      string
 	logDir     string
 	network    *testcontainers.DockerNetwork
@@ -64,30 +59,52 @@ const (
 )
 
 // New checks the engine answers and sweeps what dead runs left; it starts nothing.
-func New(ctx context.Context, in Input) (*Stack, error) {
-	if in.RunID == "" || in.LogDir == "" {
-		return nil, errors.New("containers.Input.RunID and LogDir are required")
-	}
-	// The reaper's image cannot be pulled on machines without a registry; the
-	// harness removes everything by label itself, so it is off unless asked for.
-	if _, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !set {
-		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	}
-	// testcontainers guesses the host from /.dockerenv and would dial the
-	// gateway from inside a container; the engine here is local, so its
-	// mapped ports are on loopback, the only place this suite sends traffic.
-	if _, set := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !set && localEngine() {
-		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
 	cli, err := dockerClient(ctx, in.Config.Intervals.HTTPRequest)
 	if err != nil {
 		return nil, err
 	}
+	err = testcontainersEnv(ctx, cli)
 	cli.Close()
+	if err != nil {
+		return nil, err
+	}
 	sweepDeadRuns(ctx)
-	return &Stack{cfg: in.Config, runID: in.RunID, logDir: in.LogDir, components: map[string]string{},
-		env: harness.Environment{Provider: "containers", KratosBinary: in.Config.KratosImage}}, nil
+	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir, components: map[string]string{},
+		env: harness.Environment{Provider: "containers", KratosBinary: o.KratosImage}}, nil
 }
+
+// testcontainersEnv checks the two settings testcontainers-go reads from the
+// environment, once per process, that decide whether it works here; the suite
+// does not change its own environment, so the command that starts it sets them
+// (make images writes both into .cache/images.env).
+func testcontainersEnv(ctx context.Context, cli *testcontainers.DockerClient) error {
+	// The reaper's image cannot be pulled on machines without a registry; the
+	// harness removes everything by label itself, so the reaper is not needed.
+	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") != "true" && !imagePresent(ctx, cli, reaperImage) {
+		return fmt.Errorf("testcontainers-go would start its reaper, and its image %s is not on this machine: "+
+			"set TESTCONTAINERS_RYUK_DISABLED=true (the suite removes its containers by label itself; make images writes it into .cache/images.env)", reaperImage)
+	}
+	// Inside a container testcontainers guesses the host from /.dockerenv and
+	// dials the gateway; a local engine's mapped ports are on loopback, the
+	// only place this suite sends traffic.
+	if _, err := os.Stat("/.dockerenv"); err == nil && localEngine() && os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
+		return errors.New("this machine is a container with a local Docker engine: set TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 " +
+			"so testcontainers-go reaches the mapped ports on loopback (make images writes it into .cache/images.env)")
+	}
+	return nil
+}
+
+func imagePresent(ctx context.Context, cli *testcontainers.DockerClient, image string) bool {
+	_, err := cli.ImageInspect(ctx, image)
+	return err == nil
+}
+
+// reaperImage is testcontainers-go v0.45's reaper (Ryuk).
+const reaperImage = "testcontainers/ryuk:0.14.0"
 
 // localEngine is true when Docker is reached through its local unix socket.
 func localEngine() bool {
@@ -106,7 +123,7 @@ func (s *Stack) labels(component string) map[string]string {
 // run starts one container and registers it for Down before checking the error.
 func (s *Stack) run(ctx context.Context, name string, start func() (testcontainers.Container, error)) (testcontainers.Container, error) {
 	c, err := start()
-	if c != nil && !isNilContainer(c) {
+	if !isNil(c) {
 		s.ctrs = append(s.ctrs, named{name, c})
 		if inspect, ierr := c.Inspect(ctx); ierr == nil {
 			s.components[name] = inspect.Config.Image + " " + inspect.ID[:12]
@@ -118,16 +135,11 @@ func (s *Stack) run(ctx context.Context, name string, start func() (testcontaine
 	return c, nil
 }
 
-func isNilContainer(c testcontainers.Container) bool {
-	switch v := c.(type) {
-	case *tcpostgres.PostgresContainer:
-		return v == nil
-	case *tcredis.RedisContainer:
-		return v == nil
-	case *testcontainers.DockerContainer:
-		return v == nil
-	}
-	return false
+// isNil is true for a nil Container, including a typed nil pointer (the
+// modules' Run returns one on failure).
+func isNil(c testcontainers.Container) bool {
+	v := reflect.ValueOf(c)
+	return c == nil || v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // common are the options every container gets: labels and the network alias.
@@ -156,10 +168,10 @@ func (s *Stack) Up(ctx context.Context) error {
 
 func (s *Stack) startRedis(ctx context.Context) error {
 	c, err := s.run(ctx, "redis", func() (testcontainers.Container, error) {
-		return tcredis.Run(ctx, s.cfg.RedisImage, s.common("redis")...)
+		return tcredis.Run(ctx, s.opts.RedisImage, s.common("redis")...)
 	})
 	if err != nil {
-		return imageHint(err, "-kc.redis-image", s.cfg.RedisImage)
+		return imageHint(err, "-kc.redis-image", s.opts.RedisImage)
 	}
 	addr, err := hostAddr(ctx, c, "6379/tcp")
 	if err != nil {
@@ -188,10 +200,10 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 			wait.ForLog("database system is ready to accept connections"), wait.ForListeningPort("5432/tcp").SkipInternalCheck()),
 	)
 	c, err := s.run(ctx, "postgres", func() (testcontainers.Container, error) {
-		return tcpostgres.Run(ctx, s.cfg.PostgresImage, opts...)
+		return tcpostgres.Run(ctx, s.opts.PostgresImage, opts...)
 	})
 	if err != nil {
-		return imageHint(err, "-kc.postgres-image", s.cfg.PostgresImage)
+		return imageHint(err, "-kc.postgres-image", s.opts.PostgresImage)
 	}
 	addr, err := hostAddr(ctx, c, "5432/tcp")
 	if err != nil {
@@ -209,12 +221,12 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 		return err
 	}
 	c, err := s.run(ctx, "mailpit", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.cfg.MailpitImage, append(s.common("mailpit"),
+		return testcontainers.Run(ctx, s.opts.MailpitImage, append(s.common("mailpit"),
 			testcontainers.WithExposedPorts("8025/tcp", "1025/tcp"), loopbackPorts(map[string]int{"8025/tcp": apiPort}),
 			testcontainers.WithCmd("--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check"))...)
 	})
 	if err != nil {
-		return imageHint(err, "-kc.mailpit-image", s.cfg.MailpitImage)
+		return imageHint(err, "-kc.mailpit-image", s.opts.MailpitImage)
 	}
 	addr, err := hostAddr(ctx, c, "8025/tcp")
 	if err != nil {

@@ -18,28 +18,28 @@ import (
 // (named in KC_*_IMAGE, as `make test-containers` sets them) and check the
 // provider's promises: nothing left by label after Down, clear errors.
 
-func testConfig(t *testing.T) harness.Config {
+func testOptions(t *testing.T) Options {
 	t.Helper()
-	cfg := harness.DefaultConfig()
+	var o Options
 	for _, img := range []struct {
 		env string
 		dst *string
-	}{{"KC_KRATOS_IMAGE", &cfg.KratosImage}, {"KC_POSTGRES_IMAGE", &cfg.PostgresImage}, {"KC_REDIS_IMAGE", &cfg.RedisImage}, {"KC_MAILPIT_IMAGE", &cfg.MailpitImage}} {
+	}{{"KC_KRATOS_IMAGE", &o.KratosImage}, {"KC_POSTGRES_IMAGE", &o.PostgresImage}, {"KC_REDIS_IMAGE", &o.RedisImage}, {"KC_MAILPIT_IMAGE", &o.MailpitImage}} {
 		v := os.Getenv(img.env)
 		if v == "" {
 			t.Skipf("%s is not set: run `make test-containers` (it builds the images and sets them)", img.env)
 		}
 		*img.dst = v
 	}
-	return cfg
+	return o
 }
 
-func upAndDown(t *testing.T, cfg harness.Config) (upErr error) {
+func upAndDown(t *testing.T, o Options) (upErr error) {
 	t.Helper()
 	runID := "test-" + fixtures.RandomHex(4)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := New(ctx, Input{Config: cfg, RunID: runID, LogDir: t.TempDir()})
+	s, err := New(ctx, harness.StackInput{Config: harness.DefaultConfig(), RunID: runID, LogDir: t.TempDir()}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func upAndDown(t *testing.T, cfg harness.Config) (upErr error) {
 }
 
 func TestUpThenDownLeavesNothingLabelled(t *testing.T) {
-	if err := upAndDown(t, testConfig(t)); err != nil {
+	if err := upAndDown(t, testOptions(t)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -66,11 +66,11 @@ func TestUpThenDownLeavesNothingLabelled(t *testing.T) {
 // Two runs at once on one engine: each has its own network, containers and
 // loopback ports, both come up, and each Down leaves nothing with its label.
 func TestTwoStacksAtOnceDoNotCollide(t *testing.T) {
-	cfg := testConfig(t)
+	o := testOptions(t)
 	for _, name := range []string{"first", "second"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if err := upAndDown(t, cfg); err != nil {
+			if err := upAndDown(t, o); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -78,9 +78,9 @@ func TestTwoStacksAtOnceDoNotCollide(t *testing.T) {
 }
 
 func TestMissingImageNamesMakeImages(t *testing.T) {
-	cfg := testConfig(t)
-	cfg.KratosImage = "kratos-conformance/kratos:does-not-exist"
-	err := upAndDown(t, cfg)
+	o := testOptions(t)
+	o.KratosImage = "kratos-conformance/kratos:does-not-exist"
+	err := upAndDown(t, o)
 	if err == nil || !strings.Contains(err.Error(), "make images") || !strings.Contains(err.Error(), "-kc.kratos-image") {
 		t.Errorf("got %v, want an error naming make images and -kc.kratos-image", err)
 	}
@@ -91,7 +91,7 @@ func TestUnreachableDockerSuggestsTheProcessProvider(t *testing.T) {
 	// runs in a fresh copy of this test binary pointed at a dead socket.
 	if os.Getenv("KC_TEST_DEAD_DOCKER") == "1" {
 		start := time.Now()
-		_, err := New(context.Background(), Input{Config: harness.DefaultConfig(), RunID: "x", LogDir: t.TempDir()})
+		_, err := New(context.Background(), harness.StackInput{Config: harness.DefaultConfig(), RunID: "x", LogDir: t.TempDir()}, Options{})
 		if err == nil || !strings.Contains(err.Error(), "-kc.provider=process") {
 			t.Fatalf("got %v, want an error suggesting the process provider", err)
 		}

@@ -43,24 +43,20 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kc, err := fixtures.ForProfile(s.cfg.Profile)
+	rc, err := fixtures.Deployment{
+		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: version,
+		DSN: s.kratosDSN, SMTPURI: "smtp://mailpit:1025/?disable_starttls=true",
+		IdentitySchemaURL: "file://" + schemaDir + "/default.json",
+		PublicBaseURL:     publicBase.String(), PublicHost: "0.0.0.0", PublicPort: 4433,
+		AdminBaseURL: adminBase.String(), AdminHost: "0.0.0.0", AdminPort: 4434,
+		TLSCertFile: tlsDir + "/tls.crt", TLSKeyFile: tlsDir + "/tls.key",
+	}.Render()
 	if err != nil {
 		return err
 	}
-	kc.UseVersion(version)
-	kc.DSN = s.kratosDSN
-	kc.IdentitySchemaURL = "file://" + schemaDir + "/default.json"
-	kc.PublicBaseURL, kc.PublicHost, kc.PublicPort = publicBase.String(), "0.0.0.0", 4433
-	kc.TLSCertFile, kc.TLSKeyFile = tlsDir+"/tls.crt", tlsDir+"/tls.key"
-	kc.AdminBaseURL, kc.AdminHost, kc.AdminPort = adminBase.String(), "0.0.0.0", 4434
-	kc.SMTPURI = "smtp://mailpit:1025/?disable_starttls=true"
-	kc.CookieSecret, kc.CipherSecret = fixtures.NewSecret(32), fixtures.NewSecret(32)
-	rendered, err := kc.RenderBroken(s.cfg.Break)
-	if err != nil {
-		return err
-	}
+	rendered := rc.YAML
 	s.config = rendered
-	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = "bcrypt", kc.BcryptCost, fixtures.Hash(rendered)
+	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = rc.Hasher, rc.HasherCost, rc.Hash
 	// A fresh option per container: each copy consumes its readers.
 	files := func() testcontainers.CustomizeRequestOption {
 		return testcontainers.WithFiles(
@@ -78,12 +74,12 @@ func (s *Stack) startKratos(ctx context.Context) error {
 
 	// The initContainer: migrations run to completion before serve starts.
 	migrate, err := s.run(ctx, "kratos-migrate", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos-migrate"), files(),
+		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos-migrate"), files(),
 			testcontainers.WithCmd(append(config, harness.MigrateArgs(version)...)...),
 			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, wait.ForExit()))...)
 	})
 	if err != nil {
-		return imageHint(err, "-kc.kratos-image", s.cfg.KratosImage)
+		return imageHint(err, "-kc.kratos-image", s.opts.KratosImage)
 	}
 	if st, err := migrate.State(ctx); err != nil || st.ExitCode != 0 {
 		return fmt.Errorf("kratos-migrate exited with %v (%v)%s", exitCode(st), err, s.logTail(ctx, migrate))
@@ -91,7 +87,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 
 	// The kratos container: serve, production mode.
 	serve, err := s.run(ctx, "kratos", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos"), files(),
+		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos"), files(),
 			testcontainers.WithCmd(append(config, "serve")...),
 			testcontainers.WithExposedPorts("4433/tcp", "4434/tcp"),
 			loopbackPorts(map[string]int{"4433/tcp": publicPort, "4434/tcp": adminPort}))...)
@@ -112,7 +108,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 
 	// The courier container: a separate process draining the mail queue.
 	courier, err := s.run(ctx, "kratos-courier", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos-courier"), files(),
+		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos-courier"), files(),
 			testcontainers.WithCmd(append(config, "courier", "watch")...))...)
 	})
 	if err != nil {
@@ -124,11 +120,11 @@ func (s *Stack) startKratos(ctx context.Context) error {
 // imageVersion runs the Kratos image once with `version` and reads what it prints.
 func (s *Stack) imageVersion(ctx context.Context) (string, error) {
 	c, err := s.run(ctx, "kratos-version", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.cfg.KratosImage, append(s.common("kratos-version"), testcontainers.WithCmd("version"),
+		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos-version"), testcontainers.WithCmd("version"),
 			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, wait.ForExit()))...)
 	})
 	if err != nil {
-		return "", imageHint(err, "-kc.kratos-image", s.cfg.KratosImage)
+		return "", imageHint(err, "-kc.kratos-image", s.opts.KratosImage)
 	}
 	return build.ParseVersion(s.logs(ctx, c)), nil
 }

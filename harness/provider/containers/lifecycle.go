@@ -47,7 +47,7 @@ func exitCode(st *container.State) any {
 }
 
 func (s *Stack) logs(ctx context.Context, c testcontainers.Container) string {
-	if c == nil || isNilContainer(c) {
+	if isNil(c) {
 		return ""
 	}
 	r, err := c.Logs(ctx)
@@ -106,7 +106,7 @@ func (s *Stack) ProcessGroups() map[string]int {
 func (s *Stack) Down(ctx context.Context) error {
 	var errs []error
 	for i := len(s.ctrs) - 1; i >= 0; i-- {
-		errs = append(errs, s.ctrs[i].c.Terminate(ctx))
+		errs = append(errs, testcontainers.TerminateContainer(s.ctrs[i].c, testcontainers.StopContext(ctx)))
 	}
 	s.ctrs = nil
 	if s.network != nil {

@@ -18,61 +18,65 @@ import (
 // Stack is the external provider's harness.Stack.
 type Stack struct {
 	cfg       harness.Config
+	opts      Options
 	config    []byte // -kc.kratos-config, if given
 	endpoints harness.Endpoints
 	env       harness.Environment
 }
 
-var _ harness.Stack = (*Stack)(nil)
+var (
+	_ harness.Stack    = (*Stack)(nil)
+	_ harness.Borrowed = (*Stack)(nil)
+)
 
 // New reads the URLs, the CA and the Kratos config from cfg; cfg.Validate has checked their form.
-func New(cfg harness.Config) (*Stack, error) {
-	public, err := url.Parse(cfg.PublicURL)
+func New(cfg harness.Config, o Options) (*Stack, error) {
+	public, err := url.Parse(o.PublicURL)
 	if err != nil {
 		return nil, err
 	}
-	admin, err := url.Parse(cfg.AdminURL)
+	admin, err := url.Parse(o.AdminURL)
 	if err != nil {
 		return nil, err
 	}
-	aliases, err := harness.ParseResolve(cfg.Resolve)
+	aliases, err := harness.ParseResolve(o.Resolve)
 	if err != nil {
 		return nil, err
 	}
 	var ca []byte
-	if cfg.CAFile != "" {
-		if ca, err = os.ReadFile(cfg.CAFile); err != nil {
+	if o.CAFile != "" {
+		if ca, err = os.ReadFile(o.CAFile); err != nil {
 			return nil, fmt.Errorf("-kc.ca-file (target file: ca_file): %w", err)
 		}
 	}
 	var config []byte
 	var parsed *checks.Config
-	if cfg.KratosConfigFile != "" {
-		if config, err = os.ReadFile(cfg.KratosConfigFile); err != nil {
+	if o.KratosConfigFile != "" {
+		if config, err = os.ReadFile(o.KratosConfigFile); err != nil {
 			return nil, fmt.Errorf("-kc.kratos-config (target file: kratos_config): %w", err)
 		}
 		if parsed, err = checks.ParseConfig(config); err != nil {
-			return nil, fmt.Errorf("-kc.kratos-config %s: %w", cfg.KratosConfigFile, err)
+			return nil, fmt.Errorf("-kc.kratos-config %s: %w", o.KratosConfigFile, err)
 		}
 	}
 	ep := harness.Endpoints{
 		KratosPublic: withSlash(public), KratosAdmin: withSlash(admin),
-		CookieDomain: cookieDomain(cfg.CookieDomain, parsed, public.Hostname()), CAPEM: ca, HostAliases: aliases,
-		PostgresDSN: cfg.PostgresDSN, RedisAddr: cfg.RedisAddr,
+		CookieDomain: cookieDomain(o.CookieDomain, parsed, public.Hostname()), CAPEM: ca, HostAliases: aliases,
+		PostgresDSN: o.PostgresDSN, RedisAddr: o.RedisAddr,
 	}
-	components := map[string]string{"kratos-public": cfg.PublicURL, "kratos-admin": cfg.AdminURL}
-	if cfg.MailpitURL != "" {
-		mail, err := url.Parse(cfg.MailpitURL)
+	components := map[string]string{"kratos-public": o.PublicURL, "kratos-admin": o.AdminURL}
+	if o.MailpitURL != "" {
+		mail, err := url.Parse(o.MailpitURL)
 		if err != nil {
 			return nil, err
 		}
 		ep.MailpitAPI = withSlash(mail)
-		components["mailpit"] = cfg.MailpitURL
+		components["mailpit"] = o.MailpitURL
 	}
-	if ep.UIBase, err = uiBase(cfg.UIURL, parsed); err != nil {
+	if ep.UIBase, err = uiBase(o.UIURL, parsed); err != nil {
 		return nil, err
 	}
-	return &Stack{cfg: cfg, config: config, endpoints: ep,
+	return &Stack{cfg: cfg, opts: o, config: config, endpoints: ep,
 		env: harness.Environment{Provider: "external", Components: components}}, nil
 }
 
@@ -135,11 +139,11 @@ func (s *Stack) Up(ctx context.Context) error {
 	waits := []struct{ name, url string }{
 		// alive, not ready: readiness includes the migrations check, which
 		// CL-MIGRATE-001 judges; serve only listens once its database answers.
-		{"Kratos admin " + s.cfg.AdminURL + " /admin/health/alive (-kc.admin-url, target file: admin_url)", s.endpoints.KratosAdmin.JoinPath("admin", "health", "alive").String()},
-		{"Kratos public " + s.cfg.PublicURL + " /health/alive (-kc.public-url, target file: public_url)", s.endpoints.KratosPublic.JoinPath("health", "alive").String()},
+		{"Kratos admin " + s.opts.AdminURL + " /admin/health/alive (-kc.admin-url, target file: admin_url)", s.endpoints.KratosAdmin.JoinPath("admin", "health", "alive").String()},
+		{"Kratos public " + s.opts.PublicURL + " /health/alive (-kc.public-url, target file: public_url)", s.endpoints.KratosPublic.JoinPath("health", "alive").String()},
 	}
 	if s.endpoints.MailpitAPI != nil {
-		waits = append(waits, struct{ name, url string }{"Mailpit " + s.cfg.MailpitURL + " /readyz (-kc.mailpit-url, target file: mailpit_url)", s.endpoints.MailpitAPI.JoinPath("readyz").String()})
+		waits = append(waits, struct{ name, url string }{"Mailpit " + s.opts.MailpitURL + " /readyz (-kc.mailpit-url, target file: mailpit_url)", s.endpoints.MailpitAPI.JoinPath("readyz").String()})
 	}
 	for _, w := range waits {
 		if err := harness.WaitFor(ctx, harness.WaitInput{Name: w.name, Timeout: iv.KratosReady, Interval: iv.Poll,
@@ -162,6 +166,9 @@ func (s *Stack) Up(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Borrowed: the deployment was running before the suite and stays.
+func (s *Stack) Borrowed() {}
 
 func (s *Stack) Endpoints() harness.Endpoints     { return s.endpoints }
 func (s *Stack) KratosConfig() []byte             { return s.config }

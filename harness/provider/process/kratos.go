@@ -14,11 +14,11 @@ import (
 // startKratos renders the guide's config, then runs Kratos as the guide's
 // Deployment does: migrate (initContainer), serve, and courier watch.
 func (s *Stack) startKratos(ctx context.Context) error {
-	publicPort, err := portOrFree(s.cfg.PublicPort, "public-port")
+	publicPort, err := portOrFree(s.opts.PublicPort, "public-port")
 	if err != nil {
 		return err
 	}
-	adminPort, err := portOrFree(s.cfg.AdminPort, "admin-port")
+	adminPort, err := portOrFree(s.opts.AdminPort, "admin-port")
 	if err != nil {
 		return err
 	}
@@ -39,28 +39,24 @@ func (s *Stack) startKratos(ctx context.Context) error {
 			return err
 		}
 	}
-	kc, err := fixtures.ForProfile(s.cfg.Profile)
+	rc, err := fixtures.Deployment{
+		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: s.kratos.Version,
+		DSN: s.endpoints.PostgresDSN, SMTPURI: s.smtpURI,
+		IdentitySchemaURL: "file://" + filepath.Join(dir, "identity.default.schema.json"),
+		PublicBaseURL:     publicBase.String(), PublicHost: "127.0.0.1", PublicPort: publicPort,
+		AdminBaseURL: adminBase.String(), AdminHost: "127.0.0.1", AdminPort: adminPort,
+		TLSCertFile: filepath.Join(dir, "tls.crt"), TLSKeyFile: filepath.Join(dir, "tls.key"),
+		CookieSecret: s.secrets.cookie, CipherSecret: s.secrets.cipher,
+	}.Render()
 	if err != nil {
 		return err
 	}
-	kc.UseVersion(s.kratos.Version)
-	kc.DSN = s.endpoints.PostgresDSN
-	kc.IdentitySchemaURL = "file://" + filepath.Join(dir, "identity.default.schema.json")
-	kc.PublicBaseURL, kc.PublicHost, kc.PublicPort = publicBase.String(), "127.0.0.1", publicPort
-	kc.TLSCertFile, kc.TLSKeyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	kc.AdminBaseURL, kc.AdminHost, kc.AdminPort = adminBase.String(), "127.0.0.1", adminPort
-	kc.SMTPURI = s.smtpURI
-	kc.CookieSecret, kc.CipherSecret = s.secrets.cookie, s.secrets.cipher
-	rendered, err := kc.RenderBroken(s.cfg.Break)
-	if err != nil {
-		return err
-	}
-	s.config = rendered
+	s.config = rc.YAML
 	configPath := filepath.Join(dir, "kratos.yaml")
-	if err := os.WriteFile(configPath, rendered, 0o600); err != nil {
+	if err := os.WriteFile(configPath, rc.YAML, 0o600); err != nil {
 		return err
 	}
-	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = "bcrypt", kc.BcryptCost, fixtures.Hash(rendered)
+	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = rc.Hasher, rc.HasherCost, rc.Hash
 
 	local := harness.LocalEndpoints(publicBase, adminBase, s.endpoints.MailpitAPI, ca)
 	local.PostgresDSN, local.RedisAddr = s.endpoints.PostgresDSN, s.endpoints.RedisAddr

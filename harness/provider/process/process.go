@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,17 +18,10 @@ import (
 	"kratos-conformance/internal/build"
 )
 
-// Input is what New needs besides the run configuration.
-type Input struct {
-	Config   harness.Config
-	RepoRoot string    // for the pinned builds; empty outside the repository (then binaries must be given)
-	LogDir   string    // the run folder: component logs go here
-	BuildLog io.Writer // go build output on a cold cache; nil discards
-}
-
 // Stack is the process provider's harness.Stack.
 type Stack struct {
 	cfg         harness.Config
+	opts        Options
 	logDir      string
 	kratos      build.Binary
 	mailpit     build.Binary
@@ -50,19 +42,19 @@ var _ harness.Stack = (*Stack)(nil)
 
 // New resolves the binaries (building the pinned ones on a cold cache) and
 // checks the host tools; it starts nothing.
-func New(ctx context.Context, in Input) (*Stack, error) {
-	if in.LogDir == "" {
-		return nil, errors.New("process.Input.LogDir is required")
+func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
-	s := &Stack{cfg: in.Config, logDir: in.LogDir, components: map[string]string{}}
+	s := &Stack{cfg: in.Config, opts: o, logDir: in.LogDir, components: map[string]string{}}
 	// The host's servers first: a missing one is found in a second, not
 	// after minutes of building Kratos.
 	var errs []error
 	var err error
-	if s.redisBin, err = redisBinary(in.Config.RedisBin); err != nil {
+	if s.redisBin, err = redisBinary(o.RedisBin); err != nil {
 		errs = append(errs, err)
 	}
-	if s.postgresDir, err = postgresBinDir(in.Config.PostgresBinDir); err != nil {
+	if s.postgresDir, err = postgresBinDir(o.PostgresBinDir); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -73,16 +65,16 @@ func New(ctx context.Context, in Input) (*Stack, error) {
 		return nil, err
 	}
 	b := build.Input{RepoRoot: in.RepoRoot, CacheDir: cache, Timeout: in.Config.Intervals.Build, Log: in.BuildLog}
-	if in.Config.KratosBin != "" {
-		s.kratos, err = build.Given(ctx, in.Config.KratosBin, "version")
+	if o.KratosBin != "" {
+		s.kratos, err = build.Given(ctx, o.KratosBin, "version")
 	} else {
 		s.kratos, err = build.Kratos(ctx, b)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("Kratos binary: %w", err)
 	}
-	if in.Config.MailpitBin != "" {
-		s.mailpit, err = build.Given(ctx, in.Config.MailpitBin, "version", "--no-release-check")
+	if o.MailpitBin != "" {
+		s.mailpit, err = build.Given(ctx, o.MailpitBin, "version", "--no-release-check")
 	} else {
 		s.mailpit, err = build.Mailpit(ctx, b)
 	}

@@ -19,20 +19,20 @@ import (
 // check the provider's promises: a clear error for bad set-up, in bounded
 // time, and nothing left behind either way.
 
-func newTestStack(t *testing.T, mutate func(*harness.Config)) *Stack {
+func newTestStack(t *testing.T, mutate func(*harness.Config, *Options)) *Stack {
 	t.Helper()
 	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := harness.DefaultConfig()
+	cfg, o := harness.DefaultConfig(), Options{}
 	if mutate != nil {
-		mutate(&cfg)
+		mutate(&cfg, &o)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), o.Validate()); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(context.Background(), Input{Config: cfg, RepoRoot: root, LogDir: t.TempDir()})
+	s, err := New(context.Background(), harness.StackInput{Config: cfg, RepoRoot: root, RunID: "test", LogDir: t.TempDir()}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestPortInUseNamesTheFlag(t *testing.T) {
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
-	s := newTestStack(t, func(c *harness.Config) { c.PublicPort = port })
+	s := newTestStack(t, func(_ *harness.Config, o *Options) { o.PublicPort = port })
 	err = upAndDown(t, s)
 	if err == nil || !strings.Contains(err.Error(), "-kc.public-port") || !strings.Contains(err.Error(), strconv.Itoa(port)) {
 		t.Errorf("got %v, want an error naming -kc.public-port and port %d", err, port)
@@ -124,7 +124,7 @@ func TestMissingRedisIsNamedBeforeTheBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", t.TempDir())
-	_, err = New(context.Background(), Input{Config: harness.DefaultConfig(), RepoRoot: root, LogDir: t.TempDir()})
+	_, err = New(context.Background(), harness.StackInput{Config: harness.DefaultConfig(), RepoRoot: root, RunID: "test", LogDir: t.TempDir()}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "apt-get install -y redis-server") || !strings.Contains(err.Error(), "make deps") {
 		t.Errorf("got %v, want an error naming make deps and the Debian package", err)
 	}
@@ -144,7 +144,7 @@ func fakeKratos(t *testing.T, serve string) string {
 
 func TestKratosNeverReadyFailsInBoundedTimeWithItsLog(t *testing.T) {
 	bin := fakeKratos(t, "echo 'fake kratos: serving nothing'; exec sleep 600")
-	s := newTestStack(t, func(c *harness.Config) { c.KratosBin = bin; c.Intervals.KratosReady = 2 * time.Second })
+	s := newTestStack(t, func(c *harness.Config, o *Options) { o.KratosBin = bin; c.Intervals.KratosReady = 2 * time.Second })
 	start := time.Now()
 	err := upAndDown(t, s)
 	if err == nil || !strings.Contains(err.Error(), "not ready within 2s") || !strings.Contains(err.Error(), "fake kratos: serving nothing") {
@@ -157,7 +157,7 @@ func TestKratosNeverReadyFailsInBoundedTimeWithItsLog(t *testing.T) {
 
 func TestKratosExitingEarlyFailsAtOnce(t *testing.T) {
 	bin := fakeKratos(t, "echo 'fake kratos: config is invalid' >&2; exit 1")
-	s := newTestStack(t, func(c *harness.Config) { c.KratosBin = bin })
+	s := newTestStack(t, func(_ *harness.Config, o *Options) { o.KratosBin = bin })
 	err := upAndDown(t, s)
 	if err == nil || !strings.Contains(err.Error(), "kratos exited") || !strings.Contains(err.Error(), "config is invalid") {
 		t.Errorf("got %v, want an error saying Kratos exited, with its log", err)

@@ -68,6 +68,11 @@ KC_POSTGRES_IMAGE=$pg
 KC_REDIS_IMAGE=$redis
 KC_KRATOS_IMAGE=$kratos
 KC_MAILPIT_IMAGE=$mailpit
+# testcontainers-go reads these from the environment: no reaper (its image
+# cannot be pulled here; the suite removes its containers by label), and the
+# local engine's mapped ports on loopback.
+TESTCONTAINERS_RYUK_DISABLED=true
+TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
 ENV
 echo "images: ready (.cache/images.env):"
 cat .cache/images.env

@@ -1,4 +1,4 @@
-package harness
+package external
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"kratos-conformance/harness"
 )
 
 // Target is a deployment the suite did not start, described in one YAML file
@@ -77,12 +79,12 @@ func targetFields() []string {
 
 // applyTarget fills every setting that no flag or KC_* variable gave from the
 // target file, and makes the run an external one.
-func (c *Config) applyTarget() error {
-	t, err := LoadTarget(c.Target)
+func (o *Options) applyTarget(c *harness.Config) error {
+	t, err := LoadTarget(o.Target)
 	if err != nil {
 		return err
 	}
-	if c.Provider != "external" && c.providerSet {
+	if c.Provider != "external" && c.ProviderSet() {
 		return fmt.Errorf("-kc.target describes a running deployment (provider external); drop -kc.provider=%s", c.Provider)
 	}
 	c.Provider = "external"
@@ -94,10 +96,10 @@ func (c *Config) applyTarget() error {
 		dst *string
 		val string
 	}{
-		{&c.PublicURL, t.PublicURL}, {&c.AdminURL, t.AdminURL}, {&c.UIURL, t.UIURL}, {&c.CookieDomain, t.CookieDomain},
-		{&c.CAFile, t.CAFile}, {&c.Resolve, strings.Join(pairs, ",")}, {&c.KratosConfigFile, t.KratosConfig},
-		{&c.IdentitySchema, t.IdentitySchema}, {&c.MailpitURL, t.MailpitURL}, {&c.EmailDomain, t.EmailDomain},
-		{&c.PostgresDSN, t.PostgresDSN}, {&c.RedisAddr, t.RedisAddr},
+		{&o.PublicURL, t.PublicURL}, {&o.AdminURL, t.AdminURL}, {&o.UIURL, t.UIURL}, {&o.CookieDomain, t.CookieDomain},
+		{&o.CAFile, t.CAFile}, {&o.Resolve, strings.Join(pairs, ",")}, {&o.KratosConfigFile, t.KratosConfig},
+		{&c.IdentitySchema, t.IdentitySchema}, {&o.MailpitURL, t.MailpitURL}, {&c.EmailDomain, t.EmailDomain},
+		{&o.PostgresDSN, t.PostgresDSN}, {&o.RedisAddr, t.RedisAddr},
 	} {
 		if *f.dst == "" {
 			*f.dst = f.val

@@ -1,4 +1,4 @@
-package harness
+package external
 
 import (
 	"flag"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"kratos-conformance/harness"
 )
 
 func writeTarget(t *testing.T, body string) string {
@@ -33,20 +35,24 @@ email_domain: sink.example.com
 			t.Fatal(err)
 		}
 	}
-	c := DefaultConfig()
+	c := harness.DefaultConfig()
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	RegisterFlags(fs, &c)
+	harness.RegisterFlags(fs, &c)
 	if err := fs.Parse([]string{"-kc.target=" + path, "-kc.admin-url=http://127.0.0.1:9434/"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Complete(fs); err != nil {
 		t.Fatal(err)
 	}
-	if c.Provider != "external" || c.PublicURL != "https://kratos.staging.example.com/" || c.AdminURL != "http://127.0.0.1:9434/" {
-		t.Errorf("provider %q, public %q, admin %q: want external, the file's public URL and the flag's admin URL", c.Provider, c.PublicURL, c.AdminURL)
+	p, ok := c.Chosen().(*provider)
+	if !ok {
+		t.Fatalf("provider %q, want external", c.Provider)
 	}
-	if c.CAFile != filepath.Join(filepath.Dir(path), "ca.pem") || c.Resolve != ".staging.example.com=10.0.0.7" || c.MailDomain() != "sink.example.com" {
-		t.Errorf("ca %q, resolve %q, mail domain %q", c.CAFile, c.Resolve, c.MailDomain())
+	if o := p.o; o.PublicURL != "https://kratos.staging.example.com/" || o.AdminURL != "http://127.0.0.1:9434/" {
+		t.Errorf("public %q, admin %q: want the file's public URL and the flag's admin URL", o.PublicURL, o.AdminURL)
+	}
+	if o := p.o; o.CAFile != filepath.Join(filepath.Dir(path), "ca.pem") || o.Resolve != ".staging.example.com=10.0.0.7" || c.MailDomain() != "sink.example.com" {
+		t.Errorf("ca %q, resolve %q, mail domain %q", o.CAFile, o.Resolve, c.MailDomain())
 	}
 }
 
@@ -57,9 +63,9 @@ func TestTargetFileErrorsNameTheFix(t *testing.T) {
 		"another provider":    {"public_url: https://k.example.com/\nadmin_url: http://127.0.0.1:4434/\n", "-kc.provider=process", "drop -kc.provider=process"},
 		"a break on external": {"public_url: https://k.example.com/\nadmin_url: http://127.0.0.1:4434/\n", "-kc.break=noop-cipher", "-kc.break"},
 	} {
-		cfg := DefaultConfig()
+		cfg := harness.DefaultConfig()
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		RegisterFlags(fs, &cfg)
+		harness.RegisterFlags(fs, &cfg)
 		args := []string{"-kc.target=" + writeTarget(t, c.body)}
 		if c.args != "" {
 			args = append(args, c.args)
@@ -71,16 +77,20 @@ func TestTargetFileErrorsNameTheFix(t *testing.T) {
 			t.Errorf("%s: got %v, want an error naming %q", name, err, c.want)
 		}
 	}
-	c := DefaultConfig()
-	c.Target = "/nonexistent/target.yaml"
-	if err := c.Complete(flag.NewFlagSet("t", flag.ContinueOnError)); err == nil || !strings.Contains(err.Error(), "-kc.target") {
+	c := harness.DefaultConfig()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	harness.RegisterFlags(fs, &c)
+	if err := fs.Parse([]string{"-kc.target=/nonexistent/target.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Complete(fs); err == nil || !strings.Contains(err.Error(), "-kc.target") {
 		t.Errorf("a missing file: got %v, want an error naming -kc.target", err)
 	}
 }
 
 // The annotated example in docs/ stays a valid target file.
 func TestTheDocumentedExampleLoads(t *testing.T) {
-	tg, err := LoadTarget(filepath.Join("..", "docs", "target.example.yaml"))
+	tg, err := LoadTarget(filepath.Join("..", "..", "..", "docs", "target.example.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
-// Package kindcluster is the kind provider's preflight: it decides within
+// Package kind is the kind provider's preflight: it decides within
 // seconds whether kind can create a cluster on this machine and, when it
 // cannot, says exactly why and what to do. Creating the cluster, applying
 // kind/'s manifests and reaching the services needs a node image, which no
-// machine this project has run on could pull; that part is issue 5's open half.
+// machine this project has run on could pull; that part is not built yet.
 package kind
 
 import (
@@ -37,5 +37,5 @@ func Preflight(ctx context.Context, timeout time.Duration) error {
 			"kind/'s manifests are still checked offline by `make unit`", name, name, name)
 	}
 	return fmt.Errorf("the node image %s is present, but the kind provider's cluster path (create, load images, apply "+
-		"kind/manifests, port-forward) is not built yet: it could not be tested on any machine so far (issue 5)", name)
+		"kind/manifests, port-forward) is not built yet: no machine so far could create a cluster to test it", name)
 }

@@ -1,0 +1,83 @@
+package external
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"kratos-conformance/harness"
+)
+
+func init() {
+	harness.RegisterProvider("external", "a running deployment, by URL or -kc.target",
+		func() harness.Provider { return &provider{} })
+}
+
+// Options describe the deployment: a target file (Target) and/or the flags,
+// which override the file's fields.
+type Options struct {
+	Target           string // -kc.target: a YAML file, see Target
+	PublicURL        string
+	AdminURL         string
+	MailpitURL       string
+	CAFile           string
+	PostgresDSN      string
+	RedisAddr        string
+	KratosConfigFile string // the deployment's configs.yaml, for the checklist; empty: those checks are N/A
+	CookieDomain     string // empty: the config's cookies.domain, else the public host's parent domain
+	Resolve          string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
+	UIURL            string // the self-service UI's base URL; empty: read from the Kratos config
+}
+
+type provider struct{ o Options }
+
+func (p *provider) Flags(f *harness.Flags) {
+	f.String(&p.o.Target, "target", "external: a YAML file describing the deployment (URLs, CA, config, mail); flags override its fields; implies -kc.provider=external. See docs/target.example.yaml")
+	f.String(&p.o.PublicURL, "public-url", "external: Kratos public base URL, e.g. https://kratos.staging.example.com/")
+	f.String(&p.o.AdminURL, "admin-url", "external: Kratos admin base URL, e.g. http://127.0.0.1:4434/")
+	f.String(&p.o.MailpitURL, "mailpit-url", "external: Mailpit API base URL that receives the courier's mail; empty: codes are read from Kratos' courier_messages table (needs -kc.postgres-dsn)")
+	f.String(&p.o.CAFile, "ca-file", "external: PEM file of a CA to trust for the public URL")
+	f.String(&p.o.PostgresDSN, "postgres-dsn", "external: optional Postgres DSN, for the version record")
+	f.String(&p.o.RedisAddr, "redis-addr", "external: optional Redis host:port, for the version record")
+	f.String(&p.o.KratosConfigFile, "kratos-config", "external: the deployment's configs.yaml, so the guide's checklist can read it")
+	f.String(&p.o.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
+	f.String(&p.o.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
+	f.String(&p.o.UIURL, "ui-url", "external: the self-service UI's base URL, e.g. https://auth.example.com/; default: read from the Kratos config")
+}
+
+// Complete folds in the target file, which makes the run an external one.
+func (p *provider) Complete(c *harness.Config) error {
+	if p.o.Target == "" {
+		return nil
+	}
+	return p.o.applyTarget(c)
+}
+
+func (p *provider) Validate(c *harness.Config) error {
+	var errs []error
+	for _, u := range []struct{ flag, field, val string }{{"public-url", "public_url", p.o.PublicURL}, {"admin-url", "admin_url", p.o.AdminURL}} {
+		if err := harness.CheckBaseURL(u.val); err != nil {
+			errs = append(errs, fmt.Errorf("-kc.%s (target file: %s; required with -kc.provider=external): %w", u.flag, u.field, err))
+		}
+	}
+	for _, u := range []struct{ flag, val string }{{"mailpit-url", p.o.MailpitURL}, {"ui-url", p.o.UIURL}} {
+		if u.val == "" {
+			continue
+		}
+		if err := harness.CheckBaseURL(u.val); err != nil {
+			errs = append(errs, fmt.Errorf("-kc.%s: %w", u.flag, err))
+		}
+	}
+	errs = append(errs, harness.CheckFile("ca-file", p.o.CAFile), harness.CheckFile("kratos-config", p.o.KratosConfigFile))
+	if _, err := harness.ParseResolve(p.o.Resolve); err != nil {
+		errs = append(errs, fmt.Errorf("-kc.resolve: %w", err))
+	}
+	if c.Break != "" {
+		errs = append(errs, errors.New("-kc.break breaks a config the suite renders; an external deployment's config is its own (drop -kc.break)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (p *provider) New(_ context.Context, in harness.StackInput) (harness.Stack, error) {
+	return New(in.Config, p.o)
+}
