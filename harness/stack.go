@@ -81,7 +81,7 @@ type Borrowed interface {
 // ProcessGroups is implemented by providers that run local processes: the
 // process group id of each running component, for CPU accounting under load.
 type ProcessGroups interface {
-	ProcessGroups() map[string]int
+	ProcessGroups() map[Component]int
 }
 
 // ConfigSource is implemented by providers that know the Kratos configuration
@@ -90,19 +90,25 @@ type ConfigSource interface {
 	KratosConfig() []byte
 }
 
-// Fault components: what the fault scenarios stop and start again.
+// Component is one part of a deployment the suite starts: the name of its
+// log file, its label, its entry in Environment.Components, and what the
+// fault scenarios stop and start again.
+type Component string
+
 const (
-	ComponentPostgres = "postgres"
-	ComponentMailpit  = "mailpit"        // the SMTP server the courier sends to
-	ComponentCourier  = "kratos-courier" // courier watch
-	ComponentKratos   = "kratos"         // serve only
+	ComponentPostgres Component = "postgres"
+	ComponentRedis    Component = "redis"
+	ComponentMailpit  Component = "mailpit"        // the SMTP server the courier sends to
+	ComponentMigrate  Component = "kratos-migrate" // migrate sql, run to completion first
+	ComponentKratos   Component = "kratos"         // serve only
+	ComponentCourier  Component = "kratos-courier" // courier watch
 )
 
 // Faults is implemented by providers that can stop a component and start it
 // again in place: same ports, data and config, the rest of the stack untouched.
 type Faults interface {
 	// Stop ends the component (Postgres: fast shutdown) and returns once it is gone.
-	Stop(ctx context.Context, component string) error
+	Stop(ctx context.Context, component Component) error
 	// Start runs it again and returns once its own readiness check passes.
-	Start(ctx context.Context, component string) error
+	Start(ctx context.Context, component Component) error
 }

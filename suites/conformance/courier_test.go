@@ -68,13 +68,13 @@ var _ = Describe("Serve and courier start order", Label(labelRace), Serial, func
 			Skip("N/A: the " + cfg.Provider + " provider cannot restart serve and the courier on a database the suite may wipe")
 		}
 		requireMail()
-		rec := &reports.Fault{Name: "serve and courier started on a fresh database", Component: harness.ComponentCourier, Figures: map[string]float64{}}
+		rec := &reports.Fault{Name: "serve and courier started on a fresh database", Component: string(harness.ComponentCourier), Figures: map[string]float64{}}
 		faultRecords = append(faultRecords, rec)
 		DeferCleanup(func(ctx SpecContext) {
 			By("leaving serve and the courier running, in the safe order")
-			for _, c := range []string{harness.ComponentKratos, harness.ComponentCourier} {
+			for _, c := range []harness.Component{harness.ComponentKratos, harness.ComponentCourier} {
 				if err := faults.Start(ctx, c); err != nil && !strings.Contains(err.Error(), "is running") {
-					Fail("restoring " + c + ": " + err.Error())
+					Fail("restoring " + string(c) + ": " + err.Error())
 				}
 			}
 		}, NodeTimeout(iv.StackUp))
@@ -119,14 +119,14 @@ func raceStarts(ctx context.Context, faults harness.Faults, n int, together bool
 	}
 	for i := range n {
 		By(fmt.Sprintf("start %d of %d: %s on a fresh database", i+1, n, order))
-		for _, c := range []string{harness.ComponentCourier, harness.ComponentKratos} {
+		for _, c := range []harness.Component{harness.ComponentCourier, harness.ComponentKratos} {
 			Expect(faults.Stop(ctx, c)).To(Succeed())
 		}
 		Expect(harness.WipeKratosNetworks(ctx, ep.PostgresDSN)).To(Succeed())
 		if together {
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
-			for j, c := range []string{harness.ComponentKratos, harness.ComponentCourier} {
+			for j, c := range []harness.Component{harness.ComponentKratos, harness.ComponentCourier} {
 				wg.Go(func() { errs[j] = faults.Start(ctx, c) })
 			}
 			wg.Wait()

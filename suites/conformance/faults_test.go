@@ -232,7 +232,7 @@ const faultLoadRate = 50
 // startFault skips unless faults were asked for and the provider can inject
 // them, opens the scenario's record, and makes sure whatever the spec stopped
 // runs again afterwards, also when the spec failed half-way.
-func startFault(ctx context.Context, name, component string) (harness.Faults, *reports.Fault) {
+func startFault(ctx context.Context, name string, component harness.Component) (harness.Faults, *reports.Fault) {
 	GinkgoHelper()
 	if !cfg.Faults {
 		Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults runs it)")
@@ -241,9 +241,9 @@ func startFault(ctx context.Context, name, component string) (harness.Faults, *r
 	if !ok {
 		Skip("N/A: the " + cfg.Provider + " provider cannot stop and start components")
 	}
-	rec := &reports.Fault{Name: name, Component: component, Figures: map[string]float64{}}
+	rec := &reports.Fault{Name: name, Component: string(component), Figures: map[string]float64{}}
 	faultRecords = append(faultRecords, rec)
-	inj := &injector{Faults: faults, down: map[string]bool{}}
+	inj := &injector{Faults: faults, down: map[harness.Component]bool{}}
 	DeferCleanup(func(ctx SpecContext) {
 		for c := range inj.down {
 			Expect(faults.Start(ctx, c)).To(Succeed(), "restoring %s after the scenario", c)
@@ -255,16 +255,16 @@ func startFault(ctx context.Context, name, component string) (harness.Faults, *r
 // injector remembers which components it stopped and has not started again.
 type injector struct {
 	harness.Faults
-	down map[string]bool
+	down map[harness.Component]bool
 }
 
-func (i *injector) Stop(ctx context.Context, component string) error {
+func (i *injector) Stop(ctx context.Context, component harness.Component) error {
 	err := i.Faults.Stop(ctx, component)
 	i.down[component] = true // even on error: it may be half stopped
 	return err
 }
 
-func (i *injector) Start(ctx context.Context, component string) error {
+func (i *injector) Start(ctx context.Context, component harness.Component) error {
 	err := i.Faults.Start(ctx, component)
 	if err == nil {
 		delete(i.down, component)
@@ -283,7 +283,7 @@ func readinessProbe() func(context.Context) bool {
 }
 
 // componentPID is a local component's process group, 0 when the provider has none.
-func componentPID(component string) int {
+func componentPID(component harness.Component) int {
 	if pg, ok := stack.(harness.ProcessGroups); ok {
 		return pg.ProcessGroups()[component]
 	}

@@ -29,8 +29,8 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	if pg, ok := stack.(harness.ProcessGroups); ok {
 		groups = load.CPUGroups{}
 		for name, pgid := range pg.ProcessGroups() {
-			if name == "kratos" || name == "postgres" {
-				groups[name] = pgid
+			if name == harness.ComponentKratos || name == harness.ComponentPostgres {
+				groups[string(name)] = pgid
 			}
 		}
 	}

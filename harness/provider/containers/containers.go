@@ -43,7 +43,7 @@ type Stack struct {
 }
 
 type named struct {
-	name string
+	name harness.Component
 	c    testcontainers.Container
 }
 
@@ -121,12 +121,12 @@ func (s *Stack) labels(component string) map[string]string {
 }
 
 // run starts one container and registers it for Down before checking the error.
-func (s *Stack) run(ctx context.Context, name string, start func() (testcontainers.Container, error)) (testcontainers.Container, error) {
+func (s *Stack) run(ctx context.Context, name harness.Component, start func() (testcontainers.Container, error)) (testcontainers.Container, error) {
 	c, err := start()
 	if !isNil(c) {
 		s.ctrs = append(s.ctrs, named{name, c})
 		if inspect, ierr := c.Inspect(ctx); ierr == nil {
-			s.components[name] = inspect.Config.Image + " " + inspect.ID[:12]
+			s.components[string(name)] = inspect.Config.Image + " " + inspect.ID[:12]
 		}
 	}
 	if err != nil {
@@ -143,10 +143,10 @@ func isNil(c testcontainers.Container) bool {
 }
 
 // common are the options every container gets: labels and the network alias.
-func (s *Stack) common(name string) []testcontainers.ContainerCustomizer {
+func (s *Stack) common(name harness.Component) []testcontainers.ContainerCustomizer {
 	return []testcontainers.ContainerCustomizer{
-		testcontainers.WithLabels(s.labels(name)),
-		network.WithNetwork([]string{name}, s.network),
+		testcontainers.WithLabels(s.labels(string(name))),
+		network.WithNetwork([]string{string(name)}, s.network),
 	}
 }
 
@@ -167,8 +167,8 @@ func (s *Stack) Up(ctx context.Context) error {
 }
 
 func (s *Stack) startRedis(ctx context.Context) error {
-	c, err := s.run(ctx, "redis", func() (testcontainers.Container, error) {
-		return tcredis.Run(ctx, s.opts.RedisImage, s.common("redis")...)
+	c, err := s.run(ctx, harness.ComponentRedis, func() (testcontainers.Container, error) {
+		return tcredis.Run(ctx, s.opts.RedisImage, s.common(harness.ComponentRedis)...)
 	})
 	if err != nil {
 		return imageHint(err, "-kc.redis-image", s.opts.RedisImage)
@@ -188,7 +188,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := append(s.common("postgres"), loopbackPorts(map[string]int{"5432/tcp": hostPort}),
+	opts := append(s.common(harness.ComponentPostgres), loopbackPorts(map[string]int{"5432/tcp": hostPort}),
 		// Fast shutdown: SIGTERM would wait for Kratos' pooled connections to end.
 		testcontainers.WithConfigModifier(func(c *container.Config) { c.StopSignal = "SIGINT" }),
 		tcpostgres.WithDatabase("kratos"), tcpostgres.WithUsername("kratos"), tcpostgres.WithPassword(password),
@@ -199,7 +199,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 		testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.PostgresReady,
 			wait.ForLog("database system is ready to accept connections"), wait.ForListeningPort("5432/tcp").SkipInternalCheck()),
 	)
-	c, err := s.run(ctx, "postgres", func() (testcontainers.Container, error) {
+	c, err := s.run(ctx, harness.ComponentPostgres, func() (testcontainers.Container, error) {
 		return tcpostgres.Run(ctx, s.opts.PostgresImage, opts...)
 	})
 	if err != nil {
@@ -220,8 +220,8 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.run(ctx, "mailpit", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.opts.MailpitImage, append(s.common("mailpit"),
+	c, err := s.run(ctx, harness.ComponentMailpit, func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.opts.MailpitImage, append(s.common(harness.ComponentMailpit),
 			testcontainers.WithExposedPorts("8025/tcp", "1025/tcp"), loopbackPorts(map[string]int{"8025/tcp": apiPort}),
 			testcontainers.WithCmd("--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check"))...)
 	})
@@ -244,7 +244,7 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 func (s *Stack) mailpitReady(ctx context.Context, c testcontainers.Container) error {
 	return harness.WaitFor(ctx, harness.WaitInput{
 		Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
-		Alive: s.alive(ctx, "mailpit", c),
+		Alive: s.alive(ctx, harness.ComponentMailpit, c),
 		Check: harness.HTTPStatusCheck(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
 	})
 }

@@ -15,7 +15,7 @@ var _ harness.Faults = (*Stack)(nil)
 
 // Stop stops one container (docker stop: its stop signal, then SIGKILL after
 // the grace); its filesystem, network alias and fixed host ports stay.
-func (s *Stack) Stop(ctx context.Context, component string) error {
+func (s *Stack) Stop(ctx context.Context, component harness.Component) error {
 	c, err := s.container(component)
 	if err != nil {
 		return err
@@ -25,7 +25,7 @@ func (s *Stack) Stop(ctx context.Context, component string) error {
 }
 
 // Start starts a stopped container again and runs the component's own named wait.
-func (s *Stack) Start(ctx context.Context, component string) error {
+func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 	c, err := s.container(component)
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func (s *Stack) Start(ctx context.Context, component string) error {
 	return nil
 }
 
-func (s *Stack) container(component string) (testcontainers.Container, error) {
+func (s *Stack) container(component harness.Component) (testcontainers.Container, error) {
 	for _, n := range s.ctrs {
 		if n.name == component {
 			return n.c, nil

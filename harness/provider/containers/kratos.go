@@ -73,8 +73,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	s.endpoints = local
 
 	// The initContainer: migrations run to completion before serve starts.
-	migrate, err := s.run(ctx, "kratos-migrate", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos-migrate"), files(),
+	migrate, err := s.run(ctx, harness.ComponentMigrate, func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common(harness.ComponentMigrate), files(),
 			testcontainers.WithCmd(append(config, harness.MigrateArgs(version)...)...),
 			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, wait.ForExit()))...)
 	})
@@ -86,8 +86,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	}
 
 	// The kratos container: serve, production mode.
-	serve, err := s.run(ctx, "kratos", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos"), files(),
+	serve, err := s.run(ctx, harness.ComponentKratos, func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common(harness.ComponentKratos), files(),
 			testcontainers.WithCmd(append(config, "serve")...),
 			testcontainers.WithExposedPorts("4433/tcp", "4434/tcp"),
 			loopbackPorts(map[string]int{"4433/tcp": publicPort, "4434/tcp": adminPort}))...)
@@ -95,7 +95,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, s.alive(ctx, "kratos", serve)); err != nil {
+	if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, s.alive(ctx, harness.ComponentKratos, serve)); err != nil {
 		return fmt.Errorf("%w%s", err, s.logTail(ctx, serve))
 	}
 	client, err := s.endpoints.HTTPClient(nil, s.cfg.Intervals.HTTPRequest)
@@ -107,8 +107,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	}
 
 	// The courier container: a separate process draining the mail queue.
-	courier, err := s.run(ctx, "kratos-courier", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos-courier"), files(),
+	courier, err := s.run(ctx, harness.ComponentCourier, func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common(harness.ComponentCourier), files(),
 			testcontainers.WithCmd(append(config, "courier", "watch")...))...)
 	})
 	if err != nil {
@@ -134,7 +134,7 @@ func (s *Stack) imageVersion(ctx context.Context) (string, error) {
 func (s *Stack) courierStarted(ctx context.Context, courier testcontainers.Container, starts int) error {
 	return harness.WaitFor(ctx, harness.WaitInput{
 		Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
-		Alive: s.alive(ctx, "kratos-courier", courier),
+		Alive: s.alive(ctx, harness.ComponentCourier, courier),
 		Check: func(ctx context.Context) error {
 			if strings.Count(s.logs(ctx, courier), courierStartLine) <= starts {
 				return fmt.Errorf("no new %q line in the courier's log yet", courierStartLine)

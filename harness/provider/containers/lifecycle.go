@@ -29,7 +29,7 @@ func hostAddr(ctx context.Context, c testcontainers.Container, port string) (str
 }
 
 // alive reports why waiting on a container is pointless: it is not running.
-func (s *Stack) alive(ctx context.Context, name string, c testcontainers.Container) func() error {
+func (s *Stack) alive(ctx context.Context, name harness.Component, c testcontainers.Container) func() error {
 	return func() error {
 		st, err := c.State(ctx)
 		if err != nil || st.Running {
@@ -84,15 +84,15 @@ func (s *Stack) Environment() harness.Environment { return s.env }
 func (s *Stack) CollectLogs(ctx context.Context, dir string) error {
 	var errs []error
 	for _, n := range s.ctrs {
-		errs = append(errs, os.WriteFile(filepath.Join(dir, n.name+".log"), []byte(s.logs(ctx, n.c)), 0o644))
+		errs = append(errs, os.WriteFile(filepath.Join(dir, string(n.name)+".log"), []byte(s.logs(ctx, n.c)), 0o644))
 	}
 	return errors.Join(errs...)
 }
 
 // ProcessGroups maps kratos and postgres to their main process on this host,
 // for CPU accounting (containers share the host's kernel and /proc).
-func (s *Stack) ProcessGroups() map[string]int {
-	out := map[string]int{}
+func (s *Stack) ProcessGroups() map[harness.Component]int {
+	out := map[harness.Component]int{}
 	for _, n := range s.ctrs {
 		if inspect, err := n.c.Inspect(context.Background()); err == nil && inspect.State != nil && inspect.State.Pid > 0 {
 			out[n.name] = inspect.State.Pid

@@ -11,7 +11,7 @@ var _ harness.Faults = (*Stack)(nil)
 
 // Stop ends one component as Down would, leaving its data, ports and place in
 // the stop order, so Start can bring it back.
-func (s *Stack) Stop(_ context.Context, component string) error {
+func (s *Stack) Stop(_ context.Context, component harness.Component) error {
 	i, err := s.procIndex(component)
 	if err != nil {
 		return err
@@ -21,7 +21,7 @@ func (s *Stack) Stop(_ context.Context, component string) error {
 
 // Start runs a stopped component again with its first command line and waits
 // with its own readiness check.
-func (s *Stack) Start(ctx context.Context, component string) error {
+func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 	i, err := s.procIndex(component)
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func (s *Stack) Start(ctx context.Context, component string) error {
 	return p.ready(ctx, p, from)
 }
 
-func (s *Stack) procIndex(component string) (int, error) {
+func (s *Stack) procIndex(component harness.Component) (int, error) {
 	for i, p := range s.procs {
 		if p.name == component {
 			return i, nil

@@ -63,17 +63,17 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	s.endpoints = local
 
 	// The initContainer: migrations run to completion before serve starts.
-	migrate := procInput{Name: "kratos-migrate", Path: s.kratos.Path, LogPath: s.logPath("kratos-migrate"),
+	migrate := procInput{Name: harness.ComponentMigrate, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentMigrate),
 		Args: append([]string{"-c", configPath}, harness.MigrateArgs(s.kratos.Version)...)}
 	if err := runStep(ctx, migrate, s.cfg.Intervals.ProcessStep); err != nil {
 		return err
 	}
-	s.components["kratos-migrate"] = commandLine(migrate.Path, migrate.Args)
+	s.record(migrate)
 
 	// The kratos container: serve, in production mode (no --dev, no --watch-courier).
-	serve := procInput{Name: "kratos", Path: s.kratos.Path, LogPath: s.logPath("kratos"), Keep: s.cfg.Keep,
+	serve := procInput{Name: harness.ComponentKratos, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentKratos), Keep: s.cfg.Keep,
 		Args: []string{"-c", configPath, "serve"}}
-	s.components["kratos"] = commandLine(serve.Path, serve.Args)
+	s.record(serve)
 	err = s.start(ctx, serve, func(ctx context.Context, p *proc, _ int64) error {
 		if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, p.exited); err != nil {
 			return fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15))
@@ -85,9 +85,9 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	}
 
 	// The courier container: a separate process draining the mail queue.
-	courier := procInput{Name: "kratos-courier", Path: s.kratos.Path, LogPath: s.logPath("kratos-courier"), Keep: s.cfg.Keep,
+	courier := procInput{Name: harness.ComponentCourier, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentCourier), Keep: s.cfg.Keep,
 		Args: []string{"-c", configPath, "courier", "watch"}}
-	s.components["kratos-courier"] = commandLine(courier.Path, courier.Args)
+	s.record(courier)
 	// Named wait: the courier has no health endpoint (its metrics port option
 	// only works when admin listens on 4434), so wait for its start-up log line.
 	err = s.start(ctx, courier, func(ctx context.Context, p *proc, logFrom int64) error {

@@ -23,12 +23,12 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 		return err
 	}
 	in := procInput{
-		Name: "mailpit", Path: s.mailpit.Path, LogPath: s.logPath("mailpit"), Keep: s.cfg.Keep,
+		Name: harness.ComponentMailpit, Path: s.mailpit.Path, LogPath: s.logPath(harness.ComponentMailpit), Keep: s.cfg.Keep,
 		Args: []string{"--listen", "127.0.0.1:" + strconv.Itoa(httpPort), "--smtp", "127.0.0.1:" + strconv.Itoa(smtpPort),
 			"--database", filepath.Join(s.tmp, "mailpit.db"), "--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
 			"--disable-version-check"},
 	}
-	s.components["mailpit"] = commandLine(in.Path, in.Args)
+	s.record(in)
 	s.endpoints.MailpitAPI = &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(httpPort), Path: "/"}
 	s.smtpURI = fmt.Sprintf("smtp://127.0.0.1:%d/?disable_starttls=true", smtpPort)
 	readyz := s.endpoints.MailpitAPI.JoinPath("readyz").String()

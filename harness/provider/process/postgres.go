@@ -77,7 +77,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 			}
 		}
 	}
-	logPath := s.logPath("postgres")
+	logPath := s.logPath(harness.ComponentPostgres)
 	initdb := procInput{
 		Name: "initdb", Path: filepath.Join(binDir, "initdb"), LogPath: logPath, RunAs: runAs,
 		Args: []string{"-D", data, "-U", postgresUser, "--pwfile", pwFile, "--auth", "scram-sha-256",
@@ -91,11 +91,11 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 		return err
 	}
 	server := procInput{
-		Name: "postgres", Path: filepath.Join(binDir, "postgres"), LogPath: logPath, RunAs: runAs, Keep: s.cfg.Keep, StopSignal: syscall.SIGINT,
+		Name: harness.ComponentPostgres, Path: filepath.Join(binDir, "postgres"), LogPath: logPath, RunAs: runAs, Keep: s.cfg.Keep, StopSignal: syscall.SIGINT,
 		Args: []string{"-D", data, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1",
 			"-c", "unix_socket_directories=" + dir},
 	}
-	s.components["postgres"] = commandLine(server.Path, server.Args)
+	s.record(server)
 	admin := fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=disable", postgresUser, password, port)
 	// Named wait: the server answers only after recovery and start-up, which
 	// takes a moment after the process exists.

@@ -17,7 +17,7 @@ import (
 
 // procInput describes one local process of the stack.
 type procInput struct {
-	Name    string // component name, used for its log file and in errors
+	Name    harness.Component // used for its log file and in errors
 	Path    string
 	Args    []string
 	Env     []string // added to the environment
@@ -37,7 +37,7 @@ type readyFunc func(ctx context.Context, p *proc, logFrom int64) error
 
 // proc is a running component: its own process group, output in its log file.
 type proc struct {
-	name    string
+	name    harness.Component
 	logPath string
 	cmd     *exec.Cmd
 	done    chan struct{}

@@ -132,8 +132,11 @@ func (s *Stack) start(ctx context.Context, in procInput, ready readyFunc) error 
 	return ready(ctx, p, from)
 }
 
-func (s *Stack) logPath(component string) string {
-	return filepath.Join(s.logDir, component+".log")
+// record notes how a component runs, for the report's environment.
+func (s *Stack) record(in procInput) { s.components[string(in.Name)] = commandLine(in.Path, in.Args) }
+
+func (s *Stack) logPath(component harness.Component) string {
+	return filepath.Join(s.logDir, string(component)+".log")
 }
 
 func (s *Stack) Endpoints() harness.Endpoints     { return s.endpoints }
@@ -163,8 +166,8 @@ func (s *Stack) Down(ctx context.Context) error {
 
 // ProcessGroups maps each running component to its process group (its pid:
 // every component is started as a group leader; Postgres backends join it).
-func (s *Stack) ProcessGroups() map[string]int {
-	out := map[string]int{}
+func (s *Stack) ProcessGroups() map[harness.Component]int {
+	out := map[harness.Component]int{}
 	for _, p := range s.procs {
 		if p.exited() == nil {
 			out[p.name] = p.cmd.Process.Pid

@@ -18,7 +18,7 @@ func (s *Stack) startRedis(ctx context.Context) error {
 		return err
 	}
 	in := procInput{
-		Name: "redis", Path: bin, LogPath: s.logPath("redis"), Keep: s.cfg.Keep,
+		Name: harness.ComponentRedis, Path: bin, LogPath: s.logPath(harness.ComponentRedis), Keep: s.cfg.Keep,
 		Args: []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 			"--dir", s.tmp, "--daemonize", "no"},
 	}
@@ -31,7 +31,7 @@ func (s *Stack) startRedis(ctx context.Context) error {
 			Check: func(ctx context.Context) error { _, _, err := harness.RedisVersion(ctx, addr); return err },
 		})
 	})
-	s.components["redis"] = commandLine(in.Path, in.Args)
+	s.record(in)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@
 # Writes .cache/images.env with the KC_*_IMAGE variables the provider reads.
 set -euo pipefail
 shopt -s inherit_errexit
-root=$(cd "$(dirname "$0")/../../.." && pwd)
+root=$(cd "$(dirname "$0")/../../../.." && pwd)
 here="$root/harness/provider/containers/images"
 cd "$root"
 
