@@ -6,6 +6,8 @@ package harness
 import (
 	"context"
 	"net/url"
+
+	"kratos-conformance/reports"
 )
 
 // Stack is one deployment under test. Providers implement it; specs and load
@@ -55,21 +57,9 @@ type Endpoints struct {
 	RedisAddr   string
 }
 
-// Environment is the run's record of what was under test.
-type Environment struct {
-	Provider        string
-	KratosVersion   string
-	KratosBinary    string // path or image of the Kratos under test
-	PostgresVersion string
-	RedisVersion    string
-	MailpitVersion  string
-	Hasher          string
-	HasherCost      int
-	ConfigHash      string
-	IdentitySchema  string // the schema registrations use and the roles of its traits
-	// Components lists each started component and how it runs (command line, image).
-	Components map[string]string
-}
+// Environment is the run's record of what was under test; providers fill it
+// and the summary carries it as it is.
+type Environment = reports.Environment
 
 // Borrowed is implemented by stacks that reach a deployment the suite did not
 // start and that outlives the run: the suite removes what it made there, and

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"kratos-conformance/reports"
 	"sort"
 )
 
@@ -114,9 +115,9 @@ func (c Capacity) finish() Capacity {
 	return c
 }
 
-func passWord(ok bool) string {
+func passWord(ok bool) reports.Status {
 	if ok {
-		return "PASS"
+		return reports.Pass
 	}
-	return "FAIL"
+	return reports.Fail
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // XFail is a requirement that failed as an operator said it would.
-const XFail = "XFAIL"
+const XFail Status = "XFAIL"
 
 // ExpectedFailure is an operator's entry: a requirement known to fail on
 // their deployment, on which Kratos versions, how the failure looks, why,

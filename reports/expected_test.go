@@ -43,7 +43,10 @@ func TestApplyExpectedFailures(t *testing.T) {
 	catalogue := []string{"LISTED", "EXPIRED", "STALE", "OTHER"}
 	run := func(version string, list ...ExpectedFailure) *Summary {
 		s := &Summary{Counts: Counts{Passed: 1}}
-		for _, r := range []struct{ id, status string }{{"LISTED", Fail}, {"EXPIRED", Fail}, {"STALE", Pass}, {"OTHER", Pass}} {
+		for _, r := range []struct {
+			id     string
+			status Status
+		}{{"LISTED", Fail}, {"EXPIRED", Fail}, {"STALE", Pass}, {"OTHER", Pass}} {
 			s.AddRequirement(r.id, r.status, "spec of "+r.id, "")
 			sp := Spec{Name: "spec of " + r.id, Requirements: []string{r.id}}
 			if r.status == Fail {

@@ -19,7 +19,7 @@ type Part struct {
 
 // rank orders requirement outcomes when parts disagree: a failure anywhere is
 // a failure; evidence beats N/A; N/A beats no outcome.
-var rank = map[string]int{Fail: 5, XFail: 4, Pass: 3, NA: 2, NotRun: 1}
+var rank = map[Status]int{Fail: 5, XFail: 4, Pass: 3, NA: 2, NotRun: 1}
 
 // Merge folds a certification's parts into one summary; Decide then judges
 // it against the catalogue as one run.

@@ -12,18 +12,22 @@ import (
 	"time"
 )
 
-// Verdicts. PARTIAL: nothing failed, but not every catalogued requirement
-// was judged (a filter, a dry run, or setup that never reached them).
+// Status is a run's verdict (PASS, PARTIAL, FAIL) or one requirement's or
+// check's outcome (PASS, FAIL, N/A, NOT RUN, XFAIL): one word for each, everywhere.
+type Status string
+
+// PARTIAL: nothing failed, but not every catalogued requirement was judged
+// (a filter, a dry run, or setup that never reached them).
 const (
-	Pass    = "PASS"
-	Fail    = "FAIL"
-	Partial = "PARTIAL"
+	Pass    Status = "PASS"
+	Fail    Status = "FAIL"
+	Partial Status = "PARTIAL"
 )
 
 // Summary is the machine-readable record of one run.
 type Summary struct {
 	RunID   string   `json:"run_id"`
-	Verdict string   `json:"verdict"`
+	Verdict Status   `json:"verdict"`
 	Reasons []string `json:"reasons,omitempty"` // why FAIL, one line each (Decide)
 	Partial []string `json:"partial,omitempty"` // why PARTIAL, one line each (Decide)
 	// Problems are what the run found against itself before Decide: a setup
@@ -75,9 +79,12 @@ type Environment struct {
 	HasherCost      int               `json:"hasher_cost,omitempty"`
 	ConfigHash      string            `json:"config_hash,omitempty"`
 	IdentitySchema  string            `json:"identity_schema,omitempty"`
-	Profile         string            `json:"config_profile,omitempty"` // fixture profile (-kc.profile)
-	Breakage        string            `json:"breakage,omitempty"`       // the config was broken on purpose (-kc.break)
-	Components      map[string]string `json:"components,omitempty"`
+	// Profile is the fixture profile of a config the suite rendered (-kc.profile);
+	// empty when the deployment's config is its own.
+	Profile  string `json:"config_profile,omitempty"`
+	Breakage string `json:"breakage,omitempty"` // the config was broken on purpose (-kc.break)
+	// Components lists each started component and how it runs (command line, image).
+	Components map[string]string `json:"components,omitempty"`
 }
 
 // Spec is one spec's outcome.
@@ -99,19 +106,19 @@ type Spec struct {
 // FAIL if any failed, N/A if the target could not show it, else PASS.
 type Requirement struct {
 	ID     string   `json:"id"`
-	Status string   `json:"status"`
+	Status Status   `json:"status"`
 	Specs  []string `json:"specs"`
 	Reason string   `json:"reason,omitempty"` // why N/A
 }
 
 // Requirement statuses besides Pass and Fail; XFail is in expected.go.
 const (
-	NA     = "N/A"     // the target could not show it; Reason says why
-	NotRun = "NOT RUN" // catalogued, but no spec of it ran to an outcome
+	NA     Status = "N/A"     // the target could not show it; Reason says why
+	NotRun Status = "NOT RUN" // catalogued, but no spec of it ran to an outcome
 )
 
 // AddRequirement folds one spec's outcome into the matrix.
-func (s *Summary) AddRequirement(id, status, spec, reason string) {
+func (s *Summary) AddRequirement(id string, status Status, spec, reason string) {
 	for i := range s.Requirements {
 		r := &s.Requirements[i]
 		if r.ID != id {
@@ -315,7 +322,7 @@ func (s *Summary) Markdown() string {
 	if len(s.Requirements) > 0 {
 		b.WriteString("\n## Requirements\n\n| requirement | verdict | specs |\n|---|---|---|\n")
 		for _, r := range s.Requirements {
-			verdict := r.Status
+			verdict := string(r.Status)
 			if r.Reason != "" {
 				verdict += " (" + r.Reason + ")"
 			}

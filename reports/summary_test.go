@@ -15,7 +15,7 @@ func TestDecide(t *testing.T) {
 	}
 	for name, tc := range map[string]struct {
 		s    Summary
-		want string
+		want Status
 	}{
 		"all judged":          {Summary{Counts: Counts{Passed: 3}, Requirements: both()}, Pass},
 		"one failed":          {Summary{Counts: Counts{Passed: 3, Failed: 1}, Requirements: both()}, Fail},
@@ -56,7 +56,7 @@ func TestWriteAndLatest(t *testing.T) {
 	if err != nil {
 		t.Fatal("latest does not lead to the run's summary:", err)
 	}
-	if err := json.Unmarshal(b, &back); err != nil || back["verdict"] != Fail {
+	if err := json.Unmarshal(b, &back); err != nil || back["verdict"] != string(Fail) {
 		t.Errorf("summary.json verdict = %v (%v)", back["verdict"], err)
 	}
 	md, _ := os.ReadFile(filepath.Join(run.Dir, "summary.md"))

@@ -116,7 +116,7 @@ func verdictOf(s *reports.Summary) string {
 	if s == nil {
 		return "no summary"
 	}
-	return s.Verdict + " " + strings.Join(s.Reasons, "; ")
+	return string(s.Verdict) + " " + strings.Join(s.Reasons, "; ")
 }
 
 func fail(err error) {

@@ -53,7 +53,9 @@ func main() {
 	defer stop()
 
 	parts := []reports.Part{stack(ctx, bin, root, run.Dir, "guide", args, false)}
-	if provider := parts[0].Summary.Environment.Provider; ctx.Err() == nil && (provider == "process" || provider == "containers") {
+	// Only a stack whose config the suite rendered can be rendered again with
+	// short lifespans; a deployment's own config is what it is.
+	if ctx.Err() == nil && parts[0].Summary.Environment.Profile != "" {
 		lifespans := append(withoutLoad(args), "-kc.profile=short-lifespans", "-ginkgo.label-filter=lifespan", "-kc.partial")
 		parts = append(parts, stack(ctx, bin, root, run.Dir, "short-lifespans", lifespans, true))
 	}

@@ -72,7 +72,7 @@ func main() {
 				retried[sp.Name]++
 			}
 		}
-		fmt.Printf("run %d/%d: %s (%d specs)\n", i, *n, orDefault(s.Verdict, "no summary"), len(s.Specs))
+		fmt.Printf("run %d/%d: %s (%d specs)\n", i, *n, orDefault(string(s.Verdict), "no summary"), len(s.Specs))
 	}
 	fmt.Printf("flake rate: %d of %d runs had a failure\n", failedRuns, *n)
 	report := func(title string, m map[string]int) {

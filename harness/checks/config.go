@@ -5,6 +5,7 @@ package checks
 
 import (
 	"fmt"
+	"kratos-conformance/reports"
 	"net/url"
 	"slices"
 	"strings"
@@ -12,28 +13,19 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Status of one requirement.
-type Status string
-
-const (
-	Pass Status = "PASS"
-	Fail Status = "FAIL"
-	NA   Status = "N/A" // the target gives nothing to check it against
-)
-
 // Result is one requirement's verdict with the evidence.
 type Result struct {
-	ID          string `json:"id"`
-	Requirement string `json:"requirement"`
-	Status      Status `json:"status"`
-	Detail      string `json:"detail,omitempty"`
+	ID          string         `json:"id"`
+	Requirement string         `json:"requirement"`
+	Status      reports.Status `json:"status"`
+	Detail      string         `json:"detail,omitempty"`
 }
 
 func result(id, requirement string, problems []string) Result {
 	if len(problems) == 0 {
-		return Result{ID: id, Requirement: requirement, Status: Pass}
+		return Result{ID: id, Requirement: requirement, Status: reports.Pass}
 	}
-	return Result{ID: id, Requirement: requirement, Status: Fail, Detail: strings.Join(problems, "; ")}
+	return Result{ID: id, Requirement: requirement, Status: reports.Fail, Detail: strings.Join(problems, "; ")}
 }
 
 // Published example secrets a deployment must never ship: the guide's

@@ -1,21 +1,25 @@
 package checks
 
-import "testing"
+import (
+	"testing"
+
+	"kratos-conformance/reports"
+)
 
 // Kratos' defaults count where the config is silent: CORS on without
 // allowed_origins admits every origin. Any origin off the cookie domain, or
 // over plain http, fails too.
 func TestCORSAdmitsOnlyTheSharedDomain(t *testing.T) {
-	for config, want := range map[string]Status{
-		"serve: {public: {cors: {enabled: true}}}":                                                                         Fail,
-		"serve: {public: {cors: {enabled: true, allowed_origins: ['*'], allow_credentials: false}}}":                       Fail,
-		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://*']}}}":                                         Fail,
-		"serve: {public: {cors: {enabled: true, allowed_origins: ['http://*.example.test']}}}":                             Fail,
-		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://auth.example.org']}}}":                          Fail,
-		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://example.test.evil.org']}}}":                     Fail,
-		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://*.example.test']}}}":                            Pass,
-		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://example.test', 'https://auth.example.test']}}}": Pass,
-		"serve: {public: {cors: {enabled: false}}}":                                                                        Pass,
+	for config, want := range map[string]reports.Status{
+		"serve: {public: {cors: {enabled: true}}}":                                                                         reports.Fail,
+		"serve: {public: {cors: {enabled: true, allowed_origins: ['*'], allow_credentials: false}}}":                       reports.Fail,
+		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://*']}}}":                                         reports.Fail,
+		"serve: {public: {cors: {enabled: true, allowed_origins: ['http://*.example.test']}}}":                             reports.Fail,
+		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://auth.example.org']}}}":                          reports.Fail,
+		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://example.test.evil.org']}}}":                     reports.Fail,
+		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://*.example.test']}}}":                            reports.Pass,
+		"serve: {public: {cors: {enabled: true, allowed_origins: ['https://example.test', 'https://auth.example.test']}}}": reports.Pass,
+		"serve: {public: {cors: {enabled: false}}}":                                                                        reports.Pass,
 	} {
 		c, err := ParseConfig([]byte(config + "\ncookies: {domain: .example.test}"))
 		if err != nil {
@@ -32,13 +36,13 @@ func TestSecretsAndURLs(t *testing.T) {
 	for name, c := range map[string]struct {
 		extra string
 		check func(*Config) Result
-		want  Status
+		want  reports.Status
 	}{
-		"the guide's default secret": {"secrets: {default: [a8ba727309b345a0a0e8dd9b2eae8b19], cookie: [0123456789abcdef0123], cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, Fail},
-		"a short default":            {"secrets: {default: [short], cookie: [0123456789abcdef0123], cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, Fail},
-		"the quickstart's cookie":    {"secrets: {cookie: [PLEASE-CHANGE-ME-I-AM-VERY-INSECURE], cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, Fail},
-		"own secrets":                {own, (*Config).secrets, Pass},
-		"an http UI on the domain":   {own + "\nselfservice: {flows: {login: {ui_url: 'http://auth.example.test/login'}}}", (*Config).urlsUnderCookieDomain, Fail},
+		"the guide's default secret": {"secrets: {default: [a8ba727309b345a0a0e8dd9b2eae8b19], cookie: [0123456789abcdef0123], cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, reports.Fail},
+		"a short default":            {"secrets: {default: [short], cookie: [0123456789abcdef0123], cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, reports.Fail},
+		"the quickstart's cookie":    {"secrets: {cookie: [PLEASE-CHANGE-ME-I-AM-VERY-INSECURE], cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, reports.Fail},
+		"own secrets":                {own, (*Config).secrets, reports.Pass},
+		"an http UI on the domain":   {own + "\nselfservice: {flows: {login: {ui_url: 'http://auth.example.test/login'}}}", (*Config).urlsUnderCookieDomain, reports.Fail},
 	} {
 		cfg, err := ParseConfig([]byte("cookies: {domain: .example.test}\n" + c.extra))
 		if err != nil {

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"kratos-conformance/reports"
 	"slices"
 	"strings"
 
@@ -16,7 +17,7 @@ import (
 func Check(r *kind.Rendered) []Result {
 	var out []Result
 	if cfg, err := ParseConfig(r.KratosConfig); err != nil {
-		out = append(out, Result{ID: "KM-CONFIG-000", Requirement: "configs.yaml parses", Status: Fail, Detail: err.Error()})
+		out = append(out, Result{ID: "KM-CONFIG-000", Requirement: "configs.yaml parses", Status: reports.Fail, Detail: err.Error()})
 	} else {
 		out = append(out, CheckConfig(cfg)...)
 	}
@@ -59,9 +60,9 @@ func container(spec *kratosSpec, name string) *corev1.Container {
 }
 
 func res(id, requirement string, problems []string) Result {
-	r := Result{ID: id, Requirement: requirement, Status: Pass}
+	r := Result{ID: id, Requirement: requirement, Status: reports.Pass}
 	if len(problems) > 0 {
-		r.Status, r.Detail = Fail, strings.Join(problems, "; ")
+		r.Status, r.Detail = reports.Fail, strings.Join(problems, "; ")
 	}
 	return r
 }

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"kratos-conformance/reports"
 	"strings"
 	"testing"
 
@@ -34,7 +35,7 @@ func TestShippedManifestsPassEveryCheck(t *testing.T) {
 		t.Errorf("only %d checks ran", len(results))
 	}
 	for _, r := range results {
-		if r.Status != Pass {
+		if r.Status != reports.Pass {
 			t.Errorf("%s %s: %s (%s)", r.ID, r.Requirement, r.Status, r.Detail)
 		}
 	}
@@ -118,7 +119,7 @@ func TestEachCheckFailsOnAManifestBrokenOnPurpose(t *testing.T) {
 			if !ok {
 				t.Fatalf("no check %s ran", id)
 			}
-			if got.Status != Fail {
+			if got.Status != reports.Fail {
 				t.Errorf("%s stayed %s on a manifest broken on purpose", id, got.Status)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/checks"
+	"kratos-conformance/reports"
 )
 
 const labelChecklist = "checklist"
@@ -131,7 +132,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 			Expect(err).NotTo(HaveOccurred())
 			for _, r := range checks.CheckConfig(cfg) {
 				if r.ID == id {
-					Expect(r.Status).To(Equal(checks.Pass), "%s %s: %s", r.ID, r.Requirement, r.Detail)
+					Expect(r.Status).To(Equal(reports.Pass), "%s %s: %s", r.ID, r.Requirement, r.Detail)
 					return
 				}
 			}

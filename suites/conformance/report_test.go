@@ -13,12 +13,8 @@ import (
 
 // summarize turns Ginkgo's report into the run's summary and verdict.
 func summarize(r Report) *reports.Summary {
-	s := &reports.Summary{RunID: run.ID, StartedAt: run.StartedAt, Environment: reports.Environment{
-		Provider: cfg.Provider, KratosVersion: env.KratosVersion, KratosBinary: env.KratosBinary,
-		PostgresVersion: env.PostgresVersion, RedisVersion: env.RedisVersion, MailpitVersion: env.MailpitVersion,
-		Hasher: env.Hasher, HasherCost: env.HasherCost, ConfigHash: env.ConfigHash, IdentitySchema: env.IdentitySchema, Components: env.Components,
-		Profile: cfg.Profile, Breakage: cfg.Break,
-	}}
+	s := &reports.Summary{RunID: run.ID, StartedAt: run.StartedAt, Environment: env}
+	s.Environment.Provider = cfg.Provider // also when setup failed before the provider said
 	var specTime time.Duration
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
@@ -110,7 +106,8 @@ func firstLine(s string) string {
 // A skip whose message starts with "N/A" counts as N/A; other skips (a label
 // filter, an earlier failure) say nothing about the requirement.
 func addRequirements(s *reports.Summary, sr types.SpecReport) {
-	status, reason := "", ""
+	var status reports.Status
+	var reason string
 	switch {
 	case sr.State == types.SpecStatePassed:
 		status = reports.Pass

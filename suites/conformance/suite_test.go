@@ -152,6 +152,7 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	}, NodeTimeout(iv.Teardown+iv.StopGrace))
 
 	timed("stack up", func() { err = stack.Up(ctx) })
+	env = stack.Environment() // what it got to, also for a stack that did not come up
 	if err != nil {
 		Fail("bringing up the " + cfg.Provider + " stack: " + err.Error())
 	}
@@ -235,7 +236,7 @@ func junitView(r Report, s *reports.Summary) Report {
 	}
 	if s.Verdict != reports.Pass && !(s.Verdict == reports.Partial && cfg.Partial) {
 		r.SpecReports = append(r.SpecReports, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStateFailed,
-			LeafNodeText: "the certification's verdict is " + s.Verdict,
+			LeafNodeText: "the certification's verdict is " + string(s.Verdict),
 			Failure:      types.Failure{Message: strings.Join(append(slices.Clone(s.Reasons), s.Partial...), "\n"), FailureNodeType: types.NodeTypeReportAfterSuite}})
 	}
 	return r

@@ -57,6 +57,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	rendered := rc.YAML
 	s.config = rendered
 	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = rc.Hasher, rc.HasherCost, rc.Hash
+	s.env.Profile, s.env.Breakage = s.cfg.Profile, s.cfg.Break
 	// A fresh option per container: each copy consumes its readers.
 	files := func() testcontainers.CustomizeRequestOption {
 		return testcontainers.WithFiles(

@@ -57,6 +57,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return err
 	}
 	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = rc.Hasher, rc.HasherCost, rc.Hash
+	s.env.Profile, s.env.Breakage = s.cfg.Profile, s.cfg.Break
 
 	local := harness.LocalEndpoints(publicBase, adminBase, s.endpoints.MailpitAPI, ca)
 	local.PostgresDSN, local.RedisAddr = s.endpoints.PostgresDSN, s.endpoints.RedisAddr
