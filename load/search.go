@@ -3,8 +3,9 @@ package load
 import (
 	"context"
 	"fmt"
-	"kratos-conformance/reports"
 	"sort"
+
+	"kratos-conformance/reports"
 )
 
 // Capacity is what one scenario sustained.

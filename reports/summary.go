@@ -69,16 +69,16 @@ type Phase struct {
 
 // Environment records what was under test.
 type Environment struct {
-	Provider        string            `json:"provider"`
-	KratosVersion   string            `json:"kratos_version"`
-	KratosBinary    string            `json:"kratos_binary,omitempty"`
-	PostgresVersion string            `json:"postgres_version,omitempty"`
-	RedisVersion    string            `json:"redis_version,omitempty"`
-	MailpitVersion  string            `json:"mailpit_version,omitempty"`
-	Hasher          string            `json:"hasher,omitempty"`
-	HasherCost      int               `json:"hasher_cost,omitempty"`
-	ConfigHash      string            `json:"config_hash,omitempty"`
-	IdentitySchema  string            `json:"identity_schema,omitempty"`
+	Provider        string `json:"provider"`
+	KratosVersion   string `json:"kratos_version"`
+	KratosBinary    string `json:"kratos_binary,omitempty"`
+	PostgresVersion string `json:"postgres_version,omitempty"`
+	RedisVersion    string `json:"redis_version,omitempty"`
+	MailpitVersion  string `json:"mailpit_version,omitempty"`
+	Hasher          string `json:"hasher,omitempty"`
+	HasherCost      int    `json:"hasher_cost,omitempty"`
+	ConfigHash      string `json:"config_hash,omitempty"`
+	IdentitySchema  string `json:"identity_schema,omitempty"`
 	// Profile is the fixture profile of a config the suite rendered (-kc.profile);
 	// empty when the deployment's config is its own.
 	Profile  string `json:"config_profile,omitempty"`

@@ -5,10 +5,11 @@ package checks
 
 import (
 	"fmt"
-	"kratos-conformance/reports"
 	"net/url"
 	"slices"
 	"strings"
+
+	"kratos-conformance/reports"
 
 	"gopkg.in/yaml.v3"
 )

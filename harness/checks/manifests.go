@@ -2,9 +2,10 @@ package checks
 
 import (
 	"fmt"
-	"kratos-conformance/reports"
 	"slices"
 	"strings"
+
+	"kratos-conformance/reports"
 
 	corev1 "k8s.io/api/core/v1"
 

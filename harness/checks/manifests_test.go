@@ -1,9 +1,10 @@
 package checks
 
 import (
-	"kratos-conformance/reports"
 	"strings"
 	"testing"
+
+	"kratos-conformance/reports"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"

@@ -2,9 +2,10 @@ package process
 
 import (
 	"fmt"
-	"kratos-conformance/harness"
 	"net"
 	"strconv"
+
+	"kratos-conformance/harness"
 )
 
 // portOrFree returns the user's port, checked to be free, or a free one.
