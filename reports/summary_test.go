@@ -23,6 +23,7 @@ func TestDecide(t *testing.T) {
 		"setup failed":        {Summary{Counts: Counts{Passed: 1}, Requirements: both(), Problems: []string{"BeforeSuite: stack did not come up"}}, Fail},
 		"a requirement unrun": {Summary{Counts: Counts{Passed: 1}, Requirements: both()[:1]}, Partial},
 		"a filter":            {Summary{Counts: Counts{Passed: 3}, Requirements: both(), Filters: []string{"label filter admin"}}, Partial},
+		"a dry run":           {Summary{Counts: Counts{Skipped: 3}, DryRun: true, Filters: []string{"dry run: no spec sent a request"}}, Partial},
 	} {
 		tc.s.Decide(catalogue)
 		if tc.s.Verdict != tc.want {

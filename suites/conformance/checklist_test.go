@@ -14,8 +14,6 @@ import (
 	"kratos-conformance/reports"
 )
 
-const labelChecklist = "checklist"
-
 // The guide's requirements and "Check lists", against the live deployment.
 // What the target cannot show (no config given, no process list) is skipped
 // with the reason, never passed.

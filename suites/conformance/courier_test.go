@@ -54,10 +54,6 @@ func expectQueuedMailPickedUp(ctx context.Context) {
 		func() string { return courier.Diagnose(context.WithoutCancel(ctx), u.Email, courier) })
 }
 
-// labelRace marks the start-order scenario: opt-in (-kc.race=N, make race),
-// since it restarts serve and the courier on a wiped database N times.
-const labelRace = "race"
-
 var _ = Describe("Serve and courier start order", Label(labelRace), Serial, func() {
 	It("loses no mail when the courier starts after serve is ready; starting both at the same instant, as the guide's pod does, is measured", Label(req("RACE-001")), func(ctx SpecContext) {
 		if cfg.Race <= 0 {

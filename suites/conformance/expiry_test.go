@@ -13,19 +13,7 @@ import (
 	"kratos-conformance/harness/client/kratosflow"
 )
 
-// labelLifespan marks specs that wait out a lifespan: they are N/A on the
-// guide's 1h values and run under -kc.profile=short-lifespans.
-const labelLifespan = "lifespan"
-
-// Kratos' UI message ids on the flow that replaces an expired one.
-const (
-	msgLoginFlowExpired        = 4010001
-	msgRegistrationFlowExpired = 4040001
-	msgSettingsFlowExpired     = 4050001
-	msgVerificationFlowExpired = 4070005
-)
-
-var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
+var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
 	It("answers a submit on an expired login flow with 410 self_service_flow_expired and a replacement flow that works", Label(req("EXP-001"), labelAPI, labelLogin), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "expired-login")
 		app := newNative()
@@ -47,7 +35,7 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 		replacement := expectExpired(resp, err)
 		next, _, err := app.API.FrontendAPI.GetLoginFlow(ctx).Id(replacement).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(int64(msgLoginFlowExpired)))
+		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(kratosflow.MsgLoginFlowExpired))
 		done, _, err := login(replacement)
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(done.GetSessionToken()).NotTo(BeEmpty())
@@ -70,7 +58,7 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 		replacement := expectExpired(reg.Response, err)
 		next, _, err := app.API.FrontendAPI.GetRegistrationFlow(ctx).Id(replacement).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(int64(msgRegistrationFlowExpired)))
+		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(kratosflow.MsgRegistrationFlowExpired))
 		found, _, err := newAdmin().IdentityAPI.ListIdentities(ctx).CredentialsIdentifier(p.Identifier).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(found).To(BeEmpty(), "an expired flow must not create the identity")
@@ -96,7 +84,7 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 		replacement := expectExpired(resp, err)
 		next, _, err := app.API.FrontendAPI.GetSettingsFlow(ctx).Id(replacement).XSessionToken(token).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(int64(msgSettingsFlowExpired)))
+		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(kratosflow.MsgSettingsFlowExpired))
 		who, _, err := app.Whoami(ctx, token)
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		expectTraits(who.Identity.Traits, u.Traits)
@@ -144,7 +132,7 @@ var _ = Describe("Expired flows", Label("negative", labelLifespan), func() {
 		Expect(err).NotTo(HaveOccurred())
 		replaced, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(next).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(kratosflow.MessageIDs(replaced.Ui)).To(ContainElement(int64(msgVerificationFlowExpired)))
+		Expect(kratosflow.MessageIDs(replaced.Ui)).To(ContainElement(kratosflow.MsgVerificationFlowExpired))
 		who, _, err := u.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(who.Identity.VerifiableAddresses).To(ConsistOf(HaveField("Verified", false)))

@@ -16,10 +16,6 @@ import (
 	"kratos-conformance/reports"
 )
 
-// labelFaults marks the fault scenarios: opt-in (-kc.faults, make faults),
-// serial, each leaving the stack as it found it.
-const labelFaults = "faults"
-
 // faultRecords are the scenarios' figures, for the summary.
 var faultRecords []*reports.Fault
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -13,27 +12,12 @@ import (
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
-	kratosconformance "kratos-conformance"
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/checks"
 	"kratos-conformance/harness/client/kratosflow"
 	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/harness/identityschema"
-)
-
-// Labels: the fixed set every spec draws from.
-const (
-	labelGuide        = "guide"        // a step of the deployment guide's walk
-	labelBrowser      = "browser"      // browser flows with cookies and CSRF
-	labelAPI          = "api"          // API (native) flows with session tokens
-	labelAdmin        = "admin"        // the admin API
-	labelMail         = "mail"         // needs the courier and Mailpit
-	labelRegistration = "registration" // areas of Kratos
-	labelVerification = "verification"
-	labelLogin        = "login"
-	labelLogout       = "logout"
-	labelIdentities   = "identities"
 )
 
 // probeHasher records what the deployment really hashes passwords with
@@ -261,21 +245,6 @@ func sessionCookie(a *kratosflow.Agent) string {
 	}
 	return ""
 }
-
-// req labels a spec with the requirement it checks (docs/requirements.md);
-// the summary's verdict matrix is built from these labels. An id the
-// catalogue does not list stops the suite while its tree is built.
-func req(id string) string {
-	if !slices.Contains(catalogue, id) {
-		panic("requirement " + id + " is not in docs/requirements.md; catalogue it first")
-	}
-	return reqPrefix + id
-}
-
-// catalogue is every requirement id of docs/requirements.md.
-var catalogue = kratosconformance.RequirementIDs()
-
-const reqPrefix = "req:"
 
 // liveConfig is the deployment's Kratos config, or nil when the provider
 // cannot show it (an external deployment given without -kc.kratos-config).

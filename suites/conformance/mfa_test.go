@@ -12,10 +12,7 @@ import (
 	"kratos-conformance/harness/client/kratosflow"
 )
 
-// Kratos' UI message id for a wrong TOTP code.
-const msgTOTPWrong = 4000008
-
-var _ = Describe("Second factor (TOTP), as the guide enables it", Label("mfa", labelAPI), func() {
+var _ = Describe("Second factor (TOTP), as the guide enables it", Label(labelMFA, labelAPI), func() {
 	It("enrols TOTP in settings, and a login with aal=aal2 and the code raises the same session to aal2", Label(req("MFA-001")), func(ctx SpecContext) {
 		skipUnlessEnabled("selfservice.methods.totp.enabled", "TOTP")
 		u := enrolTOTP(ctx)
@@ -35,7 +32,7 @@ var _ = Describe("Second factor (TOTP), as the guide enables it", Label("mfa", l
 		}
 		_, resp, err := submit(wrongTOTP(u.secret))
 		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
-		Expect(flowMessages(err)).To(ContainElement(int64(msgTOTPWrong)))
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgTOTPWrong))
 		code, err := kratosflow.TOTPCode(u.secret, time.Now())
 		Expect(err).NotTo(HaveOccurred())
 		done, _, err := submit(code)

@@ -13,10 +13,7 @@ import (
 	"kratos-conformance/harness/identityschema"
 )
 
-// Kratos' message id for "recovery mail sent".
-const msgRecoveryEmailSent = 1060003
-
-var _ = Describe("Refusing misuse of flows and sessions", Label("negative"), func() {
+var _ = Describe("Refusing misuse of flows and sessions", Label(labelNegative), func() {
 	It("refuses a logout without a token (400) and with another session's token (403)", Label(req("NEG-OUT-001")), func(ctx SpecContext) {
 		alice := registerBrowserUser(ctx, "logout-alice")
 		bob := registerBrowserUser(ctx, "logout-bob")
@@ -71,7 +68,7 @@ var _ = Describe("Refusing misuse of flows and sessions", Label("negative"), fun
 		for i := 0; i < 5; i++ {
 			res, _, err := submit(fmt.Sprintf("00000%d", i))
 			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-			Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(int64(msgVerificationBad)))
+			Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(kratosflow.MsgVerificationBad))
 		}
 		By("the sixth submit, with the right code: the flow is gone")
 		_, resp, err := submit(verificationCode(ctx, u.Email))
@@ -110,7 +107,7 @@ var _ = Describe("Refusing misuse of flows and sessions", Label("negative"), fun
 		Expect(second.State).To(Equal("sent_email"))
 		res := submit(second, ory.UpdateVerificationFlowWithCodeMethod{Code: &code})
 		Expect(res.State).To(Equal("sent_email"))
-		Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(int64(msgVerificationBad)))
+		Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(kratosflow.MsgVerificationBad))
 	})
 
 	It("answers recovery for an unknown address like a known one and mails no code to it", Label(req("NEG-REC-001"), labelMail), func(ctx SpecContext) {
@@ -136,7 +133,7 @@ var _ = Describe("Refusing misuse of flows and sessions", Label("negative"), fun
 		Expect(forUnknown.State).To(Equal(forKnown.State))
 		Expect(forUnknown.GetState()).To(Equal("sent_email"))
 		Expect(kratosflow.MessageIDs(forUnknown.Ui)).To(Equal(kratosflow.MessageIDs(forKnown.Ui)))
-		Expect(kratosflow.MessageIDs(forUnknown.Ui)).To(ContainElement(int64(msgRecoveryEmailSent)))
+		Expect(kratosflow.MessageIDs(forUnknown.Ui)).To(ContainElement(kratosflow.MsgRecoveryEmailSent))
 
 		By("the known address gets its code; the unknown one none (Kratos queues a recovery mail while it answers the request)")
 		waitForMails(ctx, knownAddress, mail.TypeRecoveryCode, 1)

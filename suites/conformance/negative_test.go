@@ -24,20 +24,8 @@ const (
 	timingAlpha   = 0.01
 )
 
-// Kratos' UI message ids for refused input (text/id.go in Kratos).
-const (
-	msgBlocked            = 4000001 // a request refused with a reason, e.g. an API flow with a browser's header
-	msgRequired           = 4000002
-	msgInvalidCredentials = 4000006
-	msgDuplicate          = 4000007
-	msgPasswordTooSimilar = 4000031
-	msgPasswordTooShort   = 4000032
-	msgPasswordTooLong    = 4000033
-	msgVerificationBad    = 4070006
-)
-
 // flowMessages reads the ui message ids of a flow Kratos sent back with an error status.
-func flowMessages(err error) []int64 {
+func flowMessages(err error) []kratosflow.MessageID {
 	var flow struct {
 		Ui ory.UiContainer `json:"ui"`
 	}
@@ -53,7 +41,7 @@ func statusOf(resp *http.Response) int {
 	return resp.StatusCode
 }
 
-var _ = Describe("Refusing bad input", Label("negative"), func() {
+var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 	It("refuses a browser submit without the CSRF cookie with 403 security_csrf_violation", Label(req("NEG-CSRF-001")), func(ctx SpecContext) {
 		owner := newBrowser()
 		flow, _, err := owner.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
@@ -106,7 +94,7 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 					Method: "password", Identifier: u.Identifier, Password: u.Password})).Execute()
 			Expect(err).To(HaveOccurred(), "Kratos logged the API client in despite its %s header (session %s)", header, res.GetSession().Id)
 			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
-			Expect(flowMessages(err)).To(ContainElement(int64(msgBlocked)))
+			Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgBlocked))
 			Expect(bodyOf(err)).To(ContainSubstring(`\"%s\"`, header), "the refusal names the header")
 			Expect(bodyOf(err)).NotTo(ContainSubstring("session_token"))
 			after, _, err := admin.IdentityAPI.ListIdentitySessions(ctx, u.Registration.Result.Identity.Id).Execute()
@@ -119,7 +107,7 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 
 	It("answers a wrong password and an unknown identifier alike: 400 with 4000006", Label(req("NEG-LOGIN-001")), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "enumeration")
-		attempt := func(identifier string) (int, []int64) {
+		attempt := func(identifier string) (int, []kratosflow.MessageID) {
 			res, err := newNative().LoginNative(ctx, identifier, "Wrong-"+u.Password)
 			Expect(err).To(HaveOccurred())
 			return statusOf(res.Response), flowMessages(err)
@@ -130,7 +118,7 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		unknownStatus, unknownIDs := attempt(newPerson("nobody").Identifier)
 		Expect(knownStatus).To(Equal(http.StatusBadRequest))
 		Expect(unknownStatus).To(Equal(knownStatus))
-		Expect(knownIDs).To(ContainElement(int64(msgInvalidCredentials)))
+		Expect(knownIDs).To(ContainElement(kratosflow.MsgInvalidCredentials))
 		Expect(unknownIDs).To(Equal(knownIDs), "the two answers must not tell the identifiers apart")
 	})
 
@@ -172,14 +160,14 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		again, err := newNative().RegisterNative(ctx, u.Traits, fixtures.NewPassword())
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(again.Response)).To(Equal(http.StatusBadRequest))
-		Expect(flowMessages(err)).To(ContainElement(int64(msgDuplicate)))
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgDuplicate))
 	})
 
 	It("refuses a password shorter than min_password_length with 4000032", Label(req("NEG-REG-002")), func(ctx SpecContext) {
 		reg, err := newNative().RegisterNative(ctx, newPerson("short").Traits, "Ab1!")
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
-		Expect(flowMessages(err)).To(ContainElement(int64(msgPasswordTooShort)))
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgPasswordTooShort))
 	})
 
 	It("refuses a password too similar to the identifier with 4000031", Label(req("NEG-REG-004")), func(ctx SpecContext) {
@@ -187,7 +175,7 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		reg, err := newNative().RegisterNative(ctx, p.Traits, p.Identifier)
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
-		Expect(flowMessages(err)).To(ContainElement(int64(msgPasswordTooSimilar)))
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgPasswordTooSimilar))
 	})
 
 	It("refuses a password over bcrypt's 72 bytes with 4000033, instead of silently cutting it", Label(req("NEG-REG-005")), func(ctx SpecContext) {
@@ -197,7 +185,7 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		reg, err := newNative().RegisterNative(ctx, newPerson("long").Traits, fixtures.NewPassword()+strings.Repeat("x", 73))
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
-		Expect(flowMessages(err)).To(ContainElement(int64(msgPasswordTooLong)))
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgPasswordTooLong))
 	})
 
 	It("refuses a registration without a required trait with 4000002", Label(req("NEG-REG-003")), func(ctx SpecContext) {
@@ -210,7 +198,7 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		reg, err := newNative().RegisterNative(ctx, identityschema.Without(p.Traits, required[0].Path), p.Password)
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
-		Expect(flowMessages(err)).To(ContainElement(int64(msgRequired)))
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgRequired))
 	})
 
 	It("keeps a verification flow in sent_email when the code is wrong (4070006)", Label(req("NEG-VER-001"), labelMail), func(ctx SpecContext) {
@@ -227,7 +215,7 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(statusOf(resp)).To(Equal(http.StatusOK))
 		Expect(res.State).To(Equal("sent_email"))
-		Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(int64(msgVerificationBad)))
+		Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(kratosflow.MsgVerificationBad))
 	})
 
 	// Kratos v1.3.1 documents error id session_inactive for these, but its
@@ -314,7 +302,7 @@ var _ = Describe("Refusing bad input", Label("negative"), func() {
 	})
 })
 
-var _ = Describe("Admin API refusals", Label("negative", labelAdmin), func() {
+var _ = Describe("Admin API refusals", Label(labelNegative, labelAdmin), func() {
 	var admin *ory.APIClient
 	BeforeEach(func() { admin = newAdmin() })
 	unknown := "00000000-0000-4000-8000-000000000000"

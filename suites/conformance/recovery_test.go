@@ -16,7 +16,7 @@ import (
 	"kratos-conformance/harness/identityschema"
 )
 
-var _ = Describe("Account recovery by code", Label("recovery", labelBrowser, labelMail), func() {
+var _ = Describe("Account recovery by code", Label(labelRecovery, labelBrowser, labelMail), func() {
 	It("recovers an account with the mailed code and sets a new password, after which only the new one works", Label(req("REC-001")), func(ctx SpecContext) {
 		skipUnlessEnabled("selfservice.flows.recovery.enabled", "recovery")
 		address := requireRecoveryMail()
@@ -58,7 +58,7 @@ var _ = Describe("Account recovery by code", Label("recovery", labelBrowser, lab
 		By("logging in: the old password fails, the new one works")
 		_, err = newNative().LoginNative(ctx, u.Identifier, u.Password)
 		Expect(err).To(HaveOccurred(), "the old password must no longer work")
-		Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)))
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgInvalidCredentials))
 		login, err := newNative().LoginNative(ctx, u.Identifier, newPassword)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(login.Result.Session.Identity.Id).To(Equal(u.Registration.Result.Identity.Id))

@@ -57,7 +57,7 @@ func summarize(r Report) *reports.Summary {
 		s.Problems = append(s.Problems, reason)
 	}
 	s.Problems = append(s.Problems, setupProblems...)
-	s.Filters = filters(r.SuiteConfig)
+	s.Filters, s.DryRun = filters(r.SuiteConfig), r.SuiteConfig.DryRun
 	// Phases in the order they happened; the specs ran right after stack up.
 	for _, p := range phases {
 		s.Phases = append(s.Phases, p)

@@ -15,8 +15,6 @@ import (
 	"kratos-conformance/harness/identityschema"
 )
 
-const labelSettings = "settings"
-
 var _ = Describe("Account settings", Label(labelSettings), func() {
 	It("changes the verified email trait in an API settings flow: the new address is mailed a code and, where it is the identifier, is the login identifier from then on", Label(req("SET-001"), labelAPI, labelMail), func(ctx SpecContext) {
 		requireMail()
@@ -48,7 +46,7 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		if address.PasswordIdentifier {
 			By("logging in: the old address is unknown now")
 			_, err = newNative().LoginNative(ctx, u.Identifier, u.Password)
-			Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)))
+			Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgInvalidCredentials))
 			newIdentifier = newEmail
 		}
 		By("logging in with the identifier " + newIdentifier + " works")
@@ -62,7 +60,7 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		newPassword := changePassword(ctx, u.Agent)
 
 		_, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
-		Expect(flowMessages(err)).To(ContainElement(int64(msgInvalidCredentials)), "the old password must no longer work")
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgInvalidCredentials), "the old password must no longer work")
 		_, err = newNative().LoginNative(ctx, u.Identifier, newPassword)
 		Expect(err).NotTo(HaveOccurred())
 		_, resp, err := u.Agent.Whoami(ctx, "")

@@ -14,7 +14,7 @@ import (
 
 // A single-page app on the UI domain calls Kratos' browser flows with fetch:
 // JSON bodies, cookies, and an Origin header that CORS must answer.
-var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label("spa", labelBrowser), func() {
+var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label(labelSPA, labelBrowser), func() {
 	It("registers, logs in and asks whoami from the UI origin, and every answer allows that origin with credentials", Label(req("SPA-001")), func(ctx SpecContext) {
 		origin := requireUIOrigin()
 		spa := newBrowser()

@@ -11,12 +11,6 @@ import (
 	"kratos-conformance/harness/client/mail"
 )
 
-// Kratos' UI message ids for the code verification flow.
-const (
-	msgVerificationEmailSent = 1080003
-	msgVerificationSuccess   = 1080002
-)
-
 var _ = Describe("Email verification as the guide walks it", Label(labelGuide, labelBrowser, labelVerification, labelMail), func() {
 	It("verifies the address with the code the courier mailed", Label(req("GUIDE-VER-001")), func(ctx SpecContext) {
 		requireMail()
@@ -39,7 +33,7 @@ var _ = Describe("Email verification as the guide walks it", Label(labelGuide, l
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(flow.State).To(Equal("sent_email"))
-		Expect(kratosflow.MessageIDs(flow.Ui)).To(ContainElement(int64(msgVerificationEmailSent)))
+		Expect(kratosflow.MessageIDs(flow.Ui)).To(ContainElement(kratosflow.MsgVerificationEmailSent))
 
 		By("submitting the mailed code with the csrf_token")
 		csrf, err := kratosflow.CSRFToken(flow.Ui)
@@ -51,7 +45,7 @@ var _ = Describe("Email verification as the guide walks it", Label(labelGuide, l
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(done.State).To(Equal("passed_challenge"))
-		Expect(kratosflow.MessageIDs(done.Ui)).To(ContainElement(int64(msgVerificationSuccess)))
+		Expect(kratosflow.MessageIDs(done.Ui)).To(ContainElement(kratosflow.MsgVerificationSuccess))
 
 		By("seeing the address verified and completed in the session")
 		session, _, err := u.Agent.Whoami(ctx, "")

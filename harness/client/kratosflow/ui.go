@@ -47,14 +47,14 @@ func InputNames(ui ory.UiContainer) []string {
 }
 
 // MessageIDs lists the ids of the flow-level messages and of every node's messages.
-func MessageIDs(ui ory.UiContainer) []int64 {
-	var ids []int64
+func MessageIDs(ui ory.UiContainer) []MessageID {
+	var ids []MessageID
 	for _, m := range ui.Messages {
-		ids = append(ids, m.Id)
+		ids = append(ids, MessageID(m.Id))
 	}
 	for _, n := range ui.Nodes {
 		for _, m := range n.Messages {
-			ids = append(ids, m.Id)
+			ids = append(ids, MessageID(m.Id))
 		}
 	}
 	return ids
