@@ -2,8 +2,11 @@ package kratosconformance
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"kratos-conformance/load"
 )
 
 // The default list must parse and name catalogued requirements only.
@@ -26,5 +29,17 @@ func TestRequirementIDsReadTheTables(t *testing.T) {
 			t.Errorf("%s is catalogued twice", id)
 		}
 		seen[id] = true
+	}
+}
+
+// Each load scenario's verdict row is a catalogued requirement.
+func TestLoadScenariosAreCatalogued(t *testing.T) {
+	if len(load.Kinds) == 0 {
+		t.Fatal("no load scenario is registered")
+	}
+	for _, k := range load.Kinds {
+		if !slices.Contains(RequirementIDs(), k.Requirement) {
+			t.Errorf("load scenario %s judges %q, which docs/requirements.md does not list", k.Name, k.Requirement)
+		}
 	}
 }

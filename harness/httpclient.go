@@ -48,6 +48,15 @@ func (e Endpoints) HTTPClient(jar http.CookieJar, timeout time.Duration) (*http.
 	}, nil
 }
 
+// DialHost is the address the test client dials for host: its alias
+// (-kc.resolve, a provider's local mapping), else host itself.
+func (e Endpoints) DialHost(host string) string {
+	if ip := e.aliasFor(host); ip != "" {
+		return ip
+	}
+	return host
+}
+
 func (e Endpoints) aliasFor(host string) string {
 	if ip, ok := e.HostAliases[host]; ok {
 		return ip

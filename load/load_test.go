@@ -184,3 +184,27 @@ func BenchmarkLoginCheck(b *testing.B) {
 		}
 	}
 }
+
+// A scenario must plan for every profile: a missing or misspelled one stops
+// the program at start-up instead of silently running at rate 0.
+func TestAScenarioWithoutAPlanIsRefused(t *testing.T) {
+	for name, plans := range map[string]map[string]Plan{
+		"missing profile":    {"smoke": {Rate: 1}},
+		"misspelled profile": {"smoke": {Rate: 1}, "capacity": {Rate: 1, MaxRate: 2}, "capacty": {Rate: 1}},
+		"zero rate":          {"smoke": {Rate: 0}, "capacity": {Rate: 1, MaxRate: 2}},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: registerKind accepted %v", name, plans)
+				}
+			}()
+			registerKind(Kind{Name: "test-" + name, Requirement: "LOAD-999", Plans: plans})
+		}()
+	}
+	for _, k := range Kinds {
+		if strings.HasPrefix(k.Name, "test-") {
+			t.Errorf("a refused scenario was registered: %s", k.Name)
+		}
+	}
+}

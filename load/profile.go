@@ -15,11 +15,10 @@ type Profile struct {
 	Sessions   int
 	Warmup     time.Duration
 	Window     time.Duration
-	// Search: find each scenario's saturation point starting at Rates; else
-	// run one step per scenario at Rates and gate on its SLO.
+	// Search: find each scenario's saturation point from its plan's Rate up
+	// to its MaxRate; else run one step per scenario at Rate and gate on its
+	// SLO. Each scenario's Kind holds its plan for every profile.
 	Search   bool
-	Rates    map[string]float64
-	MaxRates map[string]float64
 	MaxSteps int
 	// Bounds: how long each bound is measured.
 	BoundFor time.Duration
@@ -30,14 +29,11 @@ type Profile struct {
 var Profiles = map[string]Profile{
 	"smoke": {
 		Name: "smoke", Identities: 200, Sessions: 40, Warmup: time.Second, Window: 5 * time.Second,
-		Rates:    map[string]float64{"whoami-token": 50, "whoami-cookie": 50, "login": 2},
 		MaxSteps: 1, BoundFor: 2 * time.Second,
 	},
 	"capacity": {
 		Name: "capacity", Identities: 1000, Sessions: 200, Warmup: 2 * time.Second, Window: 5 * time.Second,
 		Search:   true,
-		Rates:    map[string]float64{"whoami-token": 50, "whoami-cookie": 50, "login": 2},
-		MaxRates: map[string]float64{"whoami-token": 5000, "whoami-cookie": 5000, "login": 200},
 		MaxSteps: 10, BoundFor: 3 * time.Second,
 	},
 }

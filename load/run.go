@@ -120,18 +120,14 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	if err != nil {
 		return res, pop, err
 	}
-	scenarios := []*Scenario{
-		WhoamiToken(in.Endpoints.KratosPublic, pop, in.SLOWhoami),
-		WhoamiCookie(in.Endpoints.KratosPublic, pop, in.SLOWhoami),
-		Login(LoginInput{Agent: native, Public: in.Endpoints.KratosPublic, Population: pop, SLO: in.SLOLogin, Concurrency: 8}),
-	}
-	for _, sc := range scenarios {
+	for _, k := range Kinds {
 		if ctx.Err() != nil {
 			break
 		}
-		step := StepInput{Scenario: sc, Rate: p.Rates[sc.Name], Warmup: p.Warmup, Window: p.Window,
+		plan := k.Plans[p.Name]
+		step := StepInput{Scenario: k.Build(Build{In: in, Pop: pop, Native: native}), Rate: plan.Rate, Warmup: p.Warmup, Window: p.Window,
 			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir}
-		maxRate := p.MaxRates[sc.Name]
+		maxRate := plan.MaxRate
 		if !p.Search {
 			maxRate = step.Rate
 		}
@@ -151,8 +147,10 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 			res.WrongAnswers += wrong
 			res.SLOFailures = append(res.SLOFailures, fmt.Sprintf("%s: %d answer(s) carried another user's data or none: a correctness failure, whatever the rate", c.Scenario, wrong))
 		}
+		if k.Ratio != nil {
+			k.Ratio(c, res, in.SameMachine)
+		}
 	}
-	res.derive(in.SameMachine)
 	return res, pop, nil
 }
 
@@ -179,13 +177,7 @@ func measureBounds(ctx context.Context, in Input, pop *Population) (Bounds, erro
 	if b.GeneratorMaxRPS, b.GeneratorCPUMicrosPerReq, err = GeneratorCeiling(ctx, d, 32); err != nil {
 		return b, err
 	}
-	ip := in.Endpoints.HostAliases["."+domainOf(in.Endpoints.KratosPublic.Hostname())]
-	if ip == "" {
-		ip = in.Endpoints.HostAliases[in.Endpoints.KratosPublic.Hostname()]
-	}
-	if ip == "" {
-		ip = in.Endpoints.KratosPublic.Hostname()
-	}
+	ip := in.Endpoints.DialHost(in.Endpoints.KratosPublic.Hostname())
 	rps, ok, err := WrkWhoami(ctx, in.Endpoints.KratosPublic, ip, pop.Tokens[0].Token, d, 32)
 	switch {
 	case !ok:
@@ -197,15 +189,6 @@ func measureBounds(ctx context.Context, in Input, pop *Population) (Bounds, erro
 		b.WrkNote = "wrk -c 32, one session token, closed loop"
 	}
 	return b, nil
-}
-
-func domainOf(host string) string {
-	for i := 0; i < len(host); i++ {
-		if host[i] == '.' {
-			return host[i+1:]
-		}
-	}
-	return host
 }
 
 // attackClient is the deployment's client with enough idle connections for
@@ -220,24 +203,4 @@ func attackClient(in Input) (*http.Client, error) {
 	t.MaxIdleConnsPerHost = int(in.MaxWorkers)
 	c.Transport = t
 	return c, nil
-}
-
-func (r *Result) derive(sameMachine bool) {
-	for _, c := range r.Scenarios {
-		switch c.Scenario {
-		case "login":
-			if r.Bounds.HashComparesPerSec > 0 && sameMachine {
-				r.Ratios["login_max_over_hash_bound"] = round3(c.MaxSustainableRPS / r.Bounds.HashComparesPerSec)
-			}
-		case "whoami-token":
-			if r.Bounds.WrkWhoamiRPS > 0 {
-				r.Ratios["whoami_token_max_over_wrk"] = round3(c.MaxSustainableRPS / r.Bounds.WrkWhoamiRPS)
-			}
-			for _, s := range c.Steps {
-				if s.Pass && s.TargetRPS == c.MaxSustainableRPS {
-					r.GeneratorShareAtWhoamiMax = s.CPU["generator"]
-				}
-			}
-		}
-	}
 }

@@ -1,15 +1,11 @@
 package load
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,54 +46,6 @@ type FlowSetup struct {
 	Concurrent int     `json:"concurrency"`
 }
 
-// whoami targets rotate through the sessions; the index in the query string
-// (ignored by Kratos) tells Check which identity and session must answer.
-func whoami(name string, public *url.URL, sessions []Session, slo time.Duration, cookie bool) *Scenario {
-	targets := make([]vegeta.Target, len(sessions))
-	for i, s := range sessions {
-		h := http.Header{"Accept": {"application/json"}}
-		if cookie {
-			h.Set("Cookie", "ory_kratos_session="+s.Cookie)
-		} else {
-			h.Set("X-Session-Token", s.Token)
-		}
-		targets[i] = vegeta.Target{Method: http.MethodGet, URL: public.JoinPath("sessions", "whoami").String() + "?kc=" + strconv.Itoa(i), Header: h}
-	}
-	return &Scenario{
-		Name: name,
-		SLO:  slo,
-		Prepare: func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) {
-			return rotate(targets), nil, nil
-		},
-		Check: func(r *vegeta.Result) string {
-			i, ok := targetIndex(r.URL, len(sessions))
-			if !ok {
-				return "unknown target " + r.URL
-			}
-			if key := statusKey(r, http.StatusOK); key != "" {
-				return key
-			}
-			if r.Headers.Get("X-Kratos-Authenticated-Identity-Id") != sessions[i].IdentityID {
-				return wrongAnswer + "another identity"
-			}
-			if !bytes.Contains(r.Body, []byte(`"id":"`+sessions[i].SessionID+`"`)) {
-				return wrongAnswer + "another session"
-			}
-			return ""
-		},
-	}
-}
-
-// WhoamiToken is GET /sessions/whoami with X-Session-Token, as apps call it.
-func WhoamiToken(public *url.URL, pop *Population, slo time.Duration) *Scenario {
-	return whoami("whoami-token", public, pop.Tokens, slo, false)
-}
-
-// WhoamiCookie is GET /sessions/whoami with the ory_kratos_session cookie, as browsers call it.
-func WhoamiCookie(public *url.URL, pop *Population, slo time.Duration) *Scenario {
-	return whoami("whoami-cookie", public, pop.Cookies, slo, true)
-}
-
 func rotate(targets []vegeta.Target) vegeta.Targeter {
 	var next atomic.Uint64
 	return func(t *vegeta.Target) error {
@@ -124,16 +72,10 @@ func statusKey(r *vegeta.Result, want int) string {
 	if int(r.Code) == want {
 		return ""
 	}
-	var body struct {
-		Error struct {
-			ID string `json:"id"`
-		} `json:"error"`
+	if id := kratosflow.ErrorIDOf(r.Body); id != "" {
+		return strconv.Itoa(int(r.Code)) + " " + id
 	}
-	_ = json.Unmarshal(r.Body, &body)
-	if body.Error.ID == "" {
-		return strconv.Itoa(int(r.Code))
-	}
-	return strconv.Itoa(int(r.Code)) + " " + body.Error.ID
+	return strconv.Itoa(int(r.Code))
 }
 
 func shorten(s string) string {
@@ -147,113 +89,48 @@ func shorten(s string) string {
 	return s
 }
 
-// LoginInput is what the login scenario needs.
-type LoginInput struct {
-	Agent       *kratosflow.Agent // native: API flows
-	Public      *url.URL
-	Population  *Population
-	SLO         time.Duration
-	Concurrency int // flow creation ahead of the attack
+// Kind is a scenario the load stage runs, with everything that is its own:
+// its row in the verdict matrix, how hard each profile drives it, how it is
+// built for a run, and the bound its capacity is compared with. Adding a
+// scenario is one file that calls registerKind from init.
+type Kind struct {
+	Name        string
+	Requirement string          // its row in docs/requirements.md, judged by its SLO
+	Plans       map[string]Plan // by profile name: every profile has one (checked at registration)
+	Build       func(b Build) *Scenario
+	// Ratio, when set, relates the highest sustained rate to a bound
+	// measured in the same run, so figures compare across machines.
+	Ratio func(c Capacity, r *Result, sameMachine bool)
 }
 
-// Login is the API login flow's password submit. Its flows are created ahead
-// of each attack (and measured on their own), so the attack measures the
-// submit: the bcrypt compare and the session write.
-func Login(in LoginInput) *Scenario {
-	var mu sync.Mutex
-	expect := map[string]string{} // flow id -> identity that must log in
-	var next atomic.Uint64
-	return &Scenario{
-		Name: "login",
-		SLO:  in.SLO,
-		Prepare: func(ctx context.Context, n int) (vegeta.Targeter, *FlowSetup, error) {
-			targets, setup, err := createLoginFlows(ctx, in, n, &next)
-			if err != nil {
-				return nil, nil, err
-			}
-			mu.Lock()
-			for _, t := range targets {
-				expect[t.flowID] = t.identityID
-			}
-			mu.Unlock()
-			var used atomic.Uint64
-			return func(t *vegeta.Target) error {
-				i := used.Add(1) - 1
-				if i >= uint64(len(targets)) {
-					return vegeta.ErrNoTargets
-				}
-				*t = targets[i].target
-				return nil
-			}, setup, nil
-		},
-		Check: func(r *vegeta.Result) string {
-			if key := statusKey(r, http.StatusOK); key != "" {
-				return key
-			}
-			_, flowID, _ := strings.Cut(r.URL, "flow=")
-			mu.Lock()
-			want := expect[flowID]
-			mu.Unlock()
-			var body struct {
-				Token   string `json:"session_token"`
-				Session struct {
-					Identity struct {
-						ID string `json:"id"`
-					} `json:"identity"`
-				} `json:"session"`
-			}
-			if err := json.Unmarshal(r.Body, &body); err != nil {
-				return "200 unreadable body"
-			}
-			if body.Token == "" || body.Session.Identity.ID != want {
-				return wrongAnswer + "no session, or another identity's"
-			}
-			return ""
-		},
-	}
+// Plan is how hard one profile drives one scenario.
+type Plan struct {
+	Rate    float64 // the first (smoke: the only) step
+	MaxRate float64 // the saturation search's ceiling (profiles that search)
 }
 
-type loginTarget struct {
-	target     vegeta.Target
-	flowID     string
-	identityID string
+// Build is what a scenario is built from in one run.
+type Build struct {
+	In     Input
+	Pop    *Population
+	Native *kratosflow.Agent // an API-flow client of the deployment
 }
 
-func createLoginFlows(ctx context.Context, in LoginInput, n int, next *atomic.Uint64) ([]loginTarget, *FlowSetup, error) {
-	out := make([]loginTarget, n)
-	lat := make([]time.Duration, n)
-	errs := make(chan error, n)
-	slots := make(chan struct{}, max(1, in.Concurrency))
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range out {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func(i int) {
-			defer func() { <-slots; wg.Done() }()
-			began := time.Now()
-			flow, _, err := in.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-			lat[i] = time.Since(began)
-			if err != nil {
-				errs <- fmt.Errorf("create login flow: %w", err)
-				return
-			}
-			id := in.Population.Identities[(next.Add(1)-1)%uint64(len(in.Population.Identities))]
-			body, _ := json.Marshal(map[string]string{"method": "password", "identifier": id.Identifier, "password": in.Population.Password})
-			u := in.Public.JoinPath("self-service", "login").String() + "?flow=" + flow.Id
-			out[i] = loginTarget{flowID: flow.Id, identityID: id.ID, target: vegeta.Target{
-				Method: http.MethodPost, URL: u, Body: body,
-				Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
-			}}
-		}(i)
+// Kinds are the registered scenarios, in the order of their requirements.
+var Kinds []Kind
+
+func registerKind(k Kind) {
+	for name := range Profiles {
+		p, ok := k.Plans[name]
+		if !ok || p.Rate <= 0 || Profiles[name].Search && p.MaxRate < p.Rate {
+			panic(fmt.Sprintf("load scenario %s has no usable plan for profile %s: %+v", k.Name, name, p))
+		}
 	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, nil, err
+	for name := range k.Plans {
+		if _, ok := Profiles[name]; !ok {
+			panic(fmt.Sprintf("load scenario %s plans for profile %q, which does not exist", k.Name, name))
+		}
 	}
-	elapsed := time.Since(start)
-	q := quantiles(lat)
-	return out, &FlowSetup{Flows: n, Seconds: elapsed.Seconds(), PerSecond: float64(n) / elapsed.Seconds(),
-		P50Millis: q(0.5), P99Millis: q(0.99), MaxMillis: q(1), Concurrent: in.Concurrency}, nil
+	Kinds = append(Kinds, k)
+	slices.SortFunc(Kinds, func(a, b Kind) int { return strings.Compare(a.Requirement, b.Requirement) })
 }

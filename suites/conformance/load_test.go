@@ -62,41 +62,40 @@ var _ = AfterSuite(func(ctx SpecContext) {
 // loadStageTimeout bounds the whole load stage; the capacity profile aims at 5 minutes.
 const loadStageTimeout = 15 * time.Minute
 
-// loadRequirements are the load stage's rows of the verdict matrix: the
-// correctness of every answer, and each scenario's SLO at its rate(s).
-var loadRequirements = []struct{ id, scenario string }{
-	{"LOAD-001", ""}, {"LOAD-002", "whoami-token"}, {"LOAD-003", "whoami-cookie"}, {"LOAD-004", "login"},
-}
+// reqLoadCorrect is the load stage's own row: every answer under load is the
+// asked user's. Each scenario's row is its load.Kind's Requirement.
+const reqLoadCorrect = "LOAD-001"
 
 // addLoadRequirements folds the load stage into the verdict matrix.
 func addLoadRequirements(s *reports.Summary) {
+	ids := []string{reqLoadCorrect}
+	for _, k := range load.Kinds {
+		ids = append(ids, k.Requirement)
+	}
 	if cfg.Load == "off" {
-		for _, r := range loadRequirements {
-			s.AddRequirement(r.id, reports.NA, "load stage", "the load stage is off (-kc.load=smoke; make certify runs it)")
+		for _, id := range ids {
+			s.AddRequirement(id, reports.NA, "load stage", "the load stage is off (-kc.load=smoke; make certify runs it)")
 		}
 		return
 	}
 	if loadResult == nil {
 		return // it never ran: the rows stay NOT RUN, the AfterSuite failure says why
 	}
-	for _, r := range loadRequirements {
-		status, what := reports.Pass, "load stage: "+r.scenario
-		switch {
-		case r.scenario == "":
-			what = "load stage: every answer is the asked user's"
-			if loadResult.WrongAnswers > 0 || len(loadResult.Scenarios) == 0 {
-				status = reports.Fail
-			}
-		default:
-			c, ok := scenarioResult(r.scenario)
-			if !ok {
-				continue
-			}
-			if c.MaxSustainableRPS == 0 {
-				status = reports.Fail
-			}
+	status := reports.Pass
+	if loadResult.WrongAnswers > 0 || len(loadResult.Scenarios) == 0 {
+		status = reports.Fail
+	}
+	s.AddRequirement(reqLoadCorrect, status, "load stage: every answer is the asked user's", "")
+	for _, k := range load.Kinds {
+		c, ok := scenarioResult(k.Name)
+		if !ok {
+			continue // interrupted before it: NOT RUN
 		}
-		s.AddRequirement(r.id, status, what, "")
+		status := reports.Pass
+		if c.MaxSustainableRPS == 0 {
+			status = reports.Fail
+		}
+		s.AddRequirement(k.Requirement, status, "load stage: "+k.Name, "")
 	}
 }
 

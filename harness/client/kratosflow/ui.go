@@ -101,14 +101,17 @@ func ErrorBody(err error) []byte {
 }
 
 // ErrorID returns error.id of a Kratos error answer (e.g. session_inactive), or "".
-func ErrorID(err error) string {
-	var body struct {
+func ErrorID(err error) string { return ErrorIDOf(ErrorBody(err)) }
+
+// ErrorIDOf returns error.id of a Kratos error body, or "".
+func ErrorIDOf(body []byte) string {
+	var e struct {
 		Error struct {
 			ID string `json:"id"`
 		} `json:"error"`
 	}
-	_ = json.Unmarshal(ErrorBody(err), &body)
-	return body.Error.ID
+	_ = json.Unmarshal(body, &e)
+	return e.Error.ID
 }
 
 // UseFlowID is the replacement flow Kratos names in a 410
