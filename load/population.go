@@ -171,12 +171,7 @@ func loginOnce(ctx context.Context, in SeedInput, id Identity, password string, 
 	if err != nil {
 		return Session{}, err
 	}
-	var res kratosflow.LoggedIn
-	if native {
-		res, err = agent.LoginNative(ctx, id.Identifier, password)
-	} else {
-		res, err = agent.LoginBrowser(ctx, id.Identifier, password, false)
-	}
+	res, err := agent.Login(ctx, id.Identifier, password)
 	if err != nil {
 		return Session{}, err
 	}

@@ -100,6 +100,8 @@ type Spec struct {
 	// Requirements are the ids of the spec's req: labels.
 	Requirements []string `json:"requirements,omitempty"`
 	Failure      string   `json:"failure,omitempty"`
+	// Exchanges are a failed spec's last HTTP exchanges, secrets masked.
+	Exchanges string `json:"http_exchanges,omitempty"`
 	// ExpectedFailure: failed, but every requirement it checks is an operator's unexpired expected failure.
 	ExpectedFailure bool `json:"expected_failure,omitempty"`
 }
@@ -346,6 +348,9 @@ func (s *Summary) Markdown() string {
 				state += ", an expected failure"
 			}
 			fmt.Fprintf(&b, "### %s (%s)\n\n```\n%s\n```\n\n", sp.Name, state, strings.TrimSpace(sp.Failure))
+			if sp.Exchanges != "" {
+				fmt.Fprintf(&b, "Its last HTTP exchanges (secrets masked):\n\n```\n%s\n```\n\n", strings.TrimSpace(sp.Exchanges))
+			}
 		}
 	}
 

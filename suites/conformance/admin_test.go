@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 
@@ -12,25 +11,6 @@ import (
 	"kratos-conformance/harness/identityschema"
 )
 
-// createIdentity makes an identity with a password through the admin API, as
-// the guide's "Create new account" does, and deletes it when the spec ends.
-func createIdentity(ctx context.Context, admin *ory.APIClient, p person) (*ory.Identity, *http.Response) {
-	GinkgoHelper()
-	body := ory.CreateIdentityBody{
-		SchemaId: schema.ID,
-		Traits:   p.Traits,
-		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
-			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: &p.Password}}},
-	}
-	id, resp, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	DeferCleanup(func(ctx SpecContext) {
-		// Already gone in the delete spec: 404 is fine here.
-		_, _ = admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute()
-	})
-	return id, resp
-}
-
 var _ = Describe("Admin identity management as the guide's Administrator section walks it", Label(labelGuide, labelAdmin, labelIdentities), func() {
 	var admin *ory.APIClient
 	BeforeEach(func() { admin = newAdmin() })
@@ -39,13 +19,13 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 		p := newPerson("admin-create")
 		id, resp := createIdentity(ctx, admin, p)
 		Expect(resp.StatusCode).To(Equal(http.StatusCreated))
-		Expect(id.SchemaId).To(Equal(schema.ID))
+		Expect(id.SchemaId).To(Equal(suite.Schema.ID))
 		Expect(id.GetState()).To(Equal("active"))
 		expectTraits(id.Traits, p.Traits)
 		if p.Email != "" {
 			Expect(id.VerifiableAddresses).To(ConsistOf(And(HaveField("Value", p.Email), HaveField("Verified", false), HaveField("Status", "pending"))))
 		}
-		if t, ok := schema.RecoveryEmail(); ok {
+		if t, ok := suite.Schema.RecoveryEmail(); ok {
 			Expect(id.RecoveryAddresses).To(ConsistOf(HaveField("Value", identityschema.Value(p.Traits, t.Path))))
 		}
 		password, ok := id.GetCredentials()["password"]
@@ -141,7 +121,7 @@ var _ = Describe("Admin identity management as the guide's Administrator section
 // passwordIdentifiers are the values of every trait a password login accepts.
 func passwordIdentifiers(p person) []string {
 	var out []string
-	for _, t := range schema.PasswordIdentifiers() {
+	for _, t := range suite.Schema.PasswordIdentifiers() {
 		if v := identityschema.Value(p.Traits, t.Path); v != nil {
 			out = append(out, fmt.Sprint(v))
 		}

@@ -14,14 +14,14 @@ var _ = Describe("API flows with X-Session-Token, as native apps and servers use
 		p := newPerson("api")
 
 		By("registering through the API flow: a session token instead of a cookie")
-		reg, err := app.RegisterNative(ctx, p.Traits, p.Password)
+		reg, err := app.Register(ctx, p.Traits, p.Password)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(reg.Response.StatusCode).To(Equal(http.StatusOK))
 		Expect(reg.Result.SessionToken).NotTo(BeNil(), "no session_token: is the registration 'session' hook configured?")
 		Expect(cookieNamed(reg.Response, "ory_kratos_session")).To(BeNil(), "an API flow must not set a session cookie")
 
 		By("logging in through the API flow")
-		login, err := app.LoginNative(ctx, p.Identifier, p.Password)
+		login, err := app.Login(ctx, p.Identifier, p.Password)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(login.Response.StatusCode).To(Equal(http.StatusOK))
 		token := login.Result.GetSessionToken()

@@ -19,33 +19,33 @@ import (
 // with the reason, never passed.
 var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), func() {
 	It("runs Postgres newer than 13", Label(req("CL-PG-001")), func() {
-		if env.PostgresVersion == "" {
+		if suite.Env.PostgresVersion == "" {
 			Skip("N/A: the provider cannot reach Postgres (external: postgres_dsn in the target file, or -kc.postgres-dsn)")
 		}
-		major := versionMajor(env.PostgresVersion)
-		Expect(major).To(BeNumerically(">", 13), "Postgres %s", env.PostgresVersion)
+		major := versionMajor(suite.Env.PostgresVersion)
+		Expect(major).To(BeNumerically(">", 13), "Postgres %s", suite.Env.PostgresVersion)
 	})
 
 	It("runs Redis newer than 6", Label(req("CL-REDIS-001")), func() {
-		if env.RedisVersion == "" {
+		if suite.Env.RedisVersion == "" {
 			Skip("N/A: the provider cannot reach Redis (external: redis_addr in the target file, or -kc.redis-addr)")
 		}
-		major := versionMajor(env.RedisVersion)
-		Expect(major).To(BeNumerically(">", 6), "Redis %s", env.RedisVersion)
+		major := versionMajor(suite.Env.RedisVersion)
+		Expect(major).To(BeNumerically(">", 6), "Redis %s", suite.Env.RedisVersion)
 	})
 
 	It("serves the public API over HTTPS with a certificate the client trusts", Label(req("CL-TLS-002")), func(ctx SpecContext) {
-		Expect(ep.KratosPublic.Scheme).To(Equal("https"))
-		client, err := ep.HTTPClient(nil, iv.HTTPRequest)
+		Expect(suite.Endpoints.KratosPublic.Scheme).To(Equal("https"))
+		client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(harness.HTTPStatusCheck(client, ep.KratosPublic.JoinPath("health", "alive").String(), http.StatusOK)(ctx)).To(Succeed())
+		Expect(harness.HTTPStatusCheck(client, suite.Endpoints.KratosPublic.JoinPath("health", "alive").String(), http.StatusOK)(ctx)).To(Succeed())
 	})
 
 	DescribeTable("never answers an admin path on the public URL with data", Label(req("CL-ADMIN-001")),
 		func(ctx SpecContext, path string) {
-			client, err := ep.HTTPClient(nil, iv.HTTPRequest)
+			client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 			Expect(err).NotTo(HaveOccurred())
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.KratosPublic.JoinPath(path).String(), nil)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, suite.Endpoints.KratosPublic.JoinPath(path).String(), nil)
 			Expect(err).NotTo(HaveOccurred())
 			resp, err := client.Do(req)
 			Expect(err).NotTo(HaveOccurred())
@@ -54,7 +54,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 			Expect(resp.StatusCode).NotTo(Equal(http.StatusOK), "GET %s on the public URL answered 200: %s", path, body)
 			Expect(string(body)).NotTo(ContainSubstring(`"traits"`))
 			if resp.StatusCode/100 == 3 {
-				Expect(resp.Header.Get("Location")).NotTo(HavePrefix(ep.KratosPublic.String()), "a redirect must not lead back to the public API")
+				Expect(resp.Header.Get("Location")).NotTo(HavePrefix(suite.Endpoints.KratosPublic.String()), "a redirect must not lead back to the public API")
 			}
 		},
 		Entry("/admin/identities", "admin/identities"),
@@ -66,23 +66,23 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 	It("never lets a write to an admin path through the public URL change anything (verified through the admin API)", Label(req("CL-ADMIN-001")), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "admin-writes")
 		// A login's session, not the registration's: this check must not hang on the session hook.
-		login, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
+		login, err := newNative().Login(ctx, u.Identifier, u.Password)
 		Expect(err).NotTo(HaveOccurred())
 		id, token, sessionID := u.Registration.Result.Identity.Id, login.Result.GetSessionToken(), login.Result.Session.Id
 		intruder := newPerson("admin-writes-intruder")
-		client, err := ep.HTTPClient(nil, iv.HTTPRequest)
+		client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
 		for _, w := range []struct{ method, path, body string }{
-			{http.MethodPost, "admin/identities", string(mustJSON(map[string]any{"schema_id": schema.ID, "traits": intruder.Traits}))},
+			{http.MethodPost, "admin/identities", string(mustJSON(map[string]any{"schema_id": suite.Schema.ID, "traits": intruder.Traits}))},
 			{http.MethodPatch, "admin/identities/" + id, `[{"op":"replace","path":"/state","value":"inactive"}]`},
 			{http.MethodDelete, "admin/identities/" + id, ""},
 			{http.MethodDelete, "admin/identities/" + id + "/sessions", ""},
 			{http.MethodDelete, "admin/sessions/" + sessionID, ""},
 			{http.MethodPost, "admin/recovery/code", `{"identity_id":"` + id + `"}`},
-			{http.MethodPost, "identities", string(mustJSON(map[string]any{"schema_id": schema.ID, "traits": intruder.Traits}))},
+			{http.MethodPost, "identities", string(mustJSON(map[string]any{"schema_id": suite.Schema.ID, "traits": intruder.Traits}))},
 		} {
 			By(w.method + " /" + w.path + " on the public URL")
-			req, err := http.NewRequestWithContext(ctx, w.method, ep.KratosPublic.JoinPath(w.path).String(), strings.NewReader(w.body))
+			req, err := http.NewRequestWithContext(ctx, w.method, suite.Endpoints.KratosPublic.JoinPath(w.path).String(), strings.NewReader(w.body))
 			Expect(err).NotTo(HaveOccurred())
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := client.Do(req)
@@ -108,12 +108,12 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 	// migration of the running Kratos applied was migrated by a step of its own.
 	// Kratos' readiness has a "migrations" check that fails while any is pending.
 	It("has every migration of the running Kratos applied: /admin/health/ready passes its migrations check", Label(req("CL-MIGRATE-001")), func(ctx SpecContext) {
-		client, err := ep.HTTPClient(nil, iv.HTTPRequest)
+		client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(harness.HTTPStatusCheck(client, ep.KratosAdmin.JoinPath("admin", "health", "ready").String(), http.StatusOK)(ctx)).To(Succeed(),
+		Expect(harness.HTTPStatusCheck(client, suite.Endpoints.KratosAdmin.JoinPath("admin", "health", "ready").String(), http.StatusOK)(ctx)).To(Succeed(),
 			"Kratos is not ready; \"migrations have not yet been fully applied\" means the migrate step did not run for this Kratos version")
-		if ep.PostgresDSN != "" {
-			applied, err := harness.AppliedMigrations(ctx, ep.PostgresDSN)
+		if suite.Endpoints.PostgresDSN != "" {
+			applied, err := harness.AppliedMigrations(ctx, suite.Endpoints.PostgresDSN)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(applied).NotTo(BeZero(), "schema_migration is empty")
 			AddReportEntry("applied migrations", applied)
@@ -122,7 +122,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 
 	DescribeTable("has a configuration that meets the guide's checklist",
 		func(id string) {
-			src, ok := stack.(harness.ConfigSource)
+			src, ok := suite.Stack.(harness.ConfigSource)
 			if !ok || len(src.KratosConfig()) == 0 {
 				Skip("N/A: the deployment's configs.yaml is not known (external: kratos_config in the target file, or -kc.kratos-config)")
 			}

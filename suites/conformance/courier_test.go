@@ -25,12 +25,12 @@ var _ = Describe("The courier", Label(labelChecklist, labelMail), func() {
 	})
 
 	It("works on serve's network: Kratos' networks table has exactly one row (without a Postgres DSN: queued mail is picked up)", Label(req("CL-COURIER-002")), func(ctx SpecContext) {
-		if ep.PostgresDSN == "" {
+		if suite.Endpoints.PostgresDSN == "" {
 			By("no Postgres DSN (target file: postgres_dsn): judging by a queued mail being picked up")
 			expectQueuedMailPickedUp(ctx)
 			return
 		}
-		networks, err := harness.KratosNetworks(ctx, ep.PostgresDSN)
+		networks, err := harness.KratosNetworks(ctx, suite.Endpoints.PostgresDSN)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(networks).To(HaveLen(1), "Kratos' networks table has %d rows (%s): serve and the courier may each work on their own, "+
 			"and mail queued on one is never sent by the other (they were started at the same instant on a fresh database?)",
@@ -50,22 +50,22 @@ func expectQueuedMailPickedUp(ctx context.Context) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(msgs).NotTo(BeEmpty())
 		g.Expect(msgs[0].Status != mail.StatusQueued || msgs[0].SendCount > 0).To(BeTrue(), "still queued, never tried")
-	}).WithTimeout(iv.MailArrival).WithPolling(iv.Poll).WithContext(ctx).Should(Succeed(),
+	}).WithTimeout(suite.Intervals.MailArrival).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Succeed(),
 		func() string { return courier.Diagnose(context.WithoutCancel(ctx), u.Email, courier) })
 }
 
 var _ = Describe("Serve and courier start order", Label(labelRace), Serial, func() {
 	It("loses no mail when the courier starts after serve is ready; starting both at the same instant, as the guide's pod does, is measured", Label(req("RACE-001")), func(ctx SpecContext) {
-		if cfg.Race <= 0 {
+		if suite.Config.Race <= 0 {
 			Skip("N/A: an opt-in scenario, not asked for (-kc.race=N; make race runs it)")
 		}
-		faults, ok := stack.(harness.Faults)
-		if !ok || ep.PostgresDSN == "" {
-			Skip("N/A: the " + cfg.Provider + " provider cannot restart serve and the courier on a database the suite may wipe")
+		faults, ok := suite.Stack.(harness.Faults)
+		if !ok || suite.Endpoints.PostgresDSN == "" {
+			Skip("N/A: the " + suite.Config.Provider + " provider cannot restart serve and the courier on a database the suite may wipe")
 		}
 		requireMail()
 		rec := &reports.Fault{Name: "serve and courier started on a fresh database", Component: string(harness.ComponentCourier), Figures: map[string]float64{}}
-		faultRecords = append(faultRecords, rec)
+		suite.FaultRecords = append(suite.FaultRecords, rec)
 		DeferCleanup(func(ctx SpecContext) {
 			By("leaving serve and the courier running, in the safe order")
 			for _, c := range []harness.Component{harness.ComponentKratos, harness.ComponentCourier} {
@@ -73,17 +73,17 @@ var _ = Describe("Serve and courier start order", Label(labelRace), Serial, func
 					Fail("restoring " + string(c) + ": " + err.Error())
 				}
 			}
-		}, NodeTimeout(iv.StackUp))
+		}, NodeTimeout(suite.Intervals.StackUp))
 
-		together := raceStarts(ctx, faults, cfg.Race, true)
-		afterServe := raceStarts(ctx, faults, cfg.Race, false)
-		rec.Figures["starts_each_order"] = float64(cfg.Race)
+		together := raceStarts(ctx, faults, suite.Config.Race, true)
+		afterServe := raceStarts(ctx, faults, suite.Config.Race, false)
+		rec.Figures["starts_each_order"] = float64(suite.Config.Race)
 		rec.Figures["together_split_networks"] = float64(together.split)
 		rec.Figures["together_mails_lost"] = float64(together.lost)
 		rec.Figures["after_serve_split_networks"] = float64(afterServe.split)
 		rec.Figures["after_serve_mails_lost"] = float64(afterServe.lost)
 		finding := fmt.Sprintf("serve and the courier started at the same instant on a fresh database (the guide's pod): %d of %d starts split the network, %d lost their mail",
-			together.split, cfg.Race, together.lost)
+			together.split, suite.Config.Race, together.lost)
 		if together.lost > 0 {
 			finding = "FINDING: " + finding + "; remedy: start the courier only once serve is ready (a courier Deployment or StatefulSet, " +
 				"or a startup probe/wait on serve's /health/ready before `courier watch`), so serve's network row exists when the courier looks"
@@ -91,7 +91,7 @@ var _ = Describe("Serve and courier start order", Label(labelRace), Serial, func
 			finding += " (the race is real but narrow: each process reads `networks` and inserts a row when it is empty; none of these starts hit the window)"
 		}
 		rec.Findings = append(rec.Findings, finding,
-			fmt.Sprintf("courier started after serve was ready: %d of %d starts lost mail", afterServe.lost, cfg.Race))
+			fmt.Sprintf("courier started after serve was ready: %d of %d starts lost mail", afterServe.lost, suite.Config.Race))
 
 		Expect(together.unexplained).To(BeEmpty(), "mail lost without a second network: the race does not explain it")
 		Expect(afterServe.lost).To(BeZero(), "mail was lost although the courier started after serve: %v", afterServe.unexplained)
@@ -118,7 +118,7 @@ func raceStarts(ctx context.Context, faults harness.Faults, n int, together bool
 		for _, c := range []harness.Component{harness.ComponentCourier, harness.ComponentKratos} {
 			Expect(faults.Stop(ctx, c)).To(Succeed())
 		}
-		Expect(harness.WipeKratosNetworks(ctx, ep.PostgresDSN)).To(Succeed())
+		Expect(harness.WipeKratosNetworks(ctx, suite.Endpoints.PostgresDSN)).To(Succeed())
 		if together {
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
@@ -131,7 +131,7 @@ func raceStarts(ctx context.Context, faults harness.Faults, n int, together bool
 			Expect(faults.Start(ctx, harness.ComponentKratos)).To(Succeed())
 			Expect(faults.Start(ctx, harness.ComponentCourier)).To(Succeed())
 		}
-		networks, err := harness.KratosNetworks(ctx, ep.PostgresDSN)
+		networks, err := harness.KratosNetworks(ctx, suite.Endpoints.PostgresDSN)
 		Expect(err).NotTo(HaveOccurred())
 		u := registerNativeUser(ctx, fmt.Sprintf("race-%d", i))
 		start := time.Now()

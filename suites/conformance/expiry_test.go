@@ -28,8 +28,7 @@ var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
 			return resp, err
 		})
 		login := func(id string) (*ory.SuccessfulNativeLogin, *http.Response, error) {
-			return app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(id).UpdateLoginFlowBody(ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(
-				&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: u.Identifier, Password: u.Password})).Execute()
+			return app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(id).UpdateLoginFlowBody(kratosflow.LoginBody(u.Identifier, u.Password, nil)).Execute()
 		}
 		_, resp, err := login(flow.Id)
 		replacement := expectExpired(resp, err)
@@ -167,15 +166,7 @@ func expectExpiry(ctx context.Context, what string, lifespan time.Duration, issu
 				sent.Sub(expired).Round(time.Millisecond), lifespan)).Now()
 		}
 		return status
-	}).WithTimeout(time.Until(expired) + iv.HTTPRequest).WithPolling(iv.Poll).WithContext(ctx).Should(Equal(gone))
-}
-
-// waitPast waits until at has passed on this machine's clock, for windows no
-// API shows (the privileged session); skipUnlessWaitable bounds it first.
-func waitPast(ctx context.Context, at time.Time) {
-	GinkgoHelper()
-	Eventually(func() bool { return time.Now().After(at) }).
-		WithTimeout(time.Until(at) + iv.HTTPRequest).WithPolling(iv.Poll).WithContext(ctx).Should(BeTrue())
+	}).WithTimeout(time.Until(expired) + suite.Intervals.HTTPRequest).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Equal(gone))
 }
 
 // expectExpired checks a 410 self_service_flow_expired answer and returns the replacement flow's id.

@@ -16,9 +16,6 @@ import (
 	"kratos-conformance/reports"
 )
 
-// faultRecords are the scenarios' figures, for the summary.
-var faultRecords []*reports.Fault
-
 var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 	It("rides out a Postgres restart: readiness drops and returns without restarting Kratos, sessions survive, an in-flight flow completes", Label(req("FAULT-PG-001")), func(ctx SpecContext) {
 		faults, rec := startFault(ctx, "Postgres restarted", harness.ComponentPostgres)
@@ -33,7 +30,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		By("stopping Postgres: Kratos' readiness must say so")
 		stopped := time.Now()
 		Expect(faults.Stop(ctx, harness.ComponentPostgres)).To(Succeed())
-		Eventually(kratosReady).WithArguments(ctx).WithTimeout(iv.FaultDetect).WithPolling(iv.Poll).Should(BeFalse(),
+		Eventually(kratosReady).WithArguments(ctx).WithTimeout(suite.Intervals.FaultDetect).WithPolling(suite.Intervals.Poll).Should(BeFalse(),
 			"/admin/health/ready still answers 200 with the database gone")
 		rec.Figures["not_ready_after_stop_s"] = time.Since(stopped).Seconds()
 		_, resp, _ := app.Whoami(ctx, token)
@@ -48,10 +45,10 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		By("starting Postgres again: Kratos recovers on its own")
 		restarted := time.Now()
 		Expect(faults.Start(ctx, harness.ComponentPostgres)).To(Succeed())
-		Eventually(kratosReady).WithArguments(ctx).WithTimeout(iv.KratosReady).WithPolling(iv.Poll).Should(BeTrue())
+		Eventually(kratosReady).WithArguments(ctx).WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).Should(BeTrue())
 		rec.Figures["ready_after_postgres_start_s"] = time.Since(restarted).Seconds()
 		Eventually(func() int { _, resp, _ := app.Whoami(ctx, token); return statusOf(resp) }).
-			WithTimeout(iv.KratosReady).WithPolling(iv.Poll).WithContext(ctx).Should(Equal(http.StatusOK), "the session made before the outage")
+			WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Equal(http.StatusOK), "the session made before the outage")
 		rec.Figures["whoami_ok_after_postgres_start_s"] = time.Since(restarted).Seconds()
 		if kratosPID != 0 {
 			Expect(componentPID(harness.ComponentKratos)).To(Equal(kratosPID), "Kratos serve was restarted")
@@ -59,10 +56,9 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		}
 
 		By("the login flow made before the outage still completes")
-		done, _, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(inFlight.Id).UpdateLoginFlowBody(ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(
-			&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: u.Identifier, Password: u.Password})).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(done.GetSessionToken()).NotTo(BeEmpty())
+		done, err := app.SubmitLogin(ctx, inFlight.Id, u.Identifier, u.Password, nil)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(done.Result.GetSessionToken()).NotTo(BeEmpty())
 		rec.Findings = append(rec.Findings, "the existing session and the in-flight login flow survived")
 	})
 
@@ -76,7 +72,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		firstQueued := time.Now()
 		for i := range 3 {
 			p := newPerson(fmt.Sprintf("fault-smtp-%d", i))
-			_, err := newNative().RegisterNative(ctx, p.Traits, p.Password)
+			_, err := newNative().Register(ctx, p.Traits, p.Password)
 			Expect(err).NotTo(HaveOccurred(), "registration must not depend on SMTP")
 			lost = append(lost, p.Email)
 		}
@@ -92,7 +88,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 				g.Expect(msgs[0].Status).To(Equal(ory.COURIERMESSAGESTATUS_ABANDONED))
 				abandoned = append(abandoned, msgs[0])
 			}
-		}).WithTimeout(iv.CourierGiveUp).WithPolling(iv.Poll).WithContext(ctx).Should(Succeed())
+		}).WithTimeout(suite.Intervals.CourierGiveUp).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Succeed())
 		giveUp := time.Since(firstQueued) // observed, to within one poll
 		var sends int64
 		for _, m := range abandoned {
@@ -128,7 +124,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		var queued []string
 		for i := range 2 {
 			p := newPerson(fmt.Sprintf("fault-courier-%d", i))
-			_, err := newNative().RegisterNative(ctx, p.Traits, p.Password)
+			_, err := newNative().Register(ctx, p.Traits, p.Password)
 			Expect(err).NotTo(HaveOccurred())
 			email := p.Email
 			msgs, _, err := admin.CourierAPI.ListCourierMessages(ctx).Recipient(email).Execute()
@@ -162,7 +158,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		restarted := time.Now()
 		Expect(faults.Start(ctx, harness.ComponentKratos)).To(Succeed())
 		Eventually(func() int { _, resp, _ := app.Whoami(ctx, token); return statusOf(resp) }).
-			WithTimeout(iv.KratosReady).WithPolling(iv.Poll).WithContext(ctx).Should(Equal(http.StatusOK))
+			WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Equal(http.StatusOK))
 		rec.Figures["whoami_ok_after_start_s"] = time.Since(restarted).Seconds()
 		who, _, err := browser.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), "the cookie session must survive: %s", bodyOf(err))
@@ -177,21 +173,21 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 			reg := registerNativeUser(ctx, "fault-load").Registration
 			pop.Tokens = append(pop.Tokens, load.Session{IdentityID: reg.Result.Identity.Id, SessionID: reg.Result.Session.Id, Token: reg.Result.GetSessionToken()})
 		}
-		client, err := ep.HTTPClient(nil, iv.HTTPRequest)
+		client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
 		// The calm before and the outage are each fault-hold long; recovery is
 		// Kratos saying it is ready again, and the attack goes on twice
 		// fault-hold after that: the window in which nothing may fail.
 		kratosReady := readinessProbe()
 		fr, err := load.RunFault(ctx, load.FaultPlan{
-			Name: "Postgres stopped", Scenario: load.WhoamiToken(ep.KratosPublic, pop, cfg.SLOWhoami), Rate: faultLoadRate,
-			At: iv.FaultHold, Hold: iv.FaultHold, After: 2 * iv.FaultHold, Max: 4*iv.FaultHold + iv.KratosReady,
+			Name: "Postgres stopped", Scenario: load.WhoamiToken(suite.Endpoints.KratosPublic, pop, suite.Config.SLOWhoami), Rate: faultLoadRate,
+			At: suite.Intervals.FaultHold, Hold: suite.Intervals.FaultHold, After: 2 * suite.Intervals.FaultHold, Max: 4*suite.Intervals.FaultHold + suite.Intervals.KratosReady,
 			Inject: func(ctx context.Context) error { return faults.Stop(ctx, harness.ComponentPostgres) },
 			Recover: func(ctx context.Context) error {
 				if err := faults.Start(ctx, harness.ComponentPostgres); err != nil {
 					return err
 				}
-				return harness.WaitFor(ctx, harness.WaitInput{Name: "Kratos ready after the outage", Timeout: iv.KratosReady, Interval: iv.Poll,
+				return harness.WaitFor(ctx, harness.WaitInput{Name: "Kratos ready after the outage", Timeout: suite.Intervals.KratosReady, Interval: suite.Intervals.Poll,
 					Check: func(ctx context.Context) error {
 						if !kratosReady(ctx) {
 							return fmt.Errorf("/admin/health/ready not 200")
@@ -199,10 +195,10 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 						return nil
 					}})
 			},
-			Limits: load.Limits{MaxWorkers: 64, Timeout: iv.HTTPRequest, Client: client},
-		}, run.Dir)
+			Limits: load.Limits{MaxWorkers: 64, Timeout: suite.Intervals.HTTPRequest, Client: client},
+		}, suite.Run.Dir)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(fr.Write(run.Dir)).To(Succeed())
+		Expect(fr.Write(suite.Run.Dir)).To(Succeed())
 		rec.Figures["requests"], rec.Figures["errors"] = float64(fr.Requests), float64(fr.Errors)
 		rec.Figures["injected_at_s"], rec.Figures["recovered_at_s"] = fr.InjectedAt, fr.RecoveredAt
 		rec.Figures["first_error_s"], rec.Figures["last_error_s"] = fr.FirstError, fr.LastError
@@ -212,8 +208,8 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 
 		Expect(fr.Errors).To(BeNumerically(">", 0), "the outage does not show in the load timeline")
 		Expect(fr.FirstError).To(BeNumerically(">=", fr.InjectedAt-1), "errors before the fault: the stack was not healthy")
-		Expect(fr.SecondsAfterRecovery).To(BeNumerically(">=", 0.9*(2*iv.FaultHold).Seconds()), "the attack must go on after recovery to show it")
-		Expect(fr.RequestsAfterRecovery).To(BeNumerically(">=", 0.9*faultLoadRate*(2*iv.FaultHold).Seconds()))
+		Expect(fr.SecondsAfterRecovery).To(BeNumerically(">=", 0.9*(2*suite.Intervals.FaultHold).Seconds()), "the attack must go on after recovery to show it")
+		Expect(fr.RequestsAfterRecovery).To(BeNumerically(">=", 0.9*faultLoadRate*(2*suite.Intervals.FaultHold).Seconds()))
 		Expect(fr.ErrorsAfterRecovery).To(BeZero(), "whoami kept failing after Kratos said it was ready again")
 		last := fr.Timeline[len(fr.Timeline)-1]
 		Expect(last.Errors).To(BeZero())
@@ -230,21 +226,21 @@ const faultLoadRate = 50
 // runs again afterwards, also when the spec failed half-way.
 func startFault(ctx context.Context, name string, component harness.Component) (harness.Faults, *reports.Fault) {
 	GinkgoHelper()
-	if !cfg.Faults {
+	if !suite.Config.Faults {
 		Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults runs it)")
 	}
-	faults, ok := stack.(harness.Faults)
+	faults, ok := suite.Stack.(harness.Faults)
 	if !ok {
-		Skip("N/A: the " + cfg.Provider + " provider cannot stop and start components")
+		Skip("N/A: the " + suite.Config.Provider + " provider cannot stop and start components")
 	}
 	rec := &reports.Fault{Name: name, Component: string(component), Figures: map[string]float64{}}
-	faultRecords = append(faultRecords, rec)
+	suite.FaultRecords = append(suite.FaultRecords, rec)
 	inj := &injector{Faults: faults, down: map[harness.Component]bool{}}
 	DeferCleanup(func(ctx SpecContext) {
 		for c := range inj.down {
 			Expect(faults.Start(ctx, c)).To(Succeed(), "restoring %s after the scenario", c)
 		}
-	}, NodeTimeout(iv.StackUp))
+	}, NodeTimeout(suite.Intervals.StackUp))
 	return inj, rec
 }
 
@@ -272,15 +268,15 @@ func (i *injector) Start(ctx context.Context, component harness.Component) error
 // would, over one client for all its polls.
 func readinessProbe() func(context.Context) bool {
 	GinkgoHelper()
-	hc, err := ep.HTTPClient(nil, iv.HTTPRequest)
+	hc, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 	Expect(err).NotTo(HaveOccurred())
-	check := harness.HTTPStatusCheck(hc, ep.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)
+	check := harness.HTTPStatusCheck(hc, suite.Endpoints.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)
 	return func(ctx context.Context) bool { return check(ctx) == nil }
 }
 
 // componentPID is a local component's process group, 0 when the provider has none.
 func componentPID(component harness.Component) int {
-	if pg, ok := stack.(harness.ProcessGroups); ok {
+	if pg, ok := suite.Stack.(harness.ProcessGroups); ok {
 		return pg.ProcessGroups()[component]
 	}
 	return 0

@@ -2,10 +2,10 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -29,63 +29,57 @@ import (
 func probeHasher(ctx context.Context) {
 	p := newPerson("hasher-probe")
 	var err error
-	if sampleHash, err = kratosflow.ProbeHash(ctx, newAdmin(), schema.ID, p.Traits, p.Password); err != nil {
-		setupProblems = append(setupProblems, "probing the password hasher: "+err.Error())
+	if suite.SampleHash, err = kratosflow.ProbeHash(ctx, newAdmin(), suite.Schema.ID, p.Traits, p.Password); err != nil {
+		suite.SetupProblems = append(suite.SetupProblems, "probing the password hasher: "+err.Error())
 		return
 	}
-	env.Hasher, env.HasherCost = kratosflow.ParseHash(sampleHash)
+	suite.Env.Hasher, suite.Env.HasherCost = kratosflow.ParseHash(suite.SampleHash)
 }
-
-// sampleHash is a password hash the deployment made (probeHasher).
-var sampleHash string
-
-// setupProblems are what the suite's setup found wrong without stopping: each fails the run.
-var setupProblems []string
 
 // readSchema finds the identity schema registrations use (the flag or target
 // file, else the config's identity.default_schema_id, else the one the
 // deployment lists) and reads it from the deployment itself.
 func readSchema(ctx context.Context) {
-	client, err := ep.HTTPClient(nil, iv.HTTPRequest)
+	client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 	Expect(err).NotTo(HaveOccurred())
-	id := cfg.IdentitySchema
+	id := suite.Config.IdentitySchema
 	if id == "" {
 		id = configOr("identity.default_schema_id", "")
 	}
 	if id == "" {
-		id, err = identityschema.DefaultID(ctx, client, ep.KratosPublic)
+		id, err = identityschema.DefaultID(ctx, client, suite.Endpoints.KratosPublic)
 		Expect(err).NotTo(HaveOccurred())
 	}
-	schema, err = identityschema.Fetch(ctx, client, ep.KratosPublic, id)
+	suite.Schema, err = identityschema.Fetch(ctx, client, suite.Endpoints.KratosPublic, id)
 	Expect(err).NotTo(HaveOccurred())
-	if len(schema.PasswordIdentifiers()) == 0 {
-		Fail(schema.Describe() + ": no trait is a password identifier (ory.sh/kratos credentials.password.identifier), " +
+	if len(suite.Schema.PasswordIdentifiers()) == 0 {
+		Fail(suite.Schema.Describe() + ": no trait is a password identifier (ory.sh/kratos credentials.password.identifier), " +
 			"but the guide's flows log in with identifier and password")
 	}
-	_, err = schema.NewIdentity("schema-check", cfg.MailDomain())
+	_, err = suite.Schema.NewIdentity("schema-check", suite.Config.MailDomain())
 	Expect(err).NotTo(HaveOccurred(), "the suite cannot make an identity that fits the deployment's schema")
-	env.IdentitySchema = schema.Describe()
+	suite.Env.IdentitySchema = suite.Schema.Describe()
 }
 
 // newBrowser is a fresh browser with an empty cookie jar; every spec makes its own.
-func newBrowser() *kratosflow.Agent {
+func newBrowser(opts ...kratosflow.AgentOption) *kratosflow.Agent {
 	GinkgoHelper()
-	a, err := kratosflow.NewBrowser(ep, iv.HTTPRequest)
+	a, err := kratosflow.NewBrowser(suite.Endpoints, suite.Intervals.HTTPRequest, append(opts, kratosflow.WithRecorder(exchanges))...)
 	Expect(err).NotTo(HaveOccurred())
 	return a
 }
 
 // newNative is an app or server client that carries X-Session-Token, no cookies.
-func newNative() *kratosflow.Agent {
+func newNative(opts ...kratosflow.AgentOption) *kratosflow.Agent {
 	GinkgoHelper()
-	a, err := kratosflow.NewNative(ep, iv.HTTPRequest)
+	a, err := kratosflow.NewNative(suite.Endpoints, suite.Intervals.HTTPRequest, append(opts, kratosflow.WithRecorder(exchanges))...)
 	Expect(err).NotTo(HaveOccurred())
 	return a
 }
 
 func newAdmin() *ory.APIClient {
 	GinkgoHelper()
-	c, err := kratosflow.NewAdmin(ep, iv.HTTPRequest)
+	c, err := kratosflow.NewAdmin(suite.Endpoints, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(exchanges))
 	Expect(err).NotTo(HaveOccurred())
 	return c
 }
@@ -100,7 +94,7 @@ type person struct {
 // newPerson makes a unique person; purpose shows in its identifier and address.
 func newPerson(purpose string) person {
 	GinkgoHelper()
-	id, err := schema.NewIdentity(purpose, cfg.MailDomain())
+	id, err := suite.Schema.NewIdentity(purpose, suite.Config.MailDomain())
 	Expect(err).NotTo(HaveOccurred())
 	remember(id.Identifier)
 	return person{Identity: id, Password: fixtures.NewPassword()}
@@ -109,31 +103,24 @@ func newPerson(purpose string) person {
 // newEmail is a fresh address for a trait change; it is remembered like a
 // person's identifier, since it may become one.
 func newEmail(purpose string) string {
-	email := schema.NewEmail(purpose, cfg.MailDomain())
+	email := suite.Schema.NewEmail(purpose, suite.Config.MailDomain())
 	remember(email)
 	return email
 }
 
 func remember(identifier string) {
-	madeIdentifiers.Lock()
-	defer madeIdentifiers.Unlock()
-	madeIdentifiers.list = append(madeIdentifiers.list, identifier)
-}
-
-// madeIdentifiers are the login identifiers of every person the run made up,
-// so deleteRegistered can find what the specs registered on a live deployment.
-var madeIdentifiers struct {
-	sync.Mutex
-	list []string
+	suite.Made.Lock()
+	defer suite.Made.Unlock()
+	suite.Made.list = append(suite.Made.list, identifier)
 }
 
 // deleteRegistered deletes the identities that hold an identifier this run made up.
 func deleteRegistered(ctx context.Context) error {
 	admin := newAdmin()
 	var errs []error
-	madeIdentifiers.Lock()
-	defer madeIdentifiers.Unlock()
-	for _, identifier := range madeIdentifiers.list {
+	suite.Made.Lock()
+	defer suite.Made.Unlock()
+	for _, identifier := range suite.Made.list {
 		found, _, err := admin.IdentityAPI.ListIdentities(ctx).CredentialsIdentifier(identifier).Execute()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("find %s: %w", identifier, err))
@@ -161,21 +148,20 @@ type user struct {
 // registerBrowserUser signs a fresh person up through the browser flow.
 func registerBrowserUser(ctx context.Context, purpose string) user {
 	GinkgoHelper()
-	return register(ctx, purpose, newBrowser(), (*kratosflow.Agent).RegisterBrowser)
+	return register(ctx, purpose, newBrowser())
 }
 
 // registerNativeUser signs a fresh person up through the API flow, as an app does.
 func registerNativeUser(ctx context.Context, purpose string) user {
 	GinkgoHelper()
-	return register(ctx, purpose, newNative(), (*kratosflow.Agent).RegisterNative)
+	return register(ctx, purpose, newNative())
 }
 
-type registration func(a *kratosflow.Agent, ctx context.Context, traits map[string]any, password string) (kratosflow.Registered, error)
-
-func register(ctx context.Context, purpose string, agent *kratosflow.Agent, walk registration) user {
+// register signs a fresh person up the way agent's kind of client does.
+func register(ctx context.Context, purpose string, agent *kratosflow.Agent) user {
 	GinkgoHelper()
 	u := user{person: newPerson(purpose), Agent: agent}
-	reg, err := walk(agent, ctx, u.Traits, u.Password)
+	reg, err := agent.Register(ctx, u.Traits, u.Password)
 	u.RegisteredAt = time.Now()
 	Expect(err).NotTo(HaveOccurred())
 	u.Registration = reg
@@ -186,8 +172,8 @@ func register(ctx context.Context, purpose string, agent *kratosflow.Agent, walk
 // verifies no trait by email: there is no address to mail a code to.
 func requireMail() {
 	GinkgoHelper()
-	if _, ok := schema.VerifiedEmail(); !ok {
-		Skip("N/A: " + schema.Describe() + "; no trait is verified by email (ory.sh/kratos verification.via: email), so no code is mailed")
+	if _, ok := suite.Schema.VerifiedEmail(); !ok {
+		Skip("N/A: " + suite.Schema.Describe() + "; no trait is verified by email (ory.sh/kratos verification.via: email), so no code is mailed")
 	}
 }
 
@@ -199,12 +185,12 @@ func mailReader() mail.Reader {
 	courier := mail.NewCourier(newAdmin())
 	var inbox mail.Inbox = courier
 	switch {
-	case ep.MailpitAPI != nil:
-		inbox = mail.NewMailpit(ep.MailpitAPI, iv.HTTPRequest)
-	case ep.PostgresDSN != "":
-		inbox = mail.NewDatabase(ep.PostgresDSN)
+	case suite.Endpoints.MailpitAPI != nil:
+		inbox = mail.NewMailpit(suite.Endpoints.MailpitAPI, suite.Intervals.HTTPRequest)
+	case suite.Endpoints.PostgresDSN != "":
+		inbox = mail.NewDatabase(suite.Endpoints.PostgresDSN)
 	}
-	return mail.Reader{Inbox: inbox, Courier: courier, Timeout: iv.MailArrival, Poll: iv.Poll}
+	return mail.Reader{Inbox: inbox, Courier: courier, Timeout: suite.Intervals.MailArrival, Poll: suite.Intervals.Poll}
 }
 
 // waitForMails waits until count mails of templateType reached address and returns them, oldest first.
@@ -238,7 +224,7 @@ func bodyOf(err error) string { return string(kratosflow.ErrorBody(err)) }
 
 // sessionCookie is the ory_kratos_session value an agent's jar would send to Kratos.
 func sessionCookie(a *kratosflow.Agent) string {
-	for _, c := range a.Jar.Cookies(ep.KratosPublic) {
+	for _, c := range a.Jar.Cookies(suite.Endpoints.KratosPublic) {
 		if c.Name == "ory_kratos_session" {
 			return c.Value
 		}
@@ -249,7 +235,7 @@ func sessionCookie(a *kratosflow.Agent) string {
 // liveConfig is the deployment's Kratos config, or nil when the provider
 // cannot show it (an external deployment given without -kc.kratos-config).
 func liveConfig() *checks.Config {
-	src, ok := stack.(harness.ConfigSource)
+	src, ok := suite.Stack.(harness.ConfigSource)
 	if !ok || len(src.KratosConfig()) == 0 {
 		return nil
 	}
@@ -275,12 +261,12 @@ func skipUnlessEnabled(path, feature string) {
 // longer than a spec may wait (-kc.intervals=lifespan-wait=...): the guide's
 // 1h lifespans are checked by the short-lifespans profile, not by waiting an hour.
 func skipUnlessWaitable(lifespan time.Duration, what string) {
-	if lifespan > iv.LifespanWait {
+	if lifespan > suite.Intervals.LifespanWait {
 		how := "run with -kc.profile=short-lifespans (make certify-lifespans) to check its expiry"
 		if borrowed() {
 			how = "certify a copy of the deployment with shorter lifespans, or raise -kc.intervals=lifespan-wait=..."
 		}
-		Skip(fmt.Sprintf("N/A: %s is %s here, longer than lifespan-wait %s; %s", what, lifespan.Round(time.Second), iv.LifespanWait, how))
+		Skip(fmt.Sprintf("N/A: %s is %s here, longer than lifespan-wait %s; %s", what, lifespan.Round(time.Second), suite.Intervals.LifespanWait, how))
 	}
 }
 
@@ -315,4 +301,48 @@ func configOr(path, fallback string) string {
 		}
 	}
 	return fallback
+}
+
+// flowMessages reads the ui message ids of a flow Kratos sent back with an error status.
+func flowMessages(err error) []kratosflow.MessageID {
+	var flow struct {
+		Ui ory.UiContainer `json:"ui"`
+	}
+	_ = json.Unmarshal(kratosflow.ErrorBody(err), &flow)
+	return kratosflow.MessageIDs(flow.Ui)
+}
+
+// statusOf is the HTTP status of a kratos-client-go answer (0 without one).
+func statusOf(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+// waitPast waits until at has passed on this machine's clock, for windows no
+// API shows (the privileged session); skipUnlessWaitable bounds it first.
+func waitPast(ctx context.Context, at time.Time) {
+	GinkgoHelper()
+	Eventually(func() bool { return time.Now().After(at) }).
+		WithTimeout(time.Until(at) + suite.Intervals.HTTPRequest).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(BeTrue())
+}
+
+// createIdentity makes an identity with a password through the admin API, as
+// the guide's "Create new account" does, and deletes it when the spec ends.
+func createIdentity(ctx context.Context, admin *ory.APIClient, p person) (*ory.Identity, *http.Response) {
+	GinkgoHelper()
+	body := ory.CreateIdentityBody{
+		SchemaId: suite.Schema.ID,
+		Traits:   p.Traits,
+		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
+			Config: &ory.IdentityWithCredentialsPasswordConfig{Password: &p.Password}}},
+	}
+	id, resp, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	DeferCleanup(func(ctx SpecContext) {
+		// Already gone in the delete spec: 404 is fine here.
+		_, _ = admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute()
+	})
+	return id, resp
 }

@@ -14,19 +14,14 @@ import (
 	"kratos-conformance/reports"
 )
 
-// The load stage runs after every spec, against the same stack (-kc.load).
-// It is a stage of the run, not a spec: load returns figures, and this node
-// gates on the SLOs so CI can fail on them.
-var loadResult *load.Result
-
 var _ = AfterSuite(func(ctx SpecContext) {
-	if cfg.Load == "off" || ep.KratosPublic == nil {
+	if suite.Config.Load == "off" || suite.Endpoints.KratosPublic == nil {
 		return
 	}
-	profile, err := load.LookupProfile(cfg.Load)
+	profile, err := load.LookupProfile(suite.Config.Load)
 	Expect(err).NotTo(HaveOccurred())
 	var groups load.CPUGroups
-	if pg, ok := stack.(harness.ProcessGroups); ok {
+	if pg, ok := suite.Stack.(harness.ProcessGroups); ok {
 		groups = load.CPUGroups{}
 		for name, pgid := range pg.ProcessGroups() {
 			if name == harness.ComponentKratos || name == harness.ComponentPostgres {
@@ -36,27 +31,27 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	}
 	var pop *load.Population
 	timed("load", func() {
-		loadResult, pop, err = load.Run(ctx, load.Input{
-			Endpoints: ep, Intervals: iv, Profile: profile, SLOWhoami: cfg.SLOWhoami, SLOLogin: cfg.SLOLogin,
-			SchemaID: schema.ID, NewIdentity: func(i int) (map[string]any, string, error) {
-				id, err := schema.NewIdentity(fmt.Sprintf("load-%d", i), cfg.MailDomain())
+		suite.LoadResult, pop, err = load.Run(ctx, load.Input{
+			Endpoints: suite.Endpoints, Intervals: suite.Intervals, Profile: profile, SLOWhoami: suite.Config.SLOWhoami, SLOLogin: suite.Config.SLOLogin,
+			SchemaID: suite.Schema.ID, NewIdentity: func(i int) (map[string]any, string, error) {
+				id, err := suite.Schema.NewIdentity(fmt.Sprintf("load-%d", i), suite.Config.MailDomain())
 				return id.Traits, id.Identifier, err
 			},
-			SampleHash: sampleHash, SameMachine: !borrowed(),
-			CPU: groups, OutDir: run.Dir, MaxWorkers: 256, Timeout: iv.HTTPRequest,
+			SampleHash: suite.SampleHash, SameMachine: !borrowed(),
+			CPU: groups, OutDir: suite.Run.Dir, MaxWorkers: 256, Timeout: suite.Intervals.HTTPRequest,
 			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) },
 		})
 	})
 	// Written even when interrupted or failed: a partial report beats none.
-	if loadResult != nil {
-		Expect(loadResult.Write(run.Dir)).To(Succeed())
+	if suite.LoadResult != nil {
+		Expect(suite.LoadResult.Write(suite.Run.Dir)).To(Succeed())
 	}
 	if pop != nil && borrowed() {
 		// A live deployment keeps what we seed unless we remove it.
-		Expect(pop.Cleanup(ctx, ep, iv)).To(Succeed())
+		Expect(pop.Cleanup(ctx, suite.Endpoints, suite.Intervals)).To(Succeed())
 	}
 	Expect(err).NotTo(HaveOccurred())
-	Expect(loadResult.SLOFailures).To(BeEmpty(), "load SLOs: %s", strings.Join(loadResult.SLOFailures, "; "))
+	Expect(suite.LoadResult.SLOFailures).To(BeEmpty(), "load SLOs: %s", strings.Join(suite.LoadResult.SLOFailures, "; "))
 }, NodeTimeout(loadStageTimeout))
 
 // loadStageTimeout bounds the whole load stage; the capacity profile aims at 5 minutes.
@@ -72,17 +67,17 @@ func addLoadRequirements(s *reports.Summary) {
 	for _, k := range load.Kinds {
 		ids = append(ids, k.Requirement)
 	}
-	if cfg.Load == "off" {
+	if suite.Config.Load == "off" {
 		for _, id := range ids {
 			s.AddRequirement(id, reports.NA, "load stage", "the load stage is off (-kc.load=smoke; make certify runs it)")
 		}
 		return
 	}
-	if loadResult == nil {
+	if suite.LoadResult == nil {
 		return // it never ran: the rows stay NOT RUN, the AfterSuite failure says why
 	}
 	status := reports.Pass
-	if loadResult.WrongAnswers > 0 || len(loadResult.Scenarios) == 0 {
+	if suite.LoadResult.WrongAnswers > 0 || len(suite.LoadResult.Scenarios) == 0 {
 		status = reports.Fail
 	}
 	s.AddRequirement(reqLoadCorrect, status, "load stage: every answer is the asked user's", "")
@@ -100,7 +95,7 @@ func addLoadRequirements(s *reports.Summary) {
 }
 
 func scenarioResult(name string) (load.Capacity, bool) {
-	for _, c := range loadResult.Scenarios {
+	for _, c := range suite.LoadResult.Scenarios {
 		if c.Scenario == name {
 			return c, true
 		}
@@ -110,10 +105,10 @@ func scenarioResult(name string) (load.Capacity, bool) {
 
 // loadSummary is the load stage's part of summary.json and summary.md.
 func loadSummary() *reports.Load {
-	if loadResult == nil {
+	if suite.LoadResult == nil {
 		return nil
 	}
-	r := loadResult
+	r := suite.LoadResult
 	l := &reports.Load{Profile: r.Profile, Seconds: r.Seconds, Ratios: r.Ratios, Failures: r.SLOFailures,
 		GeneratorCPUShare: r.GeneratorShareAtWhoamiMax, Report: "load.html",
 		Bounds: map[string]float64{

@@ -3,6 +3,8 @@ package conformance
 import (
 	"net/http"
 
+	"kratos-conformance/harness/client/kratosflow"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
@@ -15,7 +17,11 @@ var _ = Describe("Browser login and whoami as the guide walks them", Label(label
 			browser := newBrowser() // a second browser: no session cookie from registration
 
 			By("walking the login flow with identifier and password")
-			login, err := browser.LoginBrowser(ctx, u.Identifier, u.Password, refresh)
+			var opts []kratosflow.LoginOption
+			if refresh {
+				opts = append(opts, kratosflow.Refresh())
+			}
+			login, err := browser.Login(ctx, u.Identifier, u.Password, opts...)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(login.Response.StatusCode).To(Equal(http.StatusOK))
 			session := login.Result.Session

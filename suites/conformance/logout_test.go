@@ -21,7 +21,7 @@ var _ = Describe("Browser logout as the guide walks it", Label(labelGuide, label
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(flow.LogoutToken).NotTo(BeEmpty())
-		Expect(flow.LogoutUrl).To(HavePrefix(ep.KratosPublic.JoinPath("self-service", "logout").String() + "?token="))
+		Expect(flow.LogoutUrl).To(HavePrefix(suite.Endpoints.KratosPublic.JoinPath("self-service", "logout").String() + "?token="))
 
 		By("following logout_url: Kratos redirects to the configured return URL")
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, flow.LogoutUrl, nil)

@@ -18,7 +18,7 @@ var _ = Describe("Second factor (TOTP), as the guide enables it", Label(labelMFA
 		u := enrolTOTP(ctx)
 
 		By("a password login gives an aal1 session")
-		login, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
+		login, err := newNative().Login(ctx, u.Identifier, u.Password)
 		Expect(err).NotTo(HaveOccurred())
 		token := login.Result.GetSessionToken()
 		Expect(login.Result.Session.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL1))
@@ -49,7 +49,7 @@ var _ = Describe("Second factor (TOTP), as the guide enables it", Label(labelMFA
 	It("holds an aal1 session of a TOTP user to the guide's required_aal: whoami answers (aal1), settings asks for the second factor (highest_available)", Label(req("MFA-002")), func(ctx SpecContext) {
 		skipUnlessEnabled("selfservice.methods.totp.enabled", "TOTP")
 		u := enrolTOTP(ctx)
-		login, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
+		login, err := newNative().Login(ctx, u.Identifier, u.Password)
 		Expect(err).NotTo(HaveOccurred())
 		token := login.Result.GetSessionToken()
 

@@ -24,23 +24,6 @@ const (
 	timingAlpha   = 0.01
 )
 
-// flowMessages reads the ui message ids of a flow Kratos sent back with an error status.
-func flowMessages(err error) []kratosflow.MessageID {
-	var flow struct {
-		Ui ory.UiContainer `json:"ui"`
-	}
-	_ = json.Unmarshal(kratosflow.ErrorBody(err), &flow)
-	return kratosflow.MessageIDs(flow.Ui)
-}
-
-// statusOf is the HTTP status of a kratos-client-go answer (0 without one).
-func statusOf(resp *http.Response) int {
-	if resp == nil {
-		return 0
-	}
-	return resp.StatusCode
-}
-
 var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 	It("refuses a browser submit without the CSRF cookie with 403 security_csrf_violation", Label(req("NEG-CSRF-001")), func(ctx SpecContext) {
 		owner := newBrowser()
@@ -88,10 +71,9 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 			if value == "" {
 				value = anyOrigin()
 			}
-			app.API.GetConfig().AddDefaultHeader(header, value)
-			res, resp, err := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(
-				ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
-					Method: "password", Identifier: u.Identifier, Password: u.Password})).Execute()
+			withHeader := newNative(kratosflow.WithHeader(header, value)) // the flow was made without it
+			res, resp, err := withHeader.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(
+				kratosflow.LoginBody(u.Identifier, u.Password, nil)).Execute()
 			Expect(err).To(HaveOccurred(), "Kratos logged the API client in despite its %s header (session %s)", header, res.GetSession().Id)
 			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
 			Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgBlocked))
@@ -108,7 +90,7 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 	It("answers a wrong password and an unknown identifier alike: 400 with 4000006", Label(req("NEG-LOGIN-001")), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "enumeration")
 		attempt := func(identifier string) (int, []kratosflow.MessageID) {
-			res, err := newNative().LoginNative(ctx, identifier, "Wrong-"+u.Password)
+			res, err := newNative().Login(ctx, identifier, "Wrong-"+u.Password)
 			Expect(err).To(HaveOccurred())
 			return statusOf(res.Response), flowMessages(err)
 		}
@@ -133,8 +115,8 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 			flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
 			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 			start := time.Now()
-			_, resp, _ := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(
-				&ory.UpdateLoginFlowWithPasswordMethod{Method: "password", Identifier: identifier, Password: "Wrong-" + u.Password})).Execute()
+			_, resp, _ := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(
+				kratosflow.LoginBody(identifier, "Wrong-"+u.Password, nil)).Execute()
 			took := time.Since(start)
 			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
 			return float64(took.Microseconds()) / 1000
@@ -157,14 +139,14 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 
 	It("refuses a second registration of the same identifier with 400 and 4000007", Label(req("NEG-REG-001")), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "duplicate")
-		again, err := newNative().RegisterNative(ctx, u.Traits, fixtures.NewPassword())
+		again, err := newNative().Register(ctx, u.Traits, fixtures.NewPassword())
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(again.Response)).To(Equal(http.StatusBadRequest))
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgDuplicate))
 	})
 
 	It("refuses a password shorter than min_password_length with 4000032", Label(req("NEG-REG-002")), func(ctx SpecContext) {
-		reg, err := newNative().RegisterNative(ctx, newPerson("short").Traits, "Ab1!")
+		reg, err := newNative().Register(ctx, newPerson("short").Traits, "Ab1!")
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgPasswordTooShort))
@@ -172,30 +154,30 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 
 	It("refuses a password too similar to the identifier with 4000031", Label(req("NEG-REG-004")), func(ctx SpecContext) {
 		p := newPerson("similar")
-		reg, err := newNative().RegisterNative(ctx, p.Traits, p.Identifier)
+		reg, err := newNative().Register(ctx, p.Traits, p.Identifier)
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgPasswordTooSimilar))
 	})
 
 	It("refuses a password over bcrypt's 72 bytes with 4000033, instead of silently cutting it", Label(req("NEG-REG-005")), func(ctx SpecContext) {
-		if env.Hasher != "bcrypt" {
-			Skip("N/A: the deployment hashes with " + env.Hasher + ", which has no 72-byte limit")
+		if suite.Env.Hasher != "bcrypt" {
+			Skip("N/A: the deployment hashes with " + suite.Env.Hasher + ", which has no 72-byte limit")
 		}
-		reg, err := newNative().RegisterNative(ctx, newPerson("long").Traits, fixtures.NewPassword()+strings.Repeat("x", 73))
+		reg, err := newNative().Register(ctx, newPerson("long").Traits, fixtures.NewPassword()+strings.Repeat("x", 73))
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgPasswordTooLong))
 	})
 
 	It("refuses a registration without a required trait with 4000002", Label(req("NEG-REG-003")), func(ctx SpecContext) {
-		required := schema.RequiredTraits()
+		required := suite.Schema.RequiredTraits()
 		if len(required) == 0 {
-			Skip("N/A: " + schema.Describe() + "; the schema requires no trait")
+			Skip("N/A: " + suite.Schema.Describe() + "; the schema requires no trait")
 		}
 		p := newPerson("missing")
 		By("leaving out the required trait " + required[0].Path)
-		reg, err := newNative().RegisterNative(ctx, identityschema.Without(p.Traits, required[0].Path), p.Password)
+		reg, err := newNative().Register(ctx, identityschema.Without(p.Traits, required[0].Path), p.Password)
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest))
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgRequired))
@@ -284,7 +266,7 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 		By("planting the attacker's session cookie in a fresh browser, then logging in as the victim")
 		browser := newBrowser()
 		// Planted as a sibling subdomain could: a cookie for the whole cookie domain.
-		browser.Jar.SetCookies(ep.KratosPublic, []*http.Cookie{{Name: "ory_kratos_session", Value: planted, Path: "/", Domain: strings.TrimPrefix(ep.CookieDomain, ".")}})
+		browser.Jar.SetCookies(suite.Endpoints.KratosPublic, []*http.Cookie{{Name: "ory_kratos_session", Value: planted, Path: "/", Domain: strings.TrimPrefix(suite.Endpoints.CookieDomain, ".")}})
 		login, err := loginReplacingSession(ctx, browser, victim)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(login.Result.Session.Identity.Id).To(Equal(victim.Registration.Result.Identity.Id))
@@ -334,7 +316,7 @@ var _ = Describe("Admin API refusals", Label(labelNegative, labelAdmin), func() 
 	It("refuses creating a second identity with the same identifier with 409", Label(req("NEG-ADM-004")), func(ctx SpecContext) {
 		p := newPerson("dup-admin")
 		createIdentity(ctx, admin, p)
-		body := ory.CreateIdentityBody{SchemaId: schema.ID, Traits: p.Traits}
+		body := ory.CreateIdentityBody{SchemaId: suite.Schema.ID, Traits: p.Traits}
 		_, resp, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(resp)).To(Equal(http.StatusConflict))
@@ -344,5 +326,5 @@ var _ = Describe("Admin API refusals", Label(labelNegative, labelAdmin), func() 
 // loginReplacingSession logs a browser in with refresh, so Kratos accepts the
 // login even though the browser carries another (planted) session.
 func loginReplacingSession(ctx context.Context, browser *kratosflow.Agent, u user) (kratosflow.LoggedIn, error) {
-	return browser.LoginBrowser(ctx, u.Identifier, u.Password, true)
+	return browser.Login(ctx, u.Identifier, u.Password, kratosflow.Refresh())
 }

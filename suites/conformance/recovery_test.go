@@ -50,16 +50,16 @@ var _ = Describe("Account recovery by code", Label(labelRecovery, labelBrowser, 
 		csrf, _ = kratosflow.CSRFToken(settings.Ui)
 		newPassword := fixtures.NewPassword()
 		done, resp, err := browser.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(settingsID).UpdateSettingsFlowBody(
-			ory.UpdateSettingsFlowWithPasswordMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithPasswordMethod{Method: "password", Password: newPassword, CsrfToken: &csrf})).Execute()
+			kratosflow.SettingsPasswordBody(newPassword, &csrf)).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(statusOf(resp)).To(Equal(http.StatusOK))
 		Expect(done.State).To(Equal("success"))
 
 		By("logging in: the old password fails, the new one works")
-		_, err = newNative().LoginNative(ctx, u.Identifier, u.Password)
+		_, err = newNative().Login(ctx, u.Identifier, u.Password)
 		Expect(err).To(HaveOccurred(), "the old password must no longer work")
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgInvalidCredentials))
-		login, err := newNative().LoginNative(ctx, u.Identifier, newPassword)
+		login, err := newNative().Login(ctx, u.Identifier, newPassword)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(login.Result.Session.Identity.Id).To(Equal(u.Registration.Result.Identity.Id))
 	})
@@ -69,9 +69,9 @@ var _ = Describe("Account recovery by code", Label(labelRecovery, labelBrowser, 
 // recovers no trait by email, and returns the trait that does.
 func requireRecoveryMail() string {
 	GinkgoHelper()
-	t, ok := schema.RecoveryEmail()
+	t, ok := suite.Schema.RecoveryEmail()
 	if !ok {
-		Skip("N/A: " + schema.Describe() + "; no trait is recovered by email (ory.sh/kratos recovery.via: email)")
+		Skip("N/A: " + suite.Schema.Describe() + "; no trait is recovered by email (ory.sh/kratos recovery.via: email)")
 	}
 	return t.Path
 }

@@ -25,7 +25,7 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(flow.Type).To(Equal("browser"))
-		Expect(flow.Ui.Action).To(Equal(ep.KratosPublic.JoinPath("self-service", "registration").String() + "?flow=" + flow.Id))
+		Expect(flow.Ui.Action).To(Equal(suite.Endpoints.KratosPublic.JoinPath("self-service", "registration").String() + "?flow=" + flow.Id))
 		csrfCookie := false
 		for _, c := range resp.Cookies() {
 			csrfCookie = csrfCookie || strings.HasPrefix(c.Name, "csrf_token")
@@ -67,7 +67,7 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 			Expect(id.VerifiableAddresses).To(ConsistOf(And(
 				HaveField("Value", p.Email), HaveField("Verified", false), HaveField("Status", "sent"), HaveField("Via", "email"))))
 		}
-		if t, ok := schema.RecoveryEmail(); ok {
+		if t, ok := suite.Schema.RecoveryEmail(); ok {
 			Expect(id.RecoveryAddresses).To(ConsistOf(HaveField("Value", identityschema.Value(p.Traits, t.Path))))
 		}
 
@@ -84,7 +84,7 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		Expect(c.HttpOnly).To(BeTrue(), "HttpOnly")
 		Expect(c.Secure).To(BeTrue(), "Secure")
 		Expect(c.SameSite).To(Equal(http.SameSiteLaxMode))
-		Expect(c.Domain).To(Equal(strings.TrimPrefix(ep.CookieDomain, ".")), "Domain")
+		Expect(c.Domain).To(Equal(strings.TrimPrefix(suite.Endpoints.CookieDomain, ".")), "Domain")
 	})
 
 	It("redirects a browser posting the HTML form to the verification UI with its flow (show_verification_ui hook)", Label(req("GUIDE-REG-002")), func(ctx SpecContext) {
@@ -124,7 +124,7 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 // traits and its password identifiers (array traits render per item; skipped).
 func traitInputs() []string {
 	var names []string
-	for _, t := range schema.Traits {
+	for _, t := range suite.Schema.Traits {
 		if (t.Required || t.PasswordIdentifier) && !strings.Contains(t.Path, "[]") {
 			names = append(names, "traits."+t.Path)
 		}

@@ -13,8 +13,8 @@ import (
 
 // summarize turns Ginkgo's report into the run's summary and verdict.
 func summarize(r Report) *reports.Summary {
-	s := &reports.Summary{RunID: run.ID, StartedAt: run.StartedAt, Environment: env}
-	s.Environment.Provider = cfg.Provider // also when setup failed before the provider said
+	s := &reports.Summary{RunID: suite.Run.ID, StartedAt: suite.Run.StartedAt, Environment: suite.Env}
+	s.Environment.Provider = suite.Config.Provider // also when setup failed before the provider said
 	var specTime time.Duration
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
@@ -48,6 +48,11 @@ func summarize(r Report) *reports.Summary {
 		case sr.State.Is(types.SpecStateFailureStates):
 			s.Counts.Failed++
 			spec.Failure = sr.Failure.Location.String() + "\n" + sr.Failure.Message
+			for _, e := range sr.ReportEntries {
+				if e.Name == exchangesEntry {
+					spec.Exchanges = e.StringRepresentation()
+				}
+			}
 		}
 		s.Specs = append(s.Specs, spec)
 		addRequirements(s, sr)
@@ -56,10 +61,10 @@ func summarize(r Report) *reports.Summary {
 	for _, reason := range r.SpecialSuiteFailureReasons {
 		s.Problems = append(s.Problems, reason)
 	}
-	s.Problems = append(s.Problems, setupProblems...)
+	s.Problems = append(s.Problems, suite.SetupProblems...)
 	s.Filters, s.DryRun = filters(r.SuiteConfig), r.SuiteConfig.DryRun
 	// Phases in the order they happened; the specs ran right after stack up.
-	for _, p := range phases {
+	for _, p := range suite.Phases {
 		s.Phases = append(s.Phases, p)
 		if p.Name == "stack up" {
 			s.Phases = append(s.Phases, reports.Phase{Name: "specs", Seconds: specTime.Seconds()})
@@ -67,10 +72,10 @@ func summarize(r Report) *reports.Summary {
 	}
 	s.Load = loadSummary()
 	addLoadRequirements(s)
-	for _, f := range faultRecords {
+	for _, f := range suite.FaultRecords {
 		s.Faults = append(s.Faults, *f)
 	}
-	s.ApplyExpectedFailures(expected, catalogue, env.KratosVersion, time.Now())
+	s.ApplyExpectedFailures(suite.Expected, catalogue, suite.Env.KratosVersion, time.Now())
 	s.Decide(catalogue)
 	return s
 }

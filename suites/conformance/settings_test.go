@@ -18,7 +18,7 @@ import (
 var _ = Describe("Account settings", Label(labelSettings), func() {
 	It("changes the verified email trait in an API settings flow: the new address is mailed a code and, where it is the identifier, is the login identifier from then on", Label(req("SET-001"), labelAPI, labelMail), func(ctx SpecContext) {
 		requireMail()
-		address, _ := schema.VerifiedEmail()
+		address, _ := suite.Schema.VerifiedEmail()
 		u := registerNativeUser(ctx, "settings-trait")
 		token := u.Registration.Result.GetSessionToken()
 
@@ -45,12 +45,12 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		newIdentifier := u.Identifier
 		if address.PasswordIdentifier {
 			By("logging in: the old address is unknown now")
-			_, err = newNative().LoginNative(ctx, u.Identifier, u.Password)
+			_, err = newNative().Login(ctx, u.Identifier, u.Password)
 			Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgInvalidCredentials))
 			newIdentifier = newEmail
 		}
 		By("logging in with the identifier " + newIdentifier + " works")
-		login, err := newNative().LoginNative(ctx, newIdentifier, u.Password)
+		login, err := newNative().Login(ctx, newIdentifier, u.Password)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(login.Result.Session.Identity.Id).To(Equal(u.Registration.Result.Identity.Id))
 	})
@@ -59,9 +59,9 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		u := registerBrowserUser(ctx, "settings-password")
 		newPassword := changePassword(ctx, u.Agent)
 
-		_, err := newNative().LoginNative(ctx, u.Identifier, u.Password)
+		_, err := newNative().Login(ctx, u.Identifier, u.Password)
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgInvalidCredentials), "the old password must no longer work")
-		_, err = newNative().LoginNative(ctx, u.Identifier, newPassword)
+		_, err = newNative().Login(ctx, u.Identifier, newPassword)
 		Expect(err).NotTo(HaveOccurred())
 		_, resp, err := u.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
@@ -84,7 +84,7 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		Expect(bodyOf(err)).To(ContainSubstring("refresh=true"))
 
 		By("after logging in again with refresh=true the change goes through")
-		_, err = u.Agent.LoginBrowser(ctx, u.Identifier, u.Password, true)
+		_, err = u.Agent.Login(ctx, u.Identifier, u.Password, kratosflow.Refresh())
 		Expect(err).NotTo(HaveOccurred())
 		changePassword(ctx, u.Agent)
 	})
@@ -108,8 +108,7 @@ func submitPassword(ctx SpecContext, browser *kratosflow.Agent, flow *ory.Settin
 	csrf, err := kratosflow.CSRFToken(flow.Ui)
 	Expect(err).NotTo(HaveOccurred())
 	return browser.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).UpdateSettingsFlowBody(
-		ory.UpdateSettingsFlowWithPasswordMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithPasswordMethod{
-			Method: "password", Password: password, CsrfToken: &csrf})).Execute()
+		kratosflow.SettingsPasswordBody(password, &csrf)).Execute()
 }
 
 // privilegedSessionMaxAge reads the window from the live config; unknown

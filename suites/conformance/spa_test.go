@@ -17,14 +17,13 @@ import (
 var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label(labelSPA, labelBrowser), func() {
 	It("registers, logs in and asks whoami from the UI origin, and every answer allows that origin with credentials", Label(req("SPA-001")), func(ctx SpecContext) {
 		origin := requireUIOrigin()
-		spa := newBrowser()
-		spa.API.GetConfig().AddDefaultHeader("Origin", origin)
+		spa := newBrowser(kratosflow.WithHeader("Origin", origin))
 		allowsOrigin := And(
 			WithTransform(func(r *http.Response) string { return r.Header.Get("Access-Control-Allow-Origin") }, Equal(origin)),
 			WithTransform(func(r *http.Response) string { return r.Header.Get("Access-Control-Allow-Credentials") }, Equal("true")))
 
 		By("the preflight for a JSON submit")
-		preflight, err := http.NewRequestWithContext(ctx, http.MethodOptions, ep.KratosPublic.JoinPath("self-service/registration").String(), nil)
+		preflight, err := http.NewRequestWithContext(ctx, http.MethodOptions, suite.Endpoints.KratosPublic.JoinPath("self-service/registration").String(), nil)
 		Expect(err).NotTo(HaveOccurred())
 		preflight.Header.Set("Origin", origin)
 		preflight.Header.Set("Access-Control-Request-Method", http.MethodPost)
@@ -48,9 +47,8 @@ var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label(lab
 		Expect(cookieNamed(reg.Response, "ory_kratos_session")).NotTo(BeNil(), "a browser flow sets the session cookie")
 
 		By("login in a fresh SPA session and whoami with its cookie")
-		fresh := newBrowser()
-		fresh.API.GetConfig().AddDefaultHeader("Origin", origin)
-		login, err := fresh.LoginBrowser(ctx, p.Identifier, p.Password, false)
+		fresh := newBrowser(kratosflow.WithHeader("Origin", origin))
+		login, err := fresh.Login(ctx, p.Identifier, p.Password)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(login.Response).To(allowsOrigin)
 		who, resp, err := fresh.Whoami(ctx, "")
@@ -63,7 +61,7 @@ var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label(lab
 		u := registerBrowserUser(ctx, "spa-foreign")
 		for _, origin := range append(offDomain("", "cors", "serve.public.cors.allowed_origins"), "null") {
 			By("Origin: " + origin)
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.KratosPublic.JoinPath("sessions", "whoami").String(), nil)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, suite.Endpoints.KratosPublic.JoinPath("sessions", "whoami").String(), nil)
 			Expect(err).NotTo(HaveOccurred())
 			req.Header.Set("Origin", origin)
 			resp, err := u.Agent.HTTP.Do(req)
@@ -80,10 +78,10 @@ var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label(lab
 // requirement is N/A when the target does not say where its UI lives.
 func requireUIOrigin() string {
 	GinkgoHelper()
-	if ep.UIBase == nil {
+	if suite.Endpoints.UIBase == nil {
 		Skip("N/A: the self-service UI's origin is unknown; set ui_url in the target file (-kc.ui-url) or give the Kratos config (kratos_config)")
 	}
-	return ep.UIBase.Scheme + "://" + ep.UIBase.Host
+	return suite.Endpoints.UIBase.Scheme + "://" + suite.Endpoints.UIBase.Host
 }
 
 // offDomain lists addresses off the shared cookie domain, each with path: a
@@ -94,15 +92,15 @@ func requireUIOrigin() string {
 // in. The expectation is the guide's shared domain, never the config: the
 // config only tells which addresses the deployment might wrongly admit.
 func offDomain(path, kind, configPath string) []string {
-	domain := strings.TrimPrefix(ep.CookieDomain, ".")
+	domain := strings.TrimPrefix(suite.Endpoints.CookieDomain, ".")
 	out := []string{"https://attacker.example.org" + path, "https://" + domain + ".attacker.example.org" + path}
-	if ep.UIBase != nil && ep.UIBase.Scheme == "https" {
-		out = append(out, "http://"+ep.UIBase.Host+path)
+	if suite.Endpoints.UIBase != nil && suite.Endpoints.UIBase.Scheme == "https" {
+		out = append(out, "http://"+suite.Endpoints.UIBase.Host+path)
 	}
 	if kind != "cors" {
 		ui := "auth." + domain
-		if ep.UIBase != nil {
-			ui = ep.UIBase.Host
+		if suite.Endpoints.UIBase != nil {
+			ui = suite.Endpoints.UIBase.Host
 		}
 		out = append(out, "https://"+ui+"@attacker.example.org"+path, "//attacker.example.org"+path)
 	}
@@ -119,8 +117,8 @@ func offDomain(path, kind, configPath string) []string {
 
 // anyOrigin is an Origin header a browser would send: the UI's when known, else the public API's.
 func anyOrigin() string {
-	if ep.UIBase != nil {
-		return ep.UIBase.Scheme + "://" + ep.UIBase.Host
+	if suite.Endpoints.UIBase != nil {
+		return suite.Endpoints.UIBase.Scheme + "://" + suite.Endpoints.UIBase.Host
 	}
-	return ep.KratosPublic.Scheme + "://" + ep.KratosPublic.Host
+	return suite.Endpoints.KratosPublic.Scheme + "://" + suite.Endpoints.KratosPublic.Host
 }

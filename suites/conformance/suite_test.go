@@ -20,42 +20,19 @@ import (
 
 	kratosconformance "kratos-conformance"
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/identityschema"
 	_ "kratos-conformance/harness/provider/all"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )
 
-// The suite's one flag block (prefix kc., env KC_*); see harness.RegisterFlags.
-var cfg = harness.DefaultConfig()
-
-func init() { harness.RegisterFlags(flag.CommandLine, &cfg) }
-
-// Set by the suite's setup; read by specs and the report.
-var (
-	run   *reports.Run
-	stack harness.Stack
-	ep    harness.Endpoints
-	env   harness.Environment
-	// schema is the deployment's identity schema, read from the deployment:
-	// every identity a spec makes fits it.
-	schema *identityschema.Schema
-	iv     harness.Intervals
-	phases []reports.Phase
-	// expected is the operator's list of known failures (-kc.expected-failures).
-	expected []reports.ExpectedFailure
-	// final is the summary ReportAfterSuite decided; the exit status follows it.
-	final *reports.Summary
-)
-
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	// A bad flag costs nothing: it is reported before anything starts.
-	if err := cfg.Complete(flag.CommandLine); err != nil {
+	if err := suite.Config.Complete(flag.CommandLine); err != nil {
 		t.Fatalf("bad kratos-conformance flags:\n%v\n(see -help for the kc.* flags)", err)
 	}
-	if cfg.Load != "off" {
-		if _, err := load.LookupProfile(cfg.Load); err != nil {
+	if suite.Config.Load != "off" {
+		if _, err := load.LookupProfile(suite.Config.Load); err != nil {
 			t.Fatalf("bad kratos-conformance flags:\n-kc.load: %v (or off)", err)
 		}
 	}
@@ -63,10 +40,10 @@ func TestConformance(t *testing.T) {
 	// reports go under the working folder, the default list is the embedded one.
 	root, _ := harness.RepoRoot()
 	var err error
-	if expected, err = loadExpectedFailures(root); err != nil {
+	if suite.Expected, err = loadExpectedFailures(root); err != nil {
 		t.Fatalf("bad kratos-conformance flags:\n-kc.expected-failures: %v", err)
 	}
-	out := cfg.OutDir
+	out := suite.Config.OutDir
 	switch {
 	case out != "":
 	case root != "":
@@ -74,23 +51,23 @@ func TestConformance(t *testing.T) {
 	default:
 		out = "kratos-conformance-reports"
 	}
-	if cfg.RunDir != "" {
-		run, err = reports.RunAt(cfg.RunDir)
+	if suite.Config.RunDir != "" {
+		suite.Run, err = reports.RunAt(suite.Config.RunDir)
 	} else {
-		run, err = reports.NewRun(out)
+		suite.Run, err = reports.NewRun(out)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	iv = cfg.Intervals
+	suite.Intervals = suite.Config.Intervals
 	suiteCfg, reporterCfg := GinkgoConfiguration()
 	reporterCfg.JUnitReport = "" // written from code into the run folder, see ReportAfterSuite
 	var ginkgo ginkgoOutcome
 	RunSpecs(&ginkgo, "Kratos conformance", suiteCfg, reporterCfg)
 	// The exit follows the verdict, which excuses an operator's unexpired
 	// expected failures and nothing else.
-	if final == nil || !(final.Verdict == reports.Pass || final.Verdict == reports.Partial && cfg.Partial) ||
-		(ginkgo.failed && final.Counts.ExpectedFailed == 0) {
+	if suite.Final == nil || !(suite.Final.Verdict == reports.Pass || suite.Final.Verdict == reports.Partial && suite.Config.Partial) ||
+		(ginkgo.failed && suite.Final.Counts.ExpectedFailed == 0) {
 		t.Fail()
 	}
 }
@@ -100,7 +77,7 @@ func TestConformance(t *testing.T) {
 // working folder outside it; the default outside the repository is the copy
 // compiled into the binary.
 func loadExpectedFailures(root string) ([]reports.ExpectedFailure, error) {
-	path := cfg.ExpectedFailures
+	path := suite.Config.ExpectedFailures
 	switch {
 	case path == "":
 		return nil, nil
@@ -108,10 +85,10 @@ func loadExpectedFailures(root string) ([]reports.ExpectedFailure, error) {
 	case root != "":
 		path = filepath.Join(root, path)
 	case path == harness.DefaultConfig().ExpectedFailures && !fileExists(path):
-		cfg.ExpectedFailures = "expected-failures.yaml (built in)"
-		return reports.ParseExpectedFailures(cfg.ExpectedFailures, kratosconformance.ExpectedFailures)
+		suite.Config.ExpectedFailures = "expected-failures.yaml (built in)"
+		return reports.ParseExpectedFailures(suite.Config.ExpectedFailures, kratosconformance.ExpectedFailures)
 	}
-	cfg.ExpectedFailures = path
+	suite.Config.ExpectedFailures = path
 	return reports.LoadExpectedFailures(path)
 }
 
@@ -128,19 +105,19 @@ func (o *ginkgoOutcome) Fail() { o.failed = true }
 // borrowed is true when the deployment was running before the suite and
 // outlives it (see harness.Borrowed).
 func borrowed() bool {
-	_, ok := stack.(harness.Borrowed)
+	_, ok := suite.Stack.(harness.Borrowed)
 	return ok
 }
 
 var _ = BeforeSuite(func(sctx SpecContext) {
 	// The bound comes from the parsed flags, which node decorators (evaluated
 	// at package init) cannot see.
-	ctx, cancel := context.WithTimeout(sctx, iv.Build+iv.StackUp)
+	ctx, cancel := context.WithTimeout(sctx, suite.Intervals.Build+suite.Intervals.StackUp)
 	defer cancel()
 	root, _ := harness.RepoRoot() // empty outside the repository: Kratos and Mailpit must then be given
 	var err error
 	timed("build check", func() {
-		stack, err = cfg.NewStack(ctx, harness.StackInput{RepoRoot: root, RunID: run.ID, LogDir: run.Dir, BuildLog: GinkgoWriter})
+		suite.Stack, err = suite.Config.NewStack(ctx, harness.StackInput{RepoRoot: root, RunID: suite.Run.ID, LogDir: suite.Run.Dir, BuildLog: GinkgoWriter})
 	})
 	if err != nil {
 		Fail(err.Error())
@@ -149,70 +126,72 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	// torn down. Logs are collected first, while the components exist.
 	DeferCleanup(func(ctx SpecContext) {
 		timed("teardown", func() { teardown(ctx) })
-	}, NodeTimeout(iv.Teardown+iv.StopGrace))
+	}, NodeTimeout(suite.Intervals.Teardown+suite.Intervals.StopGrace))
 
-	timed("stack up", func() { err = stack.Up(ctx) })
-	env = stack.Environment() // what it got to, also for a stack that did not come up
+	timed("stack up", func() { err = suite.Stack.Up(ctx) })
+	suite.Env = suite.Stack.Environment() // what it got to, also for a stack that did not come up
 	if err != nil {
-		Fail("bringing up the " + cfg.Provider + " stack: " + err.Error())
+		Fail("bringing up the " + suite.Config.Provider + " stack: " + err.Error())
 	}
-	ep, env = stack.Endpoints(), stack.Environment()
+	suite.Endpoints, suite.Env = suite.Stack.Endpoints(), suite.Stack.Environment()
 	readSchema(ctx)
 	probeHasher(ctx)
 })
 
 func teardown(ctx context.Context) {
-	if borrowed() && !cfg.Keep && ep.KratosAdmin != nil {
+	if borrowed() && !suite.Config.Keep && suite.Endpoints.KratosAdmin != nil {
 		// A live deployment keeps every identity the specs registered unless
 		// the suite removes them; stacks the suite started go away whole.
 		if err := deleteRegistered(ctx); err != nil {
 			fmt.Fprintf(GinkgoWriter, "removing the run's identities: %v\n", err)
 		}
 	}
-	if err := stack.CollectLogs(ctx, run.Dir); err != nil {
+	if err := suite.Stack.CollectLogs(ctx, suite.Run.Dir); err != nil {
 		fmt.Fprintf(GinkgoWriter, "collecting logs: %v\n", err)
 	}
-	if cfg.Keep {
-		fmt.Println(stack.Keep())
+	if suite.Config.Keep {
+		fmt.Println(suite.Stack.Keep())
 		return
 	}
-	if err := stack.Down(ctx); err != nil {
+	if err := suite.Stack.Down(ctx); err != nil {
 		Fail("tearing down the stack: " + err.Error())
 	}
 }
 
 func timed(phase string, f func()) {
 	start := time.Now()
-	defer func() { phases = append(phases, reports.Phase{Name: phase, Seconds: time.Since(start).Seconds()}) }()
+	defer func() {
+		suite.Phases = append(suite.Phases, reports.Phase{Name: phase, Seconds: time.Since(start).Seconds()})
+	}()
 	f()
 }
 
 var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
 	s := summarize(r)
-	final = s
-	junit := filepath.Join(run.Dir, "junit.xml")
+	suite.Final = s
+	junit := filepath.Join(suite.Run.Dir, "junit.xml")
 	if err := reporters.GenerateJUnitReportWithConfig(junitView(r, s), junit, reporters.JunitReportConfig{OmitTimelinesForSpecState: types.SpecStatePassed}); err != nil {
 		fmt.Fprintf(os.Stderr, "writing %s: %v\n", junit, err)
 	}
-	if err := s.Write(run.Dir); err != nil {
-		fmt.Fprintf(os.Stderr, "writing the summary into %s: %v\n", run.Dir, err)
+	if err := s.Write(suite.Run.Dir); err != nil {
+		fmt.Fprintf(os.Stderr, "writing the summary into %s: %v\n", suite.Run.Dir, err)
 	}
 	headline := "Kratos conformance verdict"
-	if cfg.RunDir != "" {
+	if suite.Config.RunDir != "" {
 		headline = "This stack (one part of a certification; the certification's verdict follows)"
 	}
 	fmt.Printf("\n%s: %s (%d passed, %d failed, %d skipped) on the %s provider\n",
-		headline, s.Verdict, s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped, cfg.Provider)
+		headline, s.Verdict, s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped, suite.Config.Provider)
 	if s.Counts.ExpectedFailed > 0 {
-		fmt.Printf("  %d failed spec(s) are expected failures (%s); junit.xml marks them skipped with the reason\n", s.Counts.ExpectedFailed, cfg.ExpectedFailures)
+		fmt.Printf("  %d failed spec(s) are expected failures (%s); junit.xml marks them skipped with the reason\n", s.Counts.ExpectedFailed, suite.Config.ExpectedFailures)
 	}
 	for _, reason := range append(slices.Clone(s.Reasons), s.Partial...) {
 		fmt.Printf("  - %s\n", reason)
 	}
-	if s.Verdict == reports.Partial && !cfg.Partial {
+	if s.Verdict == reports.Partial && !suite.Config.Partial {
 		fmt.Println("  (a partial run exits non-zero; -kc.partial accepts it when that is what you asked for)")
 	}
-	fmt.Printf("Reports: %s\n", run.Dir)
+	fmt.Printf("Reports: %s\n", suite.Run.Dir)
 	// The plain closing line CI readers look for.
 	fmt.Printf("conformance: %d passed, %d failed, %d skipped\n", s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped)
 })
@@ -230,11 +209,11 @@ func junitView(r Report, s *reports.Summary) Report {
 	for i, sr := range r.SpecReports {
 		if sr.LeafNodeType == types.NodeTypeIt && excused[sr.FullText()] {
 			sr.State = types.SpecStateSkipped
-			sr.Failure.Message = "expected failure (" + cfg.ExpectedFailures + "), not counted: " + sr.Failure.Message
+			sr.Failure.Message = "expected failure (" + suite.Config.ExpectedFailures + "), not counted: " + sr.Failure.Message
 			r.SpecReports[i] = sr
 		}
 	}
-	if s.Verdict != reports.Pass && !(s.Verdict == reports.Partial && cfg.Partial) {
+	if s.Verdict != reports.Pass && !(s.Verdict == reports.Partial && suite.Config.Partial) {
 		r.SpecReports = append(r.SpecReports, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStateFailed,
 			LeafNodeText: "the certification's verdict is " + string(s.Verdict),
 			Failure:      types.Failure{Message: strings.Join(append(slices.Clone(s.Reasons), s.Partial...), "\n"), FailureNodeType: types.NodeTypeReportAfterSuite}})

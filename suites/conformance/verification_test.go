@@ -21,7 +21,7 @@ var _ = Describe("Email verification as the guide walks it", Label(labelGuide, l
 		By("waiting for the verification mail to the address, found by recipient and Kratos' template type")
 		mails := waitForMails(ctx, u.Email, mail.TypeVerificationCode, 1)
 		code := codeFrom(mails[0])
-		if ep.MailpitAPI != nil {
+		if suite.Endpoints.MailpitAPI != nil {
 			By("the courier's own record agrees: one message to the address, status sent")
 			records, err := mail.NewCourier(newAdmin()).Messages(ctx, u.Email)
 			Expect(err).NotTo(HaveOccurred())

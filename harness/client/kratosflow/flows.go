@@ -18,11 +18,19 @@ type Registered struct {
 	Response *http.Response
 }
 
-// RegisterBrowser walks the browser registration flow with the password
-// method: init (sets the CSRF cookie), then submit traits, password and
-// csrf_token. Kratos accepts this one submit whether it renders the one-step
-// form or the two-step one (traits first), so it works on either.
-func (a *Agent) RegisterBrowser(ctx context.Context, traits map[string]any, password string) (Registered, error) {
+// Register walks the registration flow with the password method as the
+// agent's kind of client does: a browser inits the browser flow (which sets
+// the CSRF cookie) and sends csrf_token; an app inits the API flow. Kratos
+// accepts this one submit whether it renders the one-step form or the
+// two-step one (traits first), so it works on either.
+func (a *Agent) Register(ctx context.Context, traits map[string]any, password string) (Registered, error) {
+	if !a.Browser() {
+		flow, _, err := a.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+		if err != nil {
+			return Registered{}, fmt.Errorf("init API registration: %w (%s)", err, ErrorBody(err))
+		}
+		return a.SubmitRegistration(ctx, flow.Id, traits, password, nil)
+	}
 	flow, _, err := a.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
 	if err != nil {
 		return Registered{}, fmt.Errorf("init browser registration: %w (%s)", err, ErrorBody(err))
@@ -34,22 +42,17 @@ func (a *Agent) RegisterBrowser(ctx context.Context, traits map[string]any, pass
 	return a.SubmitRegistration(ctx, flow.Id, traits, password, &csrf)
 }
 
-// RegisterNative walks the API registration flow, as a mobile app does.
-func (a *Agent) RegisterNative(ctx context.Context, traits map[string]any, password string) (Registered, error) {
-	flow, _, err := a.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
-	if err != nil {
-		return Registered{}, fmt.Errorf("init API registration: %w (%s)", err, ErrorBody(err))
-	}
-	return a.SubmitRegistration(ctx, flow.Id, traits, password, nil)
+// RegistrationBody is the password method's submit; csrf is nil on API flows.
+func RegistrationBody(traits map[string]any, password string, csrf *string) ory.UpdateRegistrationFlowBody {
+	return ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
+		Method: "password", Password: password, Traits: traits, CsrfToken: csrf,
+	})
 }
 
 // SubmitRegistration submits the password method on a registration flow;
 // csrf is nil on API flows.
 func (a *Agent) SubmitRegistration(ctx context.Context, flowID string, traits map[string]any, password string, csrf *string) (Registered, error) {
-	body := ory.UpdateRegistrationFlowWithPasswordMethodAsUpdateRegistrationFlowBody(&ory.UpdateRegistrationFlowWithPasswordMethod{
-		Method: "password", Password: password, Traits: traits, CsrfToken: csrf,
-	})
-	res, resp, err := a.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flowID).UpdateRegistrationFlowBody(body).Execute()
+	res, resp, err := a.API.FrontendAPI.UpdateRegistrationFlow(ctx).Flow(flowID).UpdateRegistrationFlowBody(RegistrationBody(traits, password, csrf)).Execute()
 	if err != nil {
 		return Registered{Response: resp}, fmt.Errorf("submit registration: %w (%s)", err, ErrorBody(err))
 	}
@@ -63,10 +66,39 @@ type LoggedIn struct {
 	Response *http.Response
 }
 
-// LoginBrowser walks the browser login flow with identifier and password;
-// refresh asks for re-authentication as the guide's ?refresh=true does.
-func (a *Agent) LoginBrowser(ctx context.Context, identifier, password string, refresh bool) (LoggedIn, error) {
-	flow, _, err := a.API.FrontendAPI.CreateBrowserLoginFlow(ctx).Refresh(refresh).Execute()
+// LoginOption varies a login flow.
+type LoginOption func(*loginOptions)
+
+type loginOptions struct{ refresh bool }
+
+// Refresh asks for re-authentication of the current session, as the
+// guide's ?refresh=true does (browser flows).
+func Refresh() LoginOption { return func(o *loginOptions) { o.refresh = true } }
+
+// Login walks the login flow with identifier and password as the agent's
+// kind of client does: the browser flow with CSRF, or the API flow, whose
+// Result carries the session token.
+func (a *Agent) Login(ctx context.Context, identifier, password string, opts ...LoginOption) (LoggedIn, error) {
+	var o loginOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if !a.Browser() {
+		req := a.API.FrontendAPI.CreateNativeLoginFlow(ctx)
+		if o.refresh {
+			req = req.Refresh(true)
+		}
+		flow, _, err := req.Execute()
+		if err != nil {
+			return LoggedIn{}, fmt.Errorf("init API login: %w (%s)", err, ErrorBody(err))
+		}
+		return a.SubmitLogin(ctx, flow.Id, identifier, password, nil)
+	}
+	req := a.API.FrontendAPI.CreateBrowserLoginFlow(ctx)
+	if o.refresh {
+		req = req.Refresh(true)
+	}
+	flow, _, err := req.Execute()
 	if err != nil {
 		return LoggedIn{}, fmt.Errorf("init browser login: %w (%s)", err, ErrorBody(err))
 	}
@@ -74,27 +106,31 @@ func (a *Agent) LoginBrowser(ctx context.Context, identifier, password string, r
 	if err != nil {
 		return LoggedIn{}, err
 	}
-	return a.submitLogin(ctx, flow.Id, identifier, password, &csrf)
+	return a.SubmitLogin(ctx, flow.Id, identifier, password, &csrf)
 }
 
-// LoginNative walks the API login flow and returns the session token in Result.
-func (a *Agent) LoginNative(ctx context.Context, identifier, password string) (LoggedIn, error) {
-	flow, _, err := a.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-	if err != nil {
-		return LoggedIn{}, fmt.Errorf("init API login: %w (%s)", err, ErrorBody(err))
-	}
-	return a.submitLogin(ctx, flow.Id, identifier, password, nil)
-}
-
-func (a *Agent) submitLogin(ctx context.Context, flowID, identifier, password string, csrf *string) (LoggedIn, error) {
-	body := ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
+// LoginBody is the password method's submit; csrf is nil on API flows.
+func LoginBody(identifier, password string, csrf *string) ory.UpdateLoginFlowBody {
+	return ory.UpdateLoginFlowWithPasswordMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithPasswordMethod{
 		Method: "password", Identifier: identifier, Password: password, CsrfToken: csrf,
 	})
-	res, resp, err := a.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flowID).UpdateLoginFlowBody(body).Execute()
+}
+
+// SubmitLogin submits the password method on a login flow made earlier;
+// csrf is nil on API flows.
+func (a *Agent) SubmitLogin(ctx context.Context, flowID, identifier, password string, csrf *string) (LoggedIn, error) {
+	res, resp, err := a.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flowID).UpdateLoginFlowBody(LoginBody(identifier, password, csrf)).Execute()
 	if err != nil {
 		return LoggedIn{Response: resp}, fmt.Errorf("submit login: %w (%s)", err, ErrorBody(err))
 	}
 	return LoggedIn{Result: res, Response: resp}, nil
+}
+
+// SettingsPasswordBody is the settings flow's password method submit; csrf is nil on API flows.
+func SettingsPasswordBody(password string, csrf *string) ory.UpdateSettingsFlowBody {
+	return ory.UpdateSettingsFlowWithPasswordMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithPasswordMethod{
+		Method: "password", Password: password, CsrfToken: csrf,
+	})
 }
 
 // Whoami asks for the current session: with the agent's cookies, or with

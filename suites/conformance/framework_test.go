@@ -1,0 +1,74 @@
+package conformance
+
+import (
+	"flag"
+	"sync"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"kratos-conformance/harness/client/kratosflow"
+
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/identityschema"
+	"kratos-conformance/load"
+	"kratos-conformance/reports"
+)
+
+// Suite is what every spec of one run shares (like the Kubernetes e2e
+// Framework): the flags, and what the suite's setup brought up and learned.
+// Specs read it; only the suite's own nodes (setup, load stage, report) write it.
+type Suite struct {
+	// Config is the suite's one flag block (prefix kc., env KC_*), see harness.RegisterFlags.
+	Config harness.Config
+	// Intervals are Config's named timeouts, every wait's bound.
+	Intervals harness.Intervals
+	// Run is the run's report folder.
+	Run       *reports.Run
+	Stack     harness.Stack
+	Endpoints harness.Endpoints
+	Env       harness.Environment
+	// Schema is the deployment's identity schema, read from the deployment:
+	// every identity a spec makes fits it.
+	Schema *identityschema.Schema
+	// SampleHash is a password hash the deployment made (probeHasher).
+	SampleHash string
+	// Expected is the operator's list of known failures (-kc.expected-failures).
+	Expected []reports.ExpectedFailure
+	// SetupProblems are what setup found wrong without stopping: each fails the run.
+	SetupProblems []string
+	Phases        []reports.Phase
+	// LoadResult and FaultRecords are the load stage's and the fault scenarios' figures.
+	LoadResult   *load.Result
+	FaultRecords []*reports.Fault
+	// Final is the summary ReportAfterSuite decided; the exit status follows it.
+	Final *reports.Summary
+	// Made are the login identifiers of every person the run made up, so
+	// deleteRegistered can find what the specs registered on a live deployment.
+	Made struct {
+		sync.Mutex
+		list []string
+	}
+}
+
+// exchanges records the running spec's HTTP exchanges, through every agent
+// the helpers make (newBrowser, newNative, newAdmin); a failed spec's report
+// gets the last ones, so a reader sees what was asked and answered.
+var exchanges *kratosflow.Recorder
+
+// recordedExchanges is how many a failed spec's report shows.
+const recordedExchanges = 20
+
+const exchangesEntry = "HTTP exchanges"
+
+var _ = BeforeEach(func() { exchanges = kratosflow.NewRecorder(recordedExchanges) })
+
+var _ = AfterEach(func() {
+	if CurrentSpecReport().Failed() && exchanges != nil {
+		AddReportEntry(exchangesEntry, exchanges.String())
+	}
+})
+
+// suite is the run's one Suite.
+var suite = &Suite{Config: harness.DefaultConfig()}
+
+func init() { harness.RegisterFlags(flag.CommandLine, &suite.Config) }
