@@ -63,7 +63,7 @@ type StepInput struct {
 	PlotDir  string // where the step's vegeta plot goes; empty: no plot
 }
 
-// Pass criteria of a step, from the issue: the generator kept up, nearly
+// Pass criteria of a step (docs/requirements.md, LOAD-*): the generator kept up, nearly
 // everything succeeded, and p99 met the SLO.
 const (
 	minAchievedRatio = 0.98
