@@ -49,7 +49,7 @@ e2e: stack-bins ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admi
 
 unit: stack-bins ## unit and provider tests, and the offline checks of kind/'s manifests (no conformance run)
 	$(GO) vet ./...
-	$(GO) test . ./fixtures/... ./harness/... ./reports/... ./load/... ./kind/... ./cmd/...  # containers tests skip without images
+	$(GO) test . ./fixtures/... ./harness/... ./internal/... ./reports/... ./load/... ./kind/... ./cmd/...  # containers tests skip without images
 	@# The spec tree, built without running it: an uncatalogued req() id stops it.
 	d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && $(GO) test -count=1 ./suites/conformance -args -ginkgo.dry-run -ginkgo.no-color -kc.partial -kc.out="$$d" > "$$d/log" 2>&1 || { tail -30 "$$d/log"; exit 1; }
 

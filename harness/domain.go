@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"kratos-conformance/internal/testca"
 )
 
 // Host names of the production-like local setup: Kratos and the UI share the
@@ -20,13 +22,13 @@ const (
 
 // NewLocalCA makes the run's throwaway CA and a certificate for the Kratos
 // and UI hosts.
-func NewLocalCA() (*TestCA, error) {
-	return NewTestCA(KratosHost, UIHost, "*."+RootDomain)
+func NewLocalCA() (*testca.CA, error) {
+	return testca.New(KratosHost, UIHost, "*."+RootDomain)
 }
 
 // LocalEndpoints fills what every local provider shares: the UI on the
 // cookie domain, the CA to trust, and *.example.test dialled on loopback.
-func LocalEndpoints(public, admin, mailpit *url.URL, ca *TestCA) Endpoints {
+func LocalEndpoints(public, admin, mailpit *url.URL, ca *testca.CA) Endpoints {
 	return Endpoints{
 		KratosPublic: public, KratosAdmin: admin, MailpitAPI: mailpit,
 		UIBase:       &url.URL{Scheme: "https", Host: UIHost, Path: "/"},
@@ -39,7 +41,7 @@ func LocalEndpoints(public, admin, mailpit *url.URL, ca *TestCA) Endpoints {
 // LocalTLS makes the run's CA, writes it to runDir/ca.crt (so a user can curl
 // a kept stack), and returns the Kratos base URLs for the given host ports:
 // public over TLS under the Kratos host name, admin in plain HTTP on loopback.
-func LocalTLS(runDir string, publicPort, adminPort int) (ca *TestCA, public, admin *url.URL, err error) {
+func LocalTLS(runDir string, publicPort, adminPort int) (ca *testca.CA, public, admin *url.URL, err error) {
 	if ca, err = NewLocalCA(); err != nil {
 		return nil, nil, nil, err
 	}

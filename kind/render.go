@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"kratos-conformance/internal/testca"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"kratos-conformance/fixtures"
@@ -31,7 +33,7 @@ type RenderInput struct {
 type Rendered struct {
 	Objects      *Objects
 	KratosConfig []byte // the configs.yaml inside Secret identity-configs
-	CA           *harness.TestCA
+	CA           *testca.CA
 }
 
 // Render fills Secret identity-configs from fixtures.Deployment, the renderer

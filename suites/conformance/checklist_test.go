@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"kratos-conformance/internal/wait"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -38,7 +40,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 		Expect(suite.Endpoints.KratosPublic.Scheme).To(Equal("https"))
 		client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(harness.HTTPStatusCheck(client, suite.Endpoints.KratosPublic.JoinPath("health", "alive").String(), http.StatusOK)(ctx)).To(Succeed())
+		Expect(wait.HTTPStatus(client, suite.Endpoints.KratosPublic.JoinPath("health", "alive").String(), http.StatusOK)(ctx)).To(Succeed())
 	})
 
 	DescribeTable("never answers an admin path on the public URL with data", Label(req("CL-ADMIN-001")),
@@ -110,7 +112,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 	It("has every migration of the running Kratos applied: /admin/health/ready passes its migrations check", Label(req("CL-MIGRATE-001")), func(ctx SpecContext) {
 		client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(harness.HTTPStatusCheck(client, suite.Endpoints.KratosAdmin.JoinPath("admin", "health", "ready").String(), http.StatusOK)(ctx)).To(Succeed(),
+		Expect(wait.HTTPStatus(client, suite.Endpoints.KratosAdmin.JoinPath("admin", "health", "ready").String(), http.StatusOK)(ctx)).To(Succeed(),
 			"Kratos is not ready; \"migrations have not yet been fully applied\" means the migrate step did not run for this Kratos version")
 		if suite.Endpoints.PostgresDSN != "" {
 			applied, err := harness.AppliedMigrations(ctx, suite.Endpoints.PostgresDSN)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"kratos-conformance/internal/wait"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
@@ -187,7 +189,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 				if err := faults.Start(ctx, harness.ComponentPostgres); err != nil {
 					return err
 				}
-				return harness.WaitFor(ctx, harness.WaitInput{Name: "Kratos ready after the outage", Timeout: suite.Intervals.KratosReady, Interval: suite.Intervals.Poll,
+				return wait.For(ctx, wait.Input{Name: "Kratos ready after the outage", Timeout: suite.Intervals.KratosReady, Interval: suite.Intervals.Poll,
 					Check: func(ctx context.Context) error {
 						if !kratosReady(ctx) {
 							return fmt.Errorf("/admin/health/ready not 200")
@@ -270,7 +272,7 @@ func readinessProbe() func(context.Context) bool {
 	GinkgoHelper()
 	hc, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 	Expect(err).NotTo(HaveOccurred())
-	check := harness.HTTPStatusCheck(hc, suite.Endpoints.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)
+	check := wait.HTTPStatus(hc, suite.Endpoints.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)
 	return func(ctx context.Context) bool { return check(ctx) == nil }
 }
 

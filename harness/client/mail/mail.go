@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"kratos-conformance/harness"
+	"kratos-conformance/internal/wait"
 )
 
 // Mail is one message to one recipient.
@@ -74,7 +74,7 @@ type Want struct {
 func (r Reader) Wait(ctx context.Context, want Want) ([]Mail, error) {
 	count := max(want.Count, 1)
 	var got []Mail
-	err := harness.WaitFor(ctx, harness.WaitInput{
+	err := wait.For(ctx, wait.Input{
 		Name: fmt.Sprintf("%d mail(s) %sto %s in %s", count, typeWords(want.Type), want.To, r.Inbox.Name()), Timeout: r.Timeout, Interval: r.Poll,
 		Check: func(ctx context.Context) error {
 			all, err := r.Received(ctx, want.To)

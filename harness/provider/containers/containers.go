@@ -16,12 +16,14 @@ import (
 	"strconv"
 	"strings"
 
+	"kratos-conformance/internal/wait"
+
 	"github.com/moby/moby/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
 	tcredis "github.com/testcontainers/testcontainers-go/modules/redis"
 	"github.com/testcontainers/testcontainers-go/network"
-	"github.com/testcontainers/testcontainers-go/wait"
+	tcwait "github.com/testcontainers/testcontainers-go/wait"
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
@@ -197,7 +199,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 		// Named wait: the server logs readiness once recovery is done; the
 		// port check makes sure the mapping is usable from the host.
 		testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.PostgresReady,
-			wait.ForLog("database system is ready to accept connections"), wait.ForListeningPort("5432/tcp").SkipInternalCheck()),
+			tcwait.ForLog("database system is ready to accept connections"), tcwait.ForListeningPort("5432/tcp").SkipInternalCheck()),
 	)
 	c, err := s.run(ctx, harness.ComponentPostgres, func() (testcontainers.Container, error) {
 		return tcpostgres.Run(ctx, s.opts.PostgresImage, opts...)
@@ -242,10 +244,10 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 
 // mailpitReady is Mailpit's named wait: /readyz answers once both the API and the SMTP listener are up.
 func (s *Stack) mailpitReady(ctx context.Context, c testcontainers.Container) error {
-	return harness.WaitFor(ctx, harness.WaitInput{
+	return wait.For(ctx, wait.Input{
 		Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
 		Alive: s.alive(ctx, harness.ComponentMailpit, c),
-		Check: harness.HTTPStatusCheck(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
+		Check: wait.HTTPStatus(http.DefaultClient, s.endpoints.MailpitAPI.JoinPath("readyz").String(), http.StatusOK),
 	})
 }
 

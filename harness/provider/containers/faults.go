@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"kratos-conformance/internal/wait"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/testcontainers/testcontainers-go"
 
@@ -39,7 +41,7 @@ func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 	}
 	switch component {
 	case harness.ComponentPostgres:
-		return harness.WaitFor(ctx, harness.WaitInput{
+		return wait.For(ctx, wait.Input{
 			Name: "Postgres accepting connections", Timeout: s.cfg.Intervals.PostgresReady, Interval: s.cfg.Intervals.Poll,
 			Alive: s.alive(ctx, component, c),
 			Check: func(ctx context.Context) error {

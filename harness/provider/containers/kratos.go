@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"strings"
 
+	"kratos-conformance/internal/wait"
+
 	"github.com/moby/moby/api/types/container"
 	dockernet "github.com/moby/moby/api/types/network"
 	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
+	tcwait "github.com/testcontainers/testcontainers-go/wait"
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
@@ -77,7 +79,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	migrate, err := s.run(ctx, harness.ComponentMigrate, func() (testcontainers.Container, error) {
 		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common(harness.ComponentMigrate), files(),
 			testcontainers.WithCmd(append(config, harness.MigrateArgs(version)...)...),
-			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, wait.ForExit()))...)
+			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, tcwait.ForExit()))...)
 	})
 	if err != nil {
 		return imageHint(err, "-kc.kratos-image", s.opts.KratosImage)
@@ -122,7 +124,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 func (s *Stack) imageVersion(ctx context.Context) (string, error) {
 	c, err := s.run(ctx, "kratos-version", func() (testcontainers.Container, error) {
 		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos-version"), testcontainers.WithCmd("version"),
-			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, wait.ForExit()))...)
+			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, tcwait.ForExit()))...)
 	})
 	if err != nil {
 		return "", imageHint(err, "-kc.kratos-image", s.opts.KratosImage)
@@ -133,7 +135,7 @@ func (s *Stack) imageVersion(ctx context.Context) (string, error) {
 // courierStarted is the courier's named wait: it has no health endpoint, so
 // wait for its start-up line, the (starts+1)th after a restart.
 func (s *Stack) courierStarted(ctx context.Context, courier testcontainers.Container, starts int) error {
-	return harness.WaitFor(ctx, harness.WaitInput{
+	return wait.For(ctx, wait.Input{
 		Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
 		Alive: s.alive(ctx, harness.ComponentCourier, courier),
 		Check: func(ctx context.Context) error {

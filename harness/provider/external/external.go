@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 
+	"kratos-conformance/internal/wait"
+
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/checks"
 )
@@ -146,8 +148,8 @@ func (s *Stack) Up(ctx context.Context) error {
 		waits = append(waits, struct{ name, url string }{"Mailpit " + s.opts.MailpitURL + " /readyz (-kc.mailpit-url, target file: mailpit_url)", s.endpoints.MailpitAPI.JoinPath("readyz").String()})
 	}
 	for _, w := range waits {
-		if err := harness.WaitFor(ctx, harness.WaitInput{Name: w.name, Timeout: iv.KratosReady, Interval: iv.Poll,
-			Check: harness.HTTPStatusCheck(client, w.url, http.StatusOK)}); err != nil {
+		if err := wait.For(ctx, wait.Input{Name: w.name, Timeout: iv.KratosReady, Interval: iv.Poll,
+			Check: wait.HTTPStatus(client, w.url, http.StatusOK)}); err != nil {
 			return err
 		}
 	}

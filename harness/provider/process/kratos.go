@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"kratos-conformance/internal/wait"
+
 	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
 )
@@ -92,7 +94,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	// Named wait: the courier has no health endpoint (its metrics port option
 	// only works when admin listens on 4434), so wait for its start-up log line.
 	err = s.start(ctx, courier, func(ctx context.Context, p *proc, logFrom int64) error {
-		return harness.WaitFor(ctx, harness.WaitInput{
+		return wait.For(ctx, wait.Input{
 			Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited,
 			Check: func(context.Context) error {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"kratos-conformance/internal/wait"
+
 	"kratos-conformance/harness"
 )
 
@@ -34,9 +36,9 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 	readyz := s.endpoints.MailpitAPI.JoinPath("readyz").String()
 	// Named wait: /readyz answers 200 once both the API and the SMTP listener are up.
 	err = s.start(ctx, in, func(ctx context.Context, p *proc, _ int64) error {
-		return harness.WaitFor(ctx, harness.WaitInput{
+		return wait.For(ctx, wait.Input{
 			Name: "Mailpit /readyz", Timeout: s.cfg.Intervals.MailpitReady, Interval: s.cfg.Intervals.Poll,
-			Alive: p.exited, Check: harness.HTTPStatusCheck(http.DefaultClient, readyz, http.StatusOK),
+			Alive: p.exited, Check: wait.HTTPStatus(http.DefaultClient, readyz, http.StatusOK),
 		})
 	})
 	return err

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"syscall"
 
+	"kratos-conformance/internal/wait"
+
 	"github.com/jackc/pgx/v5"
 
 	"kratos-conformance/harness"
@@ -100,7 +102,7 @@ func (s *Stack) startPostgres(ctx context.Context) error {
 	// Named wait: the server answers only after recovery and start-up, which
 	// takes a moment after the process exists.
 	err = s.start(ctx, server, func(ctx context.Context, p *proc, _ int64) error {
-		return harness.WaitFor(ctx, harness.WaitInput{
+		return wait.For(ctx, wait.Input{
 			Name: "Postgres accepting connections", Timeout: s.cfg.Intervals.PostgresReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited,
 			Check: func(ctx context.Context) error {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"kratos-conformance/internal/wait"
+
 	"kratos-conformance/harness"
 )
 
@@ -83,7 +85,7 @@ func TestUpServesAndDownLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := harness.HTTPStatusCheck(client, ep.KratosPublic.JoinPath("health", "ready").String(), 200)
+	check := wait.HTTPStatus(client, ep.KratosPublic.JoinPath("health", "ready").String(), 200)
 	if err := check(ctx); err != nil {
 		t.Errorf("public API over TLS: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strconv"
 
+	"kratos-conformance/internal/wait"
+
 	"kratos-conformance/harness"
 )
 
@@ -25,7 +27,7 @@ func (s *Stack) startRedis(ctx context.Context) error {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	// Named wait: redis-server accepts PING only once it has bound its port.
 	err = s.start(ctx, in, func(ctx context.Context, p *proc, _ int64) error {
-		return harness.WaitFor(ctx, harness.WaitInput{
+		return wait.For(ctx, wait.Input{
 			Name: "Redis answering PING", Timeout: s.cfg.Intervals.RedisReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited,
 			Check: func(ctx context.Context) error { _, _, err := harness.RedisVersion(ctx, addr); return err },

@@ -1,4 +1,5 @@
-package harness
+// Package testca makes the run's throwaway certificate authority.
+package testca
 
 import (
 	"crypto/ecdsa"
@@ -12,17 +13,17 @@ import (
 	"time"
 )
 
-// TestCA is a throwaway certificate authority made at start-up, with one
+// CA is a throwaway certificate authority made at start-up, with one
 // server certificate for the run's host names. Its key never leaves memory
 // and the run folder's temp dir.
-type TestCA struct {
+type CA struct {
 	CAPEM   []byte // trust this
 	CertPEM []byte // serve this, with KeyPEM
 	KeyPEM  []byte
 }
 
-// NewTestCA makes a CA and a server certificate for hosts, valid for a day.
-func NewTestCA(hosts ...string) (*TestCA, error) {
+// New makes a CA and a server certificate for hosts, valid for a day.
+func New(hosts ...string) (*CA, error) {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -66,7 +67,7 @@ func NewTestCA(hosts ...string) (*TestCA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &TestCA{
+	return &CA{
 		CAPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
 		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
