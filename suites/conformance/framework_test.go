@@ -42,6 +42,10 @@ type Suite struct {
 	FaultRecords []*reports.Fault
 	// Final is the summary ReportAfterSuite decided; the exit status follows it.
 	Final *reports.Summary
+	// Exchanges records the running spec's HTTP exchanges, through every
+	// agent the helpers make (newBrowser, newNative, newAdmin); a failed
+	// spec's report gets the last ones: what was asked and answered.
+	Exchanges *kratosflow.Recorder
 	// Made are the login identifiers of every person the run made up, so
 	// deleteRegistered can find what the specs registered on a live deployment.
 	Made struct {
@@ -50,21 +54,16 @@ type Suite struct {
 	}
 }
 
-// exchanges records the running spec's HTTP exchanges, through every agent
-// the helpers make (newBrowser, newNative, newAdmin); a failed spec's report
-// gets the last ones, so a reader sees what was asked and answered.
-var exchanges *kratosflow.Recorder
-
 // recordedExchanges is how many a failed spec's report shows.
 const recordedExchanges = 20
 
 const exchangesEntry = "HTTP exchanges"
 
-var _ = BeforeEach(func() { exchanges = kratosflow.NewRecorder(recordedExchanges) })
+var _ = BeforeEach(func() { suite.Exchanges = kratosflow.NewRecorder(recordedExchanges) })
 
 var _ = AfterEach(func() {
-	if CurrentSpecReport().Failed() && exchanges != nil {
-		AddReportEntry(exchangesEntry, exchanges.String())
+	if CurrentSpecReport().Failed() && suite.Exchanges != nil {
+		AddReportEntry(exchangesEntry, suite.Exchanges.String())
 	}
 })
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -18,6 +19,7 @@ import (
 	"kratos-conformance/harness/client/kratosflow"
 	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/harness/identityschema"
+	"kratos-conformance/reports"
 )
 
 // probeHasher records what the deployment really hashes passwords with
@@ -64,7 +66,7 @@ func readSchema(ctx context.Context) {
 // newBrowser is a fresh browser with an empty cookie jar; every spec makes its own.
 func newBrowser(opts ...kratosflow.AgentOption) *kratosflow.Agent {
 	GinkgoHelper()
-	a, err := kratosflow.NewBrowser(suite.Endpoints, suite.Intervals.HTTPRequest, append(opts, kratosflow.WithRecorder(exchanges))...)
+	a, err := kratosflow.NewBrowser(suite.Endpoints, suite.Intervals.HTTPRequest, append(opts, kratosflow.WithRecorder(suite.Exchanges))...)
 	Expect(err).NotTo(HaveOccurred())
 	return a
 }
@@ -72,14 +74,14 @@ func newBrowser(opts ...kratosflow.AgentOption) *kratosflow.Agent {
 // newNative is an app or server client that carries X-Session-Token, no cookies.
 func newNative(opts ...kratosflow.AgentOption) *kratosflow.Agent {
 	GinkgoHelper()
-	a, err := kratosflow.NewNative(suite.Endpoints, suite.Intervals.HTTPRequest, append(opts, kratosflow.WithRecorder(exchanges))...)
+	a, err := kratosflow.NewNative(suite.Endpoints, suite.Intervals.HTTPRequest, append(opts, kratosflow.WithRecorder(suite.Exchanges))...)
 	Expect(err).NotTo(HaveOccurred())
 	return a
 }
 
 func newAdmin() *ory.APIClient {
 	GinkgoHelper()
-	c, err := kratosflow.NewAdmin(suite.Endpoints, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(exchanges))
+	c, err := kratosflow.NewAdmin(suite.Endpoints, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
 	Expect(err).NotTo(HaveOccurred())
 	return c
 }
@@ -345,4 +347,75 @@ func createIdentity(ctx context.Context, admin *ory.APIClient, p person) (*ory.I
 		_, _ = admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute()
 	})
 	return id, resp
+}
+
+// requireRecoveryMail makes a recovery requirement N/A when the schema
+// recovers no trait by email, and returns the trait that does.
+func requireRecoveryMail() string {
+	GinkgoHelper()
+	t, ok := suite.Schema.RecoveryEmail()
+	if !ok {
+		Skip("N/A: " + suite.Schema.Describe() + "; no trait is recovered by email (ory.sh/kratos recovery.via: email)")
+	}
+	return t.Path
+}
+
+// expectTraits checks that Kratos kept every trait that was sent.
+func expectTraits(got any, sent map[string]any) {
+	GinkgoHelper()
+	Expect(identityschema.Mismatches(sent, got)).To(BeEmpty(), "the identity's traits differ from those registered")
+}
+
+// offDomain lists addresses off the shared cookie domain, each with path: a
+// foreign host, a look-alike of the cookie domain, the UI over plain http
+// (when the UI is https), userinfo and scheme-relative tricks (return URLs
+// only, origins have no path), and every entry of the config's list at
+// configPath that is not https under the cookie domain, its wildcard filled
+// in. The expectation is the guide's shared domain, never the config: the
+// config only tells which addresses the deployment might wrongly admit.
+func offDomain(path, kind, configPath string) []string {
+	domain := strings.TrimPrefix(suite.Endpoints.CookieDomain, ".")
+	out := []string{"https://attacker.example.org" + path, "https://" + domain + ".attacker.example.org" + path}
+	if suite.Endpoints.UIBase != nil && suite.Endpoints.UIBase.Scheme == "https" {
+		out = append(out, "http://"+suite.Endpoints.UIBase.Host+path)
+	}
+	if kind != "cors" {
+		ui := "auth." + domain
+		if suite.Endpoints.UIBase != nil {
+			ui = suite.Endpoints.UIBase.Host
+		}
+		out = append(out, "https://"+ui+"@attacker.example.org"+path, "//attacker.example.org"+path)
+	}
+	if c := liveConfig(); c != nil {
+		for _, entry := range c.Strings(configPath) {
+			probe := strings.Replace(entry, "*", "kc-probe", 1)
+			if entry != "*" && !(strings.HasPrefix(probe, "https://") && checks.UnderDomain(probe, domain)) {
+				out = append(out, strings.TrimSuffix(probe, "/")+path)
+			}
+		}
+	}
+	return out
+}
+
+// anyOrigin is an Origin header a browser would send: the UI's when known, else the public API's.
+func anyOrigin() string {
+	if suite.Endpoints.UIBase != nil {
+		return suite.Endpoints.UIBase.Scheme + "://" + suite.Endpoints.UIBase.Host
+	}
+	return suite.Endpoints.KratosPublic.Scheme + "://" + suite.Endpoints.KratosPublic.Host
+}
+
+// borrowed is true when the deployment was running before the suite and
+// outlives it (see harness.Borrowed).
+func borrowed() bool {
+	_, ok := suite.Stack.(harness.Borrowed)
+	return ok
+}
+
+func timed(phase string, f func()) {
+	start := time.Now()
+	defer func() {
+		suite.Phases = append(suite.Phases, reports.Phase{Name: phase, Seconds: time.Since(start).Seconds()})
+	}()
+	f()
 }

@@ -65,17 +65,6 @@ var _ = Describe("Account recovery by code", Label(labelRecovery, labelBrowser, 
 	})
 })
 
-// requireRecoveryMail makes a recovery requirement N/A when the schema
-// recovers no trait by email, and returns the trait that does.
-func requireRecoveryMail() string {
-	GinkgoHelper()
-	t, ok := suite.Schema.RecoveryEmail()
-	if !ok {
-		Skip("N/A: " + suite.Schema.Describe() + "; no trait is recovered by email (ory.sh/kratos recovery.via: email)")
-	}
-	return t.Path
-}
-
 // settingsFlowFromRecovery finds the settings flow a recovery code leads to:
 // in continue_with (continue-with transitions on) or in the 422
 // browser_location_change_required error's redirect_browser_to (Kratos' default).

@@ -144,9 +144,3 @@ func profileStep(ctx SpecContext, agent *kratosflow.Agent, flowID string, traits
 	Expect(json.Unmarshal(kratosflow.ErrorBody(err), &next)).To(Succeed(), bodyOf(err))
 	return &next
 }
-
-// expectTraits checks that Kratos kept every trait that was sent.
-func expectTraits(got any, sent map[string]any) {
-	GinkgoHelper()
-	Expect(identityschema.Mismatches(sent, got)).To(BeEmpty(), "the identity's traits differ from those registered")
-}

@@ -2,12 +2,9 @@ package conformance
 
 import (
 	"net/http"
-	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-
-	"kratos-conformance/harness/checks"
 
 	"kratos-conformance/harness/client/kratosflow"
 )
@@ -82,43 +79,4 @@ func requireUIOrigin() string {
 		Skip("N/A: the self-service UI's origin is unknown; set ui_url in the target file (-kc.ui-url) or give the Kratos config (kratos_config)")
 	}
 	return suite.Endpoints.UIBase.Scheme + "://" + suite.Endpoints.UIBase.Host
-}
-
-// offDomain lists addresses off the shared cookie domain, each with path: a
-// foreign host, a look-alike of the cookie domain, the UI over plain http
-// (when the UI is https), userinfo and scheme-relative tricks (return URLs
-// only, origins have no path), and every entry of the config's list at
-// configPath that is not https under the cookie domain, its wildcard filled
-// in. The expectation is the guide's shared domain, never the config: the
-// config only tells which addresses the deployment might wrongly admit.
-func offDomain(path, kind, configPath string) []string {
-	domain := strings.TrimPrefix(suite.Endpoints.CookieDomain, ".")
-	out := []string{"https://attacker.example.org" + path, "https://" + domain + ".attacker.example.org" + path}
-	if suite.Endpoints.UIBase != nil && suite.Endpoints.UIBase.Scheme == "https" {
-		out = append(out, "http://"+suite.Endpoints.UIBase.Host+path)
-	}
-	if kind != "cors" {
-		ui := "auth." + domain
-		if suite.Endpoints.UIBase != nil {
-			ui = suite.Endpoints.UIBase.Host
-		}
-		out = append(out, "https://"+ui+"@attacker.example.org"+path, "//attacker.example.org"+path)
-	}
-	if c := liveConfig(); c != nil {
-		for _, entry := range c.Strings(configPath) {
-			probe := strings.Replace(entry, "*", "kc-probe", 1)
-			if entry != "*" && !(strings.HasPrefix(probe, "https://") && checks.UnderDomain(probe, domain)) {
-				out = append(out, strings.TrimSuffix(probe, "/")+path)
-			}
-		}
-	}
-	return out
-}
-
-// anyOrigin is an Origin header a browser would send: the UI's when known, else the public API's.
-func anyOrigin() string {
-	if suite.Endpoints.UIBase != nil {
-		return suite.Endpoints.UIBase.Scheme + "://" + suite.Endpoints.UIBase.Host
-	}
-	return suite.Endpoints.KratosPublic.Scheme + "://" + suite.Endpoints.KratosPublic.Host
 }

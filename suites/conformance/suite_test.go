@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/reporters"
@@ -102,13 +101,6 @@ type ginkgoOutcome struct{ failed bool }
 
 func (o *ginkgoOutcome) Fail() { o.failed = true }
 
-// borrowed is true when the deployment was running before the suite and
-// outlives it (see harness.Borrowed).
-func borrowed() bool {
-	_, ok := suite.Stack.(harness.Borrowed)
-	return ok
-}
-
 var _ = BeforeSuite(func(sctx SpecContext) {
 	// The bound comes from the parsed flags, which node decorators (evaluated
 	// at package init) cannot see.
@@ -156,14 +148,6 @@ func teardown(ctx context.Context) {
 	if err := suite.Stack.Down(ctx); err != nil {
 		Fail("tearing down the stack: " + err.Error())
 	}
-}
-
-func timed(phase string, f func()) {
-	start := time.Now()
-	defer func() {
-		suite.Phases = append(suite.Phases, reports.Phase{Name: phase, Seconds: time.Since(start).Seconds()})
-	}()
-	f()
 }
 
 var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
