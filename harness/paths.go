@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"syscall"
 	"path/filepath"
 	"strings"
 )
@@ -52,6 +53,10 @@ func RunCompiledSuite(ctx context.Context, bin, root, dir string, out io.Writer,
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-kc.run-dir=" + dir}, args...)...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = out, out
+	// The suite runs in a process group of its own and gets exactly one
+	// interrupt, from here: a terminal's Ctrl-C reaches this process's group
+	// only, and a second interrupt would make Ginkgo skip the teardown.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	var exit *exec.ExitError
 	if err := cmd.Run(); err != nil && !errors.As(err, &exit) {
