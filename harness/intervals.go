@@ -27,6 +27,9 @@ type Intervals struct {
 	CourierGiveUp time.Duration // the courier abandoning a message it cannot send
 	FaultHold     time.Duration // how long an outage under load lasts (and the calm before it)
 	Poll          time.Duration // between two tries of any wait
+	EngineReady   time.Duration // kind: the private Docker engine answering
+	ClusterUp     time.Duration // kind: create the cluster until its node is Ready
+	Rollout       time.Duration // kind: one Deployment becoming available
 }
 
 // DefaultIntervals fit a 2-core machine with warm build caches.
@@ -49,6 +52,9 @@ func DefaultIntervals() Intervals {
 		CourierGiveUp: 2 * time.Minute,
 		FaultHold:     3 * time.Second,
 		Poll:          100 * time.Millisecond,
+		EngineReady:   time.Minute,
+		ClusterUp:     3 * time.Minute,
+		Rollout:       3 * time.Minute,
 	}
 }
 
@@ -60,6 +66,7 @@ func (iv *Intervals) byName() map[string]*time.Duration {
 		"stop-grace": &iv.StopGrace, "http-request": &iv.HTTPRequest, "mail-arrival": &iv.MailArrival,
 		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "courier-give-up": &iv.CourierGiveUp,
 		"fault-hold": &iv.FaultHold, "poll": &iv.Poll,
+		"engine-ready": &iv.EngineReady, "cluster-up": &iv.ClusterUp, "rollout": &iv.Rollout,
 	}
 }
 

@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"syscall"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // ModulePath is this repository's Go module; RepoRoot looks for its go.mod.

@@ -34,6 +34,10 @@ type Rendered struct {
 	Objects      *Objects
 	KratosConfig []byte // the configs.yaml inside Secret identity-configs
 	CA           *testca.CA
+	// What the run records of the config, as fixtures.Deployment rendered it.
+	ConfigHash, Hasher string
+	HasherCost         int
+	PostgresPassword   string // Secret postgres-credentials
 }
 
 // Render fills Secret identity-configs from fixtures.Deployment, the renderer
@@ -87,7 +91,8 @@ func Render(in RenderInput) (*Rendered, error) {
 			}
 		}
 	}
-	return &Rendered{Objects: objs, KratosConfig: config, CA: ca}, nil
+	return &Rendered{Objects: objs, KratosConfig: config, CA: ca, ConfigHash: rc.Hash, Hasher: rc.Hasher, HasherCost: rc.HasherCost,
+		PostgresPassword: password}, nil
 }
 
 func secret(name string, data map[string]string) corev1.Secret {

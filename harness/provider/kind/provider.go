@@ -1,22 +1,105 @@
+// Package kind is the kind provider: the deployment guide's manifests
+// (kind/manifests) on a kind cluster, created in a private Docker engine
+// (package engine) from a node image built offline by make kind-images, and
+// reached by client-go port-forwarding.
 package kind
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"kratos-conformance/harness"
+	"kratos-conformance/harness/provider/kind/engine"
+	"kratos-conformance/internal/build"
 )
 
 func init() {
-	harness.RegisterProvider("kind", "a kind cluster with kind/'s manifests; preflight only so far",
-		func() harness.Provider { return provider{} })
+	harness.RegisterProvider("kind", "the guide's manifests on a kind cluster in a private Docker engine (make kind-images first)",
+		func() harness.Provider { return &provider{} })
 }
 
-type provider struct{}
+// Options are the kind provider's own flags, and what make kind-images left in the cache.
+type Options struct {
+	NodeImage string // -kc.kind-node-image; empty: the one make kind-images built
 
-func (provider) Flags(*harness.Flags)           {}
-func (provider) Validate(*harness.Config) error { return nil }
+	cache     string // the kind cache folder (make kind-images)
+	nodeImage string
+	images    stackImages
+}
 
-// New runs the preflight, which names what this machine lacks.
-func (provider) New(ctx context.Context, in harness.StackInput) (harness.Stack, error) {
-	return nil, Preflight(ctx, in.Config.Intervals.HTTPRequest)
+type stackImages struct{ kratos, postgres, redis, mailpit string }
+
+type provider struct{ o Options }
+
+func (p *provider) Flags(f *harness.Flags) {
+	f.String(&p.o.NodeImage, "kind-node-image", "kind: node image in the private engine; default: the one make kind-images built")
+}
+
+// Validate finds what make kind-images built and checks this machine can run
+// the private engine, within seconds.
+func (p *provider) Validate(*harness.Config) error {
+	if err := engine.Preflight(); err != nil {
+		return fmt.Errorf("-kc.provider=kind: %w", err)
+	}
+	cache, err := build.CacheDir()
+	if err != nil {
+		return err
+	}
+	p.o.cache = filepath.Join(cache, "kind")
+	p.o.nodeImage = p.o.NodeImage
+	if p.o.nodeImage == "" {
+		b, err := os.ReadFile(filepath.Join(p.o.cache, "node-image"))
+		if err != nil {
+			return errors.New("-kc.provider=kind: no kind node image has been built on this machine: run make kind-images (cold: 25-40 minutes, about 20 GB)")
+		}
+		p.o.nodeImage = strings.TrimSpace(string(b))
+	}
+	p.o.images, err = readImages(filepath.Join(p.o.cache, "images.env"))
+	if err != nil {
+		return err
+	}
+	// kind's library runs the docker CLI, which reads DOCKER_HOST from this
+	// process's environment and nothing else; the suite does not change its
+	// own environment, so the command that starts it points it at the engine.
+	if want := engine.New(filepath.Join(p.o.cache, "engine")).Host(); os.Getenv("DOCKER_HOST") != want {
+		return fmt.Errorf("-kc.provider=kind: kind must reach the private engine: start the suite with DOCKER_HOST=%s (make certify-kind does)", want)
+	}
+	return nil
+}
+
+// readImages reads the stack's image names make kind-images baked into the node.
+func readImages(path string) (stackImages, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return stackImages{}, fmt.Errorf("-kc.provider=kind: %s is missing: run make kind-images", path)
+	}
+	defer f.Close()
+	var im stackImages
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		switch k {
+		case "KC_KRATOS_IMAGE":
+			im.kratos = v
+		case "KC_POSTGRES_IMAGE":
+			im.postgres = v
+		case "KC_REDIS_IMAGE":
+			im.redis = v
+		case "KC_MAILPIT_IMAGE":
+			im.mailpit = v
+		}
+	}
+	if im.kratos == "" || im.postgres == "" || im.redis == "" || im.mailpit == "" {
+		return im, fmt.Errorf("-kc.provider=kind: %s lacks an image name: run make kind-images", path)
+	}
+	return im, sc.Err()
+}
+
+func (p *provider) New(_ context.Context, in harness.StackInput) (harness.Stack, error) {
+	return newStack(in, p.o), nil
 }

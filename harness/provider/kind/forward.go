@@ -1,0 +1,68 @@
+package kind
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	httpstreamspdy "k8s.io/apimachinery/pkg/util/httpstream/spdy"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/portforward"
+	"k8s.io/client-go/transport/spdy"
+)
+
+// forward is one client-go port-forward from a loopback port on this
+// machine to a pod's port, through the API server.
+type forward struct {
+	stop chan struct{}
+	done chan error
+}
+
+// portForward forwards local (a free loopback port) to pod:remote and returns
+// once it listens. The API server is dialled with cfg.Dial (inside the
+// private engine's network namespace), the SPDY upgrade included.
+func portForward(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, ns, pod string, local, remote int) (*forward, error) {
+	tlsConfig, err := rest.TLSConfigFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	upgrader, err := httpstreamspdy.NewRoundTripperWithConfig(httpstreamspdy.RoundTripperConfig{
+		UpgradeTransport: &http.Transport{DialContext: cfg.Dial, TLSClientConfig: tlsConfig},
+	})
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := rest.HTTPWrappersForConfig(cfg, upgrader)
+	if err != nil {
+		return nil, err
+	}
+	u := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("portforward").URL()
+	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: wrapped}, http.MethodPost, u)
+	f := &forward{stop: make(chan struct{}), done: make(chan error, 1)}
+	ready := make(chan struct{})
+	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{strconv.Itoa(local) + ":" + strconv.Itoa(remote)}, f.stop, ready, io.Discard, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	go func() { f.done <- pf.ForwardPorts() }()
+	select {
+	case <-ready:
+		return f, nil
+	case err := <-f.done:
+		return nil, fmt.Errorf("port-forward 127.0.0.1:%d to %s/%s:%d: %v", local, ns, pod, remote, err)
+	case <-ctx.Done():
+		f.close()
+		return nil, ctx.Err()
+	}
+}
+
+func (f *forward) close() {
+	select {
+	case <-f.stop:
+	default:
+		close(f.stop)
+	}
+}
