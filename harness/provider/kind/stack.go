@@ -151,41 +151,32 @@ func (s *Stack) Up(ctx context.Context) error {
 
 // apply creates every object of kind/manifests, in their files' order.
 func (s *Stack) apply(ctx context.Context) error {
-	o := s.rendered.Objects
-	create := func(what string, err error) error {
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create %s: %w", what, err)
-		}
-		return nil
-	}
-	for i := range o.Namespaces {
-		_, err := s.cs.CoreV1().Namespaces().Create(ctx, &o.Namespaces[i], metav1.CreateOptions{})
-		if err := create("namespace "+o.Namespaces[i].Name, err); err != nil {
+	o, opts := s.rendered.Objects, metav1.CreateOptions{}
+	core, apps := s.cs.CoreV1(), s.cs.AppsV1()
+	return errors.Join(
+		createAll(o.Namespaces, func(n *corev1.Namespace) error { _, err := core.Namespaces().Create(ctx, n, opts); return err }),
+		createAll(o.ConfigMaps, func(c *corev1.ConfigMap) error {
+			_, err := core.ConfigMaps(c.Namespace).Create(ctx, c, opts)
 			return err
-		}
-	}
-	for i := range o.ConfigMaps {
-		_, err := s.cs.CoreV1().ConfigMaps(o.ConfigMaps[i].Namespace).Create(ctx, &o.ConfigMaps[i], metav1.CreateOptions{})
-		if err := create("configmap "+o.ConfigMaps[i].Name, err); err != nil {
+		}),
+		createAll(o.Secrets, func(c *corev1.Secret) error { _, err := core.Secrets(c.Namespace).Create(ctx, c, opts); return err }),
+		createAll(o.Services, func(c *corev1.Service) error { _, err := core.Services(c.Namespace).Create(ctx, c, opts); return err }),
+		createAll(o.Deployments, func(d *appsv1.Deployment) error {
+			_, err := apps.Deployments(d.Namespace).Create(ctx, d, opts)
 			return err
-		}
-	}
-	for i := range o.Secrets {
-		_, err := s.cs.CoreV1().Secrets(o.Secrets[i].Namespace).Create(ctx, &o.Secrets[i], metav1.CreateOptions{})
-		if err := create("secret "+o.Secrets[i].Name, err); err != nil {
-			return err
-		}
-	}
-	for i := range o.Services {
-		_, err := s.cs.CoreV1().Services(o.Services[i].Namespace).Create(ctx, &o.Services[i], metav1.CreateOptions{})
-		if err := create("service "+o.Services[i].Name, err); err != nil {
-			return err
-		}
-	}
-	for i := range o.Deployments {
-		_, err := s.cs.AppsV1().Deployments(o.Deployments[i].Namespace).Create(ctx, &o.Deployments[i], metav1.CreateOptions{})
-		if err := create("deployment "+o.Deployments[i].Name, err); err != nil {
-			return err
+		}),
+	)
+}
+
+// createAll creates each object, taking one that already exists as created.
+func createAll[T any, P interface {
+	*T
+	metav1.Object
+}](objs []T, create func(P) error) error {
+	for i := range objs {
+		obj := P(&objs[i])
+		if err := create(obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
 		}
 	}
 	return nil
@@ -355,6 +346,9 @@ func (s *Stack) Down(context.Context) error {
 
 // Keep leaves the cluster and engine running.
 func (s *Stack) Keep() string {
+	if s.engine == nil {
+		return "The kind stack did not get as far as starting its engine: nothing was left running."
+	}
 	return fmt.Sprintf("The kind cluster %s is still running in the private Docker engine (DOCKER_HOST=%s, network namespace %s, kubeconfig %s).\n"+
 		"Remove it with: DOCKER_HOST=%s kind delete cluster --name %s; then stop the engine's dockerd and containerd and run ip netns del %s",
 		s.name, s.engine.Host(), s.engine.NetNS(), s.kubeconf, s.engine.Host(), s.name, filepath.Base(s.engine.NetNS()))
