@@ -5,7 +5,11 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"net/url"
+	"sync"
+	"syscall"
+	"time"
 
 	"kratos-conformance/reports"
 )
@@ -102,3 +106,56 @@ type Faults interface {
 	// Start runs it again and returns once its own readiness check passes.
 	Start(ctx context.Context, component Component) error
 }
+
+// TogetherStarter is implemented by providers that run several components in
+// one pod (the guide's serve and courier): starting them together is one pod
+// start, in the pod's own container order, as in production.
+type TogetherStarter interface {
+	StartTogether(ctx context.Context, components ...Component) error
+}
+
+// StartTogether starts stopped components at the same instant: as one pod
+// where the provider runs them in one, else each in its own goroutine.
+func StartTogether(ctx context.Context, f Faults, components ...Component) error {
+	if t, ok := f.(TogetherStarter); ok {
+		return t.StartTogether(ctx, components...)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(components))
+	for i, c := range components {
+		wg.Go(func() { errs[i] = f.Start(ctx, c) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Supervised is implemented by providers whose components a supervisor keeps
+// running (Kubernetes' kubelet, by restart policy and probes): the suite
+// signals a component's process in place and watches the supervisor act.
+type Supervised interface {
+	// Signal sends sig to the component's main process, where it runs.
+	Signal(ctx context.Context, component Component, sig syscall.Signal) error
+	// Restarts is how often the supervisor restarted the component so far.
+	Restarts(ctx context.Context, component Component) (int, error)
+	// Ready is the supervisor's readiness verdict on the component.
+	Ready(ctx context.Context, component Component) (bool, error)
+	// Liveness is the component's deployed liveness probe; ok is false without one.
+	Liveness(ctx context.Context, component Component) (p Probe, ok bool, err error)
+}
+
+// Probe is a liveness probe's timing as deployed, with the grace its
+// container gets between the kill's SIGTERM and SIGKILL.
+type Probe struct {
+	Period, Timeout, InitialDelay, TerminationGrace time.Duration
+	FailureThreshold                                int
+}
+
+// RestartBound is the latest a hung process must be restarted by, per
+// Kubernetes' documented probe semantics: FailureThreshold failed probes
+// (each at most Period apart and Timeout long), then the kill's grace.
+func (p Probe) RestartBound() time.Duration {
+	return time.Duration(p.FailureThreshold)*(p.Period+p.Timeout) + p.TerminationGrace
+}
+
+// CourierStartLine is what Kratos' courier logs once its worker runs.
+const CourierStartLine = "Courier worker started."

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -120,13 +119,7 @@ func raceStarts(ctx context.Context, faults harness.Faults, n int, together bool
 		}
 		Expect(harness.WipeKratosNetworks(ctx, suite.Endpoints.PostgresDSN)).To(Succeed())
 		if together {
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			for j, c := range []harness.Component{harness.ComponentKratos, harness.ComponentCourier} {
-				wg.Go(func() { errs[j] = faults.Start(ctx, c) })
-			}
-			wg.Wait()
-			Expect(errs).To(HaveEach(BeNil()))
+			Expect(harness.StartTogether(ctx, faults, harness.ComponentKratos, harness.ComponentCourier)).To(Succeed())
 		} else {
 			Expect(faults.Start(ctx, harness.ComponentKratos)).To(Succeed())
 			Expect(faults.Start(ctx, harness.ComponentCourier)).To(Succeed())

@@ -35,7 +35,7 @@ func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 	if st, err := c.State(ctx); err == nil && st.Running {
 		return fmt.Errorf("%s is running: Stop it before starting it again", component)
 	}
-	starts := strings.Count(s.logs(ctx, c), courierStartLine)
+	starts := strings.Count(s.logs(ctx, c), harness.CourierStartLine)
 	if err := c.Start(ctx); err != nil {
 		return fmt.Errorf("start %s again: %w%s", component, err, s.logTail(ctx, c))
 	}

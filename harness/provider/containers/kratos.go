@@ -139,15 +139,13 @@ func (s *Stack) courierStarted(ctx context.Context, courier testcontainers.Conta
 		Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
 		Alive: s.alive(ctx, harness.ComponentCourier, courier),
 		Check: func(ctx context.Context) error {
-			if strings.Count(s.logs(ctx, courier), courierStartLine) <= starts {
-				return fmt.Errorf("no new %q line in the courier's log yet", courierStartLine)
+			if strings.Count(s.logs(ctx, courier), harness.CourierStartLine) <= starts {
+				return fmt.Errorf("no new %q line in the courier's log yet", harness.CourierStartLine)
 			}
 			return nil
 		},
 	})
 }
-
-const courierStartLine = "Courier worker started."
 
 // loopbackPorts publishes container ports on fixed loopback ports: the
 // addresses stay the same when a fault scenario restarts the container.

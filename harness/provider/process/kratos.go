@@ -98,8 +98,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 			Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited,
 			Check: func(context.Context) error {
-				if !strings.Contains(harness.ReadFrom(courier.LogPath, logFrom), "Courier worker started.") {
-					return fmt.Errorf("no \"Courier worker started.\" line in %s yet", courier.LogPath)
+				if !strings.Contains(harness.ReadFrom(courier.LogPath, logFrom), harness.CourierStartLine) {
+					return fmt.Errorf("no %q line in %s yet", harness.CourierStartLine, courier.LogPath)
 				}
 				return nil
 			},
