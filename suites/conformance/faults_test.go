@@ -267,13 +267,16 @@ func (i *injector) Start(ctx context.Context, component harness.Component) error
 }
 
 // readinessProbe asks /admin/health/ready as a Kubernetes readiness probe
-// would, over one client for all its polls.
+// would, and /health/ready through the public URL as clients reach it: on
+// Kubernetes that answers only once the kubelet's probe let the pod back into
+// its Service. One client for all its polls.
 func readinessProbe() func(context.Context) bool {
 	GinkgoHelper()
 	hc, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 	Expect(err).NotTo(HaveOccurred())
-	check := wait.HTTPStatus(hc, suite.Endpoints.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)
-	return func(ctx context.Context) bool { return check(ctx) == nil }
+	admin := wait.HTTPStatus(hc, suite.Endpoints.KratosAdmin.JoinPath("admin/health/ready").String(), http.StatusOK)
+	public := wait.HTTPStatus(hc, suite.Endpoints.KratosPublic.JoinPath("health/ready").String(), http.StatusOK)
+	return func(ctx context.Context) bool { return admin(ctx) == nil && public(ctx) == nil }
 }
 
 // componentPID is a local component's process group, 0 when the provider has none.

@@ -17,8 +17,10 @@ import (
 // forward is one client-go port-forward from a loopback port on this
 // machine to a pod's port, through the API server.
 type forward struct {
-	stop chan struct{}
-	done chan error
+	pod   string
+	local int
+	stop  chan struct{}
+	done  chan error
 }
 
 // portForward forwards local (a free loopback port) to pod:remote and returns

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -40,8 +41,9 @@ type Stack struct {
 	rest      *rest.Config
 	cs        *kubernetes.Clientset
 	sysctls   savedSysctls
-	forwards  []*forward
-	stopRelay func() // the public API's relay
+	faultMu   sync.Mutex          // one fault operation at a time: they read and write the same Deployments
+	forwards  map[string]*forward // by app (the pods' app.kubernetes.io/name)
+	stopRelay func()              // the public API's relay
 	rendered  *manifests.Rendered
 	ep        harness.Endpoints
 	env       harness.Environment
@@ -54,8 +56,8 @@ var (
 
 func newStack(in harness.StackInput, o Options) *Stack {
 	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir,
-		name: clusterName(in.RunID),
-		env:  harness.Environment{Provider: "kind", KratosBinary: o.images.kratos, Components: map[string]string{}}}
+		name: clusterName(in.RunID), forwards: map[string]*forward{},
+		env: harness.Environment{Provider: "kind", KratosBinary: o.images.kratos, Components: map[string]string{}}}
 }
 
 // clusterName is kind's name for the run's cluster: the run id in the
@@ -182,33 +184,49 @@ func createAll[T any, P interface {
 	return nil
 }
 
-// waitRollouts waits, one named wait each, until every Deployment is available.
+// waitRollouts waits, one named wait each, until every Deployment is rolled out.
 func (s *Stack) waitRollouts(ctx context.Context) error {
-	iv := s.cfg.Intervals
 	for _, d := range s.rendered.Objects.Deployments {
-		err := wait.For(ctx, wait.Input{Name: "rollout of deployment " + d.Namespace + "/" + d.Name, Timeout: iv.Rollout, Interval: iv.Poll,
-			Check: func(ctx context.Context) error {
-				got, err := s.cs.AppsV1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
-				if err != nil {
-					return err
-				}
-				for _, c := range got.Status.Conditions {
-					if c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue {
-						return nil
-					}
-				}
-				return fmt.Errorf("%d of %d replicas available; %s", got.Status.AvailableReplicas, got.Status.Replicas, s.podTrouble(ctx, d.Namespace, d.Name))
-			}})
-		if err != nil {
+		if err := s.waitRollout(ctx, d.Name); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// waitRollout waits until the Deployment's controller saw its latest spec and
+// every replica it asks for is updated and available, with no old pod left.
+func (s *Stack) waitRollout(ctx context.Context, name string) error {
+	iv := s.cfg.Intervals
+	return wait.For(ctx, wait.Input{Name: "rollout of deployment " + namespace + "/" + name, Timeout: iv.Rollout, Interval: iv.Poll,
+		Check: func(ctx context.Context) error {
+			d, err := s.cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			want, st := *d.Spec.Replicas, d.Status
+			if st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == want && st.AvailableReplicas == want && st.Replicas == want {
+				return s.podsGone(ctx, name, want)
+			}
+			return fmt.Errorf("%d of %d replicas updated and available; %s", st.AvailableReplicas, want, s.podTrouble(ctx, name))
+		}})
+}
+
+// podsGone says whether no more than want pods of the app exist, terminating ones included.
+func (s *Stack) podsGone(ctx context.Context, app string, want int32) error {
+	pods, err := s.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: appLabel + app})
+	if err != nil {
+		return err
+	}
+	if n := len(pods.Items); int32(n) > want {
+		return fmt.Errorf("%d pods of %s still exist, %d wanted", n, app, want)
+	}
+	return nil
+}
+
 // podTrouble says why a Deployment's pods are not ready: waiting reasons, last exits.
-func (s *Stack) podTrouble(ctx context.Context, ns, app string) string {
-	pods, err := s.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + app})
+func (s *Stack) podTrouble(ctx context.Context, app string) string {
+	pods, err := s.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: appLabel + app})
 	if err != nil || len(pods.Items) == 0 {
 		return "no pod yet"
 	}
@@ -227,44 +245,24 @@ func (s *Stack) podTrouble(ctx context.Context, ns, app string) string {
 	return strings.Join(out, "; ")
 }
 
-// forwardAll reaches Kratos' admin API, Mailpit's API and Postgres by
+// forwardAll reaches Kratos' admin API, Mailpit's API, Postgres and Redis by
 // port-forward, as an operator does; the public API is already relayed to
 // publicPort, which Kratos' public base URL names.
 func (s *Stack) forwardAll(ctx context.Context, publicPort int) error {
-	kratosPod, err := s.runningPod(ctx, "identity", "kratos")
-	if err != nil {
-		return err
-	}
-	mailpitPod, err := s.runningPod(ctx, "identity", "mailpit")
-	if err != nil {
-		return err
-	}
-	pgPod, err := s.runningPod(ctx, "identity", "postgres")
-	if err != nil {
-		return err
-	}
-	redisPod, err := s.runningPod(ctx, "identity", "redis")
-	if err != nil {
-		return err
-	}
 	ports := map[string]int{"public": publicPort}
-	for _, name := range []string{"admin", "mailpit", "postgres", "redis"} {
-		if ports[name], err = harness.FreePort(); err != nil {
-			return err
-		}
-	}
-	for _, f := range []struct {
-		pod           string
-		local, remote int
-	}{{kratosPod, ports["admin"], 4434}, {mailpitPod, ports["mailpit"], 8025}, {pgPod, ports["postgres"], 5432}, {redisPod, ports["redis"], 6379}} {
-		fw, err := portForward(ctx, s.rest, s.cs, "identity", f.pod, f.local, f.remote)
+	for _, app := range []string{"kratos", "mailpit", "postgres", "redis"} {
+		local, err := harness.FreePort()
 		if err != nil {
 			return err
 		}
-		s.forwards = append(s.forwards, fw)
+		if err := s.forwardTo(ctx, app, local); err != nil {
+			return err
+		}
+		ports[app] = local
 	}
+	kratosPod := s.forwards["kratos"].pod
 	public := &url.URL{Scheme: "https", Host: harness.KratosHost + ":" + strconv.Itoa(ports["public"]), Path: "/"}
-	admin := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(ports["admin"]), Path: "/"}
+	admin := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(ports["kratos"]), Path: "/"}
 	mail := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(ports["mailpit"]), Path: "/"}
 	s.ep = harness.LocalEndpoints(public, admin, mail, s.rendered.CA)
 	s.ep.PostgresDSN = fmt.Sprintf("postgres://kratos:%s@127.0.0.1:%d/kratos?sslmode=disable", s.rendered.PostgresPassword, ports["postgres"])
@@ -272,6 +270,7 @@ func (s *Stack) forwardAll(ctx context.Context, publicPort int) error {
 	if err := harness.WaitForKratos(ctx, s.ep, s.cfg.Intervals, nil); err != nil {
 		return err
 	}
+	var err error
 	if s.env.PostgresVersion, err = harness.CheckPostgresVersion(ctx, s.ep.PostgresDSN); err != nil {
 		return err
 	}
@@ -288,16 +287,49 @@ func (s *Stack) forwardAll(ctx context.Context, publicPort int) error {
 	return err
 }
 
-func (s *Stack) runningPod(ctx context.Context, ns, app string) (string, error) {
-	pods, err := s.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + app, FieldSelector: "status.phase=Running"})
+// forwardPorts is the port each app's forward reaches in its pod.
+var forwardPorts = map[string]int{"kratos": 4434, "mailpit": 8025, "postgres": 5432, "redis": 6379}
+
+// forwardTo (re)opens the forward from loopback port local to the app's
+// running pod: a forward is bound to one pod, so the fault scenarios renew it
+// after a scale or rollout replaced the pod, on the same local port.
+func (s *Stack) forwardTo(ctx context.Context, app string, local int) error {
+	if old := s.forwards[app]; old != nil {
+		old.close()
+		<-old.done // the listener is closed: the port is free again
+		delete(s.forwards, app)
+	}
+	pod, err := s.runningPod(ctx, app)
+	if err != nil {
+		return err
+	}
+	fw, err := portForward(ctx, s.rest, s.cs, namespace, pod, local, forwardPorts[app])
+	if err != nil {
+		return err
+	}
+	fw.pod, fw.local = pod, local
+	s.forwards[app] = fw
+	return nil
+}
+
+// runningPod is a Running pod of the app that is not being deleted.
+func (s *Stack) runningPod(ctx context.Context, app string) (string, error) {
+	pods, err := s.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: appLabel + app, FieldSelector: "status.phase=Running"})
 	if err != nil {
 		return "", err
 	}
-	if len(pods.Items) == 0 {
-		return "", fmt.Errorf("no running pod of %s/%s", ns, app)
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil {
+			return p.Name, nil
+		}
 	}
-	return pods.Items[0].Name, nil
+	return "", fmt.Errorf("no running pod of %s/%s", namespace, app)
 }
+
+const (
+	namespace = "identity" // kind/manifests' namespace
+	appLabel  = "app.kubernetes.io/name="
+)
 
 func (s *Stack) Endpoints() harness.Endpoints     { return s.ep }
 func (s *Stack) Environment() harness.Environment { return s.env }
@@ -325,7 +357,7 @@ func (s *Stack) Down(context.Context) error {
 	for _, f := range s.forwards {
 		f.close()
 	}
-	s.forwards = nil
+	clear(s.forwards)
 	if s.stopRelay != nil {
 		s.stopRelay()
 		s.stopRelay = nil
