@@ -16,7 +16,7 @@ endif
 SUITE_ARGS  := -ginkgo.timeout=$(TIMEOUT) $(if $(CI),-ginkgo.no-color)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps docker-check kind-images certify-kind build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps docker-check kind-images certify-kind faults-kind kind-test build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,9 +56,19 @@ unit: stack-bins ## unit and provider tests, and the offline checks of kind/'s m
 kind-images: stack-bins ## build the kind provider's binaries and node image offline, cached outside the clone (cold: 25-40 minutes, about 20 GB; warm: seconds)
 	$(GO) run ./cmd/kckind
 
+# The kind library's docker CLI reads the engine's address from the environment only.
+KIND_ENV = DOCKER_HOST=unix://$$($(GO) run ./cmd/kcbuild -cache-dir)/kind/engine/docker.sock
+
 certify-kind: kind-images build ## certification on a kind cluster in a private Docker engine: the guide's manifests, the same specs and smoke load
-	DOCKER_HOST=unix://$$($(GO) run ./cmd/kcbuild -cache-dir)/kind/engine/docker.sock \
-	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kind -kc.load=smoke $(ARGS)
+	$(KIND_ENV) $(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kind -kc.load=smoke $(ARGS)
+
+RACE_KIND ?= 3
+faults-kind: kind-images ## on one kind cluster: the fault scenarios, the probes (serve killed and hung in its pod) and the start-order race on the guide's pod (RACE_KIND times each order)
+	$(KIND_ENV) $(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter="faults || race" ./suites/conformance -- -kc.faults -kc.race=$(RACE_KIND) -kc.partial -kc.provider=kind $(ARGS)
+
+# make test runs kind where the machine can (checked in seconds) and says why not elsewhere.
+kind-test:
+	@if reason=$$($(GO) run ./cmd/kckind -check); then $(MAKE) certify-kind faults-kind; else echo "kind: not run on this machine: $$reason"; fi
 
 images: stack-bins ## build the containers provider's images locally (no registry needed); writes .cache/images.env
 	./harness/provider/containers/images/build.sh
@@ -96,7 +106,7 @@ bench: ## benchmarks of the load driver's own per-request work
 docker-check:
 	@docker info >/dev/null 2>&1 || { echo "make test needs a running Docker engine (the containers provider); start it, or run make certify, which needs none" >&2; exit 1; }
 
-test: deps docker-check build unit certify breakages hygiene faults race test-containers e2e-containers ## everything CI runs: the binary, unit, certification, proof that checks bite, hygiene, faults, start order, containers, 2 repeats
+test: deps docker-check build unit certify breakages hygiene faults race test-containers e2e-containers kind-test ## everything CI runs: the binary, unit, certification, proof that checks bite, hygiene, faults, start order, containers, 2 repeats
 	$(MAKE) repeat REPEAT=2
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)

@@ -27,7 +27,16 @@ const needGB = 20
 
 func main() {
 	engineReady := flag.Duration("engine-ready", time.Minute, "how long the private Docker engine may take to answer")
+	check := flag.Bool("check", false, "only say, in seconds, whether this machine can build and run kind (exit 1 and the reason if not)")
 	flag.Parse()
+	if *check {
+		if err := canRun(); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println("kind can run here")
+		return
+	}
 	if err := run(*engineReady); err != nil {
 		fmt.Fprintln(os.Stderr, "kind-images:", err)
 		os.Exit(1)
@@ -83,6 +92,25 @@ func script(ctx context.Context, root, name string, env []string) error {
 		return fmt.Errorf("kind/images/%s: %w", name, err)
 	}
 	return nil
+}
+
+// canRun checks what kind needs of this machine without building anything:
+// the engine's prerequisites, a network namespace made for real, the disk.
+func canRun() error {
+	if err := engine.Preflight(); err != nil {
+		return err
+	}
+	if out, err := exec.Command("unshare", "--net", "--mount", "true").CombinedOutput(); err != nil {
+		return fmt.Errorf("cannot make network and mount namespaces here (unshare --net --mount: %v: %s)", err, out)
+	}
+	cache, err := build.CacheDir()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(cache, "kind"), 0o755); err != nil {
+		return err
+	}
+	return enoughDisk(filepath.Join(cache, "kind"))
 }
 
 // enoughDisk refuses a cold build that would fill the disk half way; a warm

@@ -93,4 +93,6 @@ J
   docker commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' "$id" "$node" >/dev/null
 fi
 echo "$node" >"$KIND_CACHE/node-image"
+# Older node images (a pin or a Kratos build changed) only take disk: about 2 GB each.
+docker image ls --format '{{.Repository}}:{{.Tag}}' kratos-conformance/kind-node | grep -vxF "$node" | xargs -r docker rmi >/dev/null || true
 step "node image ready: $node"
