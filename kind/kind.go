@@ -13,35 +13,75 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 )
 
-//go:embed manifests/*.yaml
+//go:embed manifests/*.yaml chart/*.yaml
 var files embed.FS
+
+// The layouts the kind provider deploys: the guide's manifests, or Ory's Helm
+// chart's objects (chart/) beside the guide's namespace and test infrastructure.
+const (
+	LayoutGuide = "guide"
+	LayoutChart = "chart"
+)
+
+// layoutFiles are each layout's files, in apply order.
+var layoutFiles = map[string][]string{
+	LayoutGuide: {"manifests/*.yaml"},
+	LayoutChart: {"manifests/00-namespace.yaml", "chart/*.yaml", "manifests/50-test-infra.yaml"},
+}
 
 // Objects are the decoded manifests, by kind.
 type Objects struct {
-	Namespaces  []corev1.Namespace
-	ConfigMaps  []corev1.ConfigMap
-	Secrets     []corev1.Secret
-	Deployments []appsv1.Deployment
-	Services    []corev1.Service
-	Ingresses   []networkingv1.Ingress
+	Namespaces   []corev1.Namespace
+	ConfigMaps   []corev1.ConfigMap
+	Secrets      []corev1.Secret
+	Deployments  []appsv1.Deployment
+	StatefulSets []appsv1.StatefulSet
+	Jobs         []batchv1.Job // Helm hooks: run to completion before the rest
+	Services     []corev1.Service
+	Ingresses    []networkingv1.Ingress
 }
 
-// Manifests decodes the manifests shipped in manifests/, in file order.
-func Manifests() (*Objects, error) {
-	names, err := fs.Glob(files, "manifests/*.yaml")
-	if err != nil {
-		return nil, err
+// PodSpecs are the pod templates of every workload, to edit in place.
+func (o *Objects) PodSpecs() []*corev1.PodSpec {
+	var out []*corev1.PodSpec
+	for i := range o.Deployments {
+		out = append(out, &o.Deployments[i].Spec.Template.Spec)
 	}
-	sort.Strings(names)
+	for i := range o.StatefulSets {
+		out = append(out, &o.StatefulSets[i].Spec.Template.Spec)
+	}
+	for i := range o.Jobs {
+		out = append(out, &o.Jobs[i].Spec.Template.Spec)
+	}
+	return out
+}
+
+// Manifests decodes the guide's manifests shipped in manifests/, in file order.
+func Manifests() (*Objects, error) { return LayoutManifests(LayoutGuide) }
+
+// LayoutManifests decodes a layout's files, in their order.
+func LayoutManifests(layout string) (*Objects, error) {
+	patterns, ok := layoutFiles[layout]
+	if !ok {
+		return nil, fmt.Errorf("no kind layout %q: use %s or %s", layout, LayoutGuide, LayoutChart)
+	}
 	var all bytes.Buffer
-	for _, n := range names {
-		b, _ := files.ReadFile(n)
-		fmt.Fprintf(&all, "---\n# %s\n%s\n", n, b)
+	for _, p := range patterns {
+		names, err := fs.Glob(files, p)
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			b, _ := files.ReadFile(n)
+			fmt.Fprintf(&all, "---\n# %s\n%s\n", n, b)
+		}
 	}
 	return Decode(all.Bytes())
 }
@@ -68,6 +108,10 @@ func Decode(stream []byte) (*Objects, error) {
 			err = decodeInto(doc, &objs.Secrets)
 		case "apps/v1/Deployment":
 			err = decodeInto(doc, &objs.Deployments)
+		case "apps/v1/StatefulSet":
+			err = decodeInto(doc, &objs.StatefulSets)
+		case "batch/v1/Job":
+			err = decodeInto(doc, &objs.Jobs)
 		case "v1/Service":
 			err = decodeInto(doc, &objs.Services)
 		case "networking.k8s.io/v1/Ingress":

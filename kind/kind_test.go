@@ -25,3 +25,46 @@ func TestRenderAppliesTheBreakage(t *testing.T) {
 		t.Error("the breakage noop-cipher is not in kind's rendered config")
 	}
 }
+
+// The chart layout carries DSN, secrets and SMTP URI as the Secret the pods
+// read as environment, never in the ConfigMap; every workload gets its image.
+func TestRenderChartSplitsConfigFromSecrets(t *testing.T) {
+	r, err := Render(RenderInput{KratosImage: "k:1", PostgresImage: "p:1", RedisImage: "r:1", MailpitImage: "m:1", PublicHostPort: 30443, Layout: LayoutChart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]string
+	for _, s := range r.Objects.Secrets {
+		if s.Name == "kratos" {
+			env = s.StringData
+		}
+	}
+	for _, key := range []string{"dsn", "secretsDefault", "secretsCookie", "secretsCipher", "smtpConnectionURI"} {
+		if v := env[key]; v == "" || strings.Contains(v, "RENDERED") || !strings.Contains(string(r.KratosConfig), v) && key != "secretsDefault" {
+			t.Errorf("Secret kratos key %s = %q: not the rendered config's value", key, v)
+		}
+	}
+	for _, c := range r.Objects.ConfigMaps {
+		if c.Name != "kratos-config" {
+			continue
+		}
+		for _, leak := range []string{env["dsn"], env["secretsCookie"], env["secretsCipher"], "connection_uri"} {
+			if strings.Contains(c.Data["kratos.yaml"], leak) {
+				t.Errorf("ConfigMap kratos-config holds %q, which belongs in Secret kratos", leak)
+			}
+		}
+		if !strings.Contains(c.Data["identity.default.schema.json"], "traits") {
+			t.Error("ConfigMap kratos-config has no identity schema")
+		}
+	}
+	if len(r.Objects.Jobs) != 1 || len(r.Objects.StatefulSets) != 1 {
+		t.Fatalf("want the migration Job and the courier StatefulSet, got %d and %d", len(r.Objects.Jobs), len(r.Objects.StatefulSets))
+	}
+	for _, spec := range r.Objects.PodSpecs() {
+		for _, c := range spec.Containers {
+			if strings.HasPrefix(c.Image, "kratos-conformance/") {
+				t.Errorf("container %s still has the placeholder image %s", c.Name, c.Image)
+			}
+		}
+	}
+}
