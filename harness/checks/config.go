@@ -20,6 +20,8 @@ type Result struct {
 	Requirement string         `json:"requirement"`
 	Status      reports.Status `json:"status"`
 	Detail      string         `json:"detail,omitempty"`
+	// Warnings are advisories that do not fail the requirement.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func result(id, requirement string, problems []string) Result {

@@ -14,50 +14,27 @@ import (
 )
 
 // Check runs the guide's checklist on the rendered config and the manifests'
-// own checks on the objects.
+// own checks on the objects, whichever layout they follow.
 func Check(r *kind.Rendered) []Result {
 	var out []Result
 	if cfg, err := ParseConfig(r.KratosConfig); err != nil {
 		out = append(out, Result{ID: "KM-CONFIG-000", Requirement: "configs.yaml parses", Status: reports.Fail, Detail: err.Error()})
 	} else {
 		out = append(out, CheckConfig(cfg)...)
+		out = append(out, schemaMatchesFixture(r.Objects, cfg))
 	}
 	return append(out, CheckObjects(r.Objects)...)
 }
 
-// CheckObjects checks the manifests alone.
+// CheckObjects checks the manifests alone. Kratos' containers are found by
+// what they run, so the guide's one pod and Ory's chart (serve Deployment,
+// courier StatefulSet, migration hook Job) are held to the same rules.
 func CheckObjects(o *kind.Objects) []Result {
-	k := kratosPod(o)
+	k := kratosContainers(o)
 	return []Result{
-		adminNotExposed(o), volumesExist(o), configMounted(o, k), schemaMatchesFixture(o), servicePorts(o, k),
-		oneImageThreeRoles(k), migrateFirst(k), courierRuns(k), noDev(o), probes(k), hardened(k),
+		adminNotExposed(o), volumesExist(o), configMounted(o, k), servicePorts(o, k), oneImageThreeRoles(k),
+		migrateFirst(k), courierRuns(k), oneCourier(k), sameSecrets(k), noDev(k), probes(k), hardened(k),
 	}
-}
-
-// kratosSpec is the kratos Deployment's pod spec, or nil.
-type kratosSpec = corev1.PodSpec
-
-func kratosPod(o *kind.Objects) *kratosSpec {
-	for i := range o.Deployments {
-		if o.Deployments[i].Name == "kratos" {
-			return &o.Deployments[i].Spec.Template.Spec
-		}
-	}
-	return nil
-}
-
-func container(spec *kratosSpec, name string) *corev1.Container {
-	if spec == nil {
-		return nil
-	}
-	for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-		for i := range list {
-			if list[i].Name == name {
-				return &list[i]
-			}
-		}
-	}
-	return nil
 }
 
 func res(id, requirement string, problems []string) Result {
@@ -96,7 +73,8 @@ func adminNotExposed(o *kind.Objects) Result {
 	return res("KM-ADMIN-001", "the admin API (4434) is not exposed by a NodePort or LoadBalancer Service or an Ingress", problems)
 }
 
-// volumesExist: every ConfigMap and Secret a pod mounts or reads is in the set.
+// volumesExist: every ConfigMap and Secret a pod mounts or reads is in the set
+// (a reference marked optional may be missing).
 func volumesExist(o *kind.Objects) Result {
 	have := map[string]bool{}
 	for _, c := range o.ConfigMaps {
@@ -106,19 +84,22 @@ func volumesExist(o *kind.Objects) Result {
 		have["Secret/"+s.Name] = true
 	}
 	var problems []string
-	for _, d := range o.Deployments {
-		for _, v := range d.Spec.Template.Spec.Volumes {
+	for _, spec := range o.PodSpecs() {
+		for _, v := range spec.Volumes {
 			if v.ConfigMap != nil && !have["ConfigMap/"+v.ConfigMap.Name] {
-				problems = append(problems, fmt.Sprintf("%s mounts ConfigMap %s, which is not defined", d.Name, v.ConfigMap.Name))
+				problems = append(problems, fmt.Sprintf("a pod mounts ConfigMap %s, which is not defined", v.ConfigMap.Name))
 			}
 			if v.Secret != nil && !have["Secret/"+v.Secret.SecretName] {
-				problems = append(problems, fmt.Sprintf("%s mounts Secret %s, which is not defined", d.Name, v.Secret.SecretName))
+				problems = append(problems, fmt.Sprintf("a pod mounts Secret %s, which is not defined", v.Secret.SecretName))
 			}
 		}
-		for _, c := range d.Spec.Template.Spec.Containers {
-			for _, e := range c.Env {
-				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && !have["Secret/"+e.ValueFrom.SecretKeyRef.Name] {
-					problems = append(problems, fmt.Sprintf("%s reads Secret %s, which is not defined", d.Name, e.ValueFrom.SecretKeyRef.Name))
+		for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+			for _, c := range list {
+				for _, e := range c.Env {
+					ref := e.ValueFrom
+					if ref != nil && ref.SecretKeyRef != nil && !have["Secret/"+ref.SecretKeyRef.Name] && (ref.SecretKeyRef.Optional == nil || !*ref.SecretKeyRef.Optional) {
+						problems = append(problems, fmt.Sprintf("%s reads Secret %s, which is not defined", c.Name, ref.SecretKeyRef.Name))
+					}
 				}
 			}
 		}
@@ -126,145 +107,118 @@ func volumesExist(o *kind.Objects) Result {
 	return res("KM-WIRE-001", "every ConfigMap and Secret the pods use is defined", problems)
 }
 
-// configMounted: each Kratos container's -c path lies in the mount of Secret
-// identity-configs and names a key it holds; the schema ConfigMap is mounted too.
-func configMounted(o *kind.Objects, spec *kratosSpec) Result {
+// configMounted: each Kratos container's -c/--config file is a key of a
+// Secret or ConfigMap it mounts.
+func configMounted(o *kind.Objects, all []kratosContainer) Result {
 	var problems []string
-	if spec == nil {
-		return res("KM-WIRE-002", "Kratos reads its config and schema from the guide's Secret and ConfigMap", []string{"no Deployment kratos"})
+	if len(all) == 0 {
+		problems = append(problems, "no container runs Kratos")
 	}
-	volumeOf := map[string]corev1.Volume{}
-	for _, v := range spec.Volumes {
-		volumeOf[v.Name] = v
-	}
-	keys := map[string]bool{}
-	for _, s := range o.Secrets {
-		if s.Name == "identity-configs" {
-			for k := range s.StringData {
-				keys[k] = true
-			}
-			for k := range s.Data {
-				keys[k] = true
-			}
+	for _, k := range all {
+		file := configPath(k.c)
+		src, key, ok := mountedKey(k.spec, k.c, file)
+		if _, found := keyValue(o, src, key); !ok || !found {
+			problems = append(problems, fmt.Sprintf("%s/%s reads config %q, which is no key of a Secret or ConfigMap it mounts", k.workload, k.c.Name, file))
 		}
 	}
-	for _, name := range []string{"migrate", "kratos", "courier"} {
-		c := container(spec, name)
-		if c == nil {
-			continue
-		}
-		path := flagValue(c.Args, "-c")
-		found, schemas := false, false
-		for _, m := range c.VolumeMounts {
-			v := volumeOf[m.Name]
-			if v.Secret != nil && v.Secret.SecretName == "identity-configs" && strings.HasPrefix(path, strings.TrimSuffix(m.MountPath, "/")+"/") {
-				found = keys[strings.TrimPrefix(path, strings.TrimSuffix(m.MountPath, "/")+"/")]
-			}
-			schemas = schemas || (v.ConfigMap != nil && v.ConfigMap.Name == "identity-schemas" && m.MountPath == "/identity/schemas")
-		}
-		if !found {
-			problems = append(problems, fmt.Sprintf("container %s reads -c %q, which is no key of Secret identity-configs under its mount", name, path))
-		}
-		if !schemas {
-			problems = append(problems, fmt.Sprintf("container %s does not mount ConfigMap identity-schemas at /identity/schemas", name))
-		}
-	}
-	return res("KM-WIRE-002", "Kratos reads its config and schema from the guide's Secret and ConfigMap", problems)
+	return res("KM-WIRE-002", "Kratos reads its config from a key of a Secret or ConfigMap it mounts", problems)
 }
 
-func flagValue(args []string, flag string) string {
-	for i := 0; i+1 < len(args); i++ {
-		if args[i] == flag {
-			return args[i+1]
+// schemaMatchesFixture: the identity schema the config names (file://) is a
+// mounted key of serve's pod and holds the schema every provider uses.
+func schemaMatchesFixture(o *kind.Objects, cfg *Config) Result {
+	const id, requirement = "KM-WIRE-003", "the identity schema the config names is mounted and is the one the other providers use"
+	u := cfg.str("identity.default_schema_url")
+	if schemas, ok := cfg.get("identity.schemas").([]any); ok && len(schemas) > 0 {
+		if first, ok := schemas[0].(map[string]any); ok {
+			u, _ = first["url"].(string)
 		}
 	}
-	return ""
-}
-
-func schemaMatchesFixture(o *kind.Objects) Result {
+	file, ok := strings.CutPrefix(u, "file://")
+	if !ok {
+		return res(id, requirement, []string{fmt.Sprintf("the config's schema URL %q is not a mounted file", u)})
+	}
 	var problems []string
-	found := false
-	for _, c := range o.ConfigMaps {
-		if c.Name == "identity-schemas" {
-			found = true
-			if strings.TrimSpace(c.Data["default.json"]) != strings.TrimSpace(string(fixtures.IdentitySchema())) {
-				problems = append(problems, "ConfigMap identity-schemas default.json differs from fixtures/kratos/identity.default.schema.json")
-			}
+	for _, k := range byRole(kratosContainers(o), roleServe) {
+		src, key, ok := mountedKey(k.spec, k.c, file)
+		v, found := keyValue(o, src, key)
+		switch {
+		case !ok || !found:
+			problems = append(problems, fmt.Sprintf("%s/%s does not mount %s", k.workload, k.c.Name, file))
+		case strings.TrimSpace(v) != strings.TrimSpace(string(fixtures.IdentitySchema())):
+			problems = append(problems, fmt.Sprintf("%s key %s differs from fixtures/kratos/identity.default.schema.json", src, key))
 		}
 	}
-	if !found {
-		problems = append(problems, "no ConfigMap identity-schemas")
-	}
-	return res("KM-WIRE-003", "the identity schema in the ConfigMap is the one the other providers use", problems)
+	return res(id, requirement, problems)
 }
 
-// servicePorts: kratos-public and kratos-admin point at named container ports 4433 and 4434.
-func servicePorts(o *kind.Objects, spec *kratosSpec) Result {
-	want := map[string]int32{"kratos-public": 4433, "kratos-admin": 4434}
-	ports := map[string]int32{}
-	if c := container(spec, "kratos"); c != nil {
-		for _, p := range c.Ports {
-			ports[p.Name] = p.ContainerPort
+// servicePorts: Services select serve's pods and reach its public (4433) and admin (4434) ports.
+func servicePorts(o *kind.Objects, all []kratosContainer) Result {
+	reached := map[int32][]string{}
+	for _, k := range byRole(all, roleServe) {
+		named := map[string]int32{}
+		for _, p := range k.c.Ports {
+			named[p.Name] = p.ContainerPort
+		}
+		for _, svc := range o.Services {
+			if len(svc.Spec.Selector) == 0 || !selects(svc.Spec.Selector, k.labels) {
+				continue
+			}
+			for _, p := range svc.Spec.Ports {
+				target := p.TargetPort.IntVal
+				if p.TargetPort.StrVal != "" {
+					target = named[p.TargetPort.StrVal]
+				}
+				reached[target] = append(reached[target], svc.Name)
+			}
 		}
 	}
 	var problems []string
-	for name, port := range want {
-		var svc *corev1.Service
-		for i := range o.Services {
-			if o.Services[i].Name == name {
-				svc = &o.Services[i]
-			}
-		}
-		if svc == nil {
-			problems = append(problems, "no Service "+name)
-			continue
-		}
-		for _, p := range svc.Spec.Ports {
-			target := p.TargetPort.IntVal
-			if p.TargetPort.StrVal != "" {
-				target = ports[p.TargetPort.StrVal]
-			}
-			if p.Port != port || target != port {
-				problems = append(problems, fmt.Sprintf("Service %s maps %d to %s (container port %d), want %d to %d", name, p.Port, p.TargetPort.String(), target, port, port))
-			}
+	for _, port := range []int32{4433, 4434} {
+		if len(reached[port]) == 0 {
+			problems = append(problems, fmt.Sprintf("no Service reaches serve's port %d", port))
 		}
 	}
-	return res("KM-WIRE-004", "Services kratos-public and kratos-admin reach the container's 4433 and 4434", problems)
+	if both := slices.DeleteFunc(slices.Clone(reached[4433]), func(n string) bool { return !slices.Contains(reached[4434], n) }); len(both) > 0 {
+		problems = append(problems, fmt.Sprintf("Service %v reaches both the public and the admin port", both))
+	}
+	return res("KM-WIRE-004", "Services reach serve's public (4433) and admin (4434) ports, each its own", problems)
 }
 
-func oneImageThreeRoles(spec *kratosSpec) Result {
+func selects(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// roleArgs are the guide's commands for each role (config flags aside).
+var roleArgs = map[role][][]string{
+	roleMigrate: {{"migrate", "sql", "-e", "--yes"}},
+	roleServe:   {{"serve"}, {"serve", "all"}},
+	roleCourier: {{"courier", "watch"}},
+}
+
+func oneImageThreeRoles(all []kratosContainer) Result {
 	var problems []string
 	images := map[string]bool{}
-	for _, role := range []struct {
-		name string
-		args []string
-	}{{"migrate", []string{"migrate", "sql", "-e", "--yes"}}, {"kratos", []string{"serve"}}, {"courier", []string{"courier", "watch"}}} {
-		c := container(spec, role.name)
-		if c == nil {
-			problems = append(problems, "no container "+role.name)
-			continue
+	for _, r := range []role{roleMigrate, roleServe, roleCourier} {
+		if len(byRole(all, r)) == 0 {
+			problems = append(problems, "no container runs "+string(r))
 		}
-		images[c.Image] = true
-		if rest := withoutConfigFlag(c.Args); !slices.Equal(rest, role.args) {
-			problems = append(problems, fmt.Sprintf("container %s runs %v, want %v", role.name, rest, role.args))
+	}
+	for _, k := range all {
+		images[k.c.Image] = true
+		if got := subcommand(words(k.c)); !slices.ContainsFunc(roleArgs[k.role], func(want []string) bool { return slices.Equal(got, want) }) {
+			problems = append(problems, fmt.Sprintf("%s/%s runs %v, want one of %v", k.workload, k.c.Name, got, roleArgs[k.role]))
 		}
 	}
 	if len(images) > 1 {
-		problems = append(problems, fmt.Sprintf("migrate, kratos and courier use different images: %v", keys(images)))
+		problems = append(problems, fmt.Sprintf("migrate, serve and courier use different images: %v", keys(images)))
 	}
-	return res("KM-WIRE-005", "migrate, kratos and courier run one image with the guide's commands", problems)
-}
-
-func withoutConfigFlag(args []string) []string {
-	var out []string
-	for i := 0; i < len(args); i++ {
-		if args[i] == "-c" || args[i] == "--config" {
-			i++
-			continue
-		}
-		out = append(out, args[i])
-	}
-	return out
+	return res("KM-WIRE-005", "migrate, serve and courier run one image with the guide's commands", problems)
 }
 
 func keys(m map[string]bool) []string {
@@ -276,85 +230,125 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-func migrateFirst(spec *kratosSpec) Result {
+// migrateFirst: migrations finish before serve starts: an initContainer of
+// every serve pod, or a Job Helm runs as a pre-install and pre-upgrade hook.
+func migrateFirst(all []kratosContainer) Result {
 	var problems []string
-	ok := false
-	if spec != nil {
-		for _, c := range spec.InitContainers {
-			ok = ok || slices.Contains(c.Args, "migrate")
+	var hookJob bool
+	for _, m := range byRole(all, roleMigrate) {
+		if strings.HasPrefix(m.workload, "Job ") {
+			if strings.Contains(m.hook, "pre-install") && strings.Contains(m.hook, "pre-upgrade") {
+				hookJob = true
+			} else {
+				problems = append(problems, fmt.Sprintf("%s migrates without the pre-install, pre-upgrade hook (%q): serve may start on an old schema", m.workload, m.hook))
+			}
 		}
 	}
-	if !ok {
-		problems = append(problems, "no initContainer runs migrate: migrations must finish before serve starts")
+	for _, s := range byRole(all, roleServe) {
+		init := slices.ContainsFunc(byRole(all, roleMigrate), func(m kratosContainer) bool { return m.spec == s.spec && m.init })
+		if !init && !hookJob {
+			problems = append(problems, s.workload+" has no migrate initContainer and no migration hook Job runs first")
+		}
 	}
-	return res("KM-MIGRATE-001", "migrations run as their own step before serve (initContainer)", problems)
+	if len(byRole(all, roleMigrate)) == 0 {
+		problems = append(problems, "nothing runs migrate sql: migrations must finish before serve starts")
+	}
+	return res("KM-MIGRATE-001", "migrations run as their own step before serve (an initContainer, or a pre-install/pre-upgrade hook Job)", problems)
 }
 
-func courierRuns(spec *kratosSpec) Result {
-	ok := container(spec, "courier") != nil
-	if c := container(spec, "kratos"); c != nil && slices.Contains(c.Args, "--watch-courier") {
-		ok = true
-	}
+func courierRuns(all []kratosContainer) Result {
 	var problems []string
-	if !ok {
-		problems = append(problems, "no courier container and serve lacks --watch-courier: verification and recovery mail is never sent")
+	if len(couriers(all)) == 0 {
+		problems = append(problems, "no courier watch container and serve lacks --watch-courier: verification and recovery mail is never sent")
 	}
 	return res("KM-COURIER-001", "a courier runs (its own container, or serve --watch-courier)", problems)
 }
 
-func noDev(o *kind.Objects) Result {
+// couriers are the containers that send mail: courier watch, or serve --watch-courier.
+func couriers(all []kratosContainer) []kratosContainer {
+	return slices.DeleteFunc(slices.Clone(all), func(k kratosContainer) bool {
+		return k.role != roleCourier && !(k.role == roleServe && slices.Contains(words(k.c), "--watch-courier"))
+	})
+}
+
+// oneCourier warns about more than one courier process: Kratos v1.3.1 claims
+// queued messages without a row lock, so two couriers polling at once can
+// both send one mail (ory/kratos#652, #732).
+func oneCourier(all []kratosContainer) Result {
+	r := res("KM-COURIER-002", "one courier process (several may send a mail twice)", nil)
+	var n int32
+	var where []string
+	for _, k := range couriers(all) {
+		n += k.replicas
+		where = append(where, fmt.Sprintf("%s/%s ×%d", k.workload, k.c.Name, k.replicas))
+	}
+	if n > 1 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d courier processes (%s)", n, strings.Join(where, ", ")))
+	}
+	return r
+}
+
+// sameSecrets: every serve and courier reads its secrets from one place, so
+// a cookie or a cipher text made by one is read by all.
+func sameSecrets(all []kratosContainer) Result {
+	seen := map[string][]string{}
+	for _, k := range all {
+		if k.role == roleMigrate {
+			continue
+		}
+		src := secretSources(k)
+		seen[src] = append(seen[src], k.workload+"/"+k.c.Name)
+	}
 	var problems []string
-	for _, d := range o.Deployments {
-		for _, list := range [][]corev1.Container{d.Spec.Template.Spec.InitContainers, d.Spec.Template.Spec.Containers} {
-			for _, c := range list {
-				if slices.Contains(c.Args, "--dev") {
-					problems = append(problems, fmt.Sprintf("%s/%s runs with --dev", d.Name, c.Name))
-				}
-			}
+	if len(seen) > 1 {
+		for src, who := range seen {
+			problems = append(problems, fmt.Sprintf("%v: %s", who, src))
+		}
+		slices.Sort(problems)
+		problems = []string{"Kratos containers read their secrets from different places: " + strings.Join(problems, "; ")}
+	}
+	return res("KM-SECRETS-001", "every serve and courier reads the same secrets (config and SECRETS_* from one source)", problems)
+}
+
+func noDev(all []kratosContainer) Result {
+	var problems []string
+	for _, k := range all {
+		if slices.Contains(words(k.c), "--dev") {
+			problems = append(problems, fmt.Sprintf("%s/%s runs with --dev", k.workload, k.c.Name))
 		}
 	}
 	return res("KM-DEV-001", "no container runs Kratos with --dev", problems)
 }
 
-func probes(spec *kratosSpec) Result {
+func probes(all []kratosContainer) Result {
 	var problems []string
-	c := container(spec, "kratos")
-	for _, p := range []struct {
-		name  string
-		probe *corev1.Probe
-	}{{"readiness", probeOf(c, true)}, {"liveness", probeOf(c, false)}} {
-		if p.probe == nil || p.probe.HTTPGet == nil || !strings.Contains(p.probe.HTTPGet.Path, "/health/") {
-			problems = append(problems, "kratos has no "+p.name+" probe on a health endpoint")
+	for _, k := range byRole(all, roleServe) {
+		for _, p := range []struct {
+			name  string
+			probe *corev1.Probe
+		}{{"readiness", k.c.ReadinessProbe}, {"liveness", k.c.LivenessProbe}} {
+			if p.probe == nil || p.probe.HTTPGet == nil || !strings.Contains(p.probe.HTTPGet.Path, "/health/") {
+				problems = append(problems, fmt.Sprintf("%s/%s has no %s probe on a health endpoint", k.workload, k.c.Name, p.name))
+			}
 		}
 	}
-	return res("KM-PROBE-001", "the kratos container has readiness and liveness probes on its health endpoints", problems)
+	return res("KM-PROBE-001", "serve has readiness and liveness probes on its health endpoints", problems)
 }
 
-func probeOf(c *corev1.Container, readiness bool) *corev1.Probe {
-	if c == nil {
-		return nil
-	}
-	if readiness {
-		return c.ReadinessProbe
-	}
-	return c.LivenessProbe
-}
-
-func hardened(spec *kratosSpec) Result {
+func hardened(all []kratosContainer) Result {
 	var problems []string
-	if spec == nil {
-		return res("KM-SEC-001", "Kratos runs as non-root with resource requests", []string{"no Deployment kratos"})
+	if len(all) == 0 {
+		problems = append(problems, "no container runs Kratos")
 	}
-	podNonRoot := spec.SecurityContext != nil && spec.SecurityContext.RunAsNonRoot != nil && *spec.SecurityContext.RunAsNonRoot
-	for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-		for _, c := range list {
-			nonRoot := podNonRoot || (c.SecurityContext != nil && c.SecurityContext.RunAsNonRoot != nil && *c.SecurityContext.RunAsNonRoot)
-			if !nonRoot {
-				problems = append(problems, c.Name+" may run as root (runAsNonRoot not set)")
-			}
-			if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
-				problems = append(problems, c.Name+" has no CPU or memory request")
-			}
+	for _, k := range all {
+		sc := k.spec.SecurityContext
+		nonRoot := sc != nil && sc.RunAsNonRoot != nil && *sc.RunAsNonRoot ||
+			k.c.SecurityContext != nil && k.c.SecurityContext.RunAsNonRoot != nil && *k.c.SecurityContext.RunAsNonRoot
+		if !nonRoot {
+			problems = append(problems, k.workload+"/"+k.c.Name+" may run as root (runAsNonRoot not set)")
+		}
+		if k.c.Resources.Requests.Cpu().IsZero() || k.c.Resources.Requests.Memory().IsZero() {
+			problems = append(problems, k.workload+"/"+k.c.Name+" has no CPU or memory request")
 		}
 	}
 	return res("KM-SEC-001", "Kratos runs as non-root with resource requests", problems)

@@ -12,13 +12,36 @@ import (
 	"kratos-conformance/kind"
 )
 
-func render(t *testing.T) *kind.Rendered {
+func render(t *testing.T) *kind.Rendered { return renderLayout(t, kind.LayoutGuide) }
+
+func renderLayout(t *testing.T, layout string) *kind.Rendered {
 	t.Helper()
-	r, err := kind.Render(kind.RenderInput{KratosImage: "k:1", PostgresImage: "p:1", RedisImage: "r:1", MailpitImage: "m:1", PublicHostPort: 30443})
+	r, err := kind.Render(kind.RenderInput{KratosImage: "k:1", PostgresImage: "p:1", RedisImage: "r:1", MailpitImage: "m:1", PublicHostPort: 30443, Layout: layout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// kratosPod is the Deployment kratos's pod spec.
+func kratosPod(o *kind.Objects) *corev1.PodSpec {
+	for i := range o.Deployments {
+		if o.Deployments[i].Name == "kratos" {
+			return &o.Deployments[i].Spec.Template.Spec
+		}
+	}
+	return nil
+}
+
+func container(spec *corev1.PodSpec, name string) *corev1.Container {
+	for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
+		}
+	}
+	return nil
 }
 
 func statusOf(results []Result, id string) (Result, bool) {
@@ -124,5 +147,54 @@ func TestEachCheckFailsOnAManifestBrokenOnPurpose(t *testing.T) {
 				t.Errorf("%s stayed %s on a manifest broken on purpose", id, got.Status)
 			}
 		})
+	}
+}
+
+// Ory's chart layout is held to the same rules: it passes all but the probe
+// check, because the chart's defaults have no liveness probe (and readiness
+// on /admin/health/alive, which a dead database does not fail).
+func TestChartLayoutPassesAllButTheProbes(t *testing.T) {
+	for _, r := range Check(renderLayout(t, kind.LayoutChart)) {
+		want := reports.Pass
+		if r.ID == "KM-PROBE-001" {
+			want = reports.Fail
+		}
+		if r.Status != want {
+			t.Errorf("%s %s: %s, want %s (%s)", r.ID, r.Requirement, r.Status, want, r.Detail)
+		}
+		if len(r.Warnings) > 0 {
+			t.Errorf("%s warns: %v", r.ID, r.Warnings)
+		}
+	}
+}
+
+// Two couriers are a warning; serve workloads with different secrets fail;
+// a migration Job that is no pre-install/pre-upgrade hook fails.
+func TestChartLayoutBrokenOnPurpose(t *testing.T) {
+	r := renderLayout(t, kind.LayoutChart)
+	two := int32(2)
+	r.Objects.StatefulSets[0].Spec.Replicas = &two
+	got, _ := statusOf(Check(r), "KM-COURIER-002")
+	if got.Status != reports.Pass || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], "2 courier processes") {
+		t.Errorf("two courier replicas: got %+v, want a passing row with one warning", got)
+	}
+
+	r = renderLayout(t, kind.LayoutChart)
+	canary := *r.Objects.Deployments[0].DeepCopy()
+	canary.Name = "kratos-canary"
+	for i, e := range canary.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "SECRETS_COOKIE" {
+			canary.Spec.Template.Spec.Containers[0].Env[i].ValueFrom.SecretKeyRef.Name = "kratos-canary"
+		}
+	}
+	r.Objects.Deployments = append(r.Objects.Deployments, canary)
+	if got, _ := statusOf(Check(r), "KM-SECRETS-001"); got.Status != reports.Fail {
+		t.Errorf("a second serve Deployment with another cookie secret: got %+v", got)
+	}
+
+	r = renderLayout(t, kind.LayoutChart)
+	r.Objects.Jobs[0].Annotations = nil
+	if got, _ := statusOf(Check(r), "KM-MIGRATE-001"); got.Status != reports.Fail {
+		t.Errorf("a migration Job without the hook: got %+v", got)
 	}
 }
