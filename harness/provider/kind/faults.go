@@ -39,6 +39,9 @@ const courierContainer = "courier"
 func (s *Stack) Stop(ctx context.Context, component harness.Component) error {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
+	if component == harness.ComponentCourier && s.chart() {
+		return s.setChartCourier(ctx, false)
+	}
 	if component == harness.ComponentCourier {
 		return s.setCourier(ctx, false)
 	}
@@ -63,7 +66,7 @@ func (s *Stack) Stop(ctx context.Context, component harness.Component) error {
 		}
 		pgPod = pod.Name
 	}
-	if err := s.scale(ctx, name, 0); err != nil {
+	if err := s.scale(ctx, deployment, name, 0); err != nil {
 		return err
 	}
 	if pgPID != 0 {
@@ -88,6 +91,9 @@ func (s *Stack) Stop(ctx context.Context, component harness.Component) error {
 func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
+	if component == harness.ComponentCourier && s.chart() {
+		return s.setChartCourier(ctx, true)
+	}
 	if component == harness.ComponentCourier {
 		return s.setCourier(ctx, true)
 	}
@@ -102,7 +108,7 @@ func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 	if *d.Spec.Replicas > 0 {
 		return fmt.Errorf("%s is running: Stop it before starting it again", component)
 	}
-	if err := s.scale(ctx, name, 1); err != nil {
+	if err := s.scale(ctx, deployment, name, 1); err != nil {
 		return err
 	}
 	return s.started(ctx, name, hasCourier(d))
@@ -123,6 +129,9 @@ func (s *Stack) StartTogether(ctx context.Context, components ...harness.Compone
 	}
 	if *d.Spec.Replicas > 0 {
 		return fmt.Errorf("kratos is running: Stop it before starting it again")
+	}
+	if s.chart() {
+		return s.startChartTogether(ctx)
 	}
 	if !hasCourier(d) {
 		if err := s.withCourier(d); err != nil {
@@ -203,42 +212,43 @@ func (s *Stack) started(ctx context.Context, app string, courier bool) error {
 		if !courier {
 			return nil
 		}
-		pod := s.forwards["kratos"].pod
-		return wait.For(ctx, wait.Input{Name: "courier started in pod " + pod, Timeout: iv.KratosReady, Interval: iv.Poll,
-			Check: func(ctx context.Context) error {
-				log, err := s.cs.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: courierContainer}).DoRaw(ctx)
-				if err != nil {
-					return err
-				}
-				if !strings.Contains(string(log), harness.CourierStartLine) {
-					return fmt.Errorf("no %q line in the courier's log yet", harness.CourierStartLine)
-				}
-				return nil
-			}})
+		return s.courierLogged(ctx, s.forwards["kratos"].pod, courierContainer)
 	}
 	return nil
 }
 
-// waitTerminating waits until the pod is marked for deletion.
-func (s *Stack) waitTerminating(ctx context.Context, pod string) error {
+// courierLogged waits for the courier's start line in the pod's container log.
+func (s *Stack) courierLogged(ctx context.Context, pod, container string) error {
 	iv := s.cfg.Intervals
-	return wait.For(ctx, wait.Input{Name: "pod " + pod + " terminating", Timeout: iv.Rollout, Interval: iv.Poll,
+	return wait.For(ctx, wait.Input{Name: "courier started in pod " + pod, Timeout: iv.KratosReady, Interval: iv.Poll,
 		Check: func(ctx context.Context) error {
-			p, err := s.cs.CoreV1().Pods(namespace).Get(ctx, pod, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) || err == nil && p.DeletionTimestamp != nil {
-				return nil
-			}
+			log, err := s.cs.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container}).DoRaw(ctx)
 			if err != nil {
 				return err
 			}
-			return fmt.Errorf("not marked for deletion yet")
+			if !strings.Contains(string(log), harness.CourierStartLine) {
+				return fmt.Errorf("no %q line in the courier's log yet", harness.CourierStartLine)
+			}
+			return nil
 		}})
 }
 
-func (s *Stack) scale(ctx context.Context, name string, replicas int) error {
+// The workloads scale patches.
+const (
+	deployment  = "deployment"
+	statefulSet = "statefulset"
+)
+
+func (s *Stack) scale(ctx context.Context, workload, name string, replicas int) error {
 	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
-	if _, err := s.cs.AppsV1().Deployments(namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-		return fmt.Errorf("scale deployment %s/%s to %d: %w", namespace, name, replicas, err)
+	var err error
+	if workload == statefulSet {
+		_, err = s.cs.AppsV1().StatefulSets(namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	} else {
+		_, err = s.cs.AppsV1().Deployments(namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("scale %s %s/%s to %d: %w", workload, namespace, name, replicas, err)
 	}
 	return nil
 }
@@ -258,4 +268,20 @@ func (s *Stack) withCourier(d *appsv1.Deployment) error {
 
 func hasCourier(d *appsv1.Deployment) bool {
 	return slices.ContainsFunc(d.Spec.Template.Spec.Containers, func(c corev1.Container) bool { return c.Name == courierContainer })
+}
+
+// waitTerminating waits until the pod is marked for deletion.
+func (s *Stack) waitTerminating(ctx context.Context, pod string) error {
+	iv := s.cfg.Intervals
+	return wait.For(ctx, wait.Input{Name: "pod " + pod + " terminating", Timeout: iv.Rollout, Interval: iv.Poll,
+		Check: func(ctx context.Context) error {
+			p, err := s.cs.CoreV1().Pods(namespace).Get(ctx, pod, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) || err == nil && p.DeletionTimestamp != nil {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("not marked for deletion yet")
+		}})
 }

@@ -16,6 +16,7 @@ import (
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/provider/kind/engine"
 	"kratos-conformance/internal/build"
+	manifests "kratos-conformance/kind"
 )
 
 func init() {
@@ -26,6 +27,7 @@ func init() {
 // Options are the kind provider's own flags, and what make kind-images left in the cache.
 type Options struct {
 	NodeImage string // -kc.kind-node-image; empty: the one make kind-images built
+	Layout    string // -kc.kind-layout: manifests.LayoutGuide or LayoutChart
 
 	cache     string // the kind cache folder (make kind-images)
 	nodeImage string
@@ -38,11 +40,19 @@ type provider struct{ o Options }
 
 func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.NodeImage, "kind-node-image", "kind: node image in the private engine; default: the one make kind-images built")
+	p.o.Layout = manifests.LayoutGuide
+	f.String(&p.o.Layout, "kind-layout", "kind: what to deploy: guide (the guide's manifests, kind/manifests) or chart (Ory's Helm chart's objects, kind/chart)")
 }
 
 // Validate finds what make kind-images built and checks this machine can run
 // the private engine, within seconds.
 func (p *provider) Validate(*harness.Config) error {
+	if p.o.Layout == "" {
+		p.o.Layout = manifests.LayoutGuide
+	}
+	if p.o.Layout != manifests.LayoutGuide && p.o.Layout != manifests.LayoutChart {
+		return fmt.Errorf("-kc.kind-layout=%q: use %s or %s", p.o.Layout, manifests.LayoutGuide, manifests.LayoutChart)
+	}
 	if err := engine.Preflight(); err != nil {
 		return fmt.Errorf("-kc.provider=kind: %w", err)
 	}

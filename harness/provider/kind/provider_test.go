@@ -52,6 +52,13 @@ func TestMissingImagesNameMakeKindImages(t *testing.T) {
 	}
 }
 
+func TestUnknownLayoutNamesBoth(t *testing.T) {
+	p := &provider{o: Options{Layout: "helm"}}
+	if err := p.Validate(&harness.Config{}); err == nil || !strings.Contains(err.Error(), "guide or chart") {
+		t.Errorf("got %v, want the two layouts named", err)
+	}
+}
+
 func TestClusterNameIsOneKindAccepts(t *testing.T) {
 	if got := clusterName("20261126-172214-2a98d2/short-lifespans"); got != "kc-20261126-172214-2a98d2-short-lifespans" {
 		t.Errorf("got %q", got)

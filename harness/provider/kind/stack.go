@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,7 +134,7 @@ func (s *Stack) Up(ctx context.Context) error {
 	publicPort, _ := strconv.Atoi(port)
 	s.rendered, err = manifests.Render(manifests.RenderInput{KratosImage: s.opts.images.kratos, PostgresImage: s.opts.images.postgres,
 		RedisImage: s.opts.images.redis, MailpitImage: s.opts.images.mailpit, PublicHostPort: publicPort,
-		Profile: s.cfg.Profile, Break: s.cfg.Break})
+		Profile: s.cfg.Profile, Break: s.cfg.Break, Layout: s.opts.Layout})
 	if err != nil {
 		return err
 	}
@@ -151,11 +152,13 @@ func (s *Stack) Up(ctx context.Context) error {
 	return s.forwardAll(ctx, publicPort)
 }
 
-// apply creates every object of kind/manifests, in their files' order.
+// apply creates every object of the layout: configuration and Services
+// first, then the Jobs Helm runs as pre-install hooks, each to completion,
+// then the workloads.
 func (s *Stack) apply(ctx context.Context) error {
 	o, opts := s.rendered.Objects, metav1.CreateOptions{}
 	core, apps := s.cs.CoreV1(), s.cs.AppsV1()
-	return errors.Join(
+	if err := errors.Join(
 		createAll(o.Namespaces, func(n *corev1.Namespace) error { _, err := core.Namespaces().Create(ctx, n, opts); return err }),
 		createAll(o.ConfigMaps, func(c *corev1.ConfigMap) error {
 			_, err := core.ConfigMaps(c.Namespace).Create(ctx, c, opts)
@@ -163,11 +166,67 @@ func (s *Stack) apply(ctx context.Context) error {
 		}),
 		createAll(o.Secrets, func(c *corev1.Secret) error { _, err := core.Secrets(c.Namespace).Create(ctx, c, opts); return err }),
 		createAll(o.Services, func(c *corev1.Service) error { _, err := core.Services(c.Namespace).Create(ctx, c, opts); return err }),
+	); err != nil {
+		return err
+	}
+	// The test infrastructure first: a hook Job migrates a database that,
+	// for a real release, exists before it.
+	infra := slices.DeleteFunc(slices.Clone(o.Deployments), func(d appsv1.Deployment) bool { return d.Labels[partOf] != testInfra })
+	if err := createAll(infra, func(d *appsv1.Deployment) error {
+		_, err := apps.Deployments(d.Namespace).Create(ctx, d, opts)
+		return err
+	}); err != nil {
+		return err
+	}
+	if len(o.Jobs) > 0 {
+		for _, d := range infra {
+			if err := s.waitRollout(ctx, d.Name); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range o.Jobs {
+		j := &o.Jobs[i]
+		if _, err := s.cs.BatchV1().Jobs(j.Namespace).Create(ctx, j, opts); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create Job %s/%s: %w", j.Namespace, j.Name, err)
+		}
+		if err := s.waitJob(ctx, j.Name, j.Spec.Template.Labels[strings.TrimSuffix(appLabel, "=")]); err != nil {
+			return err
+		}
+	}
+	return errors.Join(
 		createAll(o.Deployments, func(d *appsv1.Deployment) error {
 			_, err := apps.Deployments(d.Namespace).Create(ctx, d, opts)
 			return err
 		}),
+		createAll(o.StatefulSets, func(d *appsv1.StatefulSet) error {
+			_, err := apps.StatefulSets(d.Namespace).Create(ctx, d, opts)
+			return err
+		}),
 	)
+}
+
+// waitJob waits until the Job completed; a failed Job ends the wait at once.
+func (s *Stack) waitJob(ctx context.Context, name, app string) error {
+	iv := s.cfg.Intervals
+	return wait.For(ctx, wait.Input{Name: "Job " + namespace + "/" + name + " complete", Timeout: iv.Rollout, Interval: iv.Poll,
+		Alive: func() error {
+			j, err := s.cs.BatchV1().Jobs(namespace).Get(ctx, name, metav1.GetOptions{})
+			if err == nil && j.Status.Failed > 0 {
+				return fmt.Errorf("Job %s failed: %s", name, s.podTrouble(ctx, app))
+			}
+			return nil
+		},
+		Check: func(ctx context.Context) error {
+			j, err := s.cs.BatchV1().Jobs(namespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if j.Status.Succeeded > 0 {
+				return nil
+			}
+			return fmt.Errorf("not complete; %s", s.podTrouble(ctx, app))
+		}})
 }
 
 // createAll creates each object, taking one that already exists as created.
@@ -184,14 +243,36 @@ func createAll[T any, P interface {
 	return nil
 }
 
-// waitRollouts waits, one named wait each, until every Deployment is rolled out.
+// waitRollouts waits, one named wait each, until every workload is rolled out.
 func (s *Stack) waitRollouts(ctx context.Context) error {
 	for _, d := range s.rendered.Objects.Deployments {
 		if err := s.waitRollout(ctx, d.Name); err != nil {
 			return err
 		}
 	}
+	for _, st := range s.rendered.Objects.StatefulSets {
+		if err := s.waitStatefulSet(ctx, st.Name, st.Spec.Template.Labels[strings.TrimSuffix(appLabel, "=")]); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// waitStatefulSet waits until every replica runs the latest revision and is ready.
+func (s *Stack) waitStatefulSet(ctx context.Context, name, app string) error {
+	iv := s.cfg.Intervals
+	return wait.For(ctx, wait.Input{Name: "rollout of statefulset " + namespace + "/" + name, Timeout: iv.Rollout, Interval: iv.Poll,
+		Check: func(ctx context.Context) error {
+			st, err := s.cs.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			want, got := *st.Spec.Replicas, st.Status
+			if got.ObservedGeneration >= st.Generation && got.CurrentRevision == got.UpdateRevision && got.ReadyReplicas == want && got.Replicas == want {
+				return s.podsGone(ctx, app, want)
+			}
+			return fmt.Errorf("%d of %d replicas ready at the latest revision; %s", got.ReadyReplicas, want, s.podTrouble(ctx, app))
+		}})
 }
 
 // waitRollout waits until the Deployment's controller saw its latest spec and
@@ -301,6 +382,9 @@ func (s *Stack) forwardAll(ctx context.Context, publicPort int) error {
 	s.env.KratosVersion, err = harness.KratosVersion(ctx, client, admin)
 	s.env.Components["cluster"] = "kind " + s.name + " (node image " + s.opts.nodeImage + ")"
 	s.env.Components["kratos"] = "pod identity/" + kratosPod + " (migrate initContainer, kratos, courier)"
+	if s.opts.Layout == manifests.LayoutChart {
+		s.env.Components["kratos"] = "Ory's Helm chart layout: Job kratos-automigrate (pre-install hook), Deployment kratos (pod " + kratosPod + "), StatefulSet kratos-courier"
+	}
 	return err
 }
 
@@ -344,8 +428,9 @@ func (s *Stack) runningPod(ctx context.Context, app string) (string, error) {
 }
 
 const (
-	namespace = "identity" // kind/manifests' namespace
-	appLabel  = "app.kubernetes.io/name="
+	partOf, testInfra = "app.kubernetes.io/part-of", "test-infra" // the label of kind/manifests' Postgres, Redis and Mailpit
+	namespace         = "identity"                                // kind/manifests' namespace
+	appLabel          = "app.kubernetes.io/name="
 )
 
 func (s *Stack) Endpoints() harness.Endpoints     { return s.ep }

@@ -20,7 +20,10 @@ import (
 var _ harness.Supervised = (*Stack)(nil)
 
 // container is the pod app and container name that run a component.
-func container(component harness.Component) (app, name string, err error) {
+func (s *Stack) container(component harness.Component) (app, name string, err error) {
+	if component == harness.ComponentCourier && s.chart() {
+		return chartCourier, chartCourier, nil
+	}
 	if component == harness.ComponentCourier {
 		return "kratos", courierContainer, nil
 	}
@@ -33,7 +36,7 @@ func container(component harness.Component) (app, name string, err error) {
 
 // status is the component's container status in its app's running pod.
 func (s *Stack) status(ctx context.Context, component harness.Component) (*corev1.Pod, *corev1.ContainerStatus, error) {
-	app, name, err := container(component)
+	app, name, err := s.container(component)
 	if err != nil {
 		return nil, nil, err
 	}
