@@ -159,3 +159,10 @@ func (p Probe) RestartBound() time.Duration {
 
 // CourierStartLine is what Kratos' courier logs once its worker runs.
 const CourierStartLine = "Courier worker started."
+
+// CourierScaler is implemented by providers that can run several couriers on
+// one mail queue (more processes, replicas or pods), as scaled deployments do.
+type CourierScaler interface {
+	// ScaleCouriers runs n couriers and returns once each has started.
+	ScaleCouriers(ctx context.Context, n int) error
+}

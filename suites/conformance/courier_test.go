@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/client/mail"
@@ -143,3 +145,83 @@ func raceStarts(ctx context.Context, faults harness.Faults, n int, together bool
 	}
 	return out
 }
+
+var _ = Describe("Two couriers on one mail queue", Label(labelRace), Serial, func() {
+	It("delivers a burst of mail with two couriers running, each mail at least once; mail sent twice is counted", Label(req("RACE-002"), labelMail), func(ctx SpecContext) {
+		if suite.Config.Race <= 0 {
+			Skip("N/A: an opt-in scenario, not asked for (-kc.race=N; make race runs it)")
+		}
+		scaler, ok := suite.Stack.(harness.CourierScaler)
+		if !ok {
+			Skip("N/A: the " + suite.Config.Provider + " provider cannot run a second courier")
+		}
+		if suite.Endpoints.MailpitAPI == nil {
+			Skip("N/A: a mail sent twice shows only in the mailbox, and this target has no Mailpit")
+		}
+		requireMail()
+		rec := &reports.Fault{Name: "two couriers, one queue, a burst of mail", Component: string(harness.ComponentCourier), Figures: map[string]float64{}}
+		suite.FaultRecords = append(suite.FaultRecords, rec)
+		DeferCleanup(func(ctx SpecContext) {
+			Expect(scaler.ScaleCouriers(ctx, 1)).To(Succeed(), "back to one courier")
+		}, NodeTimeout(suite.Intervals.StackUp))
+		Expect(scaler.ScaleCouriers(ctx, 2)).To(Succeed())
+
+		By(fmt.Sprintf("queueing %d verification mails at once", courierBurst))
+		admin := newAdmin()
+		var addresses []string
+		for i := range courierBurst { // identities without a password: no bcrypt in the burst's way
+			p := newPerson(fmt.Sprintf("two-couriers-%d", i))
+			id, _, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(ory.CreateIdentityBody{SchemaId: suite.Schema.ID, Traits: p.Traits}).Execute()
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			DeferCleanup(func(ctx SpecContext) { _, _ = admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute() })
+			addresses = append(addresses, p.Email)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(addresses))
+		for i, email := range addresses {
+			wg.Go(func() {
+				app := newNative()
+				flow, _, err := app.API.FrontendAPI.CreateNativeVerificationFlow(ctx).Execute()
+				if err == nil {
+					_, _, err = app.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flow.Id).UpdateVerificationFlowBody(
+						ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Email: &email})).Execute()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		Expect(errs).To(HaveEach(BeNil()))
+
+		By("waiting until every mail left the queue and arrived")
+		courier := mail.NewCourier(admin)
+		Eventually(func(g Gomega) {
+			for _, email := range addresses {
+				msgs, err := courier.Messages(ctx, email)
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(msgs).To(HaveEach(HaveField("Status", Not(BeElementOf(mail.StatusQueued, mail.StatusProcessing)))), email)
+				got, err := mailReader().Received(ctx, email)
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(got).NotTo(BeEmpty(), "no mail for %s", email)
+			}
+		}).WithTimeout(suite.Intervals.MailArrival).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Succeed())
+		twice, extra := 0, 0
+		for _, email := range addresses {
+			got, err := mailReader().Received(ctx, email)
+			Expect(err).NotTo(HaveOccurred())
+			if len(got) > 1 {
+				twice++
+				extra += len(got) - 1
+			}
+		}
+		rec.Figures["couriers"], rec.Figures["mails"] = 2, float64(len(addresses))
+		rec.Figures["mails_sent_more_than_once"], rec.Figures["extra_copies"] = float64(twice), float64(extra)
+		finding := fmt.Sprintf("two couriers on one queue: %d of %d mails of a burst arrived more than once (%d extra copies)", twice, len(addresses), extra)
+		if twice > 0 {
+			finding = "FINDING: " + finding + "; Kratos v1.3.1 claims queued messages without a row lock: run exactly one courier"
+		}
+		rec.Findings = append(rec.Findings, finding)
+	})
+})
+
+// courierBurst is how many mails RACE-002 queues at once.
+const courierBurst = 200

@@ -285,3 +285,44 @@ func (s *Stack) waitTerminating(ctx context.Context, pod string) error {
 			return fmt.Errorf("not marked for deletion yet")
 		}})
 }
+
+var _ harness.CourierScaler = (*Stack)(nil)
+
+// ScaleCouriers runs n couriers: the chart's courier StatefulSet scaled to n;
+// in the guide's layout the courier is in serve's pod, so n Kratos pods, as
+// an operator who scales the Deployment gets.
+func (s *Stack) ScaleCouriers(ctx context.Context, n int) error {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	app, container, workload := "kratos", courierContainer, deployment
+	if s.chart() {
+		app, container, workload = chartCourier, chartCourier, statefulSet
+	}
+	if err := s.scale(ctx, workload, app, n); err != nil {
+		return err
+	}
+	var err error
+	if s.chart() {
+		err = s.waitStatefulSet(ctx, app, app)
+	} else {
+		err = s.waitRollout(ctx, app)
+	}
+	if err != nil {
+		return err
+	}
+	if !s.chart() { // a scale-down may have taken the pod the admin forward reached
+		if err := s.forwardTo(ctx, "kratos", s.forwards["kratos"].local); err != nil {
+			return err
+		}
+	}
+	pods, err := s.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: appLabel + app})
+	if err != nil {
+		return err
+	}
+	for _, p := range pods.Items {
+		if err := s.courierLogged(ctx, p.Name, container); err != nil {
+			return err
+		}
+	}
+	return nil
+}

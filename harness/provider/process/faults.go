@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"kratos-conformance/harness"
 )
@@ -47,4 +48,38 @@ func (s *Stack) procIndex(component harness.Component) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("the process stack has no component %q", component)
+}
+
+var _ harness.CourierScaler = (*Stack)(nil)
+
+// ScaleCouriers starts or stops extra courier processes beside the first, on
+// the same config, so several couriers poll one queue.
+func (s *Stack) ScaleCouriers(ctx context.Context, n int) error {
+	first, err := s.procIndex(harness.ComponentCourier)
+	if err != nil {
+		return err
+	}
+	extra := func(i int) harness.Component { return harness.Component(fmt.Sprintf("%s-%d", harness.ComponentCourier, i)) }
+	for i := n + 1; ; i++ { // fewer: stop the ones above n
+		j, err := s.procIndex(extra(i))
+		if err != nil {
+			break
+		}
+		if err := s.procs[j].stop(s.cfg.Intervals.StopGrace); err != nil {
+			return err
+		}
+		s.procs = slices.Delete(s.procs, j, j+1)
+	}
+	for i := 2; i <= n; i++ { // more: start the missing ones
+		if _, err := s.procIndex(extra(i)); err == nil {
+			continue
+		}
+		in := s.procs[first].in
+		in.Name, in.LogPath = extra(i), s.logPath(extra(i))
+		s.record(in)
+		if err := s.start(ctx, in, s.procs[first].ready); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -89,7 +89,10 @@ func (s *Stack) startKratos(ctx context.Context) error {
 
 	// The courier container: a separate process draining the mail queue.
 	courier := procInput{Name: harness.ComponentCourier, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentCourier), Keep: s.cfg.Keep,
-		Args: []string{"-c", configPath, "courier", "watch"}}
+		Args: []string{"-c", configPath, "courier", "watch"},
+		// Debug adds one line per mail sent ("Courier sent out message."):
+		// the courier's log then shows what it delivered.
+		Env: []string{"LOG_LEVEL=debug"}}
 	s.record(courier)
 	// Named wait: the courier has no health endpoint (its metrics port option
 	// only works when admin listens on 4434), so wait for its start-up log line.
@@ -98,8 +101,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 			Name: "Kratos courier worker started", Timeout: s.cfg.Intervals.CourierReady, Interval: s.cfg.Intervals.Poll,
 			Alive: p.exited,
 			Check: func(context.Context) error {
-				if !strings.Contains(harness.ReadFrom(courier.LogPath, logFrom), harness.CourierStartLine) {
-					return fmt.Errorf("no %q line in %s yet", harness.CourierStartLine, courier.LogPath)
+				if !strings.Contains(harness.ReadFrom(p.in.LogPath, logFrom), harness.CourierStartLine) {
+					return fmt.Errorf("no %q line in %s yet", harness.CourierStartLine, p.in.LogPath)
 				}
 				return nil
 			},
