@@ -1,9 +1,11 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"kratos-conformance/internal/wait"
@@ -197,7 +199,11 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 						return nil
 					}})
 			},
-			Limits: load.Limits{MaxWorkers: 64, Timeout: suite.Intervals.HTTPRequest, Client: client},
+			// Enough workers for every request to hang its whole timeout:
+			// a deployment that keeps a dead database's pod in its Service
+			// (Ory's chart: readiness on /alive) holds requests, and a
+			// generator out of workers would stop sending instead.
+			Limits: load.Limits{MaxWorkers: uint64(faultLoadRate*suite.Intervals.HTTPRequest.Seconds()) + 16, Timeout: suite.Intervals.HTTPRequest, Client: client},
 		}, suite.Run.Dir)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(fr.Write(suite.Run.Dir)).To(Succeed())
@@ -213,6 +219,15 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		Expect(fr.SecondsAfterRecovery).To(BeNumerically(">=", 0.9*(2*suite.Intervals.FaultHold).Seconds()), "the attack must go on after recovery to show it")
 		Expect(fr.RequestsAfterRecovery).To(BeNumerically(">=", 0.9*faultLoadRate*(2*suite.Intervals.FaultHold).Seconds()))
 		Expect(fr.ErrorsAfterRecovery).To(BeZero(), "whoami kept failing after Kratos said it was ready again")
+		for i := 1; i < len(fr.Timeline); i++ {
+			Expect(fr.Timeline[i].Second-fr.Timeline[i-1].Second).To(Equal(1), "the generator sent nothing between seconds %d and %d: the timeline does not show them", fr.Timeline[i-1].Second, fr.Timeline[i].Second)
+		}
+		slowest := slices.MaxFunc(fr.Timeline, func(a, b load.Bucket) int { return cmp.Compare(a.P99, b.P99) })
+		rec.Figures["slowest_second_p99_ms"] = slowest.P99
+		if slowest.P99 > float64(time.Second.Milliseconds()) {
+			rec.Findings = append(rec.Findings, fmt.Sprintf("FINDING: requests were held, not refused, during the outage: p99 %.0f ms in second %d "+
+				"(a serve pod that stays in its Service without its database makes clients wait instead of failing over)", slowest.P99, slowest.Second))
+		}
 		last := fr.Timeline[len(fr.Timeline)-1]
 		Expect(last.Errors).To(BeZero())
 		Expect(last.Requests).To(BeNumerically(">", 0))
