@@ -59,16 +59,19 @@ kind-images: stack-bins ## build the kind provider's binaries and node image off
 # The kind library's docker CLI reads the engine's address from the environment only.
 KIND_ENV = DOCKER_HOST=unix://$$($(GO) run ./cmd/kcbuild -cache-dir)/kind/engine/docker.sock
 
-certify-kind: kind-images build ## certification on a kind cluster in a private Docker engine: the guide's manifests, the same specs and smoke load
+certify-kind: kind-images build ## certification on a kind cluster in a private Docker engine: the guide's manifests (ARGS=-kc.kind-layout=chart: Ory's chart layout), the same specs and smoke load
 	$(KIND_ENV) $(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kind -kc.load=smoke $(ARGS)
 
 RACE_KIND ?= 3
 faults-kind: kind-images ## on one kind cluster: the fault scenarios, the probes (serve killed and hung in its pod) and the start-order race on the guide's pod (RACE_KIND times each order)
 	$(KIND_ENV) $(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter="faults || race" ./suites/conformance -- -kc.faults -kc.race=$(RACE_KIND) -kc.partial -kc.provider=kind $(ARGS)
 
-# make test runs kind where the machine can (checked in seconds) and says why not elsewhere.
+# make test runs kind where the machine can (checked in seconds) and says why not elsewhere:
+# the guide's layout certified and faulted, Ory's chart layout certified.
 kind-test:
-	@if reason=$$($(GO) run ./cmd/kckind -check); then $(MAKE) certify-kind faults-kind; else echo "kind: not run on this machine: $$reason"; fi
+	@if reason=$$($(GO) run ./cmd/kckind -check); then \
+		$(MAKE) certify-kind faults-kind && $(MAKE) certify-kind ARGS="-kc.kind-layout=chart $(ARGS)"; \
+	else echo "kind: not run on this machine: $$reason"; fi
 
 images: stack-bins ## build the containers provider's images locally (no registry needed); writes .cache/images.env
 	./harness/provider/containers/images/build.sh
