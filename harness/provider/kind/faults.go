@@ -25,7 +25,8 @@ var (
 )
 
 // deployments are the components that are Deployments of their own; the
-// courier is a container in kratos' pod (the guide's layout).
+// courier is a container in kratos' pod (the guide's layout) or a
+// StatefulSet (the chart's, chartcourier.go).
 var deployments = map[harness.Component]string{
 	harness.ComponentPostgres: "postgres", harness.ComponentRedis: "redis",
 	harness.ComponentMailpit: "mailpit", harness.ComponentKratos: "kratos",
@@ -34,8 +35,9 @@ var deployments = map[harness.Component]string{
 const courierContainer = "courier"
 
 // Stop scales the component's Deployment to zero and returns once its pod is
-// gone (deleted with the stop grace, not the pod's 30 s). The courier, a
-// container in Kratos' pod, is stopped by rolling that pod without it.
+// gone (deleted with the stop grace, not the pod's 30 s). The guide's
+// courier, a container in Kratos' pod, is stopped by rolling that pod
+// without it; the chart's by scaling its StatefulSet.
 func (s *Stack) Stop(ctx context.Context, component harness.Component) error {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
