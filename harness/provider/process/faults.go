@@ -59,7 +59,9 @@ func (s *Stack) ScaleCouriers(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	extra := func(i int) harness.Component { return harness.Component(fmt.Sprintf("%s-%d", harness.ComponentCourier, i)) }
+	extra := func(i int) harness.Component {
+		return harness.Component(fmt.Sprintf("%s-%d", harness.ComponentCourier, i))
+	}
 	for i := n + 1; ; i++ { // fewer: stop the ones above n
 		j, err := s.procIndex(extra(i))
 		if err != nil {
