@@ -15,6 +15,7 @@ import (
 	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/harness"
+	"kratos-conformance/harness/client/kratosflow"
 	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
@@ -51,8 +52,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		Expect(faults.Start(ctx, harness.ComponentPostgres)).To(Succeed())
 		Eventually(kratosReady).WithArguments(ctx).WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).Should(BeTrue())
 		rec.Figures["ready_after_postgres_start_s"] = time.Since(restarted).Seconds()
-		Eventually(func() int { _, resp, _ := app.Whoami(ctx, token); return statusOf(resp) }).
-			WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Equal(http.StatusOK), "the session made before the outage")
+		expectWhoamiBack(ctx, app, token, "the session made before the outage")
 		rec.Figures["whoami_ok_after_postgres_start_s"] = time.Since(restarted).Seconds()
 		if kratosPID != 0 {
 			Expect(componentPID(harness.ComponentKratos)).To(Equal(kratosPID), "Kratos serve was restarted")
@@ -161,12 +161,9 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 
 		restarted := time.Now()
 		Expect(faults.Start(ctx, harness.ComponentKratos)).To(Succeed())
-		Eventually(func() int { _, resp, _ := app.Whoami(ctx, token); return statusOf(resp) }).
-			WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Equal(http.StatusOK))
+		expectWhoamiBack(ctx, app, token, "the session made before the restart")
 		rec.Figures["whoami_ok_after_start_s"] = time.Since(restarted).Seconds()
-		who, _, err := browser.Agent.Whoami(ctx, "")
-		Expect(err).NotTo(HaveOccurred(), "the cookie session must survive: %s", bodyOf(err))
-		Expect(who.Identity.Id).To(Equal(browser.Registration.Result.Identity.Id))
+		expectCookieSession(ctx, browser)
 		rec.Findings = append(rec.Findings, "token and cookie sessions made before the restart still pass whoami")
 	})
 
@@ -300,4 +297,20 @@ func componentPID(component harness.Component) int {
 		return pg.ProcessGroups()[component]
 	}
 	return 0
+}
+
+// expectWhoamiBack waits, up to kratos-ready, until the token session made
+// before a fault passes whoami again.
+func expectWhoamiBack(ctx context.Context, agent *kratosflow.Agent, token string, what string) {
+	GinkgoHelper()
+	Eventually(func() int { _, resp, _ := agent.Whoami(ctx, token); return statusOf(resp) }).
+		WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Equal(http.StatusOK), what)
+}
+
+// expectCookieSession checks a browser user's cookie session still passes whoami as that user.
+func expectCookieSession(ctx context.Context, browser user) {
+	GinkgoHelper()
+	who, _, err := browser.Agent.Whoami(ctx, "")
+	Expect(err).NotTo(HaveOccurred(), "the cookie session must survive: %s", bodyOf(err))
+	Expect(who.Identity.Id).To(Equal(browser.Registration.Result.Identity.Id))
 }

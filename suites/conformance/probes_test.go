@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"net/http"
 	"syscall"
 	"time"
 
@@ -27,12 +26,9 @@ var _ = Describe("Supervision of serve (the kubelet's restart policy and probes)
 		Eventually(sup.Restarts).WithArguments(ctx, harness.ComponentKratos).WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).
 			Should(BeNumerically(">", before), "serve died and its pod did not restart it")
 		rec.Figures["restarted_after_s"] = time.Since(killed).Seconds()
-		Eventually(func() int { _, resp, _ := native.Agent.Whoami(ctx, token); return statusOf(resp) }).
-			WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Equal(http.StatusOK), "the token session made before the kill")
+		expectWhoamiBack(ctx, native.Agent, token, "the token session made before the kill")
 		rec.Figures["whoami_ok_after_kill_s"] = time.Since(killed).Seconds()
-		who, _, err := browser.Agent.Whoami(ctx, "")
-		Expect(err).NotTo(HaveOccurred(), "the cookie session must survive: %s", bodyOf(err))
-		Expect(who.Identity.Id).To(Equal(browser.Registration.Result.Identity.Id))
+		expectCookieSession(ctx, browser)
 		rec.Findings = append(rec.Findings, "serve restarted in place by its pod; token and cookie sessions made before still pass whoami")
 	})
 
@@ -63,8 +59,7 @@ var _ = Describe("Supervision of serve (the kubelet's restart policy and probes)
 		Eventually(sup.Restarts).WithArguments(ctx, harness.ComponentKratos).WithTimeout(bound).WithPolling(suite.Intervals.Poll).
 			Should(BeNumerically(">", before), "the liveness probe did not restart a hung serve within %s (%+v)", bound, probe)
 		rec.Figures["restarted_after_s"] = time.Since(hung).Seconds()
-		Eventually(func() int { _, resp, _ := native.Agent.Whoami(ctx, token); return statusOf(resp) }).
-			WithTimeout(suite.Intervals.KratosReady).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Equal(http.StatusOK), "the session made before the hang")
+		expectWhoamiBack(ctx, native.Agent, token, "the session made before the hang")
 		rec.Figures["whoami_ok_after_hang_s"] = time.Since(hung).Seconds()
 		rec.Findings = append(rec.Findings, "readiness took the hung serve out of its Service, liveness restarted it; the session made before passes whoami")
 	})

@@ -41,15 +41,12 @@ const courierContainer = "courier"
 func (s *Stack) Stop(ctx context.Context, component harness.Component) error {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	if component == harness.ComponentCourier && s.chart() {
-		return s.setChartCourier(ctx, false)
-	}
 	if component == harness.ComponentCourier {
-		return s.setCourier(ctx, false)
+		return s.switchCourier(ctx, false)
 	}
-	name, ok := deployments[component]
-	if !ok {
-		return fmt.Errorf("the kind stack has no component %q", component)
+	name, err := deploymentOf(component)
+	if err != nil {
+		return err
 	}
 	// The kubelet stops with SIGTERM, which is Postgres' smart shutdown: it
 	// serves Kratos' pooled connections until the grace runs out. The fault
@@ -59,14 +56,9 @@ func (s *Stack) Stop(ctx context.Context, component harness.Component) error {
 	var pgPod string
 	var pgPID int
 	if component == harness.ComponentPostgres {
-		pod, _, err := s.status(ctx, component)
-		if err != nil {
+		if pgPod, pgPID, err = s.initPID(ctx, component); err != nil {
 			return err
 		}
-		if pgPID, err = s.initPID(ctx, component); err != nil {
-			return err
-		}
-		pgPod = pod.Name
 	}
 	if err := s.scale(ctx, deployment, name, 0); err != nil {
 		return err
@@ -93,15 +85,12 @@ func (s *Stack) Stop(ctx context.Context, component harness.Component) error {
 func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	if component == harness.ComponentCourier && s.chart() {
-		return s.setChartCourier(ctx, true)
-	}
 	if component == harness.ComponentCourier {
-		return s.setCourier(ctx, true)
+		return s.switchCourier(ctx, true)
 	}
-	name, ok := deployments[component]
-	if !ok {
-		return fmt.Errorf("the kind stack has no component %q", component)
+	name, err := deploymentOf(component)
+	if err != nil {
+		return err
 	}
 	d, err := s.cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -114,6 +103,23 @@ func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 		return err
 	}
 	return s.started(ctx, name, hasCourier(d))
+}
+
+// deploymentOf is the Deployment that runs a component of its own.
+func deploymentOf(component harness.Component) (string, error) {
+	name, ok := deployments[component]
+	if !ok {
+		return "", fmt.Errorf("the kind stack has no component %q", component)
+	}
+	return name, nil
+}
+
+// switchCourier stops or starts the courier where the layout runs it.
+func (s *Stack) switchCourier(ctx context.Context, on bool) error {
+	if s.chart() {
+		return s.setChartCourier(ctx, on)
+	}
+	return s.setCourier(ctx, on)
 }
 
 // StartTogether starts Kratos and its courier as the guide's pod does: one

@@ -260,36 +260,46 @@ func (s *Stack) waitRollouts(ctx context.Context) error {
 
 // waitStatefulSet waits until every replica runs the latest revision and is ready.
 func (s *Stack) waitStatefulSet(ctx context.Context, name, app string) error {
-	iv := s.cfg.Intervals
-	return wait.For(ctx, wait.Input{Name: "rollout of statefulset " + namespace + "/" + name, Timeout: iv.Rollout, Interval: iv.Poll,
-		Check: func(ctx context.Context) error {
-			st, err := s.cs.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return err
-			}
-			want, got := *st.Spec.Replicas, st.Status
-			if got.ObservedGeneration >= st.Generation && got.CurrentRevision == got.UpdateRevision && got.ReadyReplicas == want && got.Replicas == want {
-				return s.podsGone(ctx, app, want)
-			}
-			return fmt.Errorf("%d of %d replicas ready at the latest revision; %s", got.ReadyReplicas, want, s.podTrouble(ctx, app))
-		}})
+	return s.waitWorkload(ctx, "statefulset "+namespace+"/"+name, app, func(ctx context.Context) (bool, int32, string, error) {
+		st, err := s.cs.AppsV1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, 0, "", err
+		}
+		want, got := *st.Spec.Replicas, st.Status
+		done := got.ObservedGeneration >= st.Generation && got.CurrentRevision == got.UpdateRevision && got.ReadyReplicas == want && got.Replicas == want
+		return done, want, fmt.Sprintf("%d of %d replicas ready at the latest revision", got.ReadyReplicas, want), nil
+	})
 }
 
 // waitRollout waits until the Deployment's controller saw its latest spec and
 // every replica it asks for is updated and available, with no old pod left.
 func (s *Stack) waitRollout(ctx context.Context, name string) error {
+	return s.waitWorkload(ctx, "deployment "+namespace+"/"+name, name, func(ctx context.Context) (bool, int32, string, error) {
+		d, err := s.cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, 0, "", err
+		}
+		want, st := *d.Spec.Replicas, d.Status
+		done := st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == want && st.AvailableReplicas == want && st.Replicas == want
+		return done, want, fmt.Sprintf("%d of %d replicas updated and available", st.AvailableReplicas, want), nil
+	})
+}
+
+// waitWorkload is the named rollout wait both share: progress says whether
+// the controller is done and how many replicas it wants; then no more pods of
+// app may exist than that (a terminating one still serves its old spec).
+func (s *Stack) waitWorkload(ctx context.Context, what, app string, progress func(context.Context) (done bool, want int32, detail string, err error)) error {
 	iv := s.cfg.Intervals
-	return wait.For(ctx, wait.Input{Name: "rollout of deployment " + namespace + "/" + name, Timeout: iv.Rollout, Interval: iv.Poll,
+	return wait.For(ctx, wait.Input{Name: "rollout of " + what, Timeout: iv.Rollout, Interval: iv.Poll,
 		Check: func(ctx context.Context) error {
-			d, err := s.cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+			done, want, detail, err := progress(ctx)
 			if err != nil {
 				return err
 			}
-			want, st := *d.Spec.Replicas, d.Status
-			if st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == want && st.AvailableReplicas == want && st.Replicas == want {
-				return s.podsGone(ctx, name, want)
+			if done {
+				return s.podsGone(ctx, app, want)
 			}
-			return fmt.Errorf("%d of %d replicas updated and available; %s", st.AvailableReplicas, want, s.podTrouble(ctx, name))
+			return fmt.Errorf("%s; %s", detail, s.podTrouble(ctx, app))
 		}})
 }
 

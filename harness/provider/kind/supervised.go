@@ -60,7 +60,7 @@ func (s *Stack) status(ctx context.Context, component harness.Component) (*corev
 // machine: the node's processes are this machine's too, found by the
 // container id in their cgroup. kubectl exec would need a kill binary in the image.
 func (s *Stack) Signal(ctx context.Context, component harness.Component, sig syscall.Signal) error {
-	pid, err := s.initPID(ctx, component)
+	_, pid, err := s.initPID(ctx, component)
 	if err != nil {
 		return err
 	}
@@ -70,17 +70,18 @@ func (s *Stack) Signal(ctx context.Context, component harness.Component, sig sys
 	return nil
 }
 
-// initPID is this machine's pid of the component container's first process.
-func (s *Stack) initPID(ctx context.Context, component harness.Component) (int, error) {
-	_, cs, err := s.status(ctx, component)
+// initPID is the component's pod and this machine's pid of its container's first process.
+func (s *Stack) initPID(ctx context.Context, component harness.Component) (pod string, pid int, err error) {
+	p, cs, err := s.status(ctx, component)
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	_, id, ok := strings.Cut(cs.ContainerID, "://")
 	if !ok || cs.State.Running == nil {
-		return 0, fmt.Errorf("container %s is not running (%q)", cs.Name, cs.ContainerID)
+		return "", 0, fmt.Errorf("container %s is not running (%q)", cs.Name, cs.ContainerID)
 	}
-	return containerInit(id)
+	pid, err = containerInit(id)
+	return p.Name, pid, err
 }
 
 // containerInit finds the process that is pid 1 in the container with this id.
