@@ -75,6 +75,14 @@ func TestHostAliases(t *testing.T) {
 			t.Errorf("aliasFor(%q) = %q, want %q", host, got, want)
 		}
 	}
+	e.HostAliases["kratos.example.test:4433"] = "127.0.0.1:40001" // a port-forward
+	for addr, want := range map[string]string{
+		"kratos.example.test:4433": "127.0.0.1:40001", "kratos.example.test:443": "127.0.0.1:443", "example.org:443": "example.org:443",
+	} {
+		if got := e.DialAddr(addr); got != want {
+			t.Errorf("DialAddr(%q) = %q, want %q", addr, got, want)
+		}
+	}
 }
 
 // A KC_* value that does not parse is reported like a bad flag, naming both.

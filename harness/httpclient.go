@@ -30,14 +30,7 @@ func (e Endpoints) HTTPClient(jar http.CookieJar, timeout time.Duration) (*http.
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, port, err := net.SplitHostPort(addr)
-			if err != nil {
-				return nil, err
-			}
-			if ip := e.aliasFor(host); ip != "" {
-				addr = net.JoinHostPort(ip, port)
-			}
-			return dialer.DialContext(ctx, network, addr)
+			return dialer.DialContext(ctx, network, e.DialAddr(addr))
 		},
 	}
 	return &http.Client{
@@ -48,13 +41,21 @@ func (e Endpoints) HTTPClient(jar http.CookieJar, timeout time.Duration) (*http.
 	}, nil
 }
 
-// DialHost is the address the test client dials for host: its alias
-// (-kc.resolve, a provider's local mapping), else host itself.
-func (e Endpoints) DialHost(host string) string {
-	if ip := e.aliasFor(host); ip != "" {
-		return ip
+// DialAddr is the address the test client dials for hostport: its
+// host:port alias (a port-forward), else its host's alias (-kc.resolve, a
+// provider's local mapping) with the same port, else hostport itself.
+func (e Endpoints) DialAddr(hostport string) string {
+	if to, ok := e.HostAliases[hostport]; ok {
+		return to
 	}
-	return host
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	if ip := e.aliasFor(host); ip != "" {
+		return net.JoinHostPort(ip, port)
+	}
+	return hostport
 }
 
 func (e Endpoints) aliasFor(host string) string {

@@ -54,7 +54,8 @@ type Endpoints struct {
 	// CAPEM holds extra roots the test client trusts (the run's throwaway CA); nil: system roots only.
 	CAPEM []byte
 	// HostAliases maps a host name, or a ".suffix" for a whole domain, to the
-	// IP the test client dials instead of asking DNS. Nothing on the machine is edited.
+	// IP the test client dials instead of asking DNS; a "host:port" key maps
+	// that address to another "ip:port" (a port-forward). Nothing on the machine is edited.
 	HostAliases map[string]string
 	// PostgresDSN and RedisAddr are empty when the provider cannot reach them.
 	PostgresDSN string

@@ -100,14 +100,14 @@ var (
 
 // WrkWhoami runs wrk (Debian package wrk) closed-loop against whoami with one
 // session token. wrk does not check certificates and resolves by itself, so it
-// dials 127.0.0.1 and sends the public Host header. ok is false without wrk.
-func WrkWhoami(ctx context.Context, public *url.URL, dialIP, token string, d time.Duration, conns int) (rps float64, ok bool, err error) {
+// dials dialAddr (the client's alias of the public host:port) and sends the public Host header. ok is false without wrk.
+func WrkWhoami(ctx context.Context, public *url.URL, dialAddr, token string, d time.Duration, conns int) (rps float64, ok bool, err error) {
 	bin, err := exec.LookPath("wrk")
 	if err != nil {
 		return 0, false, nil
 	}
 	u := *public
-	u.Host = net.JoinHostPort(dialIP, public.Port())
+	u.Host = dialAddr
 	u.Path = "/sessions/whoami"
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"kratos-conformance/harness"
@@ -177,8 +179,8 @@ func measureBounds(ctx context.Context, in Input, pop *Population) (Bounds, erro
 	if b.GeneratorMaxRPS, b.GeneratorCPUMicrosPerReq, err = GeneratorCeiling(ctx, d, 32); err != nil {
 		return b, err
 	}
-	ip := in.Endpoints.DialHost(in.Endpoints.KratosPublic.Hostname())
-	rps, ok, err := WrkWhoami(ctx, in.Endpoints.KratosPublic, ip, pop.Tokens[0].Token, d, 32)
+	addr := in.Endpoints.DialAddr(publicHostPort(in.Endpoints.KratosPublic))
+	rps, ok, err := WrkWhoami(ctx, in.Endpoints.KratosPublic, addr, pop.Tokens[0].Token, d, 32)
 	switch {
 	case !ok:
 		b.WrkNote = "wrk not installed (Debian package wrk): no closed-loop cross-check"
@@ -203,4 +205,12 @@ func attackClient(in Input) (*http.Client, error) {
 	t.MaxIdleConnsPerHost = int(in.MaxWorkers)
 	c.Transport = t
 	return c, nil
+}
+
+// publicHostPort is the URL's host:port, the scheme's port when it names none.
+func publicHostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), map[string]string{"https": "443", "http": "80"}[u.Scheme])
 }

@@ -353,3 +353,9 @@ func hardened(all []kratosContainer) Result {
 	}
 	return res("KM-SEC-001", "Kratos runs as non-root with resource requests", problems)
 }
+
+// ManifestSource is implemented by providers that read a deployment's
+// Kubernetes objects from its cluster, so the manifest checks can judge them.
+type ManifestSource interface {
+	Manifests() *kind.Objects
+}

@@ -198,3 +198,48 @@ func TestChartLayoutBrokenOnPurpose(t *testing.T) {
 		t.Errorf("a migration Job without the hook: got %+v", got)
 	}
 }
+
+// ReadDeployed finds serve's config through its mount and environment, in
+// both layouts: the chart's DSN, secrets and SMTP URI come from Secret kratos.
+func TestReadDeployedFollowsMountsAndEnvironment(t *testing.T) {
+	for _, layout := range []string{kind.LayoutGuide, kind.LayoutChart} {
+		r := renderLayout(t, layout)
+		d, err := ReadDeployed(r.Objects)
+		if err != nil {
+			t.Fatalf("%s: %v", layout, err)
+		}
+		want, err := ParseConfig(r.KratosConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseConfig(d.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"dsn", "courier.smtp.connection_uri", "serve.public.base_url", "cookies.domain"} {
+			if g, w := got.str(path), want.str(path); g != w || g == "" {
+				t.Errorf("%s: %s = %q, want %q (from %s)", layout, path, g, w, d.ConfigSource)
+			}
+		}
+		if len(got.strs("secrets.cookie")) == 0 || len(d.Couriers) == 0 || len(d.Migrations) == 0 {
+			t.Errorf("%s: secrets.cookie %v, couriers %v, migrations %v", layout, got.strs("secrets.cookie"), d.Couriers, d.Migrations)
+		}
+		t.Logf("%s: serve %s; config %s; couriers %v; migrations %v", layout, d.Serve, d.ConfigSource, d.Couriers, d.Migrations)
+	}
+}
+
+func TestReadDeployedRefusesTwoServeWorkloads(t *testing.T) {
+	r := renderLayout(t, kind.LayoutChart)
+	o := r.Objects
+	second := *o.Deployments[0].DeepCopy()
+	for i := range o.Deployments {
+		if o.Deployments[i].Name == "kratos" {
+			second = *o.Deployments[i].DeepCopy()
+		}
+	}
+	second.Name = "kratos-b"
+	o.Deployments = append(o.Deployments, second)
+	if _, err := ReadDeployed(o); err == nil || !strings.Contains(err.Error(), "2 containers run kratos serve") {
+		t.Fatalf("got %v", err)
+	}
+}

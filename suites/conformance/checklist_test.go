@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"kratos-conformance/internal/wait"
+	"kratos-conformance/kind"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -146,6 +147,25 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 		Entry("CORS admits only https origins on the cookie domain", Label(req("CL-CORS-001")), "CL-CORS-001"),
 		Entry("dev mode is off", Label(req("CL-DEV-001")), "CL-DEV-001"),
 	)
+
+	// The objects a cluster runs, as the kubernetes provider read them; the
+	// suite's own manifests meet the same checks in make unit.
+	for _, check := range checks.CheckObjects(&kind.Objects{}) {
+		It("has Kubernetes objects that meet the guide: "+check.Requirement, Label(req(check.ID)), func() {
+			src, ok := suite.Stack.(checks.ManifestSource)
+			if !ok || src.Manifests() == nil {
+				Skip("N/A: this provider does not read the deployment's Kubernetes objects (-kc.provider=kubernetes does)")
+			}
+			for _, r := range checks.CheckObjects(src.Manifests()) {
+				if r.ID == check.ID {
+					for _, w := range r.Warnings {
+						AddReportEntry("warning", r.ID+": "+w)
+					}
+					Expect(r.Status).To(Equal(reports.Pass), "%s %s: %s", r.ID, r.Requirement, r.Detail)
+				}
+			}
+		})
+	}
 })
 
 // versionMajor reads "15.18" or "7.0.15" as its major number.

@@ -6,5 +6,6 @@ import (
 	_ "kratos-conformance/harness/provider/containers"
 	_ "kratos-conformance/harness/provider/external"
 	_ "kratos-conformance/harness/provider/kind"
+	_ "kratos-conformance/harness/provider/kubernetes"
 	_ "kratos-conformance/harness/provider/process"
 )

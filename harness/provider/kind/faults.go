@@ -194,7 +194,7 @@ func (s *Stack) started(ctx context.Context, app string, courier bool) error {
 		return err
 	}
 	if fw := s.forwards[app]; fw != nil {
-		if err := s.forwardTo(ctx, app, fw.local); err != nil {
+		if err := s.forwardTo(ctx, app, fw.Local); err != nil {
 			return err
 		}
 	}
@@ -220,7 +220,7 @@ func (s *Stack) started(ctx context.Context, app string, courier bool) error {
 		if !courier {
 			return nil
 		}
-		return s.courierLogged(ctx, s.forwards["kratos"].pod, courierContainer)
+		return s.courierLogged(ctx, s.forwards["kratos"].Pod, courierContainer)
 	}
 	return nil
 }
@@ -319,7 +319,7 @@ func (s *Stack) ScaleCouriers(ctx context.Context, n int) error {
 		return err
 	}
 	if !s.chart() { // a scale-down may have taken the pod the admin forward reached
-		if err := s.forwardTo(ctx, "kratos", s.forwards["kratos"].local); err != nil {
+		if err := s.forwardTo(ctx, "kratos", s.forwards["kratos"].Local); err != nil {
 			return err
 		}
 	}

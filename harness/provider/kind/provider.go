@@ -28,6 +28,7 @@ func init() {
 type Options struct {
 	NodeImage string // -kc.kind-node-image; empty: the one make kind-images built
 	Layout    string // -kc.kind-layout: manifests.LayoutGuide or LayoutChart
+	Discover  bool   // -kc.kind-discover: read the deployment back as -kc.provider=kubernetes does
 
 	cache     string // the kind cache folder (make kind-images)
 	nodeImage string
@@ -42,11 +43,15 @@ func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.NodeImage, "kind-node-image", "kind: node image in the private engine; default: the one make kind-images built")
 	p.o.Layout = manifests.LayoutGuide
 	f.String(&p.o.Layout, "kind-layout", "kind: what to deploy: guide (the guide's manifests, kind/manifests) or chart (Ory's Helm chart's objects, kind/chart)")
+	f.Bool(&p.o.Discover, "kind-discover", "kind: once deployed, read the deployment back from the cluster as -kc.provider=kubernetes does (its objects, config, courier, migrations, logs, and the manifest checks) instead of from what the suite rendered")
 }
 
 // Validate finds what make kind-images built and checks this machine can run
 // the private engine, within seconds.
-func (p *provider) Validate(*harness.Config) error {
+func (p *provider) Validate(c *harness.Config) error {
+	if p.o.Discover && (c.Faults || c.Race > 0) {
+		return errors.New("-kc.kind-discover reads a deployment it does not touch: drop -kc.faults and -kc.race, which restart its pods")
+	}
 	if p.o.Layout == "" {
 		p.o.Layout = manifests.LayoutGuide
 	}

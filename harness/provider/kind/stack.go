@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,7 +24,9 @@ import (
 
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/provider/kind/engine"
+	k8sprovider "kratos-conformance/harness/provider/kubernetes"
 	"kratos-conformance/internal/netns"
+	"kratos-conformance/internal/portforward"
 	"kratos-conformance/internal/wait"
 	manifests "kratos-conformance/kind"
 )
@@ -42,10 +45,11 @@ type Stack struct {
 	rest      *rest.Config
 	cs        *kubernetes.Clientset
 	sysctls   savedSysctls
-	faultMu   sync.Mutex          // one fault operation at a time: they read and write the same Deployments
-	forwards  map[string]*forward // by app (the pods' app.kubernetes.io/name)
-	stopRelay func()              // the public API's relay
+	faultMu   sync.Mutex                      // one fault operation at a time: they read and write the same Deployments
+	forwards  map[string]*portforward.Forward // by app (the pods' app.kubernetes.io/name)
+	stopRelay func()                          // the public API's relay
 	rendered  *manifests.Rendered
+	reader    *k8sprovider.Stack // -kc.kind-discover: the deployment as the kubernetes provider reads it
 	ep        harness.Endpoints
 	env       harness.Environment
 }
@@ -57,7 +61,7 @@ var (
 
 func newStack(in harness.StackInput, o Options) *Stack {
 	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir,
-		name: clusterName(in.RunID), forwards: map[string]*forward{},
+		name: clusterName(in.RunID), forwards: map[string]*portforward.Forward{},
 		env: harness.Environment{Provider: "kind", KratosBinary: o.images.kratos, Components: map[string]string{}}}
 }
 
@@ -149,7 +153,31 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.waitRollouts(ctx); err != nil {
 		return err
 	}
+	if s.opts.Discover {
+		return s.discover(ctx, publicPort)
+	}
 	return s.forwardAll(ctx, publicPort)
+}
+
+// discover hands the deployed cluster to the kubernetes provider's reading:
+// clients come in through the NodePort relay, as with forwardAll, and the run's
+// CA is the one the public certificate was made by.
+func (s *Stack) discover(ctx context.Context, publicPort int) error {
+	var err error
+	s.reader, err = k8sprovider.Attach(harness.StackInput{Config: s.cfg, RunID: s.runID, LogDir: s.logDir}, s.rest, k8sprovider.Options{
+		Namespace: namespace, PublicURL: "https://" + harness.KratosHost + ":" + strconv.Itoa(publicPort) + "/", Resolve: harness.KratosHost + "=127.0.0.1", CAFile: filepath.Join(s.logDir, "ca.crt")})
+	if err != nil {
+		return err
+	}
+	if err := s.reader.Up(ctx); err != nil {
+		return err
+	}
+	s.ep = s.reader.Endpoints()
+	got := s.reader.Environment()
+	s.env.KratosVersion, s.env.PostgresVersion = got.KratosVersion, got.PostgresVersion
+	maps.Copy(s.env.Components, got.Components)
+	s.env.Components["cluster"] = "kind " + s.name + " (node image " + s.opts.nodeImage + "), read as -kc.provider=kubernetes reads a cluster"
+	return nil
 }
 
 // apply creates every object of the layout: configuration and Services
@@ -368,7 +396,7 @@ func (s *Stack) forwardAll(ctx context.Context, publicPort int) error {
 		}
 		ports[app] = local
 	}
-	kratosPod := s.forwards["kratos"].pod
+	kratosPod := s.forwards["kratos"].Pod
 	public := &url.URL{Scheme: "https", Host: harness.KratosHost + ":" + strconv.Itoa(ports["public"]), Path: "/"}
 	admin := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(ports["kratos"]), Path: "/"}
 	mail := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(ports["mailpit"]), Path: "/"}
@@ -406,19 +434,19 @@ var forwardPorts = map[string]int{"kratos": 4434, "mailpit": 8025, "postgres": 5
 // after a scale or rollout replaced the pod, on the same local port.
 func (s *Stack) forwardTo(ctx context.Context, app string, local int) error {
 	if old := s.forwards[app]; old != nil {
-		old.close()
-		<-old.done // the listener is closed: the port is free again
+		old.Close()
+		<-old.Closed() // the listener is closed: the port is free again
 		delete(s.forwards, app)
 	}
 	pod, err := s.runningPod(ctx, app)
 	if err != nil {
 		return err
 	}
-	fw, err := portForward(ctx, s.rest, s.cs, namespace, pod, local, forwardPorts[app])
+	fw, err := portforward.Open(ctx, s.rest, s.cs, namespace, pod, local, forwardPorts[app])
 	if err != nil {
 		return err
 	}
-	fw.pod, fw.local = pod, local
+	fw.Pod, fw.Local = pod, local
 	s.forwards[app] = fw
 	return nil
 }
@@ -446,28 +474,47 @@ const (
 func (s *Stack) Endpoints() harness.Endpoints     { return s.ep }
 func (s *Stack) Environment() harness.Environment { return s.env }
 
-// KratosConfig is the configs.yaml in Secret identity-configs, as deployed.
+// KratosConfig is serve's config, as deployed (with -kc.kind-discover: as read back from the cluster).
 func (s *Stack) KratosConfig() []byte {
+	if s.reader != nil {
+		return s.reader.KratosConfig()
+	}
 	if s.rendered == nil {
 		return nil
 	}
 	return s.rendered.KratosConfig
 }
 
-// CollectLogs exports every node and container log (kind export logs) into dir/kind.
-func (s *Stack) CollectLogs(_ context.Context, dir string) error {
+// CollectLogs exports every node and container log (kind export logs) into
+// dir/kind; with -kc.kind-discover, also what the kubernetes provider collects.
+func (s *Stack) CollectLogs(ctx context.Context, dir string) error {
 	if s.kind == nil {
 		return nil
 	}
-	return s.kind.CollectLogs(s.name, filepath.Join(dir, "kind"))
+	var err error
+	if s.reader != nil {
+		err = s.reader.CollectLogs(ctx, dir)
+	}
+	return errors.Join(err, s.kind.CollectLogs(s.name, filepath.Join(dir, "kind")))
+}
+
+// Manifests are the objects as read back from the cluster, with -kc.kind-discover only.
+func (s *Stack) Manifests() *manifests.Objects {
+	if s.reader == nil {
+		return nil
+	}
+	return s.reader.Manifests()
 }
 
 // Down deletes the cluster, stops the engine and restores the host settings
 // kubelet changed. Safe after a failed Up and safe to call twice.
-func (s *Stack) Down(context.Context) error {
+func (s *Stack) Down(ctx context.Context) error {
 	var errs []error
+	if s.reader != nil {
+		errs = append(errs, s.reader.Down(ctx))
+	}
 	for _, f := range s.forwards {
-		f.close()
+		f.Close()
 	}
 	clear(s.forwards)
 	if s.stopRelay != nil {

@@ -1,4 +1,6 @@
-package kind
+// Package portforward opens client-go port-forwards to pods, as kubectl
+// port-forward does, without a kubectl binary.
+package portforward
 
 import (
 	"context"
@@ -14,19 +16,19 @@ import (
 	"k8s.io/client-go/transport/spdy"
 )
 
-// forward is one client-go port-forward from a loopback port on this
+// Forward is one client-go port-forward from a loopback port on this
 // machine to a pod's port, through the API server.
-type forward struct {
-	pod   string
-	local int
+type Forward struct {
+	Pod   string
+	Local int
 	stop  chan struct{}
 	done  chan error
 }
 
-// portForward forwards local (a free loopback port) to pod:remote and returns
-// once it listens. The API server is dialled with cfg.Dial (inside the
-// private engine's network namespace), the SPDY upgrade included.
-func portForward(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, ns, pod string, local, remote int) (*forward, error) {
+// Open forwards local (a free loopback port) to pod:remote and returns once
+// it listens. The API server is dialled with cfg.Dial when set (the kind
+// provider's network namespace), the SPDY upgrade included.
+func Open(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, ns, pod string, local, remote int) (*Forward, error) {
 	tlsConfig, err := rest.TLSConfigFor(cfg)
 	if err != nil {
 		return nil, err
@@ -43,7 +45,7 @@ func portForward(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface,
 	}
 	u := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("portforward").URL()
 	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: wrapped}, http.MethodPost, u)
-	f := &forward{stop: make(chan struct{}), done: make(chan error, 1)}
+	f := &Forward{Pod: pod, Local: local, stop: make(chan struct{}), done: make(chan error, 1)}
 	ready := make(chan struct{})
 	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{strconv.Itoa(local) + ":" + strconv.Itoa(remote)}, f.stop, ready, io.Discard, io.Discard)
 	if err != nil {
@@ -56,15 +58,19 @@ func portForward(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface,
 	case err := <-f.done:
 		return nil, fmt.Errorf("port-forward 127.0.0.1:%d to %s/%s:%d: %v", local, ns, pod, remote, err)
 	case <-ctx.Done():
-		f.close()
+		f.Close()
 		return nil, ctx.Err()
 	}
 }
 
-func (f *forward) close() {
+// Close stops the forward; Closed is closed once its listener is gone and the port is free again.
+func (f *Forward) Close() {
 	select {
 	case <-f.stop:
 	default:
 		close(f.stop)
 	}
 }
+
+// Closed yields the forward's end.
+func (f *Forward) Closed() <-chan error { return f.done }

@@ -1,0 +1,128 @@
+// Package kubernetes is the provider for a Kratos that already runs in a
+// cluster, deployed by the guide's manifests, Ory's Helm chart or anything
+// alike: it reads the deployment from the cluster's objects (which pods run
+// serve, the courier and migrations, serve's config and environment), reaches
+// the APIs by client-go port-forwards, collects the Kratos containers' logs,
+// and leaves the cluster as it found it.
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"kratos-conformance/harness"
+)
+
+func init() {
+	harness.RegisterProvider("kubernetes", "a Kratos already running in a cluster, found by namespace and Helm release or label selector",
+		func() harness.Provider { return &provider{} })
+}
+
+// Options are the provider's flags.
+type Options struct {
+	Kubeconfig string // -kc.kubeconfig; empty: $KUBECONFIG, ~/.kube/config, or the pod's service account in a cluster
+	Context    string // -kc.kube-context
+	Namespace  string // -kc.k8s-namespace; empty: the kubeconfig context's namespace
+	Release    string // -kc.k8s-release: a Helm release, i.e. app.kubernetes.io/instance=<release>
+	Selector   string // -kc.k8s-selector: a label selector for the Kratos workloads
+	PublicURL  string // -kc.k8s-public-url: how clients reach the public API, when not through a port-forward
+	CAFile     string // -kc.k8s-ca-file: the CA of the public API's certificate
+	Resolve    string // -kc.k8s-resolve: host=ip pairs dialled instead of DNS, for the public URL
+
+	rest *rest.Config
+}
+
+type provider struct{ o Options }
+
+func (p *provider) Flags(f *harness.Flags) {
+	f.String(&p.o.Kubeconfig, "kubeconfig", "kubernetes: kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or the service account when run in a pod")
+	f.String(&p.o.Context, "kube-context", "kubernetes: kubeconfig context; default: the current one")
+	f.String(&p.o.Namespace, "k8s-namespace", "kubernetes: the namespace Kratos runs in; default: the context's namespace")
+	f.String(&p.o.Release, "k8s-release", "kubernetes: the Helm release of Ory's chart (selects app.kubernetes.io/instance=RELEASE)")
+	f.String(&p.o.Selector, "k8s-selector", "kubernetes: label selector of the Kratos workloads (Deployments, StatefulSets, Jobs), e.g. app.kubernetes.io/name=kratos")
+	f.String(&p.o.PublicURL, "k8s-public-url", "kubernetes: the public API's URL as clients reach it (an Ingress); default: serve.public.base_url, reached by a port-forward to a serve pod")
+	f.String(&p.o.Resolve, "k8s-resolve", "kubernetes: host=ip or .domain=ip pairs dialled instead of DNS for -kc.k8s-public-url, like curl --resolve")
+	f.String(&p.o.CAFile, "k8s-ca-file", "kubernetes: PEM CA of the public API's certificate; default: ca.crt beside serve's TLS certificate, else the system roots")
+}
+
+// Validate reads the kubeconfig (no request is made) and checks the flags' form.
+func (p *provider) Validate(c *harness.Config) error {
+	var errs []error
+	if p.o.Release != "" && p.o.Selector != "" {
+		errs = append(errs, errors.New("-kc.k8s-release and -kc.k8s-selector both select the workloads: give one"))
+	}
+	if p.o.PublicURL != "" {
+		if err := harness.CheckBaseURL(p.o.PublicURL); err != nil {
+			errs = append(errs, fmt.Errorf("-kc.k8s-public-url: %w", err))
+		}
+	}
+	if _, err := harness.ParseResolve(p.o.Resolve); err != nil {
+		errs = append(errs, fmt.Errorf("-kc.k8s-resolve: %w", err))
+	}
+	errs = append(errs, harness.CheckFile("k8s-ca-file", p.o.CAFile), harness.CheckFile("kubeconfig", p.o.Kubeconfig))
+	if c.Break != "" {
+		errs = append(errs, errors.New("-kc.break breaks a config the suite renders; a cluster's deployment has its own (drop -kc.break)"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return p.o.load()
+}
+
+// load resolves the client configuration and namespace the way kubectl does.
+func (o *Options) load() error {
+	if o.Kubeconfig == "" && os.Getenv("KUBECONFIG") == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return fmt.Errorf("-kc.provider=kubernetes in a pod: %w", err)
+		}
+		o.rest = cfg
+		if o.Namespace == "" {
+			ns, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+			if err != nil {
+				return errors.New("-kc.k8s-namespace is required: the pod's namespace is not readable")
+			}
+			o.Namespace = string(ns)
+		}
+		return nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = o.Kubeconfig
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
+	cfg, err := loader.ClientConfig()
+	if err != nil {
+		return fmt.Errorf("-kc.provider=kubernetes: no usable kubeconfig (-kc.kubeconfig, $KUBECONFIG or ~/.kube/config; -kc.kube-context): %w", err)
+	}
+	o.rest = cfg
+	if o.Namespace == "" {
+		if o.Namespace, _, err = loader.Namespace(); err != nil {
+			return fmt.Errorf("-kc.k8s-namespace: %w", err)
+		}
+	}
+	return nil
+}
+
+// selector is the label selector of the Kratos workloads; empty selects all in the namespace.
+func (o *Options) selector() string {
+	if o.Release != "" {
+		return "app.kubernetes.io/instance=" + o.Release
+	}
+	return o.Selector
+}
+
+func (p *provider) New(_ context.Context, in harness.StackInput) (harness.Stack, error) {
+	return newStack(in, p.o)
+}
+
+// Attach reads a deployment in a cluster the caller already reaches with cfg
+// (the kind provider's, through its network namespace), exactly as
+// -kc.provider=kubernetes does; the caller runs its Up and Down.
+func Attach(in harness.StackInput, cfg *rest.Config, o Options) (*Stack, error) {
+	o.rest = cfg
+	return newStack(in, o)
+}

@@ -1,0 +1,75 @@
+package kubernetes
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"kratos-conformance/harness"
+)
+
+// Bad input is refused by Validate, before anything is dialled, naming the flag.
+func TestBadFlagsNameTheFlag(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Release: "kratos", Selector: "app=kratos"}, "give one"},
+		{Options{Kubeconfig: filepath.Join(t.TempDir(), "missing")}, "kubeconfig"},
+		{Options{PublicURL: "kratos.example.com"}, "-kc.k8s-public-url"},
+		{Options{Resolve: "kratos.example.com"}, "-kc.k8s-resolve"},
+	} {
+		p := &provider{o: tc.o}
+		if err := p.Validate(&harness.Config{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want an error naming %s", tc.o, err, tc.want)
+		}
+	}
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("HOME", t.TempDir())
+	if err := (&provider{}).Validate(&harness.Config{}); err == nil || !strings.Contains(err.Error(), "no usable kubeconfig") {
+		t.Errorf("without any kubeconfig: got %v", err)
+	}
+}
+
+// An API server that does not answer fails Up within its named wait, saying
+// which cluster and which flags; nothing is left open.
+func TestUnreachableClusterFailsWithinItsWait(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: identity}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &provider{o: Options{Kubeconfig: kubeconfig}}
+	cfg := harness.DefaultConfig()
+	if err := p.Validate(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if p.o.Namespace != "identity" {
+		t.Errorf("namespace %q, want the context's identity", p.o.Namespace)
+	}
+	cfg.Intervals.KratosReady, cfg.Intervals.Poll = 2*time.Second, 200*time.Millisecond
+	s, err := p.New(context.Background(), harness.StackInput{Config: cfg, RunID: "t", LogDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.Up(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "-kc.kubeconfig") {
+		t.Errorf("got %v, want the API server and the flag named", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Up took %s with a 2s wait", d)
+	}
+	if err := s.Down(context.Background()); err != nil {
+		t.Error(err)
+	}
+}
