@@ -167,3 +167,21 @@ type CourierScaler interface {
 	// ScaleCouriers runs n couriers and returns once each has started.
 	ScaleCouriers(ctx context.Context, n int) error
 }
+
+// Replicas is implemented by providers that can reach each Kratos serve
+// replica on its own, past the Service that spreads clients over them.
+type Replicas interface {
+	// ReplicaEndpoints are the deployment's Endpoints, one per ready serve
+	// replica, whose public API is that replica alone; close ends what they opened.
+	ReplicaEndpoints(ctx context.Context) (eps []Endpoints, close func(), err error)
+}
+
+// ServeScaler is implemented by providers that can change how serve runs,
+// as Kubernetes does: its replicas, and a rolling restart.
+type ServeScaler interface {
+	// ScaleServe runs n serve replicas and returns once all are ready.
+	ScaleServe(ctx context.Context, n int) error
+	// RestartServe replaces every serve replica the way kubectl rollout
+	// restart does and returns once the rollout is done.
+	RestartServe(ctx context.Context) error
+}

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 // the whole attack.
 type FaultPlan struct {
 	Name                 string
+	Report               string // the report files' base name; empty: load-fault
 	Scenario             *Scenario
 	Rate                 float64
 	At, Hold, After, Max time.Duration
@@ -48,6 +50,7 @@ type FaultRun struct {
 	ErrorKinds            map[string]uint64 `json:"error_kinds,omitempty"`
 	Timeline              []Bucket          `json:"timeline"`
 	Plot                  string            `json:"plot"`
+	report                string            // the files' base name (FaultPlan.Report)
 }
 
 // Bucket is one second of the attack.
@@ -66,7 +69,7 @@ func RunFault(ctx context.Context, plan FaultPlan, plotDir string) (*FaultRun, e
 		return nil, fmt.Errorf("load.FaultPlan needs Scenario, Rate, Inject, Recover, Limits, After > 0 and At+Hold+After < Max, got %+v", plan)
 	}
 	run := &FaultRun{Name: plan.Name, Scenario: plan.Scenario.Name, Rate: plan.Rate, FirstError: -1, LastError: -1,
-		ErrorKinds: map[string]uint64{}}
+		ErrorKinds: map[string]uint64{}, report: cmp.Or(plan.Report, "load-fault")}
 	tr, _, err := plan.Scenario.Prepare(ctx, int(plan.Rate*plan.Max.Seconds())+5)
 	if err != nil {
 		return nil, err
@@ -117,7 +120,7 @@ func RunFault(ctx context.Context, plan FaultPlan, plotDir string) (*FaultRun, e
 	}
 	wg.Wait()
 	run.timeline(results, start)
-	run.Plot = "plot-fault-" + plan.Scenario.Name + ".html"
+	run.Plot = "plot-" + run.report + ".html"
 	if err := writePlot(filepath.Join(plotDir, run.Plot), p); err != nil {
 		return run, err
 	}
@@ -178,13 +181,13 @@ func waitFor(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// Write puts load-fault.json and load-fault.html (the timeline with the
-// outage marked, and a link to vegeta's plot) into dir.
+// Write puts <report>.json and <report>.html (the timeline with the fault
+// marked, and a link to vegeta's plot) into dir; report is FaultPlan.Report.
 func (run *FaultRun) Write(dir string) error {
 	if run == nil {
 		return errors.New("no fault run to write")
 	}
-	return writeReport(dir, "load-fault", run, faultPage)
+	return writeReport(dir, run.report, run, faultPage)
 }
 
 func faultChart(run *FaultRun) template.HTML {

@@ -69,7 +69,7 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.read(ctx); err != nil {
 		return err
 	}
-	config, err := checks.ParseConfig(s.deployed.Config)
+	config, err := s.config()
 	if err != nil {
 		return err
 	}
@@ -151,6 +151,21 @@ func (s *Stack) read(ctx context.Context) error {
 	s.env.Components["kratos-courier"] = strings.Join(s.deployed.Couriers, "; ")
 	s.env.Components["kratos-migrate"] = strings.Join(s.deployed.Migrations, "; ")
 	return nil
+}
+
+// config is serve's config as read.
+func (s *Stack) config() (*checks.Config, error) {
+	if s.deployed == nil {
+		return nil, errors.New("the deployment has not been read")
+	}
+	return checks.ParseConfig(s.deployed.Config)
+}
+
+// servesTLS says whether serve's public port speaks TLS itself.
+func servesTLS(config *checks.Config) bool {
+	_, path := config.Value("serve.public.tls.cert.path")
+	_, inline := config.Value("serve.public.tls.cert.base64")
+	return path || inline
 }
 
 // referenced names the Secrets and ConfigMaps the pods mount or read env from.
@@ -271,11 +286,11 @@ func (s *Stack) reachPublic(ctx context.Context, config *checks.Config, pod stri
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("serve.public.base_url %q is not an absolute URL: pass -kc.k8s-public-url", base)
 	}
-	certPath, tls := config.Value("serve.public.tls.cert.path")
-	if _, inline := config.Value("serve.public.tls.cert.base64"); u.Scheme == "https" && !tls && !inline {
+	certPath, _ := config.Value("serve.public.tls.cert.path")
+	if u.Scheme == "https" && !servesTLS(config) {
 		return fmt.Errorf("serve.public.base_url is %s but Kratos serves plain HTTP (TLS ends in front of it): pass -kc.k8s-public-url, the URL clients use", base)
 	}
-	if s.ep.CAPEM == nil && tls {
+	if s.ep.CAPEM == nil && certPath != "" {
 		s.ep.CAPEM = s.mountedCA(certPath)
 	}
 	local, err := s.forward(ctx, s.opts.Namespace, pod, portOf(config, "serve.public.port", 4433))

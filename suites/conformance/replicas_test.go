@@ -1,0 +1,136 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/load"
+	"kratos-conformance/reports"
+)
+
+// serveReplicas is how many serve replicas the suite scales to where it may:
+// enough that a session made on one is checked on two others.
+const serveReplicas = 3
+
+var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)", Label(labelFaults), Serial, Ordered, func() {
+	BeforeAll(func(ctx SpecContext) {
+		scaler, ok := suite.Stack.(harness.ServeScaler)
+		if !ok || !suite.Config.Faults {
+			return // the deployment's own replicas, read-only
+		}
+		Expect(scaler.ScaleServe(ctx, serveReplicas)).To(Succeed())
+		// The suite's deployments run one serve replica.
+		DeferCleanup(func(ctx SpecContext) { Expect(scaler.ScaleServe(ctx, 1)).To(Succeed()) }, NodeTimeout(suite.Intervals.StackUp))
+	}, NodeTimeout(suite.Intervals.StackUp))
+
+	It("accepts a token and a cookie session made on any serve replica on every replica, as the same identity", Label(req("REPLICA-001")), func(ctx SpecContext) {
+		replicas := replicaEndpoints(ctx)
+		AddReportEntry("serve replicas", len(replicas))
+		type session struct {
+			token, identity string
+			browser         *kratosflow.Agent
+		}
+		var made []session
+		for i, ep := range replicas {
+			native, err := kratosflow.NewNative(ep, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
+			Expect(err).NotTo(HaveOccurred())
+			u := register(ctx, fmt.Sprintf("replica-%d", i), native)
+			made = append(made, session{token: u.Registration.Result.GetSessionToken(), identity: u.Registration.Result.Identity.Id})
+			browser, err := kratosflow.NewBrowser(ep, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
+			Expect(err).NotTo(HaveOccurred())
+			b := register(ctx, fmt.Sprintf("replica-%d-browser", i), browser)
+			made = append(made, session{identity: b.Registration.Result.Identity.Id, browser: browser})
+		}
+		for i, s := range made {
+			for j, ep := range replicas {
+				var who string
+				if s.browser != nil {
+					b, err := kratosflow.NewBrowser(ep, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
+					Expect(err).NotTo(HaveOccurred())
+					b.Jar.SetCookies(ep.KratosPublic, s.browser.Jar.Cookies(ep.KratosPublic))
+					got, _, err := b.Whoami(ctx, "")
+					Expect(err).NotTo(HaveOccurred(), "the cookie session made on replica %d is refused by replica %d: %s", i/2, j, bodyOf(err))
+					who = got.Identity.Id
+				} else {
+					a, err := kratosflow.NewNative(ep, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
+					Expect(err).NotTo(HaveOccurred())
+					got, _, err := a.Whoami(ctx, s.token)
+					Expect(err).NotTo(HaveOccurred(), "the token session made on replica %d is refused by replica %d: %s", i/2, j, bodyOf(err))
+					who = got.Identity.Id
+				}
+				Expect(who).To(Equal(s.identity), "replica %d answers for another identity", j)
+			}
+		}
+	})
+
+	It("loses no request and no session to a rolling restart of serve under whoami load", Label(req("REPLICA-002")), func(ctx SpecContext) {
+		if !suite.Config.Faults {
+			Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults-kind runs it)")
+		}
+		scaler, ok := suite.Stack.(harness.ServeScaler)
+		if !ok {
+			Skip("N/A: the " + suite.Config.Provider + " provider cannot roll serve (Kubernetes providers that deploy can)")
+		}
+		rec := &reports.Fault{Name: "rolling restart of serve under whoami load", Component: string(harness.ComponentKratos), Figures: map[string]float64{}}
+		suite.FaultRecords = append(suite.FaultRecords, rec)
+		pop := &load.Population{}
+		for range 5 {
+			reg := registerNativeUser(ctx, "rollout").Registration
+			pop.Tokens = append(pop.Tokens, load.Session{IdentityID: reg.Result.Identity.Id, SessionID: reg.Result.Session.Id, Token: reg.Result.GetSessionToken()})
+		}
+		browser := registerBrowserUser(ctx, "rollout-browser")
+		client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
+		Expect(err).NotTo(HaveOccurred())
+		iv := suite.Intervals
+		fr, err := load.RunFault(ctx, load.FaultPlan{
+			Name: "rolling restart of serve", Report: "load-rollout", Rate: faultLoadRate,
+			Scenario: load.WhoamiToken(suite.Endpoints.KratosPublic, pop, suite.Config.SLOWhoami),
+			// The restart is the fault: it lasts until the rollout is done.
+			At: iv.FaultHold, After: 2 * iv.FaultHold, Max: 4*iv.FaultHold + iv.Rollout,
+			Inject:  scaler.RestartServe,
+			Recover: func(context.Context) error { return nil },
+			Limits:  load.Limits{MaxWorkers: uint64(faultLoadRate*iv.HTTPRequest.Seconds()) + 16, Timeout: iv.HTTPRequest, Client: client},
+		}, suite.Run.Dir)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fr.Write(suite.Run.Dir)).To(Succeed())
+		rec.Figures["requests"], rec.Figures["errors"] = float64(fr.Requests), float64(fr.Errors)
+		rec.Figures["restart_began_s"], rec.Figures["rollout_done_s"] = fr.InjectedAt, fr.RecoveredAt
+		rec.Figures["first_error_s"], rec.Figures["last_error_s"] = fr.FirstError, fr.LastError
+		rec.Findings = append(rec.Findings, fmt.Sprintf("per-second timeline in load-rollout.html; errors by kind: %v", fr.ErrorKinds))
+
+		for i := 1; i < len(fr.Timeline); i++ {
+			Expect(fr.Timeline[i].Second-fr.Timeline[i-1].Second).To(Equal(1), "the generator sent nothing between seconds %d and %d", fr.Timeline[i-1].Second, fr.Timeline[i].Second)
+		}
+		window := time.Duration((fr.RecoveredAt - fr.InjectedAt) * float64(time.Second)).Round(100 * time.Millisecond)
+		Expect(float64(fr.Requests)).To(BeNumerically(">=", 0.9*faultLoadRate*(fr.RecoveredAt+2*iv.FaultHold.Seconds())), "the generator did not keep its rate")
+		Expect(fr.Errors).To(BeZero(), "the rolling restart (%s) failed %d of %d whoami calls: per second in load-rollout.html; %v", window, fr.Errors, fr.Requests, fr.ErrorKinds)
+		app := newNative()
+		for _, s := range pop.Tokens {
+			expectWhoamiBack(ctx, app, s.Token, "a session made before the rolling restart")
+		}
+		expectCookieSession(ctx, browser)
+	})
+})
+
+// replicaEndpoints reaches each serve replica on its own, or skips the spec
+// when the deployment runs fewer than two or the provider cannot tell them apart.
+func replicaEndpoints(ctx context.Context) []harness.Endpoints {
+	GinkgoHelper()
+	r, ok := suite.Stack.(harness.Replicas)
+	if !ok {
+		Skip("N/A: the " + suite.Config.Provider + " provider cannot reach serve replicas one by one (Kubernetes providers can)")
+	}
+	eps, closeAll, err := r.ReplicaEndpoints(ctx)
+	DeferCleanup(closeAll)
+	Expect(err).NotTo(HaveOccurred())
+	if len(eps) < 2 {
+		Skip(fmt.Sprintf("N/A: %d serve replica(s) reachable one by one; -kc.faults lets a provider that deploys scale to %d", len(eps), serveReplicas))
+	}
+	return eps
+}
