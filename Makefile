@@ -16,7 +16,7 @@ endif
 SUITE_ARGS  := -ginkgo.timeout=$(TIMEOUT) $(if $(CI),-ginkgo.no-color)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps docker-check kind-images certify-kind faults-kind kind-test build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps docker-check kind-images certify-kind certify-k8s faults-kind kind-test build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,18 +59,21 @@ kind-images: stack-bins ## build the kind provider's binaries and node image off
 # The kind library's docker CLI reads the engine's address from the environment only.
 KIND_ENV = DOCKER_HOST=unix://$$($(GO) run ./cmd/kcbuild -cache-dir)/kind/engine/docker.sock
 
-certify-kind: kind-images build ## certification on a kind cluster in a private Docker engine: the guide's manifests (ARGS=-kc.kind-layout=chart: Ory's chart layout), the same specs and smoke load
+certify-kind: kind-images build ## certification on a kind cluster in a private Docker engine: the guide's manifests (ARGS=-kc.kind-layout=chart: Ory's chart layout; -kc.kind-discover: read back as the kubernetes provider reads a cluster), the same specs and smoke load
 	$(KIND_ENV) $(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kind -kc.load=smoke $(ARGS)
 
 RACE_KIND ?= 3
 faults-kind: kind-images ## on one kind cluster: the fault scenarios, the probes (serve killed and hung in its pod) and the start-order race on the guide's pod (RACE_KIND times each order)
 	$(KIND_ENV) $(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter="faults || race" ./suites/conformance -- -kc.faults -kc.race=$(RACE_KIND) -kc.partial -kc.provider=kind $(ARGS)
 
+certify-k8s: build ## certification of a Kratos already running in a cluster: ARGS="-kc.k8s-namespace=NS -kc.k8s-release=RELEASE" (Ory's chart) or -kc.k8s-selector=...; kubeconfig from $$KUBECONFIG or ~/.kube/config
+	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kubernetes -kc.load=smoke $(ARGS)
+
 # make test runs kind where the machine can (checked in seconds) and says why not elsewhere:
 # the guide's layout certified and faulted, Ory's chart layout certified.
 kind-test:
 	@if reason=$$($(GO) run ./cmd/kckind -check); then \
-		$(MAKE) certify-kind faults-kind && $(MAKE) certify-kind ARGS="-kc.kind-layout=chart $(ARGS)"; \
+		$(MAKE) certify-kind ARGS="-kc.kind-discover $(ARGS)" && $(MAKE) faults-kind && $(MAKE) certify-kind ARGS="-kc.kind-layout=chart $(ARGS)"; \
 	else echo "kind: not run on this machine: $$reason"; fi
 
 images: stack-bins ## build the containers provider's images locally (no registry needed); writes .cache/images.env

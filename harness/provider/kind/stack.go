@@ -174,7 +174,7 @@ func (s *Stack) discover(ctx context.Context, publicPort int) error {
 	}
 	s.ep = s.reader.Endpoints()
 	got := s.reader.Environment()
-	s.env.KratosVersion, s.env.PostgresVersion = got.KratosVersion, got.PostgresVersion
+	s.env.KratosVersion, s.env.PostgresVersion, s.env.RedisVersion = got.KratosVersion, got.PostgresVersion, got.RedisVersion
 	maps.Copy(s.env.Components, got.Components)
 	s.env.Components["cluster"] = "kind " + s.name + " (node image " + s.opts.nodeImage + "), read as -kc.provider=kubernetes reads a cluster"
 	return nil

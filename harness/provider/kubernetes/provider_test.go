@@ -73,3 +73,11 @@ current-context: x
 		t.Error(err)
 	}
 }
+
+// Kratos' pool settings in its DSN never reach the suite's Postgres client.
+func TestLibpqParamsDropKratosPoolSettings(t *testing.T) {
+	got := libpqParams(map[string][]string{"sslmode": {"disable"}, "max_conns": {"20"}, "max_idle_conns": {"4"}, "search_path": {"kratos"}}).Encode()
+	if got != "search_path=kratos&sslmode=disable" {
+		t.Errorf("got %s", got)
+	}
+}

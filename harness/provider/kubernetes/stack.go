@@ -2,11 +2,13 @@ package kubernetes
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,11 +78,18 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.reach(ctx, config); err != nil {
 		return err
 	}
-	if err := harness.WaitForKratos(ctx, s.ep, iv, nil); err != nil {
-		return fmt.Errorf("%w (a certificate error: pass -kc.k8s-ca-file)", err)
-	}
 	client, err := s.ep.HTTPClient(nil, iv.HTTPRequest)
 	if err != nil {
+		return err
+	}
+	// A certificate the client cannot verify will not verify later: say so
+	// at once instead of waiting out kratos-ready.
+	if _, err := client.Get(s.ep.KratosPublic.JoinPath("health", "alive").String()); err != nil {
+		if cert := new(tls.CertificateVerificationError); errors.As(err, &cert) {
+			return fmt.Errorf("the public API %s: %w: pass -kc.k8s-ca-file, the CA that signed it", s.ep.KratosPublic, err)
+		}
+	}
+	if err := harness.WaitForKratos(ctx, s.ep, iv, nil); err != nil {
 		return err
 	}
 	if s.ep.MailpitAPI != nil {
@@ -91,6 +100,11 @@ func (s *Stack) Up(ctx context.Context) error {
 	}
 	if s.ep.PostgresDSN != "" {
 		if s.env.PostgresVersion, err = harness.CheckPostgresVersion(ctx, s.ep.PostgresDSN); err != nil {
+			return err
+		}
+	}
+	if s.ep.RedisAddr != "" {
+		if s.env.RedisVersion, err = harness.CheckRedisVersion(ctx, s.ep.RedisAddr); err != nil {
 			return err
 		}
 	}
@@ -252,12 +266,41 @@ func (s *Stack) reach(ctx context.Context, config *checks.Config) error {
 				return fmt.Errorf("the DSN's database: %w", err)
 			default:
 				u.Host = "127.0.0.1:" + strconv.Itoa(local)
+				u.RawQuery = libpqParams(u.Query()).Encode()
 				s.ep.PostgresDSN = u.String()
 				s.env.Components["postgres"] = where
 			}
 		}
 	}
+	// Kratos does not use Redis; the guide deploys one beside it, which a
+	// Service on Redis' port in the namespace names.
+	for _, svc := range s.objs.Services {
+		if !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Port == redisPort }) {
+			continue
+		}
+		local, where, err := s.forwardService(ctx, svc.Name, redisPort)
+		if err == nil {
+			s.ep.RedisAddr = "127.0.0.1:" + strconv.Itoa(local)
+			s.env.Components["redis"] = where
+			break
+		}
+	}
 	return nil
+}
+
+const redisPort = 6379
+
+// libpqParams keeps the DSN parameters a Postgres client understands: Kratos'
+// own pool settings (max_conns, max_idle_conns, ...) would reach the server
+// as unknown runtime parameters and be refused.
+func libpqParams(q url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range []string{"sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslsni", "connect_timeout", "application_name", "target_session_attrs", "search_path", "options"} {
+		if v, ok := q[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // mailpitAPIPort is Mailpit's documented web UI and API port: the courier's
