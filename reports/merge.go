@@ -52,6 +52,7 @@ func Merge(runID string, parts []Part) *Summary {
 			out.Filters = append(out.Filters, s.Filters...)
 		}
 		out.Faults = append(out.Faults, s.Faults...)
+		out.Warnings = append(out.Warnings, s.Warnings...)
 		for _, r := range s.Requirements {
 			out.mergeRequirement(p.Name, r)
 		}

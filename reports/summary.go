@@ -47,6 +47,8 @@ type Summary struct {
 	Requirements []Requirement `json:"requirements,omitempty"`
 	// Faults are the fault scenarios' figures and findings (-kc.faults).
 	Faults []Fault `json:"faults,omitempty"`
+	// Warnings are what a passing requirement still flags (e.g. KM-COURIER-002: two couriers); not part of the verdict.
+	Warnings []string `json:"warnings,omitempty"`
 	// ExpectedFailures is the operator's list the run was judged with (-kc.expected-failures).
 	ExpectedFailures []ExpectedFailure `json:"expected_failures,omitempty"`
 	Files            []string          `json:"files"` // what else is in the run folder: JUnit, logs
@@ -307,6 +309,13 @@ func (s *Summary) Markdown() string {
 		fmt.Fprintf(&b, "- generator CPU share at whoami-token max: %.1f%%\n", l.GeneratorCPUShare*100)
 		for _, f := range l.Failures {
 			fmt.Fprintf(&b, "- **SLO failure**: %s\n", f)
+		}
+	}
+
+	if len(s.Warnings) > 0 {
+		b.WriteString("\n## Warnings (not part of the verdict)\n\n")
+		for _, w := range s.Warnings {
+			fmt.Fprintf(&b, "- %s\n", w)
 		}
 	}
 

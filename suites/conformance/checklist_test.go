@@ -160,6 +160,7 @@ var _ = Describe("Deployment checklist from the guide", Label(labelChecklist), f
 				if r.ID == check.ID {
 					for _, w := range r.Warnings {
 						AddReportEntry("warning", r.ID+": "+w)
+						suite.Warnings = append(suite.Warnings, r.ID+": "+w)
 					}
 					Expect(r.Status).To(Equal(reports.Pass), "%s %s: %s", r.ID, r.Requirement, r.Detail)
 				}

@@ -40,6 +40,8 @@ type Suite struct {
 	// LoadResult and FaultRecords are the load stage's and the fault scenarios' figures.
 	LoadResult   *load.Result
 	FaultRecords []*reports.Fault
+	// Warnings are what passing requirements still flag, for the summary.
+	Warnings []string
 	// Final is the summary ReportAfterSuite decided; the exit status follows it.
 	Final *reports.Summary
 	// Exchanges records the running spec's HTTP exchanges, through every

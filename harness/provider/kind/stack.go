@@ -358,6 +358,11 @@ func (s *Stack) podTrouble(ctx context.Context, app string) string {
 	}
 	var out []string
 	for _, p := range pods.Items {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+				out = append(out, fmt.Sprintf("%s not scheduled (%s): %s", p.Name, c.Reason, c.Message))
+			}
+		}
 		for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
 			var what string
 			switch {
