@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -84,17 +85,19 @@ func (s *Stack) Up(ctx context.Context) error {
 	}
 	// A certificate the client cannot verify will not verify later: say so
 	// at once instead of waiting out kratos-ready.
-	if _, err := client.Get(s.ep.KratosPublic.JoinPath("health", "alive").String()); err != nil {
-		if cert := new(tls.CertificateVerificationError); errors.As(err, &cert) {
-			return fmt.Errorf("the public API %s: %w: pass -kc.k8s-ca-file, the CA that signed it", s.ep.KratosPublic, err)
-		}
+	resp, err := client.Get(s.ep.KratosPublic.JoinPath("health", "alive").String())
+	if cert := new(tls.CertificateVerificationError); errors.As(err, &cert) {
+		return fmt.Errorf("the public API %s: %w: pass -kc.k8s-ca-file, the CA that signed it", s.ep.KratosPublic, err)
+	}
+	if err == nil {
+		resp.Body.Close()
 	}
 	if err := harness.WaitForKratos(ctx, s.ep, iv, nil); err != nil {
 		return err
 	}
 	if s.ep.MailpitAPI != nil {
 		if err := wait.For(ctx, wait.Input{Name: "Mailpit " + s.env.Components["mailpit"] + " /readyz", Timeout: iv.KratosReady, Interval: iv.Poll,
-			Check: wait.HTTPStatus(client, s.ep.MailpitAPI.JoinPath("readyz").String(), 200)}); err != nil {
+			Check: wait.HTTPStatus(client, s.ep.MailpitAPI.JoinPath("readyz").String(), http.StatusOK)}); err != nil {
 			return err
 		}
 	}
