@@ -3,14 +3,18 @@ package kind
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
 	"kratos-conformance/harness"
 	k8sprovider "kratos-conformance/harness/provider/kubernetes"
+	"kratos-conformance/internal/wait"
 )
 
 var (
@@ -57,5 +61,55 @@ func (s *Stack) afterServeRollout(ctx context.Context) error {
 	if err := s.waitRollout(ctx, serveApp); err != nil {
 		return err
 	}
+	if err := s.waitEndpoints(ctx); err != nil {
+		return err
+	}
 	return s.forwardTo(ctx, "kratos", s.forwards["kratos"].Local)
+}
+
+// waitEndpoints waits until every Service in front of serve lists exactly its
+// ready pods: a pod gone from the API can linger in an EndpointSlice, and a
+// client the Service sends there waits out its whole timeout.
+func (s *Stack) waitEndpoints(ctx context.Context) error {
+	iv := s.cfg.Intervals
+	return wait.For(ctx, wait.Input{Name: "the Services in front of serve route to its ready pods only", Timeout: iv.Rollout, Interval: iv.Poll,
+		Check: func(ctx context.Context) error {
+			pods, err := s.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: appLabel + serveApp})
+			if err != nil {
+				return err
+			}
+			var want []string
+			for _, p := range pods.Items {
+				if k8sprovider.PodReady(&p) {
+					want = append(want, p.Name)
+				}
+			}
+			slices.Sort(want)
+			svcs, err := s.cs.CoreV1().Services(namespace).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return err
+			}
+			for _, svc := range svcs.Items {
+				if svc.Spec.Selector[strings.TrimSuffix(appLabel, "=")] != serveApp {
+					continue
+				}
+				eps, err := s.cs.DiscoveryV1().EndpointSlices(namespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + svc.Name})
+				if err != nil {
+					return err
+				}
+				var got []string
+				for _, sl := range eps.Items {
+					for _, e := range sl.Endpoints {
+						if e.TargetRef != nil && (e.Conditions.Ready == nil || *e.Conditions.Ready) {
+							got = append(got, e.TargetRef.Name)
+						}
+					}
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					return fmt.Errorf("Service %s routes to %v, the ready pods are %v", svc.Name, got, want)
+				}
+			}
+			return nil
+		}})
 }

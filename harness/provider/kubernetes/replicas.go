@@ -33,7 +33,7 @@ func ServeReplicas(ctx context.Context, cfg *rest.Config, cs kubernetes.Interfac
 	}
 	var eps []harness.Endpoints
 	for _, p := range pods.Items {
-		if !ready(&p) {
+		if !PodReady(&p) {
 			continue
 		}
 		local, err := harness.FreePort()
@@ -59,7 +59,8 @@ func ServeReplicas(ctx context.Context, cfg *rest.Config, cs kubernetes.Interfac
 	return eps, closeAll, nil
 }
 
-func ready(p *corev1.Pod) bool {
+// PodReady says whether the pod is Ready and not being deleted.
+func PodReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
 			return p.DeletionTimestamp == nil

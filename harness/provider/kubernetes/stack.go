@@ -447,10 +447,8 @@ func (s *Stack) readyPod(ctx context.Context, ns string, sel labels.Selector) (s
 		return "", err
 	}
 	for _, p := range pods.Items {
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.DeletionTimestamp == nil {
-				return p.Name, nil
-			}
+		if PodReady(&p) {
+			return p.Name, nil
 		}
 	}
 	return "", fmt.Errorf("no ready pod in namespace %s matches %s", ns, sel)
