@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -56,6 +57,14 @@ func (e Endpoints) DialAddr(hostport string) string {
 		return net.JoinHostPort(ip, port)
 	}
 	return hostport
+}
+
+// HostPort is the URL's host:port as a client dials it: the scheme's port when it names none.
+func HostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), map[string]string{"https": "443", "http": "80"}[u.Scheme])
 }
 
 func (e Endpoints) aliasFor(host string) string {

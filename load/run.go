@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"kratos-conformance/harness"
@@ -179,7 +177,7 @@ func measureBounds(ctx context.Context, in Input, pop *Population) (Bounds, erro
 	if b.GeneratorMaxRPS, b.GeneratorCPUMicrosPerReq, err = GeneratorCeiling(ctx, d, 32); err != nil {
 		return b, err
 	}
-	addr := in.Endpoints.DialAddr(publicHostPort(in.Endpoints.KratosPublic))
+	addr := in.Endpoints.DialAddr(harness.HostPort(in.Endpoints.KratosPublic))
 	rps, ok, err := WrkWhoami(ctx, in.Endpoints.KratosPublic, addr, pop.Tokens[0].Token, d, 32)
 	switch {
 	case !ok:
@@ -205,12 +203,4 @@ func attackClient(in Input) (*http.Client, error) {
 	t.MaxIdleConnsPerHost = int(in.MaxWorkers)
 	c.Transport = t
 	return c, nil
-}
-
-// publicHostPort is the URL's host:port, the scheme's port when it names none.
-func publicHostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	return net.JoinHostPort(u.Hostname(), map[string]string{"https": "443", "http": "80"}[u.Scheme])
 }

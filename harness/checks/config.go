@@ -221,6 +221,17 @@ func (c *Config) Value(path string) (value string, known bool) {
 	return "", false
 }
 
+// UIURL is the self-service UI's URL as the config names it: the login UI,
+// else the default browser return URL; empty when neither is set.
+func (c *Config) UIURL() string {
+	for _, path := range []string{"selfservice.flows.login.ui_url", "selfservice.default_browser_return_url"} {
+		if v := c.str(path); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // Strings reads a list of strings, e.g. selfservice.allowed_return_urls.
 func (c *Config) Strings(path string) []string { return c.strs(path) }
 

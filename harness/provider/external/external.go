@@ -105,12 +105,7 @@ func cookieDomain(given string, config *checks.Config, publicHost string) string
 func uiBase(given string, config *checks.Config) (*url.URL, error) {
 	raw := given
 	if raw == "" && config != nil {
-		for _, path := range []string{"selfservice.flows.login.ui_url", "selfservice.default_browser_return_url"} {
-			if v, ok := config.Value(path); ok && v != "" {
-				raw = v
-				break
-			}
-		}
+		raw = config.UIURL()
 	}
 	if raw == "" {
 		return nil, nil

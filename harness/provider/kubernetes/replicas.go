@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"net"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -50,7 +49,7 @@ func ServeReplicas(ctx context.Context, cfg *rest.Config, cs kubernetes.Interfac
 		if ep.HostAliases == nil {
 			ep.HostAliases = map[string]string{}
 		}
-		ep.HostAliases[hostPort(base)] = "127.0.0.1:" + strconv.Itoa(local)
+		ep.HostAliases[harness.HostPort(base.KratosPublic)] = "127.0.0.1:" + strconv.Itoa(local)
 		eps = append(eps, ep)
 	}
 	if len(eps) == 0 {
@@ -67,15 +66,6 @@ func PodReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-// hostPort is the public API's host:port as the client dials it.
-func hostPort(ep harness.Endpoints) string {
-	u := ep.KratosPublic
-	if u.Port() != "" {
-		return u.Host
-	}
-	return net.JoinHostPort(u.Hostname(), map[string]string{"https": "443", "http": "80"}[u.Scheme])
 }
 
 // ReplicaEndpoints reaches each ready serve replica of the deployment read;

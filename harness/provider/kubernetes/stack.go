@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -237,7 +236,7 @@ func (s *Stack) reach(ctx context.Context, config *checks.Config) error {
 		return err
 	}
 	s.ep.CookieDomain, _ = config.Value("cookies.domain")
-	if ui, ok := config.Value("selfservice.flows.login.ui_url"); ok {
+	if ui := config.UIURL(); ui != "" {
 		if u, err := url.Parse(ui); err == nil && u.Host != "" {
 			s.ep.UIBase = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}
 		}
@@ -343,13 +342,9 @@ func (s *Stack) reachPublic(ctx context.Context, config *checks.Config, pod stri
 	if err != nil {
 		return err
 	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
-	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/"
 	s.ep.KratosPublic = u
-	s.ep.HostAliases = map[string]string{net.JoinHostPort(u.Hostname(), port): "127.0.0.1:" + strconv.Itoa(local)}
+	s.ep.HostAliases = map[string]string{harness.HostPort(u): "127.0.0.1:" + strconv.Itoa(local)}
 	s.env.Components["kratos-public"] = base + " through a port-forward to pod " + pod +
 		" (load figures then include the API server's stream tunnel; -kc.k8s-public-url names the way clients come in)"
 	return nil
