@@ -10,7 +10,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,7 +107,7 @@ func (e *Engine) Start(ctx context.Context, ready, poll time.Duration) error {
 		"storage-driver": "overlay2", "data-root": filepath.Join(e.dir, "docker"), "exec-root": filepath.Join(e.dir, "exec"),
 		"pidfile": filepath.Join(e.dir, "dockerd.pid"), "hosts": []string{e.Host()},
 		"bip": "10.99.0.1/24", "default-address-pools": []map[string]any{{"base": "10.98.0.0/16", "size": 24}},
-		"containerd": filepath.Join(e.dir, "exec", "containerd.sock"), "cgroup-parent": "/kratos-conformance-kind", "log-level": "warn",
+		"containerd": filepath.Join(e.dir, "exec", "containerd.sock"), "cgroup-parent": "/" + e.cgroup(), "log-level": "warn",
 	})
 	if err != nil {
 		return err
@@ -160,8 +162,8 @@ func (e *Engine) Start(ctx context.Context, ready, poll time.Duration) error {
 	})
 }
 
-// Stop ends dockerd and containerd (SIGTERM, then SIGKILL after grace),
-// deletes the network namespace and releases the data folder. Safe after a
+// Stop ends dockerd and containerd (SIGTERM, then SIGKILL after grace) and
+// every container process they left, deletes the network namespace and releases the data folder. Safe after a
 // failed Start and safe to call twice.
 func (e *Engine) Stop(grace time.Duration) error {
 	var errs []error
@@ -176,6 +178,9 @@ func (e *Engine) Stop(grace time.Duration) error {
 		e.cmd = nil
 	}
 	e.killPIDFiles()
+	// Containers the daemons did not stop within grace (a kind node's
+	// systemd takes longer) outlive them in their shims: end them too.
+	killCgroup(e.cgroup(), e.dir)
 	if err := exec.Command("ip", "netns", "del", e.netns).Run(); err != nil && namespaceExists(e.netns) {
 		errs = append(errs, fmt.Errorf("ip netns del %s: %v (remove it by hand)", e.netns, err))
 	}
@@ -187,9 +192,20 @@ func (e *Engine) Stop(grace time.Duration) error {
 	return errors.Join(errs...)
 }
 
-// sweep ends what a killed run left: its daemons and its network namespace.
+// cgroup is the cgroup parent of every container of this engine (one per
+// data folder): what is left in it belongs to no live run once the engine's
+// lock is held.
+func (e *Engine) cgroup() string {
+	sum := sha256.Sum256([]byte(e.dir))
+	return "kratos-conformance-kind-" + hex.EncodeToString(sum[:4])
+}
+
+// sweep ends what a killed run (or a kept cluster) left: its daemons, the
+// containers' shims and processes (which outlive their daemons by design),
+// and its network namespace.
 func (e *Engine) sweep() {
 	e.killPIDFiles()
+	killCgroup(e.cgroup(), e.dir)
 	if b, err := os.ReadFile(filepath.Join(e.dir, "netns")); err == nil && len(b) > 0 {
 		_ = exec.Command("ip", "netns", "del", string(b)).Run()
 	}
@@ -211,6 +227,36 @@ func (e *Engine) killPIDFiles() {
 			}
 		}
 		_ = os.Remove(f)
+	}
+}
+
+// killCgroup kills every process in the cgroup tree name, under each
+// cgroup v1 controller and under the v2 unified root, and the containerd
+// shims of the engine in dir that served them.
+func killCgroup(name, dir string) {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*/" + name)
+	roots = append(roots, "/sys/fs/cgroup/"+name)
+	for _, root := range roots {
+		_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+				return nil
+			}
+			b, _ := os.ReadFile(path)
+			for _, f := range strings.Fields(string(b)) {
+				if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			return nil
+		})
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), "containerd-shim") && strings.Contains(string(b), dir) {
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
 	}
 }
 
