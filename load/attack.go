@@ -34,6 +34,8 @@ type Step struct {
 	Why          []string           `json:"why,omitempty"` // why the step failed
 	Plot         string             `json:"plot,omitempty"`
 	Interrupted  bool               `json:"interrupted,omitempty"`
+	// Generators are the remote generators' parts (-kc.load-generators); none: this process sent everything.
+	Generators []GeneratorFigure `json:"generators,omitempty"`
 }
 
 // Latency percentiles in milliseconds.
@@ -60,7 +62,8 @@ type StepInput struct {
 	Window   time.Duration
 	Limits   Limits
 	CPU      CPUGroups
-	PlotDir  string // where the step's vegeta plot goes; empty: no plot
+	PlotDir  string            // where the step's vegeta plot goes; empty: no plot
+	Remote   *RemoteGenerators // nil: attack from this process
 }
 
 // Pass criteria of a step (docs/requirements.md, LOAD-*): the generator kept up, nearly
@@ -77,13 +80,6 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		return Step{}, fmt.Errorf("load.StepInput needs Scenario, Rate, Window and Limits (Client, MaxWorkers), got %+v", in)
 	}
 	step := Step{Scenario: in.Scenario.Name, TargetRPS: in.Rate, Errors: map[string]uint64{}}
-	if in.Warmup > 0 {
-		_, warm, _, err := attack(ctx, in, in.Warmup, nil)
-		if err != nil {
-			return step, err
-		}
-		step.WrongAnswers += wrongAnswers(warm.errs)
-	}
 	p := plot.New(plot.Title(fmt.Sprintf("%s at %.1f/s", in.Scenario.Name, in.Rate)), plot.Downsample(4000),
 		plot.Label(func(r *vegeta.Result) string {
 			if r.Error != "" {
@@ -91,20 +87,45 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 			}
 			return "OK"
 		}))
-	before := in.CPU.sample()
-	m, out, setup, err := attack(ctx, in, in.Window, p)
-	step.FlowSetup = setup
-	step.CPU = shares(before, in.CPU.sample())
+	var (
+		m   *vegeta.Metrics
+		out attacked
+		err error
+	)
+	if in.remote() {
+		m, out, step.Generators, err = remoteAttack(ctx, in, p)
+	} else {
+		if in.Warmup > 0 {
+			var warm attacked
+			if _, warm, _, err = attack(ctx, in, in.Warmup, nil); err != nil {
+				return step, err
+			}
+			out.warmWrong = wrongAnswers(warm.errs)
+		}
+		warmWrong := out.warmWrong
+		before := in.CPU.sample()
+		m, out, step.FlowSetup, err = attack(ctx, in, in.Window, p)
+		step.CPU = shares(before, in.CPU.sample())
+		out.warmWrong = warmWrong
+	}
 	if err != nil {
 		return step, err
 	}
+	step.WrongAnswers += out.warmWrong
 	step.Interrupted = ctx.Err() != nil
 	step.Requests = m.Requests
 	step.Seconds = m.Duration.Seconds()
-	if m.Duration > 0 {
-		step.AchievedRPS = float64(m.Requests-1) / m.Duration.Seconds() // n requests span n-1 intervals
+	step.AchievedRPS, step.Overrun = achieved(m, in.Window)
+	if out.senders != nil {
+		// Remote generators: each one's pace on its own span, summed; a
+		// generator that started a little later did not fall behind.
+		step.AchievedRPS, step.Overrun = 0, 0
+		for _, g := range out.senders {
+			rate, overrun := achieved(g, in.Window)
+			step.AchievedRPS += rate
+			step.Overrun = max(step.Overrun, overrun)
+		}
 	}
-	step.Overrun = (m.Duration.Seconds() - in.Window.Seconds()) / in.Window.Seconds()
 	step.MaxSendLagMillis = float64(out.maxLag) / float64(time.Millisecond)
 	step.WrongAnswers += wrongAnswers(out.errs)
 	var failed uint64
@@ -125,6 +146,14 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		}
 	}
 	return step, nil
+}
+
+// achieved is the rate m's sends kept and how much longer than window they took.
+func achieved(m *vegeta.Metrics, window time.Duration) (rate, overrun float64) {
+	if m.Duration > 0 {
+		rate = float64(m.Requests-1) / m.Duration.Seconds() // n requests span n-1 intervals
+	}
+	return rate, (m.Duration.Seconds() - window.Seconds()) / window.Seconds()
 }
 
 func (s *Step) judge(in StepInput) {
@@ -157,8 +186,10 @@ func (s *Step) judge(in StepInput) {
 
 // attacked is what one attack saw besides vegeta's metrics.
 type attacked struct {
-	errs   map[string]uint64 // error key -> count
-	maxLag time.Duration     // the worst delay of a send behind its schedule
+	errs      map[string]uint64 // error key -> count
+	maxLag    time.Duration     // the worst delay of a send behind its schedule
+	warmWrong uint64            // wrong answers during the warm-up, which is not measured
+	senders   []*vegeta.Metrics // remote generators: each one's own results
 }
 
 func wrongAnswers(errs map[string]uint64) uint64 {

@@ -1,17 +1,25 @@
 package load
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"kratos-conformance/harness"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -207,4 +215,64 @@ func TestAScenarioWithoutAPlanIsRefused(t *testing.T) {
 			t.Errorf("a refused scenario was registered: %s", k.Name)
 		}
 	}
+}
+
+// Remote generators' results merge into one step: every window result
+// counted once, each generator's share and CPU reported, and a wrong answer
+// sent by one generator fails the step as it would in process.
+func TestRemoteGeneratorsMergeIntoOneStep(t *testing.T) {
+	sessions := testSessions(4)
+	var calls atomic.Int64
+	var injected atomic.Bool
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := slices.IndexFunc(sessions, func(s Session) bool { return s.Token == r.Header.Get("X-Session-Token") })
+		identity := sessions[i].IdentityID
+		if calls.Add(1) > 100 && i == 1 && injected.CompareAndSwap(false, true) {
+			identity = "someone-else" // one wrong answer, from generator 1's slice
+		}
+		w.Header().Set("X-Kratos-Authenticated-Identity-Id", identity)
+		fmt.Fprintf(w, `{"id":"%s","identity":{"id":"%s"}}`, sessions[i].SessionID, identity)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/")
+	ca := pemOf(srv.Certificate().Raw)
+	run := func(ctx context.Context, specs [][]byte, lines func(int, []byte)) error {
+		var wg sync.WaitGroup
+		errs := make([]error, len(specs))
+		for i, raw := range specs {
+			wg.Go(func() {
+				var spec GeneratorSpec
+				if errs[i] = json.Unmarshal(raw, &spec); errs[i] != nil {
+					return
+				}
+				var out bytes.Buffer
+				errs[i] = Generate(ctx, spec, &out)
+				for _, l := range bytes.Split(out.Bytes(), []byte("\n")) {
+					lines(i, l)
+				}
+			})
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	sc := whoami("whoami-token", u, sessions, time.Second, false)
+	step, err := RunStep(context.Background(), StepInput{Scenario: sc, Rate: 100, Warmup: 200 * time.Millisecond, Window: 2 * time.Second,
+		Limits: Limits{MaxWorkers: 8, Timeout: time.Second, Client: srv.Client()},
+		Remote: &RemoteGenerators{Count: 2, Run: run, Endpoints: harness.Endpoints{KratosPublic: u, CAPEM: ca}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(step.Generators) != 2 || step.Generators[0].TargetRPS != 50 || step.Generators[0].CPUCores <= 0 {
+		t.Fatalf("generators %+v, want 2 at 50/s with their CPU", step.Generators)
+	}
+	if got := step.Generators[0].Requests + step.Generators[1].Requests; got != step.Requests || got < 190 || got > 210 {
+		t.Errorf("window requests %d (generators %+v), want about 200 counted once", step.Requests, step.Generators)
+	}
+	if step.WrongAnswers != 1 || step.Pass {
+		t.Errorf("wrong answers %d, pass %v (%v): the other identity's answer must fail the step", step.WrongAnswers, step.Pass, step.Why)
+	}
+}
+
+func pemOf(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -119,6 +119,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <h2>Bounds</h2>
 <table><tr><th>{{.Bounds.Hasher}} compares/s <small>({{.Bounds.HashNote}})</small></th><th>generator max req/s</th><th>generator CPU µs/req</th><th>wrk whoami req/s</th></tr>
 <tr><td>{{printf "%.1f" .Bounds.HashComparesPerSec}}</td><td>{{printf "%.0f" .Bounds.GeneratorMaxRPS}}</td><td>{{printf "%.0f" .Bounds.GeneratorCPUMicrosPerReq}}</td><td>{{printf "%.0f" .Bounds.WrkWhoamiRPS}} <small>{{.Bounds.WrkNote}}</small></td></tr></table>
+{{if .Generators}}<p>whoami steps sent by {{.Generators}} generator pods in the cluster (an Indexed Job of the suite's image), started together; their results merged here.</p>{{end}}
 <p>Ratios: {{range $k, $v := .Ratios}}{{$k}} = {{printf "%.3f" $v}}; {{end}} generator CPU share at whoami-token max = {{pct .GeneratorShareAtWhoamiMax}}</p>
 {{range .Scenarios}}
 <h2>{{.Scenario}}: max sustainable {{printf "%.1f" .MaxSustainableRPS}}/s (p99 {{printf "%.1f" .P99AtMaxMillis}} ms, SLO {{printf "%.0f" .SLOMillis}} ms){{if .KneeRPS}}, knee {{printf "%.1f" .KneeRPS}}/s{{end}}</h2>
@@ -126,7 +127,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <table><tr><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>flows made ahead</th><th>verdict</th><th>plot</th></tr>
 {{range .Steps}}<tr><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>
 <td>{{printf "%.1f" .Latency.P50}}</td><td>{{printf "%.1f" .Latency.P90}}</td><td>{{printf "%.1f" .Latency.P99}}</td><td>{{printf "%.1f" .Latency.P999}}</td><td>{{printf "%.1f" .Latency.Max}}</td>
-<td>{{range $k, $v := .CPU}}{{$k}} {{pct $v}} {{end}}</td><td>{{range $k, $v := .Errors}}{{$k}}: {{$v}} {{end}}</td>
+<td>{{range $k, $v := .CPU}}{{$k}} {{pct $v}} {{end}}{{with .Generators}}{{len .}} generator pods:{{range .}} #{{.Index}} {{.Requests}} req, {{printf "%.3f" .CPUCores}} cores{{end}}{{end}}</td><td>{{range $k, $v := .Errors}}{{$k}}: {{$v}} {{end}}</td>
 <td>{{with .FlowSetup}}{{.Flows}} at {{printf "%.0f" .PerSecond}}/s, p99 {{printf "%.1f" .P99Millis}} ms{{end}}</td>
 <td {{if not .Pass}}class="fail"{{end}}>{{if .Pass}}PASS{{else}}FAIL {{.Why}}{{end}}</td><td>{{if .Plot}}<a href="{{.Plot}}">time series</a>{{end}}</td></tr>
 {{end}}</table>

@@ -30,6 +30,8 @@ type Input struct {
 	MaxWorkers  uint64    // requests in flight at most
 	Timeout     time.Duration
 	Progress    func(string)
+	// Remote: whoami's and alive's steps run on generator pods (-kc.load-generators); login stays in this process.
+	Remote *RemoteGenerators
 }
 
 func (in Input) validate() error {
@@ -67,6 +69,8 @@ type Result struct {
 	// WrongAnswers counts answers, warm-ups included, with another user's data or none.
 	WrongAnswers uint64 `json:"wrong_answers"`
 	Interrupted  bool   `json:"interrupted,omitempty"`
+	// Generators is how many generator pods sent whoami's steps (each step lists them); 0: this process.
+	Generators int `json:"generators,omitempty"`
 }
 
 // SeedFigure is how the population was made.
@@ -81,6 +85,9 @@ type SeedFigure struct {
 // interruption it returns what it has so far, so a partial report can be written.
 func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	res := &Result{Profile: in.Profile.Name, StartedAt: time.Now(), Ratios: map[string]float64{}}
+	if in.Remote != nil {
+		res.Generators = in.Remote.Count
+	}
 	defer func() { res.Seconds = time.Since(res.StartedAt).Seconds(); res.Interrupted = ctx.Err() != nil }()
 	if err := in.validate(); err != nil {
 		return res, nil, err
@@ -126,7 +133,7 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		}
 		plan := k.Plans[p.Name]
 		step := StepInput{Scenario: k.Build(Build{In: in, Pop: pop, Native: native}), Rate: plan.Rate, Warmup: p.Warmup, Window: p.Window,
-			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir}
+			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir, Remote: in.Remote}
 		maxRate := plan.MaxRate
 		if !p.Search {
 			maxRate = step.Rate

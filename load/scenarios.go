@@ -25,6 +25,9 @@ type Scenario struct {
 	// Check returns "" for a valid response, else the error's key for the
 	// breakdown, e.g. "401 session_inactive" or "200 wrong identity".
 	Check func(*vegeta.Result) string
+	// Sessions are whoami's sessions, from which a remote generator rebuilds
+	// the scenario (each gets every N-th); nil: none needed.
+	Sessions []Session
 }
 
 // wrongAnswer starts the key of a response that carried another user's data

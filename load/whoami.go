@@ -25,8 +25,9 @@ func whoami(name string, public *url.URL, sessions []Session, slo time.Duration,
 		targets[i] = vegeta.Target{Method: http.MethodGet, URL: public.JoinPath("sessions", "whoami").String() + "?kc=" + strconv.Itoa(i), Header: h}
 	}
 	return &Scenario{
-		Name: name,
-		SLO:  slo,
+		Name:     name,
+		SLO:      slo,
+		Sessions: sessions,
 		Prepare: func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) {
 			return rotate(targets), nil, nil
 		},

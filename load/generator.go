@@ -1,0 +1,124 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"syscall"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"kratos-conformance/harness"
+)
+
+// GeneratorSpec is what one remote generator (a pod of the suite's image)
+// is told: its share of a step's rate and its own slice of the sessions.
+type GeneratorSpec struct {
+	Scenario    string            `json:"scenario"` // one of remoteScenarios
+	Rate        float64           `json:"rate"`
+	Warmup      time.Duration     `json:"warmup"`
+	Window      time.Duration     `json:"window"`
+	PublicURL   string            `json:"public_url"`
+	HostAliases map[string]string `json:"host_aliases,omitempty"`
+	CAPEM       []byte            `json:"ca_pem,omitempty"`
+	Sessions    []Session         `json:"sessions"`
+	MaxWorkers  uint64            `json:"max_workers"`
+	Timeout     time.Duration     `json:"timeout"`
+}
+
+// A generator prints one vegeta JSON result per line (the body dropped, the
+// check's verdict in its error) and ends with its own figures on a line
+// starting with generatorDone.
+const (
+	warmupAttack  = "warmup"
+	generatorDone = "kc-generator-done "
+)
+
+// remoteScenarios are the scenarios a generator can rebuild from a spec: no
+// state but sessions (login's flows are made ahead by the driver, so it stays in process).
+var remoteScenarios = map[string]func(public *url.URL, sessions []Session) *Scenario{
+	"whoami-token":  func(p *url.URL, s []Session) *Scenario { return whoami("whoami-token", p, s, 0, false) },
+	"whoami-cookie": func(p *url.URL, s []Session) *Scenario { return whoami("whoami-cookie", p, s, 0, true) },
+	"alive":         func(p *url.URL, _ []Session) *Scenario { return Alive(p, 0) },
+}
+
+// generatorEnd is a generator's own figures, over its warm-up and window.
+type generatorEnd struct {
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	WallSeconds float64 `json:"wall_seconds"`
+	Error       string  `json:"error,omitempty"`
+}
+
+// Generate runs spec's warm-up and window and writes every result to out,
+// validated by the same check the in-process attack uses.
+func Generate(ctx context.Context, spec GeneratorSpec, out io.Writer) error {
+	start, cpu0 := time.Now(), cpuSeconds()
+	w := bufio.NewWriter(out)
+	err := generate(ctx, spec, w)
+	end := generatorEnd{CPUSeconds: cpuSeconds() - cpu0, WallSeconds: time.Since(start).Seconds()}
+	if err != nil {
+		end.Error = err.Error()
+	}
+	line, _ := json.Marshal(end)
+	fmt.Fprintf(w, "%s%s\n", generatorDone, line)
+	return errors.Join(err, w.Flush())
+}
+
+func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) error {
+	public, err := url.Parse(spec.PublicURL)
+	if err != nil || spec.Rate <= 0 || spec.Window <= 0 || spec.MaxWorkers == 0 || spec.Timeout <= 0 {
+		return fmt.Errorf("load.GeneratorSpec needs a public URL, Rate, Window, MaxWorkers and Timeout: %v", err)
+	}
+	build, ok := remoteScenarios[spec.Scenario]
+	if !ok {
+		return fmt.Errorf("no remote generator for scenario %q", spec.Scenario)
+	}
+	sc := build(public, spec.Sessions)
+	if sc.Sessions != nil && len(sc.Sessions) == 0 {
+		return fmt.Errorf("scenario %s needs sessions; the spec has none", spec.Scenario)
+	}
+	client, err := attackClient(Input{Endpoints: harness.Endpoints{KratosPublic: public, HostAliases: spec.HostAliases, CAPEM: spec.CAPEM},
+		MaxWorkers: spec.MaxWorkers, Timeout: spec.Timeout})
+	if err != nil {
+		return err
+	}
+	// One attack for warm-up and window, split by send time: every generator
+	// starts at the barrier, so all windows open at the same instant (two
+	// attacks would open each window when its own warm-up drained).
+	tr, _, err := sc.Prepare(ctx, 0)
+	if err != nil {
+		return err
+	}
+	enc := vegeta.NewJSONEncoder(w)
+	a := vegeta.NewAttacker(vegeta.Client(client), vegeta.MaxWorkers(spec.MaxWorkers), vegeta.Workers(min(spec.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
+	stop := context.AfterFunc(ctx, func() { a.Stop() })
+	defer stop()
+	windowAt := time.Now().Add(spec.Warmup)
+	for r := range a.Attack(tr, vegeta.Rate{Freq: int(spec.Rate * 1000), Per: time.Second * 1000}, spec.Warmup+spec.Window, spec.Scenario) {
+		if key := sc.Check(r); key != "" {
+			r.Error = key
+		}
+		if r.Timestamp.Before(windowAt) {
+			r.Attack = warmupAttack
+		}
+		r.Body, r.Headers = nil, nil
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// cpuSeconds is the CPU time this process used so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
