@@ -59,24 +59,25 @@ kind-images: stack-bins ## build the kind provider's binaries and node image off
 # The kind library's docker CLI reads the engine's address from the environment only.
 KIND_ENV = DOCKER_HOST=unix://$$($(GO) run ./cmd/kcbuild -cache-dir)/kind/engine/docker.sock
 
-certify-kind: kind-images build ## certification on a kind cluster in a private Docker engine: the guide's manifests (ARGS=-kc.kind-layout=chart: Ory's chart layout; -kc.kind-discover: read back as the kubernetes provider reads a cluster), the same specs and smoke load
+certify-kind: kind-images build ## certification on a kind cluster in a private Docker engine: the guide's manifests (ARGS=-kc.kind-layout=chart: Ory's chart layout; -kc.kind-discover: read back as the kubernetes provider reads a cluster; -kc.kind-in-cluster: also run from a Job inside the cluster), the same specs and smoke load
 	$(KIND_ENV) $(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kind -kc.load=smoke $(ARGS)
 
 RACE_KIND ?= 3
 faults-kind: kind-images ## on one kind cluster: the fault scenarios, the probes (serve killed and hung in its pod) and the start-order race on the guide's pod (RACE_KIND times each order)
 	$(KIND_ENV) $(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter="faults || race" ./suites/conformance -- -kc.faults -kc.race=$(RACE_KIND) -kc.partial -kc.provider=kind $(ARGS)
 
-certify-k8s: build ## certification of a Kratos already running in a cluster: ARGS="-kc.k8s-namespace=NS -kc.k8s-release=RELEASE" (Ory's chart) or -kc.k8s-selector=...; kubeconfig from $$KUBECONFIG or ~/.kube/config
+certify-k8s: build ## certification of a Kratos already running in a cluster: ARGS="-kc.k8s-namespace=NS -kc.k8s-release=RELEASE" (Ory's chart) or -kc.k8s-selector=...; kubeconfig from $$KUBECONFIG or ~/.kube/config; add -kc.k8s-suite-image=IMAGE to run it again from a Job inside the cluster
 	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kubernetes -kc.load=smoke $(ARGS)
 
 # make test runs kind where the machine can (checked in seconds) and says why not elsewhere:
-# the guide's layout certified and faulted, Ory's chart layout certified.
+# the guide's layout certified as the kubernetes provider reads it and again
+# from a Job inside the cluster, then faulted; Ory's chart layout certified.
 kind-test:
 	@if reason=$$($(GO) run ./cmd/kckind -check); then \
-		$(MAKE) certify-kind ARGS="-kc.kind-discover $(ARGS)" && $(MAKE) faults-kind && $(MAKE) certify-kind ARGS="-kc.kind-layout=chart $(ARGS)"; \
+		$(MAKE) certify-kind ARGS="-kc.kind-in-cluster $(ARGS)" && $(MAKE) faults-kind && $(MAKE) certify-kind ARGS="-kc.kind-layout=chart $(ARGS)"; \
 	else echo "kind: not run on this machine: $$reason"; fi
 
-images: stack-bins ## build the containers provider's images locally (no registry needed); writes .cache/images.env
+images: stack-bins ## build the containers provider's images and the suite's own image locally (no registry needed); writes .cache/images.env
 	./harness/provider/containers/images/build.sh
 
 e2e-containers: images build ## certification on testcontainers-go with the local images (both stacks, one verdict)

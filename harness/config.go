@@ -46,6 +46,10 @@ type Config struct {
 	Load      string
 	SLOWhoami time.Duration // p99 bound for whoami steps
 	SLOLogin  time.Duration // p99 bound for login steps
+	// LoadGenerators: whoami's and alive's load steps run on this many generator pods
+	// (stacks with a cluster and the suite's image); 0: from this process.
+	LoadGenerators   int
+	LoadGeneratorCPU string // each generator pod's CPU request and limit, e.g. 500m
 
 	Intervals Intervals
 
@@ -72,7 +76,7 @@ func (c *Config) ProviderSet() bool { return c.providerSet }
 // DefaultConfig is the embedded local-process stack.
 func DefaultConfig() Config {
 	c := Config{Provider: "process", Profile: "guide", Load: "off", ExpectedFailures: "expected-failures.yaml",
-		SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second, Intervals: DefaultIntervals(),
+		SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second, LoadGeneratorCPU: "1", Intervals: DefaultIntervals(),
 		providers: map[string]Provider{}}
 	for _, r := range registry {
 		c.providers[r.name] = r.factory()
@@ -139,6 +143,8 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.Load, "load", "load stage after the specs: off | smoke | capacity")
 	f.Duration(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
 	f.Duration(&c.SLOLogin, "slo-login", "p99 latency a login load step must meet")
+	f.String(&c.LoadGeneratorCPU, "load-generator-cpu", "CPU request and limit of each load generator pod (-kc.load-generators), e.g. 500m")
+	f.Int(&c.LoadGenerators, "load-generators", "run whoami's and alive's load steps on this many generator pods, an Indexed Job of the suite's image beside Kratos (kubernetes with -kc.k8s-suite-image, kind with -kc.kind-in-cluster); 0: from this process")
 	if v := os.Getenv(envName("intervals")); v != "" {
 		if err := c.Intervals.Set(v); err != nil {
 			c.envErrs = append(c.envErrs, fmt.Errorf("KC_INTERVALS: %w", err))
@@ -186,6 +192,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Race < 0 {
 		errs = append(errs, fmt.Errorf("-kc.race=%d: give a number of starts, or 0 to skip the scenario", c.Race))
+	}
+	if c.LoadGenerators < 0 || c.LoadGenerators > 0 && c.Load == "off" {
+		errs = append(errs, fmt.Errorf("-kc.load-generators=%d: give a number of generator pods for the load stage (-kc.load smoke or capacity), or 0", c.LoadGenerators))
 	}
 	if strings.ContainsAny(c.EmailDomain, "@ /") {
 		errs = append(errs, fmt.Errorf("-kc.email-domain=%q is not a domain like mail.example.com", c.EmailDomain))

@@ -30,6 +30,7 @@ type Intervals struct {
 	EngineReady   time.Duration // kind: the private Docker engine answering
 	ClusterUp     time.Duration // kind: create the cluster until its node is Ready
 	Rollout       time.Duration // kind: one Deployment becoming available
+	InClusterRun  time.Duration // kubernetes: the suite's Job in the cluster, from created to its report fetched
 }
 
 // DefaultIntervals fit a 2-core machine with warm build caches.
@@ -55,6 +56,7 @@ func DefaultIntervals() Intervals {
 		EngineReady:   time.Minute,
 		ClusterUp:     3 * time.Minute,
 		Rollout:       3 * time.Minute,
+		InClusterRun:  30 * time.Minute,
 	}
 }
 
@@ -67,6 +69,7 @@ func (iv *Intervals) byName() map[string]*time.Duration {
 		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "courier-give-up": &iv.CourierGiveUp,
 		"fault-hold": &iv.FaultHold, "poll": &iv.Poll,
 		"engine-ready": &iv.EngineReady, "cluster-up": &iv.ClusterUp, "rollout": &iv.Rollout,
+		"in-cluster-run": &iv.InClusterRun,
 	}
 }
 

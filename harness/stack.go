@@ -185,3 +185,33 @@ type ServeScaler interface {
 	// restart does and returns once the rollout is done.
 	RestartServe(ctx context.Context) error
 }
+
+// InCluster is implemented by stacks that can run the suite itself inside
+// their cluster (INCLUSTER-001): the same certification, from a pod, reaching
+// the deployment the way in-cluster clients do.
+type InCluster interface {
+	// SuiteImage is the suite's image the cluster runs; "" when none was given.
+	SuiteImage() string
+	// RunInCluster runs the certification in a pod against this deployment,
+	// copies the pod's report folder into dir, removes what it created, and
+	// says how the pod ended.
+	RunInCluster(ctx context.Context, dir string) (InClusterRun, error)
+}
+
+// InClusterRun is how the certification inside the cluster ended.
+type InClusterRun struct {
+	Pod      string // namespace/name
+	ExitCode int    // the suite's: 0 is PASS
+	Log      string // the pod's log, saved beside the report folder
+}
+
+// LoadGenerators is implemented by stacks that can run load generators as
+// pods beside the deployment (-kc.load-generators).
+type LoadGenerators interface {
+	// GeneratorEndpoints are the deployment as a pod in the cluster reaches it.
+	GeneratorEndpoints(ctx context.Context) (Endpoints, error)
+	// RunGenerators runs one generator pod per spec, starts them together
+	// once all run, passes every line each prints to lines (one goroutine per
+	// generator), and returns once all ended, having removed them.
+	RunGenerators(ctx context.Context, specs [][]byte, lines func(generator int, line []byte)) error
+}

@@ -3,6 +3,8 @@ package kind
 import (
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 func TestDecodeIsStrict(t *testing.T) {
@@ -66,5 +68,26 @@ func TestRenderChartSplitsConfigFromSecrets(t *testing.T) {
 				t.Errorf("container %s still has the placeholder image %s", c.Name, c.Image)
 			}
 		}
+	}
+}
+
+// The in-cluster objects decode, and the Job and the helm-test Pod run the
+// suite's container as the ServiceAccount rbac.yaml binds.
+func TestInClusterObjectsRunAsTheBoundAccount(t *testing.T) {
+	ic, err := InClusterObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa := ic.ServiceAccount.Name
+	if len(ic.RoleBinding.Subjects) != 1 || ic.RoleBinding.Subjects[0].Name != sa || ic.RoleBinding.RoleRef.Name != ic.Role.Name {
+		t.Errorf("RoleBinding %+v does not bind ServiceAccount %s to Role %s", ic.RoleBinding, sa, ic.Role.Name)
+	}
+	for what, spec := range map[string]corev1.PodSpec{"Job": ic.Job.Spec.Template.Spec, "helm-test Pod": ic.TestPod.Spec} {
+		if spec.ServiceAccountName != sa || len(spec.Containers) != 1 || spec.Containers[0].Name != "suite" {
+			t.Errorf("%s: runs as %q with containers %+v, want one container suite as %s", what, spec.ServiceAccountName, spec.Containers, sa)
+		}
+	}
+	if ic.TestPod.Annotations["helm.sh/hook"] != "test" {
+		t.Errorf("the helm-test Pod lacks helm.sh/hook: test")
 	}
 }

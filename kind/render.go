@@ -93,7 +93,9 @@ func Render(in RenderInput) (*Rendered, error) {
 	}
 	objs.Secrets = append(objs.Secrets,
 		secret("postgres-credentials", map[string]string{"password": password}),
-		secret("kratos-public-tls", map[string]string{"tls.crt": string(ca.CertPEM), "tls.key": string(ca.KeyPEM)}),
+		// ca.crt as cert-manager writes it: how a client in the cluster (the
+		// suite's in-cluster run) learns the CA.
+		secret("kratos-public-tls", map[string]string{"tls.crt": string(ca.CertPEM), "tls.key": string(ca.KeyPEM), "ca.crt": string(ca.CAPEM)}),
 	)
 	images := map[string]string{
 		"kratos-conformance/kratos:local": in.KratosImage, "kratos-conformance/postgres:local": in.PostgresImage,

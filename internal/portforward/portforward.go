@@ -1,5 +1,6 @@
-// Package portforward opens client-go port-forwards to pods, as kubectl
-// port-forward does, without a kubectl binary.
+// Package portforward opens client-go port-forwards to pods and runs
+// commands in them, as kubectl port-forward and kubectl exec do, without a
+// kubectl binary.
 package portforward
 
 import (
@@ -29,17 +30,7 @@ type Forward struct {
 // it listens. The API server is dialled with cfg.Dial when set (the kind
 // provider's network namespace), the SPDY upgrade included.
 func Open(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, ns, pod string, local, remote int) (*Forward, error) {
-	tlsConfig, err := rest.TLSConfigFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	upgrader, err := httpstreamspdy.NewRoundTripperWithConfig(httpstreamspdy.RoundTripperConfig{
-		UpgradeTransport: &http.Transport{DialContext: cfg.Dial, TLSClientConfig: tlsConfig},
-	})
-	if err != nil {
-		return nil, err
-	}
-	wrapped, err := rest.HTTPWrappersForConfig(cfg, upgrader)
+	upgrader, wrapped, err := streams(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -74,3 +65,20 @@ func (f *Forward) Close() {
 
 // Closed yields the forward's end.
 func (f *Forward) Closed() <-chan error { return f.done }
+
+// streams are the API server's SPDY upgrade and the client around it,
+// dialled with cfg.Dial (client-go's own spdy.RoundTripperFor ignores it).
+func streams(cfg *rest.Config) (*httpstreamspdy.SpdyRoundTripper, http.RoundTripper, error) {
+	tlsConfig, err := rest.TLSConfigFor(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	upgrader, err := httpstreamspdy.NewRoundTripperWithConfig(httpstreamspdy.RoundTripperConfig{
+		UpgradeTransport: &http.Transport{DialContext: cfg.Dial, TLSClientConfig: tlsConfig},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	wrapped, err := rest.HTTPWrappersForConfig(cfg, upgrader)
+	return upgrader, wrapped, err
+}

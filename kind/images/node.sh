@@ -68,7 +68,9 @@ control+=("registry.k8s.io/kube-proxy:$K8S" "registry.k8s.io/etcd:${ETCD#v}-0" "
 # 4. The stack's images, built by the containers provider's script into this engine.
 step "the stack's images (Postgres, Redis, Mailpit, Kratos)"
 "$root/harness/provider/containers/images/build.sh" >"$work/stack.log" 2>&1 || { tail -20 "$work/stack.log" >&2; exit 1; }
-stack=$(grep '^KC_.*_IMAGE=' "$root/.cache/images.env" | cut -d= -f2)
+# The suite's image changes with every commit: the kind provider loads it
+# when a run needs it (-kc.kind-in-cluster) instead of baking it in.
+stack=$(grep '^KC_.*_IMAGE=' "$root/.cache/images.env" | grep -v '^KC_SUITE_IMAGE=' | cut -d= -f2)
 cp "$root/.cache/images.env" "$KIND_CACHE/images.env"
 
 # 5. The node image, named by everything in it.

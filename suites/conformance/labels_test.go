@@ -22,11 +22,12 @@ const (
 	labelSettings     = "settings"
 	labelIdentities   = "identities"
 	labelMFA          = "mfa"
-	labelSPA          = "spa"       // a single-page app on another subdomain (CORS)
-	labelChecklist    = "checklist" // the guide's configuration checklist
-	labelLifespan     = "lifespan"  // expiry: needs lifespans a spec can wait out (make certify-lifespans)
-	labelFaults       = "faults"    // opt-in: stops and restarts components (-kc.faults)
-	labelRace         = "race"      // opt-in: serve and courier start order (-kc.race)
+	labelSPA          = "spa"        // a single-page app on another subdomain (CORS)
+	labelChecklist    = "checklist"  // the guide's configuration checklist
+	labelLifespan     = "lifespan"   // expiry: needs lifespans a spec can wait out (make certify-lifespans)
+	labelFaults       = "faults"     // opt-in: stops and restarts components (-kc.faults)
+	labelRace         = "race"       // opt-in: serve and courier start order (-kc.race)
+	labelInCluster    = "in-cluster" // the suite run as a Job in the cluster (-kc.k8s-suite-image, -kc.kind-in-cluster)
 )
 
 // req labels a spec with the requirement it checks (docs/requirements.md);

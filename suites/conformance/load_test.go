@@ -29,6 +29,12 @@ var _ = AfterSuite(func(ctx SpecContext) {
 			}
 		}
 	}
+	var remote *load.RemoteGenerators
+	if lg, ok := suite.Stack.(harness.LoadGenerators); ok && suite.Config.LoadGenerators > 0 {
+		ep, err := lg.GeneratorEndpoints(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		remote = &load.RemoteGenerators{Count: suite.Config.LoadGenerators, Run: lg.RunGenerators, Endpoints: ep}
+	}
 	var pop *load.Population
 	timed("load", func() {
 		suite.LoadResult, pop, err = load.Run(ctx, load.Input{
@@ -39,7 +45,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 			},
 			SampleHash: suite.SampleHash, SameMachine: !borrowed(),
 			CPU: groups, OutDir: suite.Run.Dir, MaxWorkers: 256, Timeout: suite.Intervals.HTTPRequest,
-			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) },
+			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) }, Remote: remote,
 		})
 	})
 	// Written even when interrupted or failed: a partial report beats none.

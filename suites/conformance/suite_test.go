@@ -20,9 +20,19 @@ import (
 	kratosconformance "kratos-conformance"
 	"kratos-conformance/harness"
 	_ "kratos-conformance/harness/provider/all"
+	"kratos-conformance/harness/provider/kubernetes"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )
+
+// TestMain runs the binary as a load generator when a generator pod starts
+// it (the suite's image, -kc.load-generators), else the suite.
+func TestMain(m *testing.M) {
+	if code, ok := kubernetes.GeneratorMain(); ok {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
 
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -113,6 +123,9 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	})
 	if err != nil {
 		Fail(err.Error())
+	}
+	if _, ok := suite.Stack.(harness.LoadGenerators); suite.Config.LoadGenerators > 0 && !ok {
+		Fail(fmt.Sprintf("-kc.load-generators=%d: the %s provider cannot run generator pods (kubernetes with -kc.k8s-suite-image, kind with -kc.kind-in-cluster can)", suite.Config.LoadGenerators, suite.Config.Provider))
 	}
 	// Registered before Up's error is checked: a half-started stack is still
 	// torn down. Logs are collected first, while the components exist.

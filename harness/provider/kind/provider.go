@@ -29,13 +29,14 @@ type Options struct {
 	NodeImage string // -kc.kind-node-image; empty: the one make kind-images built
 	Layout    string // -kc.kind-layout: manifests.LayoutGuide or LayoutChart
 	Discover  bool   // -kc.kind-discover: read the deployment back as -kc.provider=kubernetes does
+	InCluster bool   // -kc.kind-in-cluster: load the suite's image into the node; INCLUSTER-001 runs it (implies Discover)
 
 	cache     string // the kind cache folder (make kind-images)
 	nodeImage string
 	images    stackImages
 }
 
-type stackImages struct{ kratos, postgres, redis, mailpit string }
+type stackImages struct{ kratos, postgres, redis, mailpit, suite string }
 
 type provider struct{ o Options }
 
@@ -43,12 +44,17 @@ func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.NodeImage, "kind-node-image", "kind: node image in the private engine; default: the one make kind-images built")
 	p.o.Layout = manifests.LayoutGuide
 	f.String(&p.o.Layout, "kind-layout", "kind: what to deploy: guide (the guide's manifests, kind/manifests) or chart (Ory's Helm chart's objects, kind/chart)")
+	f.Bool(&p.o.InCluster, "kind-in-cluster", "kind: load the suite's own image (make kind-images) into the node and run the certification inside the cluster as a Job too (INCLUSTER-001); implies -kc.kind-discover")
 	f.Bool(&p.o.Discover, "kind-discover", "kind: once deployed, read the deployment back from the cluster as -kc.provider=kubernetes does (its objects, config, courier, migrations, logs, and the manifest checks) instead of from what the suite rendered")
 }
 
 // Validate finds what make kind-images built and checks this machine can run
 // the private engine, within seconds.
 func (p *provider) Validate(c *harness.Config) error {
+	p.o.Discover = p.o.Discover || p.o.InCluster
+	if c.LoadGenerators > 0 && !p.o.InCluster {
+		return errors.New("-kc.load-generators on kind runs the suite's image in the cluster: add -kc.kind-in-cluster")
+	}
 	if p.o.Discover && (c.Faults || c.Race > 0) {
 		return errors.New("-kc.kind-discover reads a deployment it does not touch: drop -kc.faults and -kc.race, which restart its pods")
 	}
@@ -77,6 +83,9 @@ func (p *provider) Validate(c *harness.Config) error {
 	p.o.images, err = readImages(filepath.Join(p.o.cache, "images.env"))
 	if err != nil {
 		return err
+	}
+	if p.o.InCluster && p.o.images.suite == "" {
+		return errors.New("-kc.kind-in-cluster: make kind-images has not built the suite's image on this machine: run it again")
 	}
 	// kind's library runs the docker CLI, which reads DOCKER_HOST from this
 	// process's environment and nothing else; the suite does not change its
@@ -107,6 +116,8 @@ func readImages(path string) (stackImages, error) {
 			im.redis = v
 		case "KC_MAILPIT_IMAGE":
 			im.mailpit = v
+		case "KC_SUITE_IMAGE":
+			im.suite = v
 		}
 	}
 	if im.kratos == "" || im.postgres == "" || im.redis == "" || im.mailpit == "" {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/provider/kind/engine"
@@ -55,8 +58,10 @@ type Stack struct {
 }
 
 var (
-	_ harness.Stack        = (*Stack)(nil)
-	_ harness.ConfigSource = (*Stack)(nil)
+	_ harness.Stack          = (*Stack)(nil)
+	_ harness.ConfigSource   = (*Stack)(nil)
+	_ harness.InCluster      = (*Stack)(nil)
+	_ harness.LoadGenerators = (*Stack)(nil)
 )
 
 func newStack(in harness.StackInput, o Options) *Stack {
@@ -147,6 +152,11 @@ func (s *Stack) Up(ctx context.Context) error {
 	}
 	s.env.Profile, s.env.Breakage, s.env.ConfigHash = s.cfg.Profile, s.cfg.Break, s.rendered.ConfigHash
 	s.env.Hasher, s.env.HasherCost = s.rendered.Hasher, s.rendered.HasherCost
+	if s.opts.InCluster {
+		if err := s.loadImage(ctx, s.opts.images.suite); err != nil {
+			return err
+		}
+	}
 	if err := s.apply(ctx); err != nil {
 		return err
 	}
@@ -164,7 +174,12 @@ func (s *Stack) Up(ctx context.Context) error {
 // CA is the one the public certificate was made by.
 func (s *Stack) discover(ctx context.Context, publicPort int) error {
 	var err error
+	suiteImage := ""
+	if s.opts.InCluster {
+		suiteImage = s.opts.images.suite
+	}
 	s.reader, err = k8sprovider.Attach(harness.StackInput{Config: s.cfg, RunID: s.runID, LogDir: s.logDir}, s.rest, k8sprovider.Options{
+		SuiteImage: suiteImage, SuiteAs: k8sprovider.SuiteAsJob,
 		Namespace: namespace, PublicURL: "https://" + harness.KratosHost + ":" + strconv.Itoa(publicPort) + "/", Resolve: harness.KratosHost + "=127.0.0.1", CAFile: filepath.Join(s.logDir, "ca.crt")})
 	if err != nil {
 		return err
@@ -501,6 +516,67 @@ func (s *Stack) CollectLogs(ctx context.Context, dir string) error {
 		err = s.reader.CollectLogs(ctx, dir)
 	}
 	return errors.Join(err, s.kind.CollectLogs(s.name, filepath.Join(dir, "kind")))
+}
+
+// loadImage copies an image of the private engine into the node's
+// containerd, as kind load docker-image does: the suite's image changes with
+// every commit, so it is not baked into the node image.
+func (s *Stack) loadImage(ctx context.Context, image string) error {
+	nodes, err := s.kind.ListNodes(s.name)
+	if err != nil || len(nodes) == 0 {
+		return fmt.Errorf("the nodes of cluster %s: %v", s.name, err)
+	}
+	save := exec.CommandContext(ctx, "docker", "save", image) // DOCKER_HOST: the private engine (Validate checked)
+	out, err := save.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	var stderr strings.Builder
+	save.Stderr = &stderr
+	if err := save.Start(); err != nil {
+		return fmt.Errorf("docker save %s: %w", image, err)
+	}
+	loadErr := nodeutils.LoadImageArchive(nodes[0], out)
+	_, _ = io.Copy(io.Discard, out)
+	if err := save.Wait(); err != nil {
+		return fmt.Errorf("docker save %s: %w: %s (make kind-images builds it)", image, err, strings.TrimSpace(stderr.String()))
+	}
+	if loadErr != nil {
+		return fmt.Errorf("load %s into the node of cluster %s: %w", image, s.name, loadErr)
+	}
+	return nil
+}
+
+// SuiteImage and RunInCluster: with -kc.kind-in-cluster, the suite's image
+// loaded into the node, run as the kubernetes provider runs it.
+func (s *Stack) SuiteImage() string {
+	if s.reader == nil {
+		return ""
+	}
+	return s.reader.SuiteImage()
+}
+
+func (s *Stack) RunInCluster(ctx context.Context, dir string) (harness.InClusterRun, error) {
+	if s.reader == nil {
+		return harness.InClusterRun{ExitCode: -1}, errors.New("-kc.kind-in-cluster was not given")
+	}
+	return s.reader.RunInCluster(ctx, dir)
+}
+
+// GeneratorEndpoints and RunGenerators: with -kc.kind-in-cluster, load
+// generators run as the kubernetes provider runs them.
+func (s *Stack) GeneratorEndpoints(ctx context.Context) (harness.Endpoints, error) {
+	if s.reader == nil {
+		return harness.Endpoints{}, errors.New("-kc.load-generators on kind needs -kc.kind-in-cluster")
+	}
+	return s.reader.GeneratorEndpoints(ctx)
+}
+
+func (s *Stack) RunGenerators(ctx context.Context, specs [][]byte, lines func(int, []byte)) error {
+	if s.reader == nil {
+		return errors.New("-kc.load-generators on kind needs -kc.kind-in-cluster")
+	}
+	return s.reader.RunGenerators(ctx, specs, lines)
 }
 
 // Manifests are the objects as read back from the cluster, with -kc.kind-discover only.

@@ -7,11 +7,14 @@
 package kubernetes
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -33,9 +36,20 @@ type Options struct {
 	PublicURL  string // -kc.k8s-public-url: how clients reach the public API, when not through a port-forward
 	CAFile     string // -kc.k8s-ca-file: the CA of the public API's certificate
 	Resolve    string // -kc.k8s-resolve: host=ip pairs dialled instead of DNS, for the public URL
+	Reach      string // -kc.k8s-reach: forward, direct, or auto (direct when run in a pod)
+	SuiteImage string // -kc.k8s-suite-image: the suite's image, for the run inside the cluster (INCLUSTER-001)
+	SuiteAs    string // -kc.k8s-suite-as: SuiteAsJob or SuiteAsHelmTest
 
-	rest *rest.Config
+	rest   *rest.Config
+	direct bool // Service ClusterIPs and pod IPs are dialled as they are: the suite runs in the cluster
 }
+
+// Ways to reach the cluster's pods (-kc.k8s-reach).
+const (
+	ReachAuto    = "auto"
+	ReachForward = "forward"
+	ReachDirect  = "direct"
+)
 
 type provider struct{ o Options }
 
@@ -47,6 +61,11 @@ func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.Selector, "k8s-selector", "kubernetes: label selector of the Kratos workloads (Deployments, StatefulSets, Jobs), e.g. app.kubernetes.io/name=kratos")
 	f.String(&p.o.PublicURL, "k8s-public-url", "kubernetes: the public API's URL as clients reach it (an Ingress); default: serve.public.base_url, reached by a port-forward to a serve pod")
 	f.String(&p.o.Resolve, "k8s-resolve", "kubernetes: host=ip or .domain=ip pairs dialled instead of DNS for -kc.k8s-public-url, like curl --resolve")
+	p.o.Reach = ReachAuto
+	f.String(&p.o.Reach, "k8s-reach", "kubernetes: how the suite reaches Kratos, Mailpit and Postgres: forward (client-go port-forwards), direct (Service ClusterIPs and pod IPs, from inside the cluster) or auto (direct when run in a pod)")
+	f.String(&p.o.SuiteImage, "k8s-suite-image", "kubernetes: the suite's own image (make images: KC_SUITE_IMAGE, pushed where the cluster pulls); given, INCLUSTER-001 runs the certification as a Job in the namespace and fetches its report")
+	p.o.SuiteAs = SuiteAsJob
+	f.String(&p.o.SuiteAs, "k8s-suite-as", "kubernetes: how INCLUSTER-001 runs the suite: job (kind/incluster/job.yaml, the report kept for kubectl cp) or helm-test (kind/incluster/test-pod.yaml, as helm test runs it)")
 	f.String(&p.o.CAFile, "k8s-ca-file", "kubernetes: PEM CA of the public API's certificate; default: ca.crt beside serve's TLS certificate, else the system roots")
 }
 
@@ -60,6 +79,20 @@ func (p *provider) Validate(c *harness.Config) error {
 		if err := harness.CheckBaseURL(p.o.PublicURL); err != nil {
 			errs = append(errs, fmt.Errorf("-kc.k8s-public-url: %w", err))
 		}
+	}
+	p.o.Reach = cmp.Or(p.o.Reach, ReachAuto)
+	p.o.SuiteAs = cmp.Or(p.o.SuiteAs, SuiteAsJob)
+	if q, err := resource.ParseQuantity(c.LoadGeneratorCPU); c.LoadGenerators > 0 && (err != nil || q.Sign() <= 0) {
+		errs = append(errs, fmt.Errorf("-kc.load-generator-cpu=%q is not a CPU quantity like 500m or 1", c.LoadGeneratorCPU))
+	}
+	if c.LoadGenerators > 0 && p.o.SuiteImage == "" {
+		errs = append(errs, errors.New("-kc.load-generators runs the suite's image in the cluster: pass -kc.k8s-suite-image"))
+	}
+	if !slices.Contains([]string{ReachAuto, ReachForward, ReachDirect}, p.o.Reach) {
+		errs = append(errs, fmt.Errorf("-kc.k8s-reach=%q: use %s, %s or %s", p.o.Reach, ReachAuto, ReachForward, ReachDirect))
+	}
+	if p.o.SuiteAs != SuiteAsJob && p.o.SuiteAs != SuiteAsHelmTest {
+		errs = append(errs, fmt.Errorf("-kc.k8s-suite-as=%q: use %s or %s", p.o.SuiteAs, SuiteAsJob, SuiteAsHelmTest))
 	}
 	if _, err := harness.ParseResolve(p.o.Resolve); err != nil {
 		errs = append(errs, fmt.Errorf("-kc.k8s-resolve: %w", err))
@@ -82,6 +115,7 @@ func (o *Options) load() error {
 			return fmt.Errorf("-kc.provider=kubernetes in a pod: %w", err)
 		}
 		o.rest = cfg
+		o.direct = o.Reach != ReachForward
 		if o.Namespace == "" {
 			ns, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 			if err != nil {
@@ -99,6 +133,7 @@ func (o *Options) load() error {
 		return fmt.Errorf("-kc.provider=kubernetes: no usable kubeconfig (-kc.kubeconfig, $KUBECONFIG or ~/.kube/config; -kc.kube-context): %w", err)
 	}
 	o.rest = cfg
+	o.direct = o.Reach == ReachDirect
 	if o.Namespace == "" {
 		if o.Namespace, _, err = loader.Namespace(); err != nil {
 			return fmt.Errorf("-kc.k8s-namespace: %w", err)

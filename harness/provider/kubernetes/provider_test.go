@@ -22,6 +22,8 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		{Options{Kubeconfig: filepath.Join(t.TempDir(), "missing")}, "kubeconfig"},
 		{Options{PublicURL: "kratos.example.com"}, "-kc.k8s-public-url"},
 		{Options{Resolve: "kratos.example.com"}, "-kc.k8s-resolve"},
+		{Options{Reach: "tunnel"}, "-kc.k8s-reach"},
+		{Options{SuiteAs: "cronjob"}, "-kc.k8s-suite-as"},
 	} {
 		p := &provider{o: tc.o}
 		if err := p.Validate(&harness.Config{}); err == nil || !strings.Contains(err.Error(), tc.want) {

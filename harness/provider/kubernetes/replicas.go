@@ -44,13 +44,7 @@ func ServeReplicas(ctx context.Context, cfg *rest.Config, cs kubernetes.Interfac
 			return nil, closeAll, err
 		}
 		forwards = append(forwards, f)
-		ep := base
-		ep.HostAliases = maps.Clone(base.HostAliases)
-		if ep.HostAliases == nil {
-			ep.HostAliases = map[string]string{}
-		}
-		ep.HostAliases[harness.HostPort(base.KratosPublic)] = "127.0.0.1:" + strconv.Itoa(local)
-		eps = append(eps, ep)
+		eps = append(eps, withPublicAlias(base, "127.0.0.1:"+strconv.Itoa(local)))
 	}
 	if len(eps) == 0 {
 		return nil, closeAll, errors.New("no ready serve pod matches " + sel.String())
@@ -76,5 +70,43 @@ func (s *Stack) ReplicaEndpoints(ctx context.Context) ([]harness.Endpoints, func
 	if err != nil || (s.ep.KratosPublic.Scheme == "https" && !servesTLS(config)) {
 		return nil, func() {}, err
 	}
+	if s.opts.direct {
+		return s.replicaIPs(ctx, portOf(config, "serve.public.port", 4433))
+	}
 	return ServeReplicas(ctx, s.rest, s.cs, s.opts.Namespace, labels.SelectorFromSet(s.deployed.ServePod), portOf(config, "serve.public.port", 4433), s.ep)
+}
+
+// replicaIPs is ReplicaEndpoints in the cluster: each ready serve pod's IP.
+func (s *Stack) replicaIPs(ctx context.Context, publicPort int) ([]harness.Endpoints, func(), error) {
+	sel := labels.SelectorFromSet(s.deployed.ServePod)
+	pods, err := s.cs.CoreV1().Pods(s.opts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String(), FieldSelector: "status.phase=Running"})
+	if err != nil {
+		return nil, func() {}, err
+	}
+	var eps []harness.Endpoints
+	for i := range pods.Items {
+		if !PodReady(&pods.Items[i]) {
+			continue
+		}
+		addr, err := s.reachPod(ctx, &pods.Items[i], publicPort)
+		if err != nil {
+			return nil, func() {}, err
+		}
+		eps = append(eps, withPublicAlias(s.ep, addr))
+	}
+	if len(eps) == 0 {
+		return nil, func() {}, errors.New("no ready serve pod matches " + sel.String())
+	}
+	return eps, func() {}, nil
+}
+
+// withPublicAlias is base with its public host:port dialling addr.
+func withPublicAlias(base harness.Endpoints, addr string) harness.Endpoints {
+	ep := base
+	ep.HostAliases = maps.Clone(base.HostAliases)
+	if ep.HostAliases == nil {
+		ep.HostAliases = map[string]string{}
+	}
+	ep.HostAliases[harness.HostPort(base.KratosPublic)] = addr
+	return ep
 }

@@ -2,7 +2,8 @@
 # Builds the images the containers provider runs, on a machine whose Docker
 # engine can pull nothing: a Debian base made with debootstrap from this
 # machine's own apt source, Postgres and Redis on it, and Kratos and Mailpit
-# from the suite's pinned static builds. Cached: a second run only checks tags.
+# from the suite's pinned static builds, and the suite's own image. Cached: a
+# second run only checks tags (the suite is recompiled to hash it).
 # Writes .cache/images.env with the KC_*_IMAGE variables the provider reads.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -62,12 +63,21 @@ kratos=$(build kratos "$(basename "$kratos_bin" | sed 's/^kratos-//')-$(hash_of 
 cp "$mailpit_bin" "$ctx/app"
 mailpit=$(build mailpit "$(basename "$mailpit_bin" | sed 's/^mailpit-//')-$(hash_of "$here/static.Dockerfile")" "$ctx")
 
+# 4. The suite itself on the Debian base (kind/incluster runs it in a cluster).
+rm -f "$ctx/app"
+CGO_ENABLED=0 go test -c -trimpath -o "$ctx/kratos-conformance" ./suites/conformance
+cp "$here/in-cluster-run" "$ctx/"
+suite=$(build suite "$(hash_of "$ctx/kratos-conformance" "$here/in-cluster-run" "$here/suite.Dockerfile")" \
+  --build-arg BASE="$base" -f "$here/suite.Dockerfile" "$ctx")
+
 mkdir -p .cache
 cat > .cache/images.env <<ENV
 KC_POSTGRES_IMAGE=$pg
 KC_REDIS_IMAGE=$redis
 KC_KRATOS_IMAGE=$kratos
 KC_MAILPIT_IMAGE=$mailpit
+# The suite's own image (not a stack component): -kc.k8s-suite-image.
+KC_SUITE_IMAGE=$suite
 # testcontainers-go reads these from the environment: no reaper (its image
 # cannot be pulled here; the suite removes its containers by label), and the
 # local engine's mapped ports on loopback.
