@@ -87,9 +87,10 @@ func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) error {
 	if err != nil {
 		return err
 	}
-	// One attack for warm-up and window, split by send time: every generator
-	// starts at the barrier, so all windows open at the same instant (two
-	// attacks would open each window when its own warm-up drained).
+	// One attack for warm-up and window, split by schedule (send i is due at
+	// start + i/rate): every generator starts at the barrier, so all windows
+	// open at the same instant (two attacks would open each window when its
+	// own warm-up drained), and a send that falls behind stays in its phase.
 	tr, _, err := sc.Prepare(ctx, 0)
 	if err != nil {
 		return err
@@ -98,12 +99,12 @@ func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) error {
 	a := vegeta.NewAttacker(vegeta.Client(client), vegeta.MaxWorkers(spec.MaxWorkers), vegeta.Workers(min(spec.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
 	stop := context.AfterFunc(ctx, func() { a.Stop() })
 	defer stop()
-	windowAt := time.Now().Add(spec.Warmup)
+	warmupSends := uint64(spec.Rate * spec.Warmup.Seconds())
 	for r := range a.Attack(tr, vegeta.Rate{Freq: int(spec.Rate * 1000), Per: time.Second * 1000}, spec.Warmup+spec.Window, spec.Scenario) {
 		if key := sc.Check(r); key != "" {
 			r.Error = key
 		}
-		if r.Timestamp.Before(windowAt) {
+		if r.Seq < warmupSends {
 			r.Attack = warmupAttack
 		}
 		r.Body, r.Headers = nil, nil
