@@ -108,10 +108,21 @@ func (s *Stack) RunGenerators(ctx context.Context, specs [][]byte, lines func(in
 	background := metav1.DeletePropagationBackground
 	undo.add(func(c context.Context) {
 		_ = s.cs.BatchV1().Jobs(ns).Delete(c, name, metav1.DeleteOptions{PropagationPolicy: &background})
+		// The next step's generators need the CPU these pods request: wait until they are gone.
+		_ = wait.For(c, wait.Input{Name: "the generator pods of Job " + ns + "/" + name + " to go", Timeout: iv.Teardown, Interval: iv.Poll,
+			Check: func(ctx context.Context) error {
+				list, err := s.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=" + name})
+				if err == nil && len(list.Items) > 0 {
+					err = fmt.Errorf("%d left", len(list.Items))
+				}
+				return err
+			}})
 	})
 	pods := make([]string, n)
 	if err := wait.For(ctx, wait.Input{Name: fmt.Sprintf("%d generator pods of Job %s/%s to run", n, ns, name), Timeout: iv.Rollout, Interval: iv.Poll,
-		Check: func(ctx context.Context) error { return s.generatorPods(ctx, name, pods) }}); err != nil {
+		Check: func(ctx context.Context) error { return s.generatorPods(ctx, name, pods) },
+		// A generator the scheduler has no room for will not get it by waiting.
+		Alive: func() error { return s.generatorsUnschedulable(ctx, name) }}); err != nil {
 		return err
 	}
 	_, cs, err := s.streamClient()
@@ -227,6 +238,22 @@ func (s *Stack) generatorPods(ctx context.Context, job string, pods []string) er
 	}
 	if running < len(pods) {
 		return fmt.Errorf("%d of %d running", running, len(pods))
+	}
+	return nil
+}
+
+// generatorsUnschedulable names a generator pod the scheduler refused.
+func (s *Stack) generatorsUnschedulable(ctx context.Context, job string) error {
+	list, err := s.cs.CoreV1().Pods(s.opts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=" + job})
+	if err != nil {
+		return nil
+	}
+	for _, p := range list.Items {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				return fmt.Errorf("generator pod %s cannot be scheduled: %s (lower -kc.load-generator-cpu=%s or -kc.load-generators)", p.Name, c.Message, s.cfg.LoadGeneratorCPU)
+			}
+		}
 	}
 	return nil
 }

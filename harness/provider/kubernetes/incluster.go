@@ -119,12 +119,13 @@ type undoList []func(context.Context)
 
 func (u *undoList) add(f func(context.Context)) { *u = append(*u, f) }
 
-// run undoes everything within bound, also after ctx ended (Ctrl-C).
-func (u undoList) run(ctx context.Context, bound time.Duration) {
+// run undoes everything within bound, also after ctx ended (Ctrl-C). A
+// pointer receiver: `defer undo.run(...)` must see what is added after it.
+func (u *undoList) run(ctx context.Context, bound time.Duration) {
 	cleanup, done := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	defer done()
-	for i := len(u) - 1; i >= 0; i-- {
-		u[i](cleanup)
+	for i := len(*u) - 1; i >= 0; i-- {
+		(*u)[i](cleanup)
 	}
 }
 

@@ -137,7 +137,14 @@ func (s *Stack) read(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list Services in namespace %s: %w", ns, err)
 	}
-	o.Deployments, o.StatefulSets, o.Jobs, o.Services = deps.Items, sts.Items, jobs.Items, svcs.Items
+	o.Deployments, o.StatefulSets, o.Services = deps.Items, sts.Items, svcs.Items
+	for _, j := range jobs.Items {
+		// The suite's own Jobs (an in-cluster run or load generators kept by
+		// their TTL) are not part of the deployment.
+		if !strings.HasPrefix(j.Labels["app.kubernetes.io/name"], "kratos-conformance") {
+			o.Jobs = append(o.Jobs, j)
+		}
+	}
 	secrets, configMaps := referenced(o.PodSpecs())
 	for name := range secrets {
 		sec, err := s.cs.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
