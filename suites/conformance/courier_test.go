@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -146,6 +147,27 @@ func raceStarts(ctx context.Context, faults harness.Faults, n int, together bool
 	return out
 }
 
+// queueDrain is how long one courier needs at least to take n queued mails:
+// it pulls courier.worker.pull_count of them, then waits pull_wait (Kratos'
+// defaults: 10 and 1s), so a burst of 200 takes 20 pulls; read from the
+// deployment's config where it shows it.
+func queueDrain(n int) time.Duration {
+	count, wait := 10, time.Second
+	if c := liveConfig(); c != nil {
+		if v, ok := c.Value("courier.worker.pull_count"); ok {
+			if k, err := strconv.Atoi(v); err == nil && k > 0 {
+				count = k
+			}
+		}
+		if v, ok := c.Value("courier.worker.pull_wait"); ok {
+			if d, err := time.ParseDuration(v); err == nil && d > 0 {
+				wait = d
+			}
+		}
+	}
+	return time.Duration((n+count-1)/count) * wait
+}
+
 var _ = Describe("Two couriers on one mail queue", Label(labelRace), Serial, func() {
 	It("delivers a burst of mail with two couriers running, each mail at least once; mail sent twice is counted", Label(req("RACE-002"), labelMail), func(ctx SpecContext) {
 		if suite.Config.Race <= 0 {
@@ -203,7 +225,7 @@ var _ = Describe("Two couriers on one mail queue", Label(labelRace), Serial, fun
 				g.Expect(err).NotTo(HaveOccurred())
 				g.Expect(got).NotTo(BeEmpty(), "no mail for %s", email)
 			}
-		}).WithTimeout(suite.Intervals.MailArrival).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Succeed())
+		}).WithTimeout(suite.Intervals.MailArrival + queueDrain(courierBurst)).WithPolling(suite.Intervals.Poll).WithContext(ctx).Should(Succeed())
 		twice, extra := 0, 0
 		for _, email := range addresses {
 			got, err := mailReader().Received(ctx, email)
