@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -66,7 +67,7 @@ func (s *Stack) GeneratorEndpoints(ctx context.Context) (harness.Endpoints, erro
 	port := portOf(config, "serve.public.port", 4433)
 	addr, ok := s.serviceAddr(pod, port)
 	if !ok {
-		addr = pod.Status.PodIP + ":" + strconv.Itoa(port)
+		addr = net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port))
 	}
 	return harness.Endpoints{KratosPublic: u, CAPEM: s.ep.CAPEM, HostAliases: map[string]string{harness.HostPort(u): addr}}, nil
 }
@@ -227,10 +228,8 @@ func (s *Stack) generatorPods(ctx context.Context, job string, pods []string) er
 			running++
 			continue
 		}
-		for _, c := range p.Status.ContainerStatuses {
-			if w := c.State.Waiting; w != nil && strings.Contains(w.Reason, "Image") {
-				return fmt.Errorf("generator %d: %s: %s (-kc.k8s-suite-image)", i, w.Reason, w.Message)
-			}
+		if t := imageTrouble(&p); t != "" {
+			return fmt.Errorf("generator %d: %s (-kc.k8s-suite-image)", i, t)
 		}
 		if t := podTroubleOf(&p); t != "" {
 			return fmt.Errorf("generator %d %s", i, t)

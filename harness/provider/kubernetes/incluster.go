@@ -271,13 +271,21 @@ func (s *Stack) waitSuiteStarted(ctx context.Context, pod string) error {
 			if err != nil {
 				return nil
 			}
-			for _, c := range p.Status.ContainerStatuses {
-				if w := c.State.Waiting; w != nil && (w.Reason == "ErrImagePull" || w.Reason == "ImagePullBackOff" || w.Reason == "InvalidImageName" || w.Reason == "ErrImageNeverPull") {
-					return fmt.Errorf("the node cannot get image %s (-kc.k8s-suite-image): %s: %s", s.opts.SuiteImage, w.Reason, w.Message)
-				}
+			if t := imageTrouble(p); t != "" {
+				return fmt.Errorf("the node cannot get image %s (-kc.k8s-suite-image): %s", s.opts.SuiteImage, t)
 			}
 			return nil
 		}})
+}
+
+// imageTrouble is why the node cannot get a container's image, or "".
+func imageTrouble(p *corev1.Pod) string {
+	for _, c := range p.Status.ContainerStatuses {
+		if w := c.State.Waiting; w != nil && (w.Reason == "ErrImagePull" || w.Reason == "ImagePullBackOff" || w.Reason == "InvalidImageName" || w.Reason == "ErrImageNeverPull") {
+			return w.Reason + ": " + w.Message
+		}
+	}
+	return ""
 }
 
 // podTroubleOf is why a pending pod is not scheduled, if it says.
