@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -79,24 +80,7 @@ func remoteAttack(ctx context.Context, in StepInput, p *plot.Plot) (*vegeta.Metr
 		out.senders[g] = &vegeta.Metrics{}
 	}
 	interval := time.Duration(float64(time.Second) / share)
-	lines := func(g int, line []byte) {
-		mu.Lock()
-		defer mu.Unlock()
-		if g < 0 || g >= n {
-			return
-		}
-		if end, ok := bytes.CutPrefix(line, []byte(generatorDone)); ok {
-			var e generatorEnd
-			if json.Unmarshal(end, &e) == nil && e.WallSeconds > 0 {
-				figs[g].CPUCores, figs[g].Error = round3(e.CPUSeconds/e.WallSeconds), e.Error
-			}
-			return
-		}
-		var res vegeta.Result
-		// vegeta's decoder reads whole lines, newline included.
-		if !bytes.HasPrefix(line, []byte("{")) || vegeta.NewJSONDecoder(bytes.NewReader(append(line, '\n')))(&res) != nil {
-			return // the generator's own messages
-		}
+	add := func(g int, res *vegeta.Result) {
 		if res.Attack == warmupAttack {
 			if IsWrongAnswer(res.Error) {
 				out.warmWrong++
@@ -114,11 +98,33 @@ func remoteAttack(ctx context.Context, in StepInput, p *plot.Plot) (*vegeta.Metr
 			out.errs[res.Error]++
 		}
 		figs[g].Requests++
-		m.Add(&res)
-		out.senders[g].Add(&res)
-		_ = p.Add(&res)
+		m.Add(res)
+		out.senders[g].Add(res)
+		_ = p.Add(res)
 	}
-	err := r.Run(ctx, specs, lines)
+	var garbled []error
+	lines := func(g int, line []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if g < 0 || g >= n {
+			return
+		}
+		if end, ok := bytes.CutPrefix(line, []byte(generatorDone)); ok {
+			var e generatorEnd
+			if json.Unmarshal(end, &e) == nil && e.WallSeconds > 0 {
+				figs[g].CPUCores, figs[g].Error = round3(e.CPUSeconds/e.WallSeconds), e.Error
+			}
+			return
+		}
+		if batch, ok := bytes.CutPrefix(line, []byte(generatorResults)); ok {
+			// A batch lost would undercount the window: fail the step rather than judge a part of it.
+			if err := readBatch(batch, func(res *vegeta.Result) { add(g, res) }); err != nil {
+				garbled = append(garbled, fmt.Errorf("generator %d: a batch of results unreadable: %w", g, err))
+			}
+		}
+		// Anything else is the generator's own message.
+	}
+	err := errors.Join(r.Run(ctx, specs, lines), errors.Join(garbled...))
 	m.Close()
 	for g := range n {
 		out.senders[g].Close()
