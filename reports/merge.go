@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 )
 
@@ -53,6 +54,11 @@ func Merge(runID string, parts []Part) *Summary {
 		}
 		out.Faults = append(out.Faults, s.Faults...)
 		out.Warnings = append(out.Warnings, s.Warnings...)
+		for _, a := range s.Advisories {
+			if !slices.Contains(out.Advisories, a) { // the parts read one deployment's settings, or near it
+				out.Advisories = append(out.Advisories, a)
+			}
+		}
 		for _, r := range s.Requirements {
 			out.mergeRequirement(p.Name, r)
 		}

@@ -49,9 +49,19 @@ type Summary struct {
 	Faults []Fault `json:"faults,omitempty"`
 	// Warnings are what a passing requirement still flags (e.g. KM-COURIER-002: two couriers); not part of the verdict.
 	Warnings []string `json:"warnings,omitempty"`
+	// Advisories are settings an auditor would flag (checks.Advisories); not part of the verdict.
+	Advisories []Advisory `json:"advisories,omitempty"`
 	// ExpectedFailures is the operator's list the run was judged with (-kc.expected-failures).
 	ExpectedFailures []ExpectedFailure `json:"expected_failures,omitempty"`
 	Files            []string          `json:"files"` // what else is in the run folder: JUnit, logs
+}
+
+// Advisory is a setting an auditor would flag although the deployment may
+// follow the guide exactly: reported beside the verdict, never part of it.
+type Advisory struct {
+	Setting string `json:"setting"` // the config path and its effective value
+	Risk    string `json:"risk"`
+	Source  string `json:"source"`
 }
 
 // Counts are spec counts; Total includes skipped and pending specs.
@@ -316,6 +326,13 @@ func (s *Summary) Markdown() string {
 		b.WriteString("\n## Warnings (not part of the verdict)\n\n")
 		for _, w := range s.Warnings {
 			fmt.Fprintf(&b, "- %s\n", w)
+		}
+	}
+
+	if len(s.Advisories) > 0 {
+		b.WriteString("\n## Advisories (settings an auditor would flag; not part of the verdict)\n\n| setting | risk | source |\n|---|---|---|\n")
+		for _, a := range s.Advisories {
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", a.Setting, a.Risk, a.Source)
 		}
 	}
 

@@ -42,6 +42,8 @@ type Suite struct {
 	FaultRecords []*reports.Fault
 	// Warnings are what passing requirements still flag, for the summary.
 	Warnings []string
+	// Advisories are the deployment's settings an auditor would flag (its config, read after stack up).
+	Advisories []reports.Advisory
 	// Final is the summary ReportAfterSuite decided; the exit status follows it.
 	Final *reports.Summary
 	// Exchanges records the running spec's HTTP exchanges, through every

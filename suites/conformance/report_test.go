@@ -72,7 +72,7 @@ func summarize(r Report) *reports.Summary {
 	}
 	s.Load = loadSummary()
 	addLoadRequirements(s)
-	s.Warnings = suite.Warnings
+	s.Warnings, s.Advisories = suite.Warnings, suite.Advisories
 	for _, f := range suite.FaultRecords {
 		s.Faults = append(s.Faults, *f)
 	}

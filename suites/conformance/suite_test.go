@@ -19,6 +19,7 @@ import (
 
 	kratosconformance "kratos-conformance"
 	"kratos-conformance/harness"
+	"kratos-conformance/harness/checks"
 	_ "kratos-conformance/harness/provider/all"
 	"kratos-conformance/harness/provider/kubernetes"
 	"kratos-conformance/load"
@@ -141,6 +142,7 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	suite.Endpoints, suite.Env = suite.Stack.Endpoints(), suite.Stack.Environment()
 	readSchema(ctx)
 	probeHasher(ctx)
+	suite.Advisories = checks.Advisories(liveConfig())
 })
 
 func teardown(ctx context.Context) {
