@@ -47,6 +47,21 @@ func WithRecorder(rec *Recorder) AgentOption {
 	}
 }
 
+// WithResponses passes every answer the agent gets to seen (headers only:
+// the body is the caller's), e.g. to judge every Set-Cookie of a flow.
+func WithResponses(seen func(*http.Response)) AgentOption {
+	return func(hc *http.Client) {
+		next := hc.Transport
+		hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(r)
+			if err == nil {
+				seen(resp)
+			}
+			return resp, err
+		})
+	}
+}
+
 // NewBrowser returns an agent with an empty cookie jar, as a fresh browser.
 func NewBrowser(ep harness.Endpoints, timeout time.Duration, opts ...AgentOption) (*Agent, error) {
 	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
