@@ -227,11 +227,21 @@ func bodyOf(err error) string { return string(kratosflow.ErrorBody(err)) }
 // sessionCookie is the ory_kratos_session value an agent's jar would send to Kratos.
 func sessionCookie(a *kratosflow.Agent) string {
 	for _, c := range a.Jar.Cookies(suite.Endpoints.KratosPublic) {
-		if c.Name == "ory_kratos_session" {
+		if c.Name == sessionCookieName() {
 			return c.Value
 		}
 	}
 	return ""
+}
+
+// sessionCookieName is Kratos' session cookie, unless session.cookie.name renames it.
+func sessionCookieName() string {
+	if c := liveConfig(); c != nil {
+		if name, ok := c.Value("session.cookie.name"); ok && name != "" {
+			return name
+		}
+	}
+	return "ory_kratos_session"
 }
 
 // liveConfig is the deployment's Kratos config, or nil when the provider

@@ -28,6 +28,7 @@ const (
 	labelFaults       = "faults"     // opt-in: stops and restarts components (-kc.faults)
 	labelRace         = "race"       // opt-in: serve and courier start order (-kc.race)
 	labelInCluster    = "in-cluster" // the suite run as a Job in the cluster (-kc.k8s-suite-image, -kc.kind-in-cluster)
+	labelSecurity     = "security"   // OWASP ASVS rows: sessions, cookies, CSRF, input, exposure, TLS
 )
 
 // req labels a spec with the requirement it checks (docs/requirements.md);

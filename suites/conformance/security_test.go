@@ -1,0 +1,586 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/checks"
+	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/harness/identityschema"
+)
+
+// tokenLoginWorkers is how many API logins run at once to collect the token sample.
+const tokenLoginWorkers = 8
+
+var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", Label(labelSecurity), func() {
+	It("issues session tokens of ory_st_ and 32 random alphanumerics: 1,000 logins, no repeat, no shared prefix, every position spread", Label(req("SEC-SES-001"), labelAPI), func(ctx SpecContext) {
+		p := newPerson("tokens")
+		importWithCheapHash(ctx, p)
+		By(fmt.Sprintf("logging in %d times through the API flow", checks.TokenSample))
+		tokens := make([]string, checks.TokenSample)
+		errs := make([]error, checks.TokenSample)
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range tokenLoginWorkers {
+			wg.Go(func() {
+				app := newNative()
+				for i := range next {
+					login, err := app.Login(ctx, p.Identifier, p.Password)
+					if errs[i] = err; err == nil {
+						tokens[i] = login.Result.GetSessionToken()
+					}
+				}
+			})
+		}
+		for i := range tokens {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for _, err := range errs {
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Expect(checks.TokenProblems(tokens)).To(BeEmpty())
+	})
+
+	It("seals the session cookie: neither it nor any base64 decoding of it shows the identity, the session or the identifier", Label(req("SEC-SES-002"), labelBrowser), func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "cookie-sealed")
+		who, _, err := u.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		cookie := sessionCookie(u.Agent)
+		Expect(cookie).NotTo(BeEmpty())
+		Expect(checks.Readable(cookie, []string{who.Identity.Id, who.Id, u.Identifier, u.Email})).To(BeEmpty(),
+			"the ory_kratos_session cookie carries readable identity data")
+	})
+
+	It("lists only the caller's sessions and refuses to revoke another user's session, which lives on", Label(req("SEC-SES-003"), labelAPI), func(ctx SpecContext) {
+		alice, bob := registerNativeUser(ctx, "sessions-alice"), registerNativeUser(ctx, "sessions-bob")
+		aliceToken, bobToken := alice.Registration.Result.GetSessionToken(), bob.Registration.Result.GetSessionToken()
+		bobSession := bob.Registration.Result.Session.Id
+		// A second session of alice's, so her list has something beside the current one.
+		_, err := newNative().Login(ctx, alice.Identifier, alice.Password)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("GET /sessions with alice's token lists only alice's sessions")
+		list, _, err := alice.Agent.API.FrontendAPI.ListMySessions(ctx).XSessionToken(aliceToken).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(list).NotTo(BeEmpty(), "alice's other session is not listed")
+		for _, s := range list {
+			Expect(s.Identity.Id).To(Equal(alice.Registration.Result.Identity.Id), "GET /sessions lists another identity's session %s", s.Id)
+		}
+
+		By("DELETE /sessions/{bob's session} with alice's token changes nothing and is refused")
+		resp, deleteErr := alice.Agent.API.FrontendAPI.DisableMySession(ctx, bobSession).XSessionToken(aliceToken).Execute()
+		status := statusOf(resp)
+		_, resp, err = bob.Agent.Whoami(ctx, bobToken)
+		Expect(err).NotTo(HaveOccurred(), "bob's session died after alice's DELETE (answered %d): %s", status, bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusOK))
+		Expect(deleteErr).To(HaveOccurred(), "DELETE of another user's session answered %d instead of a refusal (bob's session is untouched)", status)
+		Expect(status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "DELETE of another user's session answered %d instead of a refusal", status)
+	})
+
+	It("ends an API session on logout server-side: the token answers 401 afterwards", Label(req("SEC-SES-004"), labelAPI, labelLogout), func(ctx SpecContext) {
+		u := registerNativeUser(ctx, "logout-api")
+		token := u.Registration.Result.GetSessionToken()
+		resp, err := u.Agent.API.FrontendAPI.PerformNativeLogout(ctx).PerformNativeLogoutBody(ory.PerformNativeLogoutBody{SessionToken: token}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusNoContent))
+		_, resp, err = newNative().Whoami(ctx, token)
+		Expect(err).To(HaveOccurred())
+		Expect(statusOf(resp)).To(Equal(http.StatusUnauthorized))
+	})
+
+	It("keeps every answer carrying session data out of caches (Cache-Control no-store, or private and no-cache)", Label(req("SEC-SES-005"), labelAPI, labelBrowser), func(ctx SpecContext) {
+		var mu sync.Mutex
+		seen := map[string]string{}
+		record := kratosflow.WithResponses(func(resp *http.Response) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[resp.Request.Method+" "+resp.Request.URL.Path] = resp.Header.Get("Cache-Control")
+		})
+		app := newNative(record)
+		u := register(ctx, "no-store", app)
+		token := u.Registration.Result.GetSessionToken()
+		_, err := app.Login(ctx, u.Identifier, u.Password)
+		Expect(err).NotTo(HaveOccurred())
+		_, _, err = app.Whoami(ctx, token)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		_, _, err = app.API.FrontendAPI.ListMySessions(ctx).XSessionToken(token).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		_, _, err = app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		browser := register(ctx, "no-store-browser", newBrowser(record))
+		_, _, err = browser.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+
+		mu.Lock()
+		defer mu.Unlock()
+		var cacheable []string
+		for _, path := range []string{"POST /self-service/registration", "POST /self-service/login", "GET /sessions/whoami", "GET /sessions", "GET /self-service/settings/api"} {
+			cc, ok := seen[path]
+			Expect(ok).To(BeTrue(), "no answer to %s was seen", path)
+			if !checks.NotCacheable(cc) {
+				cacheable = append(cacheable, fmt.Sprintf("%s: Cache-Control %q", path, cc))
+			}
+		}
+		Expect(cacheable).To(BeEmpty(), "answers with session data a cache may keep")
+	})
+
+	It("revokes a user's other sessions on a password change when the deployment's hooks say so, and reports what survives when they do not", Label(req("SEC-SES-006"), labelBrowser, labelSettings), func(ctx SpecContext) {
+		c := liveConfig()
+		if c == nil {
+			Skip("N/A: the deployment's config is unknown, so whether it revokes sessions on a password change cannot be told from a finding")
+		}
+		revokes := slices.Contains(c.Hooks("selfservice.flows.settings.after.hooks"), "revoke_active_sessions") ||
+			slices.Contains(c.Hooks("selfservice.flows.settings.after.password.hooks"), "revoke_active_sessions")
+		u := registerBrowserUser(ctx, "revoke-on-password")
+		other, err := newNative().Login(ctx, u.Identifier, u.Password)
+		Expect(err).NotTo(HaveOccurred())
+		changePassword(ctx, u.Agent)
+		_, resp, _ := newNative().Whoami(ctx, other.Result.GetSessionToken())
+		survived := statusOf(resp) == http.StatusOK
+		if revokes {
+			Expect(survived).To(BeFalse(), "revoke_active_sessions is configured, yet the other session passes whoami after the password change")
+			return
+		}
+		if survived {
+			suite.Warnings = append(suite.Warnings, "SEC-SES-006: FINDING: a session made before a password change passes whoami after it "+
+				"(no revoke_active_sessions hook on settings; ASVS 3.3.3)")
+		}
+		// The changing session itself lives on either way (SET-002).
+	})
+
+	It("sets every cookie of every browser flow Secure, HttpOnly, with the configured SameSite (never None), domain and path, and no session cookie outlives its session", Label(req("SEC-COOKIE-001"), labelBrowser), func(ctx SpecContext) {
+		type setCookie struct {
+			c  *http.Cookie
+			at time.Time
+			on string
+		}
+		var (
+			mu  sync.Mutex
+			all []setCookie
+		)
+		record := kratosflow.WithResponses(func(resp *http.Response) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range resp.Cookies() {
+				all = append(all, setCookie{c: c, at: time.Now(), on: resp.Request.Method + " " + resp.Request.URL.Path})
+			}
+		})
+		By("registration, login, settings and logout in browsers")
+		u := register(ctx, "cookies", newBrowser(record))
+		b := newBrowser(record)
+		_, err := b.Login(ctx, u.Identifier, u.Password)
+		Expect(err).NotTo(HaveOccurred())
+		who, _, err := b.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		changePassword(ctx, b)
+		flow, _, err := b.API.FrontendAPI.CreateBrowserLogoutFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, flow.LogoutUrl, nil)
+		Expect(err).NotTo(HaveOccurred())
+		resp, err := b.HTTP.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+
+		sessionRule, csrfRule := cookieRules()
+		mu.Lock()
+		defer mu.Unlock()
+		var problems []string
+		names := map[string]bool{}
+		for _, sc := range all {
+			rule := csrfRule
+			if sc.c.Name == sessionCookieName() {
+				rule = sessionRule
+				rule.Until = *who.ExpiresAt
+			}
+			names[sc.c.Name] = true
+			for _, p := range checks.CookieProblems(sc.c, rule, sc.at) {
+				problems = append(problems, fmt.Sprintf("%s set on %s: %s", sc.c.Name, sc.on, p))
+			}
+		}
+		Expect(names).To(HaveKey(sessionCookieName()), "no flow set the session cookie")
+		Expect(problems).To(BeEmpty())
+	})
+
+	It("refuses browser submits of login, settings, recovery and verification without the CSRF cookie or with another browser's token (403 security_csrf_violation)", Label(req("SEC-CSRF-001"), labelBrowser, labelNegative), func(ctx SpecContext) {
+		u := registerBrowserUser(ctx, "csrf-flows")
+		type attempt struct {
+			flow   string
+			submit func(victim *kratosflow.Agent, csrf string) (*http.Response, error)
+			init   func(victim *kratosflow.Agent) (string, error) // the flow's csrf_token
+		}
+		var flowID string
+		initWith := func(get func(*kratosflow.Agent) (string, ory.UiContainer, error)) func(*kratosflow.Agent) (string, error) {
+			return func(a *kratosflow.Agent) (string, error) {
+				id, ui, err := get(a)
+				if err != nil {
+					return "", err
+				}
+				flowID = id
+				return kratosflow.CSRFToken(ui)
+			}
+		}
+		attempts := []attempt{{
+			flow: "login",
+			init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
+				f, _, err := a.API.FrontendAPI.CreateBrowserLoginFlow(ctx).Execute()
+				return idAndUI(f, err)
+			}),
+			submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
+				r, err := a.SubmitLogin(ctx, flowID, u.Identifier, u.Password, &csrf)
+				return r.Response, err
+			},
+		}, {
+			flow: "settings (the signed-in browser)",
+			init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
+				f, _, err := a.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
+				return idAndUI(f, err)
+			}),
+			submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
+				_, resp, err := a.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flowID).UpdateSettingsFlowBody(kratosflow.SettingsPasswordBody("kc-"+rand.Text(), &csrf)).Execute()
+				return resp, err
+			},
+		}}
+		if _, ok := suite.Schema.RecoveryEmail(); ok && enabledOrUnknown("selfservice.flows.recovery.enabled") {
+			attempts = append(attempts, attempt{flow: "recovery",
+				init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
+					f, _, err := a.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).Execute()
+					return idAndUI(f, err)
+				}),
+				submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
+					_, resp, err := a.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flowID).UpdateRecoveryFlowBody(
+						ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Email: &u.Email, CsrfToken: &csrf})).Execute()
+					return resp, err
+				}})
+		}
+		if u.Email != "" && enabledOrUnknown("selfservice.flows.verification.enabled") {
+			attempts = append(attempts, attempt{flow: "verification",
+				init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
+					f, _, err := a.API.FrontendAPI.CreateBrowserVerificationFlow(ctx).Execute()
+					return idAndUI(f, err)
+				}),
+				submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
+					_, resp, err := a.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(
+						ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Email: &u.Email, CsrfToken: &csrf})).Execute()
+					return resp, err
+				}})
+		}
+		for _, a := range attempts {
+			victim := u.Agent
+			if !strings.HasPrefix(a.flow, "settings") {
+				victim = newBrowser()
+			}
+			By(a.flow + ": the victim's browser submits another browser's csrf_token")
+			attacker := newBrowser()
+			if strings.HasPrefix(a.flow, "settings") {
+				attacker = registerBrowserUser(ctx, "csrf-attacker").Agent
+			}
+			foreign, err := a.init(attacker)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = a.init(victim)
+			Expect(err).NotTo(HaveOccurred())
+			resp, err := a.submit(victim, foreign)
+			expectCSRFRefusal(a.flow+", foreign token", resp, err)
+
+			if !strings.HasPrefix(a.flow, "settings") { // without its cookies a browser has no session to change settings of
+				By(a.flow + ": a browser without the CSRF cookie submits the flow's own token")
+				own, err := a.init(victim)
+				Expect(err).NotTo(HaveOccurred())
+				resp, err = a.submit(newBrowser(), own)
+				expectCSRFRefusal(a.flow+", no CSRF cookie", resp, err)
+			}
+		}
+	})
+
+	It("folds the case of login identifiers: registered as User@, it logs in as user@, and user@ cannot register again", Label(req("SEC-INPUT-001"), labelAPI, labelRegistration), func(ctx SpecContext) {
+		ids := suite.Schema.PasswordIdentifiers()
+		if len(ids) == 0 {
+			Skip("N/A: " + suite.Schema.Describe() + "; no trait is a password identifier")
+		}
+		p := newPerson("Case")
+		upper := strings.ToUpper(p.Identifier[:1]) + p.Identifier[1:]
+		lower := strings.ToLower(p.Identifier)
+		if upper == lower {
+			Skip("N/A: the schema's identifier " + p.Identifier + " has no letters to fold")
+		}
+		By("registering " + upper)
+		reg, err := newNative().Register(ctx, identityschema.With(p.Traits, ids[0].Path, upper), p.Password)
+		if err != nil && statusOf(reg.Response) == http.StatusBadRequest && slices.Contains(flowMessages(err), kratosflow.MsgBlocked) {
+			Skip("N/A: the identity schema refuses an identifier with capitals (" + upper + ")")
+		}
+		Expect(err).NotTo(HaveOccurred())
+		By("logging in as " + lower)
+		login, err := newNative().Login(ctx, lower, p.Password)
+		Expect(err).NotTo(HaveOccurred(), "registered as %s, the login as %s failed", upper, lower)
+		Expect(login.Result.Session.Identity.Id).To(Equal(reg.Result.Identity.Id))
+		By("registering " + lower + " again: a duplicate")
+		_, err = newNative().Register(ctx, identityschema.With(p.Traits, ids[0].Path, lower), p.Password)
+		Expect(err).To(HaveOccurred(), "%s registered beside %s: two accounts differ only by case", lower, upper)
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgDuplicate))
+	})
+
+	It("answers malformed input with a 4xx, never a 5xx: a NUL byte, broken JSON, a wrong content type, a 10 MiB body", Label(req("SEC-INPUT-002"), labelAPI, labelNegative), func(ctx SpecContext) {
+		app := newNative()
+		newFlow := func() string {
+			f, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			return f.Id
+		}
+		submit := func(contentType string, body io.Reader) (int, []byte, error) {
+			u := suite.Endpoints.KratosPublic.JoinPath("self-service", "login")
+			u.RawQuery = "flow=" + newFlow()
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), body)
+			Expect(err).NotTo(HaveOccurred())
+			req.Header.Set("Content-Type", contentType)
+			req.Header.Set("Accept", "application/json")
+			resp, err := app.HTTP.Do(req)
+			if err != nil {
+				return 0, nil, err
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			return resp.StatusCode, b, nil
+		}
+		nul, _ := json.Marshal(map[string]string{"method": "password", "identifier": "kc\x00nul@" + suite.Config.MailDomain(), "password": "kc-" + rand.Text()})
+		for name, in := range map[string]struct {
+			contentType string
+			body        []byte
+		}{
+			"a NUL byte in the identifier": {"application/json", nul},
+			"broken JSON":                  {"application/json", []byte(`{"method":"password","identifier":`)},
+			"a wrong content type":         {"text/plain", []byte("method=password&identifier=x&password=y")},
+		} {
+			status, body, err := submit(in.contentType, bytes.NewReader(in.body))
+			Expect(err).NotTo(HaveOccurred(), name)
+			Expect(status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "%s: answered %d: %s", name, status, body)
+			Expect(kratosShape(body)).To(BeTrue(), "%s: the answer is not Kratos' error or flow JSON: %s", name, body)
+		}
+		By("a 10 MiB JSON body: refused with a 4xx or cut off, never a 5xx")
+		big := bytes.NewReader(append(append([]byte(`{"method":"password","identifier":"x","password":"`), bytes.Repeat([]byte("a"), 10<<20)...), []byte(`"}`)...))
+		status, body, err := submit("application/json", big)
+		if err != nil {
+			AddReportEntry("SEC-INPUT-002 10 MiB body", "the connection was cut before an answer: "+err.Error())
+			return
+		}
+		Expect(status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "a 10 MiB body answered %d: %.200s", status, body)
+		AddReportEntry("SEC-INPUT-002 10 MiB body", fmt.Sprintf("refused with %d (Kratos' shape: %v)", status, kratosShape(body)))
+	})
+
+	It("never returns credentials, hashes, metadata_admin or the TOTP secret in whoami, login, registration or settings answers", Label(req("SEC-EXPOSE-001"), labelAPI), func(ctx SpecContext) {
+		marker := "kc-admin-only-" + strings.ToLower(rand.Text())
+		u := registerNativeUser(ctx, "exposure")
+		token := u.Registration.Result.GetSessionToken()
+		admin := newAdmin()
+		_, _, err := admin.IdentityAPI.PatchIdentity(ctx, u.Registration.Result.Identity.Id).JsonPatch([]ory.JsonPatch{
+			{Op: "add", Path: "/metadata_admin", Value: map[string]any{"note": marker}}}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		forbidden := []string{marker, u.Password, "hashed_password", "$2a$", "$2b$", "$argon2"}
+		answers := map[string][]byte{"registration": rawRegistration(ctx)}
+		answers["login"] = rawLogin(ctx, u.Identifier, u.Password)
+		answers["whoami"] = rawGet(ctx, "sessions/whoami", token)
+		answers["settings flow"] = rawGet(ctx, "self-service/settings/api", token)
+		if enabled, _ := liveConfigEnabled("selfservice.methods.totp.enabled"); enabled {
+			t := enrolTOTP(ctx)
+			forbidden = append(forbidden, t.secret)
+			tToken := t.Registration.Result.GetSessionToken()
+			answers["whoami after TOTP enrolment"] = rawGet(ctx, "sessions/whoami", tToken)
+			answers["settings flow after TOTP enrolment"] = rawGet(ctx, "self-service/settings/api", tToken)
+		}
+		for what, body := range answers {
+			for _, f := range forbidden {
+				Expect(string(body)).NotTo(ContainSubstring(f), "the %s answer contains %q", what, f)
+			}
+		}
+	})
+
+	It("refuses TLS 1.0 and 1.1 on the public listener (ASVS 9.1.3); HSTS is reported for external targets", Label(req("SEC-TLS-001")), func(ctx SpecContext) {
+		public := suite.Endpoints.KratosPublic
+		if public.Scheme != "https" {
+			Skip("N/A: the public API is served over plain http here (" + public.String() + "); CL-TLS-001 judges that")
+		}
+		roots := x509.NewCertPool()
+		if len(suite.Endpoints.CAPEM) > 0 {
+			roots.AppendCertsFromPEM(suite.Endpoints.CAPEM)
+		} else if sys, err := x509.SystemCertPool(); err == nil {
+			roots = sys
+		}
+		addr := suite.Endpoints.DialAddr(harness.HostPort(public))
+		dial := func(ctx context.Context) (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, "tcp", addr) }
+		accepted, err := checks.LegacyTLS(ctx, dial, public.Hostname(), roots)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(accepted).To(BeEmpty(), "the public listener at %s completes handshakes with %v", addr, accepted)
+		if borrowed() {
+			_, resp, _ := newNative().Whoami(ctx, "")
+			if hsts := resp.Header.Get("Strict-Transport-Security"); hsts == "" {
+				suite.Warnings = append(suite.Warnings, "SEC-TLS-001: the public API sends no Strict-Transport-Security header (ASVS 14.4.5; set it at the edge)")
+			}
+		}
+	})
+})
+
+// cookieRules are what the session cookie and the other cookies (CSRF,
+// continuity) must carry: the config's session.cookie.* and cookies.* as
+// Kratos reads them, falling back to the shared cookie domain when the config
+// is unknown.
+func cookieRules() (session, other checks.CookieRule) {
+	domain := strings.TrimPrefix(suite.Endpoints.CookieDomain, ".")
+	other = checks.CookieRule{Domain: domain, Path: "/", SameSite: http.SameSiteLaxMode}
+	c := liveConfig()
+	if c == nil {
+		return other, other
+	}
+	value := func(paths ...string) string {
+		for _, p := range paths {
+			if v, ok := c.Value(p); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	other = checks.CookieRule{Domain: strings.TrimPrefix(value("cookies.domain"), "."), Path: value("cookies.path"),
+		SameSite: checks.SameSiteMode(value("cookies.same_site"))}
+	session = checks.CookieRule{Domain: strings.TrimPrefix(value("session.cookie.domain", "cookies.domain"), "."),
+		Path: value("session.cookie.path", "cookies.path"), SameSite: checks.SameSiteMode(value("session.cookie.same_site", "cookies.same_site"))}
+	return session, other
+}
+
+// importWithCheapHash creates p through the admin API with a password hash of
+// the deployment's algorithm at its cheapest parameters: Kratos compares with
+// the hash's own parameters and keeps a hash its hasher understands, so each
+// login costs milliseconds, not a bcrypt-12 compare.
+func importWithCheapHash(ctx context.Context, p person) {
+	GinkgoHelper()
+	var hash string
+	switch algorithm, _ := kratosflow.ParseHash(suite.SampleHash); algorithm {
+	case "argon2id":
+		salt := []byte(rand.Text())[:16]
+		key := argon2.IDKey([]byte(p.Password), salt, 1, 64, 1, 32)
+		hash = fmt.Sprintf("$argon2id$v=%d$m=64,t=1,p=1$%s$%s", argon2.Version, base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+	default:
+		b, err := bcrypt.GenerateFromPassword([]byte(p.Password), bcrypt.MinCost)
+		Expect(err).NotTo(HaveOccurred())
+		hash = string(b)
+	}
+	admin := newAdmin()
+	body := ory.CreateIdentityBody{SchemaId: suite.Schema.ID, Traits: p.Traits,
+		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
+			Config: &ory.IdentityWithCredentialsPasswordConfig{HashedPassword: &hash}}}}
+	id, _, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	DeferCleanup(func(ctx SpecContext) { _, _ = admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute() })
+}
+
+func idAndUI[F interface {
+	GetId() string
+	GetUi() ory.UiContainer
+}](f F, err error) (string, ory.UiContainer, error) {
+	if err != nil {
+		return "", ory.UiContainer{}, fmt.Errorf("%w (%s)", err, bodyOf(err))
+	}
+	return f.GetId(), f.GetUi(), nil
+}
+
+func expectCSRFRefusal(what string, resp *http.Response, err error) {
+	GinkgoHelper()
+	Expect(err).To(HaveOccurred(), "%s: accepted (status %d)", what, statusOf(resp))
+	Expect(statusOf(resp)).To(Equal(http.StatusForbidden), "%s: %s", what, bodyOf(err))
+	Expect(kratosflow.ErrorID(err)).To(Equal("security_csrf_violation"), what)
+}
+
+// enabledOrUnknown is true unless the deployment's config switches path off.
+func enabledOrUnknown(path string) bool {
+	enabled, known := liveConfigEnabled(path)
+	return enabled || !known
+}
+
+func liveConfigEnabled(path string) (enabled, known bool) {
+	if c := liveConfig(); c != nil {
+		return c.Enabled(path)
+	}
+	return false, false
+}
+
+// kratosShape is true for Kratos' JSON answers: an error object, or a flow
+// (its ui carrying the messages).
+func kratosShape(body []byte) bool {
+	var doc struct {
+		Error *struct {
+			Code int `json:"code"`
+		} `json:"error"`
+		UI *struct{} `json:"ui"`
+	}
+	return json.Unmarshal(body, &doc) == nil && (doc.Error != nil && doc.Error.Code >= 400 || doc.UI != nil)
+}
+
+// rawGet is the body of a public GET with a session token, as sent.
+func rawGet(ctx context.Context, path, token string) []byte {
+	GinkgoHelper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, suite.Endpoints.KratosPublic.JoinPath(path).String(), nil)
+	Expect(err).NotTo(HaveOccurred())
+	req.Header.Set("X-Session-Token", token)
+	req.Header.Set("Accept", "application/json")
+	return rawDo(req, http.StatusOK)
+}
+
+func rawDo(req *http.Request, want int) []byte {
+	GinkgoHelper()
+	resp, err := newNative().HTTP.Do(req)
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(resp.StatusCode).To(Equal(want), "%s %s: %s", req.Method, req.URL.Path, body)
+	return body
+}
+
+// rawLogin is the body of a successful API login, as sent.
+func rawLogin(ctx context.Context, identifier, password string) []byte {
+	GinkgoHelper()
+	flow, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	return rawSubmit(ctx, "login", flow.Id, map[string]any{"method": "password", "identifier": identifier, "password": password})
+}
+
+// rawRegistration registers another person and returns the answer, as sent.
+func rawRegistration(ctx context.Context) []byte {
+	GinkgoHelper()
+	p := newPerson("exposure-registration")
+	flow, _, err := newNative().API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	body := rawSubmit(ctx, "registration", flow.Id, map[string]any{"method": "password", "traits": p.Traits, "password": p.Password})
+	Expect(string(body)).NotTo(ContainSubstring(p.Password), "the registration answer contains the password")
+	return body
+}
+
+func rawSubmit(ctx context.Context, flow, id string, body map[string]any) []byte {
+	GinkgoHelper()
+	b, err := json.Marshal(body)
+	Expect(err).NotTo(HaveOccurred())
+	u := suite.Endpoints.KratosPublic.JoinPath("self-service", flow)
+	u.RawQuery = "flow=" + id
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(b))
+	Expect(err).NotTo(HaveOccurred())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	return rawDo(req, http.StatusOK)
+}
