@@ -57,6 +57,10 @@ type Endpoints struct {
 	// IP the test client dials instead of asking DNS; a "host:port" key maps
 	// that address to another "ip:port" (a port-forward). Nothing on the machine is edited.
 	HostAliases map[string]string
+	// PublicForwarded: the public API is reached through a client-go
+	// port-forward, which ends (and is opened again) when the pod resets one
+	// connection; a spec that provokes a reset on purpose leaves it out.
+	PublicForwarded bool
 	// PostgresDSN and RedisAddr are empty when the provider cannot reach them.
 	PostgresDSN string
 	RedisAddr   string

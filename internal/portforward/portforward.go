@@ -28,30 +28,66 @@ type Forward struct {
 
 // Open forwards local (a free loopback port) to pod:remote and returns once
 // it listens. The API server is dialled with cfg.Dial when set (the kind
-// provider's network namespace), the SPDY upgrade included.
+// provider's network namespace), the SPDY upgrade included. client-go ends a
+// forward when the pod resets one connection through it (a server cutting
+// off a 10 MiB body does): it is then opened again on the same port, so one
+// refused request does not take every later one with it.
 func Open(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, ns, pod string, local, remote int) (*Forward, error) {
 	upgrader, wrapped, err := streams(cfg)
 	if err != nil {
 		return nil, err
 	}
 	u := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("portforward").URL()
-	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: wrapped}, http.MethodPost, u)
 	f := &Forward{Pod: pod, Local: local, stop: make(chan struct{}), done: make(chan error, 1)}
+	ports := []string{strconv.Itoa(local) + ":" + strconv.Itoa(remote)}
+	forward := func(ready chan struct{}) (chan error, error) {
+		dialer := spdy.NewDialer(upgrader, &http.Client{Transport: wrapped}, http.MethodPost, u)
+		pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, ports, f.stop, ready, io.Discard, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		ended := make(chan error, 1)
+		go func() { ended <- pf.ForwardPorts() }()
+		return ended, nil
+	}
 	ready := make(chan struct{})
-	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{strconv.Itoa(local) + ":" + strconv.Itoa(remote)}, f.stop, ready, io.Discard, io.Discard)
+	ended, err := forward(ready)
 	if err != nil {
 		return nil, err
 	}
-	go func() { f.done <- pf.ForwardPorts() }()
 	select {
 	case <-ready:
-		return f, nil
-	case err := <-f.done:
+	case err := <-ended:
 		return nil, fmt.Errorf("port-forward 127.0.0.1:%d to %s/%s:%d: %v", local, ns, pod, remote, err)
 	case <-ctx.Done():
 		f.Close()
 		return nil, ctx.Err()
 	}
+	go func() {
+		for {
+			err := <-ended
+			select {
+			case <-f.stop:
+				f.done <- err
+				return
+			default:
+			}
+			// Lost, not stopped: open it again. When that does not get as far
+			// as listening (the pod is gone too), the forward ends.
+			ready := make(chan struct{})
+			if ended, err = forward(ready); err != nil {
+				f.done <- err
+				return
+			}
+			select {
+			case <-ready:
+			case err := <-ended:
+				f.done <- err
+				return
+			}
+		}
+	}()
+	return f, nil
 }
 
 // Close stops the forward; Closed is closed once its listener is gone and the port is free again.

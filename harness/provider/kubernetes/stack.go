@@ -351,6 +351,7 @@ func (s *Stack) reachPublic(ctx context.Context, config *checks.Config, pod *cor
 	}
 	s.ep.KratosPublic = u
 	s.ep.HostAliases = map[string]string{harness.HostPort(u): addr}
+	s.ep.PublicForwarded = !s.opts.direct
 	s.env.Components["kratos-public"] = base + " through " + where
 	if !s.opts.direct {
 		s.env.Components["kratos-public"] += " (load figures then include the API server's stream tunnel; -kc.k8s-public-url names the way clients come in)"
