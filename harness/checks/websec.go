@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -209,4 +211,70 @@ func LegacyTLS(ctx context.Context, dial func(context.Context) (net.Conn, error)
 		}
 	}
 	return accepted, nil
+}
+
+// secretMarks are the starts of secrets a log must never hold, each with
+// how many characters of what class follow: a Kratos session or logout
+// token, a session cookie's value, and a password the suite made
+// (fixtures.NewPassword: Pw- and 24 hex digits).
+var secretMarks = []struct {
+	prefix string
+	n      int
+	class  func(byte) bool
+}{
+	{"ory_st_", 32, isAlnum},
+	{"ory_lo_", 32, isAlnum},
+	{"ory_kratos_session=", 20, func(b byte) bool { return isAlnum(b) || b == '-' || b == '_' || b == '=' }},
+	{"Pw-", 24, func(b byte) bool { return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' }},
+}
+
+func isAlnum(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
+// SecretsIn lists where text holds a session token, logout token, session
+// cookie value or test password, masked: "line 12: ory_st_AbCd…".
+func SecretsIn(text []byte) []string {
+	var found []string
+	for _, m := range secretMarks {
+		for rest, off := text, 0; ; {
+			i := bytes.Index(rest, []byte(m.prefix))
+			if i < 0 {
+				break
+			}
+			start := off + i + len(m.prefix)
+			end := start
+			for end < len(text) && end-start < m.n && m.class(text[end]) {
+				end++
+			}
+			if end-start == m.n {
+				line := bytes.Count(text[:start], []byte("\n")) + 1
+				found = append(found, fmt.Sprintf("line %d: %s%s…", line, m.prefix, text[start:start+4]))
+			}
+			off = start
+			rest = text[start:]
+		}
+	}
+	return found
+}
+
+// BrowserResolve resolves a Location against base as the URL standard (and
+// so a browser) does where Go's parser differs: backslashes are slashes,
+// tabs and newlines are dropped, "https:x" with an https base is a relative
+// path, and "http:x" with an https base names the host x.
+func BrowserResolve(base *url.URL, location string) (*url.URL, error) {
+	target := strings.NewReplacer(`\`, "/", "\t", "", "\n", "", "\r", "").Replace(location)
+	for _, scheme := range []string{"https:", "http:"} {
+		if len(target) < len(scheme) || !strings.EqualFold(target[:len(scheme)], scheme) || strings.HasPrefix(target[len(scheme):], "//") {
+			continue
+		}
+		rest := target[len(scheme):]
+		if scheme == base.Scheme+":" {
+			target = rest
+		} else {
+			target = scheme + "//" + strings.TrimLeft(rest, "/")
+		}
+		break
+	}
+	return base.Parse(target)
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,35 @@ func TestLegacyTLS(t *testing.T) {
 		}
 		if want := map[string]int{"default": 0, "legacy": 2}[name]; len(got) != want {
 			t.Errorf("%s: accepted %v, want %d legacy versions", name, got, want)
+		}
+	}
+}
+
+func TestSecretsIn(t *testing.T) {
+	log := "level=info msg=started\nheaders: X-Session-Token: ory_st_AbCdEfGhIjKlMnOpQrStUvWxYz012345 cookie ory_kratos_session=MTc2NDIwMTYwMHxkYXRhfG1hYw==\n" +
+		"password Pw-0123456789abcdef01234567! here\nredacted ory_st_ and Pw-short, a flow 6c1f0f2e-0000\n"
+	got := SecretsIn([]byte(log))
+	if len(got) != 3 || !strings.HasPrefix(got[0], "line 2: ory_st_AbCd") || !strings.HasPrefix(got[2], "line 3: Pw-0123") {
+		t.Errorf("found %q, want the token and cookie on line 2 and the password on line 3, nothing on line 4", got)
+	}
+}
+
+// Where a browser lands, per the URL standard, for spellings Go reads otherwise.
+func TestBrowserResolve(t *testing.T) {
+	base, _ := url.Parse("https://kratos.example.test/self-service/login?flow=1")
+	for location, want := range map[string]string{
+		"https://ui.example.test/welcome":                 "ui.example.test",
+		"/\\attacker.example.org/x":                       "attacker.example.org",
+		"https:/\\attacker.example.org/x":                 "attacker.example.org",
+		"https:%2F%2Fattacker.example.org/x":              "kratos.example.test",
+		"http:attacker.example.org/x":                     "attacker.example.org",
+		"/\tattacker.example.org":                         "kratos.example.test",
+		"//attacker.example.org/x":                        "attacker.example.org",
+		"https://attacker.example.org\\@ui.example.test/": "attacker.example.org",
+	} {
+		u, err := BrowserResolve(base, location)
+		if err != nil || u.Hostname() != want {
+			t.Errorf("%q: %v %v, want host %s", location, u, err, want)
 		}
 	}
 }
