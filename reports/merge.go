@@ -52,6 +52,7 @@ func Merge(runID string, parts []Part) *Summary {
 		if !p.Planned {
 			out.Filters = append(out.Filters, s.Filters...)
 		}
+		out.CouldNotRun = out.CouldNotRun || s.CouldNotRun
 		out.Faults = append(out.Faults, s.Faults...)
 		out.Warnings = append(out.Warnings, s.Warnings...)
 		for _, a := range s.Advisories {

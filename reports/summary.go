@@ -33,6 +33,10 @@ type Summary struct {
 	// Problems are what the run found against itself before Decide: a setup
 	// that failed, a flaky spec, an expected failure that did not hold.
 	Problems []string `json:"problems,omitempty"`
+	// CouldNotRun: the suite never judged the deployment (bad flags or target
+	// file, unreachable target, missing prerequisite, a stack that never came
+	// up); the exit code is then ExitCannotRun, not ExitVerdict.
+	CouldNotRun bool `json:"could_not_run,omitempty"`
 	// Filters are the Ginkgo selections (label filter, focus, skip, dry run) the run used.
 	Filters []string `json:"filters,omitempty"`
 	// DryRun: the tree was built and walked, no spec sent a request (PARTIAL at best).

@@ -67,14 +67,21 @@ func main() {
 	if err := mergeJUnit(run.Dir, parts); err != nil {
 		fmt.Fprintln(os.Stderr, "kccertify: junit.xml:", err)
 	}
+	if err := reports.AppendStepSummary(run.Dir); err != nil {
+		fmt.Fprintln(os.Stderr, "kccertify:", err)
+	}
 	fmt.Printf("\nKratos conformance verdict: %s (%d passed, %d failed, %d skipped; stacks: %s) on the %s provider\n",
 		s.Verdict, s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped, names(parts), s.Environment.Provider)
 	for _, line := range append(slices.Clone(s.Reasons), s.Partial...) {
 		fmt.Printf("  - %s\n", line)
 	}
 	fmt.Printf("Reports: %s\n", run.Dir)
-	if s.Verdict != reports.Pass && !(s.Verdict == reports.Partial && *partial) {
-		os.Exit(1)
+	switch {
+	case s.Verdict == reports.Pass, s.Verdict == reports.Partial && *partial:
+	case s.CouldNotRun:
+		os.Exit(reports.ExitCannotRun)
+	default:
+		os.Exit(reports.ExitVerdict)
 	}
 }
 
@@ -83,11 +90,12 @@ func main() {
 func stack(ctx context.Context, bin, root, dir, name string, args []string, planned bool) reports.Part {
 	fmt.Printf("kccertify: stack %q\n", name)
 	if err := harness.RunCompiledSuite(ctx, bin, root, filepath.Join(dir, name), os.Stdout, args...); err != nil {
-		return reports.Part{Name: name, Summary: &reports.Summary{Problems: []string{"the suite could not run: " + err.Error()}}, Planned: planned}
+		return reports.Part{Name: name, Summary: &reports.Summary{CouldNotRun: true, Problems: []string{"the suite could not run: " + err.Error()}}, Planned: planned}
 	}
 	s, err := reports.ReadSummary(filepath.Join(dir, name))
 	if err != nil {
-		s = &reports.Summary{Problems: []string{"the suite ended without a summary: " + err.Error()}}
+		// A bad flag stops the suite before it writes one: it never ran.
+		s = &reports.Summary{CouldNotRun: true, Problems: []string{"the suite ended without a summary (its output above says why): " + err.Error()}}
 	}
 	return reports.Part{Name: name, Summary: s, Planned: planned}
 }
@@ -109,7 +117,7 @@ func names(parts []reports.Part) string {
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "kccertify:", err)
-	os.Exit(2)
+	os.Exit(reports.ExitCannotRun)
 }
 
 // mergeJUnit writes dir/junit.xml with every stack's test suite in it, named after its stack.

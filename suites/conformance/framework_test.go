@@ -44,6 +44,8 @@ type Suite struct {
 	Warnings []string
 	// Advisories are the deployment's settings an auditor would flag (its config, read after stack up).
 	Advisories []reports.Advisory
+	// BadInput: a flag or file the suite was given is wrong; it never ran (exit ExitCannotRun).
+	BadInput bool
 	// Final is the summary ReportAfterSuite decided; the exit status follows it.
 	Final *reports.Summary
 	// Exchanges records the running spec's HTTP exchanges, through every

@@ -21,6 +21,8 @@ func summarize(r Report) *reports.Summary {
 			// Suite-level setup or cleanup: a failure there is a reason against, not a spec.
 			if sr.State.Is(types.SpecStateFailureStates) {
 				s.Problems = append(s.Problems, sr.LeafNodeType.String()+": "+firstLine(sr.Failure.Message))
+				// No stack, no spec: the deployment was never judged.
+				s.CouldNotRun = s.CouldNotRun || sr.LeafNodeType == types.NodeTypeBeforeSuite
 			}
 			continue
 		}
@@ -72,6 +74,9 @@ func summarize(r Report) *reports.Summary {
 	}
 	s.Load = loadSummary()
 	addLoadRequirements(s)
+	if !r.SuiteConfig.DryRun {
+		addLogRequirement(s)
+	}
 	s.Warnings, s.Advisories = suite.Warnings, suite.Advisories
 	for _, f := range suite.FaultRecords {
 		s.Faults = append(s.Faults, *f)

@@ -32,17 +32,23 @@ func TestMain(m *testing.M) {
 	if code, ok := kubernetes.GeneratorMain(); ok {
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code != 0 && (suite.BadInput || suite.Final != nil && suite.Final.CouldNotRun) {
+		code = reports.ExitCannotRun
+	}
+	os.Exit(code)
 }
 
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	// A bad flag costs nothing: it is reported before anything starts.
 	if err := suite.Config.Complete(flag.CommandLine); err != nil {
+		suite.BadInput = true
 		t.Fatalf("bad kratos-conformance flags:\n%v\n(see -help for the kc.* flags)", err)
 	}
 	if suite.Config.Load != "off" {
 		if _, err := load.LookupProfile(suite.Config.Load); err != nil {
+			suite.BadInput = true
 			t.Fatalf("bad kratos-conformance flags:\n-kc.load: %v (or off)", err)
 		}
 	}
@@ -51,6 +57,7 @@ func TestConformance(t *testing.T) {
 	root, _ := harness.RepoRoot()
 	var err error
 	if suite.Expected, err = loadExpectedFailures(root); err != nil {
+		suite.BadInput = true
 		t.Fatalf("bad kratos-conformance flags:\n-kc.expected-failures: %v", err)
 	}
 	out := suite.Config.OutDir
@@ -174,6 +181,11 @@ var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
 	}
 	if err := s.Write(suite.Run.Dir); err != nil {
 		fmt.Fprintf(os.Stderr, "writing the summary into %s: %v\n", suite.Run.Dir, err)
+	}
+	if suite.Config.RunDir == "" { // a part of make certify: kccertify appends the certification's
+		if err := reports.AppendStepSummary(suite.Run.Dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 	}
 	headline := "Kratos conformance verdict"
 	if suite.Config.RunDir != "" {
