@@ -20,7 +20,7 @@ import (
 var SessionTokenPattern = regexp.MustCompile(`^ory_st_[A-Za-z0-9]{32}$`)
 
 // minSymbolsPerPosition is how many of the 62 symbols every position of the
-// random part must show over tokenSample tokens: uniform draws show about 62
+// random part must show over TokenSample tokens: uniform draws show about 62
 // (the chance of fewer than 50 is below 1e-12); a counter, a timestamp or a
 // small alphabet shows far fewer.
 const (
