@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -132,7 +133,7 @@ func CookieProblems(c *http.Cookie, rule CookieRule, now time.Time) []string {
 	if d := strings.TrimPrefix(c.Domain, "."); d != "" && d != rule.Domain {
 		p = append(p, fmt.Sprintf("Domain %q, configured %q", c.Domain, rule.Domain))
 	}
-	if want := cmpOr(rule.Path, "/"); cmpOr(c.Path, "/") != want {
+	if want := cmp.Or(rule.Path, "/"); cmp.Or(c.Path, "/") != want {
 		p = append(p, fmt.Sprintf("Path %q, configured %q", c.Path, want))
 	}
 	if c.MaxAge < 0 {
@@ -154,13 +155,6 @@ func CookieProblems(c *http.Cookie, rule CookieRule, now time.Time) []string {
 		}
 	}
 	return p
-}
-
-func cmpOr(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }
 
 func sameSiteName(s http.SameSite) string {

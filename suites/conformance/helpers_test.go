@@ -226,8 +226,9 @@ func bodyOf(err error) string { return string(kratosflow.ErrorBody(err)) }
 
 // sessionCookie is the ory_kratos_session value an agent's jar would send to Kratos.
 func sessionCookie(a *kratosflow.Agent) string {
+	name := sessionCookieName()
 	for _, c := range a.Jar.Cookies(suite.Endpoints.KratosPublic) {
-		if c.Name == sessionCookieName() {
+		if c.Name == name {
 			return c.Value
 		}
 	}

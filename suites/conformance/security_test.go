@@ -219,9 +219,10 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		defer mu.Unlock()
 		var problems []string
 		names := map[string]bool{}
+		session := sessionCookieName() // parses the config: once, not per cookie
 		for _, sc := range all {
 			rule := csrfRule
-			if sc.c.Name == sessionCookieName() {
+			if sc.c.Name == session {
 				rule = sessionRule
 				rule.Until = *who.ExpiresAt
 			}
@@ -230,7 +231,7 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 				problems = append(problems, fmt.Sprintf("%s set on %s: %s", sc.c.Name, sc.on, p))
 			}
 		}
-		Expect(names).To(HaveKey(sessionCookieName()), "no flow set the session cookie")
+		Expect(names).To(HaveKey(session), "no flow set the session cookie")
 		Expect(problems).To(BeEmpty())
 	})
 
