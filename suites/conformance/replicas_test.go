@@ -3,11 +3,13 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/client/kratosflow"
@@ -36,7 +38,7 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 		DeferCleanup(func(ctx SpecContext) { Expect(scaler.ScaleServe(ctx, 1)).To(Succeed()) }, NodeTimeout(suite.Intervals.StackUp))
 	}, NodeTimeout(suite.Intervals.StackUp))
 
-	It("accepts a token and a cookie session made on any serve replica on every replica, as the same identity", Label(req("REPLICA-001")), func(ctx SpecContext) {
+	It("accepts a token and a cookie session made on any serve replica on every replica, as the same identity, and ends a session logged out on one on all", Label(req("REPLICA-001")), func(ctx SpecContext) {
 		replicas := replicaEndpoints(ctx)
 		AddReportEntry("serve replicas", len(replicas))
 		type session struct {
@@ -73,6 +75,19 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 				}
 				Expect(who).To(Equal(s.identity), "replica %d answers for another identity", j)
 			}
+		}
+
+		By("logging the first token session out on the last replica: every replica refuses the token afterwards")
+		last, err := kratosflow.NewNative(replicas[len(replicas)-1], suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
+		Expect(err).NotTo(HaveOccurred())
+		resp, err := last.API.FrontendAPI.PerformNativeLogout(ctx).PerformNativeLogoutBody(ory.PerformNativeLogoutBody{SessionToken: made[0].token}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusNoContent))
+		for j, ep := range replicas {
+			a, err := kratosflow.NewNative(ep, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
+			Expect(err).NotTo(HaveOccurred())
+			_, resp, _ := a.Whoami(ctx, made[0].token)
+			Expect(statusOf(resp)).To(Equal(http.StatusUnauthorized), "replica %d still accepts a token logged out on replica %d", j, len(replicas)-1)
 		}
 	})
 
