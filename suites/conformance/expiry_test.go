@@ -11,6 +11,7 @@ import (
 	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/harness/identityschema"
 )
 
 var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
@@ -135,6 +136,29 @@ var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
 		who, _, err := u.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(who.Identity.VerifiableAddresses).To(ConsistOf(HaveField("Verified", false)))
+	})
+
+	It("does not recover with a recovery code submitted after its flow expired", Label(req("EXP-006"), labelBrowser, labelRecovery, labelMail), func(ctx SpecContext) {
+		skipUnlessEnabled("selfservice.flows.recovery.enabled", "recovery")
+		address := requireRecoveryMail()
+		u := registerBrowserUser(ctx, "expired-recovery")
+		b := newBrowser()
+		flow, code := askRecoveryCode(ctx, b, fmt.Sprint(identityschema.Value(u.Traits, address)))
+		asked := time.Now()
+		lifespan := flow.ExpiresAt.Sub(flow.GetIssuedAt())
+		skipUnlessWaitable(lifespan, "the recovery flow's lifespan")
+
+		waitForGone(ctx, lifespan, asked, func() (*http.Response, error) {
+			_, resp, err := b.API.FrontendAPI.GetRecoveryFlow(ctx).Id(flow.Id).Execute()
+			return resp, err
+		})
+		csrf, _ := kratosflow.CSRFToken(flow.Ui)
+		res, resp, err := b.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
+			ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+		Expect(settingsFlowFromRecovery(res, err)).To(BeEmpty(), "the code recovered the account after its flow expired")
+		expectCodeRefusal("the code on the expired flow", resp, err)
+		_, resp, _ = b.Whoami(ctx, "")
+		Expect(statusOf(resp)).To(Equal(http.StatusUnauthorized), "the expired code gave the browser a session")
 	})
 })
 

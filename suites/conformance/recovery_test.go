@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -23,31 +24,18 @@ var _ = Describe("Account recovery by code", Label(labelRecovery, labelBrowser, 
 		u := registerBrowserUser(ctx, "recovery")
 		to := fmt.Sprint(identityschema.Value(u.Traits, address))
 
-		By("asking a fresh browser's recovery flow for the address")
+		By("asking a fresh browser's recovery flow for the address and reading the mailed code")
 		browser := newBrowser()
-		flow, _, err := browser.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		csrf, err := kratosflow.CSRFToken(flow.Ui)
-		Expect(err).NotTo(HaveOccurred())
-		sent, _, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
-			ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Email: &to, CsrfToken: &csrf})).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(sent.State).To(Equal("sent_email"))
-
-		By("reading the code from the recovery mail, found by recipient and Kratos' template type")
-		code := codeFrom(waitForMails(ctx, to, mail.TypeRecoveryCode, 1)[0])
+		flow, code := askRecoveryCode(ctx, browser, to)
 
 		By("submitting the code: Kratos hands over to a privileged settings flow")
-		csrf, _ = kratosflow.CSRFToken(sent.Ui)
-		res, resp, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
-			ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
-		settingsID := settingsFlowFromRecovery(res, err)
+		settingsID, resp, err := submitRecoveryCode(ctx, browser, flow.Id, code)
 		Expect(settingsID).NotTo(BeEmpty(), "no settings flow after the code (status %d): %s", statusOf(resp), bodyOf(err))
 
 		By("setting a new password in that settings flow")
 		settings, _, err := browser.API.FrontendAPI.GetSettingsFlow(ctx).Id(settingsID).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		csrf, _ = kratosflow.CSRFToken(settings.Ui)
+		csrf, _ := kratosflow.CSRFToken(settings.Ui)
 		newPassword := fixtures.NewPassword()
 		done, resp, err := browser.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(settingsID).UpdateSettingsFlowBody(
 			kratosflow.SettingsPasswordBody(newPassword, &csrf)).Execute()
@@ -64,6 +52,36 @@ var _ = Describe("Account recovery by code", Label(labelRecovery, labelBrowser, 
 		Expect(login.Result.Session.Identity.Id).To(Equal(u.Registration.Result.Identity.Id))
 	})
 })
+
+// askRecoveryCode starts a recovery flow in browser for the address to and
+// reads the code mailed for it, found by recipient and Kratos' template type
+// (the template's text is the operator's).
+func askRecoveryCode(ctx context.Context, browser *kratosflow.Agent, to string) (*ory.RecoveryFlow, string) {
+	GinkgoHelper()
+	flow, _, err := browser.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	csrf, err := kratosflow.CSRFToken(flow.Ui)
+	Expect(err).NotTo(HaveOccurred())
+	sent, _, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
+		ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Email: &to, CsrfToken: &csrf})).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	Expect(sent.State).To(Equal("sent_email"))
+	return sent, codeFrom(waitForMails(ctx, to, mail.TypeRecoveryCode, 1)[0])
+}
+
+// submitRecoveryCode submits code on the recovery flow with the flow's
+// current CSRF token (Kratos renews it when a code succeeds) and returns the
+// privileged settings flow the code leads to, "" when it leads nowhere.
+func submitRecoveryCode(ctx context.Context, browser *kratosflow.Agent, flowID, code string) (string, *http.Response, error) {
+	GinkgoHelper()
+	flow, _, err := browser.API.FrontendAPI.GetRecoveryFlow(ctx).Id(flowID).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	csrf, err := kratosflow.CSRFToken(flow.Ui)
+	Expect(err).NotTo(HaveOccurred())
+	res, resp, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flowID).UpdateRecoveryFlowBody(
+		ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+	return settingsFlowFromRecovery(res, err), resp, err
+}
 
 // settingsFlowFromRecovery finds the settings flow a recovery code leads to:
 // in continue_with (continue-with transitions on) or in the 422

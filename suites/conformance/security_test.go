@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -41,6 +42,9 @@ const (
 	tokenLoginWorkers     = 8
 	totpWrongAttempts     = 10
 	wrongPasswordAttempts = 50
+	// recoveryCodeTries is the submits Kratos allows a recovery flow
+	// (persistence/sql/persister_code.go: more than 5 are refused).
+	recoveryCodeTries = 5
 )
 
 var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", Label(labelSecurity), func() {
@@ -179,6 +183,39 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 				"(no revoke_active_sessions hook on settings; ASVS 3.3.3)")
 		}
 		// The changing session itself lives on either way (SET-002).
+	})
+
+	It("revokes a user's other sessions when recovery completes if the deployment's hooks say so, and reports what survives when they do not", Label(req("SEC-SES-007"), labelRecovery, labelBrowser, labelMail), func(ctx SpecContext) {
+		skipUnlessEnabled("selfservice.flows.recovery.enabled", "recovery")
+		address := requireRecoveryMail()
+		c := liveConfig()
+		if c == nil {
+			Skip("N/A: the deployment's config is unknown, so whether recovery should revoke sessions cannot be told from a finding")
+		}
+		revokes := slices.Contains(c.Hooks("selfservice.flows.recovery.after.hooks"), "revoke_active_sessions")
+		u := registerBrowserUser(ctx, "revoke-on-recovery")
+		other, err := newNative().Login(ctx, u.Identifier, u.Password)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("recovering the account in a fresh browser")
+		b := newBrowser()
+		flow, code := askRecoveryCode(ctx, b, fmt.Sprint(identityschema.Value(u.Traits, address)))
+		settingsID, resp, err := submitRecoveryCode(ctx, b, flow.Id, code)
+		Expect(settingsID).NotTo(BeEmpty(), "the mailed code recovered nothing (status %d): %s", statusOf(resp), bodyOf(err))
+
+		_, resp, _ = newNative().Whoami(ctx, other.Result.GetSessionToken())
+		tokenLives := statusOf(resp) == http.StatusOK
+		_, resp, _ = u.Agent.Whoami(ctx, "")
+		cookieLives := statusOf(resp) == http.StatusOK
+		AddReportEntry("SEC-SES-007", fmt.Sprintf("after recovery: the token session passes whoami: %v, the cookie session: %v", tokenLives, cookieLives))
+		if revokes {
+			Expect(tokenLives || cookieLives).To(BeFalse(), "revoke_active_sessions is a recovery hook, yet a session made before the recovery passes whoami after it (token: %v, cookie: %v)", tokenLives, cookieLives)
+			return
+		}
+		if tokenLives || cookieLives {
+			suite.Warnings = append(suite.Warnings, "SEC-SES-007: FINDING: sessions made before an account recovery pass whoami after it "+
+				"(no revoke_active_sessions hook on recovery; whoever held the account keeps it; ASVS 3.3.3)")
+		}
 	})
 
 	It("sets every cookie of every browser flow Secure, HttpOnly, with the configured SameSite (never None), domain and path, and no session cookie outlives its session", Label(req("SEC-COOKIE-001"), labelBrowser), func(ctx SpecContext) {
@@ -325,6 +362,29 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		}
 	})
 
+	It("renews the CSRF token when a browser signs in: the token from before the login is refused afterwards", Label(req("SEC-CSRF-002"), labelBrowser, labelNegative), func(ctx SpecContext) {
+		u := registerNativeUser(ctx, "csrf-rotation")
+		b := newBrowser()
+		flow, _, err := b.API.FrontendAPI.CreateBrowserLoginFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		before, err := kratosflow.CSRFToken(flow.Ui)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = b.SubmitLogin(ctx, flow.Id, u.Identifier, u.Password, &before)
+		Expect(err).NotTo(HaveOccurred())
+
+		settings, _, err := b.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		By("the signed-in browser submits settings with the token it held before the login")
+		_, resp, err := b.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(settings.Id).UpdateSettingsFlowBody(kratosflow.SettingsPasswordBody(fixtures.NewPassword(), &before)).Execute()
+		expectCSRFRefusal("settings with the token from before the login (a token planted before sign-in would still work)", resp, err)
+
+		By("the same submit with the settings flow's own token is accepted (the refusal was the token's)")
+		now, err := kratosflow.CSRFToken(settings.Ui)
+		Expect(err).NotTo(HaveOccurred())
+		_, resp, err = b.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(settings.Id).UpdateSettingsFlowBody(kratosflow.SettingsPasswordBody(fixtures.NewPassword(), &now)).Execute()
+		Expect(err).NotTo(HaveOccurred(), "status %d: %s", statusOf(resp), bodyOf(err))
+	})
+
 	It("folds the case of login identifiers: registered as User@, it logs in as user@, and user@ cannot register again", Label(req("SEC-INPUT-001"), labelAPI, labelRegistration), func(ctx SpecContext) {
 		ids := suite.Schema.PasswordIdentifiers()
 		if len(ids) == 0 {
@@ -405,6 +465,68 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		AddReportEntry("SEC-INPUT-002 10 MiB body", fmt.Sprintf("refused with %d (Kratos' shape: %v)", status, kratosShape(body)))
 	})
 
+	It("keeps full-width and look-alike (homoglyph) variants of an identifier apart from it: refused, or a separate account, never a way into the original", Label(req("SEC-INPUT-003"), labelAPI, labelRegistration), func(ctx SpecContext) {
+		ids := suite.Schema.PasswordIdentifiers()
+		if len(ids) == 0 {
+			Skip("N/A: " + suite.Schema.Describe() + "; no trait is a password identifier")
+		}
+		u := registerNativeUser(ctx, "glyph")
+		variants := map[string]string{"full-width": fullWidth(u.Identifier), "homoglyph": homoglyph(u.Identifier)}
+		for _, kind := range slices.Sorted(maps.Keys(variants)) {
+			variant := variants[kind]
+			if variant == "" {
+				AddReportEntry("SEC-INPUT-003 "+kind, "no letter of "+u.Identifier+" has such a variant")
+				continue
+			}
+			remember(variant)
+			By(kind + ": registering " + variant + " beside " + u.Identifier)
+			p := newPerson("glyph-variant")
+			reg, err := newNative().Register(ctx, identityschema.With(p.Traits, ids[0].Path, variant), p.Password)
+			Expect(statusOf(reg.Response)).To(BeNumerically("<", 500), "%s: %s", variant, bodyOf(err))
+			folded := err != nil && slices.Contains(flowMessages(err), kratosflow.MsgDuplicate)
+			switch {
+			case err == nil:
+				Expect(reg.Result.Identity.Id).NotTo(Equal(u.Registration.Result.Identity.Id))
+				AddReportEntry("SEC-INPUT-003 "+kind, variant+" is a separate account")
+				suite.Warnings = append(suite.Warnings, fmt.Sprintf("SEC-INPUT-003: FINDING: the %s variant %s registered as an account separate from %s: "+
+					"an identifier that looks the same can impersonate another user (the schema's format does not refuse it)", kind, variant, u.Identifier))
+			case folded:
+				AddReportEntry("SEC-INPUT-003 "+kind, variant+" is refused as the same identifier as "+u.Identifier)
+			default:
+				AddReportEntry("SEC-INPUT-003 "+kind, fmt.Sprintf("%s is refused (%d, messages %v)", variant, statusOf(reg.Response), flowMessages(err)))
+			}
+			By(kind + ": logging in as " + variant + " with the original's password")
+			login, err := newNative().Login(ctx, variant, u.Password)
+			if err == nil {
+				Expect(folded).To(BeTrue(), "%s logged into %s's account, though registration did not treat them as one identifier", variant, u.Identifier)
+				Expect(login.Result.Session.Identity.Id).To(Equal(u.Registration.Result.Identity.Id))
+			}
+		}
+	})
+
+	It("never lets a password that differs only past its 72nd byte log in (bcrypt's limit): a multibyte password over 72 bytes is refused or kept whole", Label(req("SEC-INPUT-004"), labelAPI, labelRegistration), func(ctx SpecContext) {
+		p := newPerson("long-password")
+		// 70 bytes, then a 3-byte rune across byte 72: fewer than 72 characters,
+		// so a limit counted in characters lets it through to bcrypt.
+		base := p.Password + strings.Repeat("é", (70-len(p.Password))/2)
+		base += strings.Repeat("x", 70-len(base)) + "€"
+		first, second := base+"A", base+"B"
+		reg, err := newNative().Register(ctx, p.Traits, first)
+		if err != nil {
+			Expect(statusOf(reg.Response)).To(Equal(http.StatusBadRequest), "a %d-byte password: %s", len(first), bodyOf(err))
+			AddReportEntry("SEC-INPUT-004", fmt.Sprintf("a %d-byte, %d-character password is refused (messages %v)", len(first), utf8.RuneCountInString(first), flowMessages(err)))
+			return
+		}
+		By("the password differing only in its last byte must not log in")
+		_, err = newNative().Login(ctx, p.Identifier, second)
+		Expect(err).To(HaveOccurred(), "a password differing from the registered one only after byte 72 logged in (truncated by bcrypt)")
+		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgInvalidCredentials))
+		login, err := newNative().Login(ctx, p.Identifier, first)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(login.Result.Session.Identity.Id).To(Equal(reg.Result.Identity.Id))
+		AddReportEntry("SEC-INPUT-004", fmt.Sprintf("a %d-byte password is kept whole", len(first)))
+	})
+
 	It("never returns credentials, hashes, metadata_admin or the TOTP secret in whoami, login, registration or settings answers", Label(req("SEC-EXPOSE-001"), labelAPI), func(ctx SpecContext) {
 		marker := "kc-admin-only-" + strings.ToLower(rand.Text())
 		u := registerNativeUser(ctx, "exposure")
@@ -480,6 +602,35 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		resp, err := secondFactor(code)
 		Expect(err).To(HaveOccurred(), "a TOTP code already used was accepted again (status %d): TOTP codes are replayable within their window", statusOf(resp))
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgTOTPWrong))
+	})
+
+	It("takes a recovery code once and gives a flow five tries: after five wrong codes the right one is refused too", Label(req("SEC-REC-001"), labelRecovery, labelBrowser, labelMail), func(ctx SpecContext) {
+		skipUnlessEnabled("selfservice.flows.recovery.enabled", "recovery")
+		address := requireRecoveryMail()
+
+		By("five wrong codes, then the right one, on one flow")
+		u := registerBrowserUser(ctx, "recovery-guess")
+		b := newBrowser()
+		flow, code := askRecoveryCode(ctx, b, fmt.Sprint(identityschema.Value(u.Traits, address)))
+		wrong := otherCode(code)
+		for i := range recoveryCodeTries {
+			settingsID, resp, err := submitRecoveryCode(ctx, b, flow.Id, wrong)
+			Expect(settingsID).To(BeEmpty(), "wrong code %d recovered the account", i+1)
+			expectCodeRefusal(fmt.Sprintf("wrong code %d", i+1), resp, err)
+		}
+		settingsID, resp, err := submitRecoveryCode(ctx, b, flow.Id, code)
+		Expect(settingsID).To(BeEmpty(), "after %d wrong codes the right one still recovered the account: the code can be guessed (Kratos allows %d submits per flow)", recoveryCodeTries, recoveryCodeTries)
+		expectCodeRefusal("the right code after five wrong ones", resp, err)
+
+		By("a used code, submitted again")
+		v := registerBrowserUser(ctx, "recovery-reuse")
+		b = newBrowser()
+		flow, code = askRecoveryCode(ctx, b, fmt.Sprint(identityschema.Value(v.Traits, address)))
+		settingsID, resp, err = submitRecoveryCode(ctx, b, flow.Id, code)
+		Expect(settingsID).NotTo(BeEmpty(), "the mailed code recovered nothing (status %d): %s", statusOf(resp), bodyOf(err))
+		settingsID, resp, err = submitRecoveryCode(ctx, b, flow.Id, code)
+		Expect(settingsID).To(BeEmpty(), "a used recovery code recovered the account again")
+		expectCodeRefusal("the used code again", resp, err)
 	})
 
 	It("refuses 50 wrong passwords as wrong (400 4000006) or throttles them (429), never a 5xx; reports whether anything throttled", Label(req("SEC-AUTH-001"), labelAPI, labelLogin), func(ctx SpecContext) {
@@ -682,6 +833,48 @@ func expectCSRFRefusal(what string, resp *http.Response, err error) {
 	Expect(err).To(HaveOccurred(), "%s: accepted (status %d)", what, statusOf(resp))
 	Expect(statusOf(resp)).To(Equal(http.StatusForbidden), "%s: %s", what, bodyOf(err))
 	Expect(kratosflow.ErrorID(err)).To(Equal("security_csrf_violation"), what)
+}
+
+// expectCodeRefusal fails unless a refused code was answered without a 5xx
+// and for the code's sake, not by the CSRF check (which would refuse any code).
+func expectCodeRefusal(what string, resp *http.Response, err error) {
+	GinkgoHelper()
+	Expect(statusOf(resp)).To(BeNumerically("<", 500), "%s: %s", what, bodyOf(err))
+	Expect(kratosflow.ErrorID(err)).NotTo(Equal("security_csrf_violation"), "%s: refused by the CSRF check, so the code itself was not judged", what)
+}
+
+// otherCode is a code of code's length and digits that is not code.
+func otherCode(code string) string {
+	b := []byte(code)
+	for i, c := range b {
+		if c >= '0' && c <= '9' {
+			b[i] = '0' + (c-'0'+1)%10
+		}
+	}
+	return string(b)
+}
+
+// fullWidth is s with its first ASCII letter in full-width form (U+FF21..),
+// "" when s has none.
+func fullWidth(s string) string {
+	for i, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return s[:i] + string(r+0xFEE0) + s[i+1:]
+		}
+	}
+	return ""
+}
+
+// homoglyph is s with its first letter that has a Cyrillic twin replaced by
+// it (Latin a, c, e, o, p, x look the same), "" when s has none.
+func homoglyph(s string) string {
+	twins := map[rune]rune{'a': 'а', 'c': 'с', 'e': 'е', 'o': 'о', 'p': 'р', 'x': 'х'}
+	for i, r := range s {
+		if t, ok := twins[r]; ok {
+			return s[:i] + string(t) + s[i+1:]
+		}
+	}
+	return ""
 }
 
 // enabledOrUnknown is true unless the deployment's config switches path off.

@@ -20,6 +20,7 @@ const (
 	MsgLoginFlowExpired        MessageID = 4010001
 	MsgRegistrationFlowExpired MessageID = 4040001
 	MsgSettingsFlowExpired     MessageID = 4050001
+	MsgRecoveryCodeBad         MessageID = 4060006 // invalid or already used
 	MsgVerificationFlowExpired MessageID = 4070005
 	MsgVerificationBad         MessageID = 4070006
 )
