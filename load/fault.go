@@ -197,7 +197,11 @@ func faultChart(run *FaultRun) template.HTML {
 		reqs.Points = append(reqs.Points, [2]float64{float64(b.Second), float64(b.Requests)})
 		errs.Points = append(errs.Points, [2]float64{float64(b.Second), float64(b.Errors)})
 	}
-	return chart(fmt.Sprintf("%s: fault at %.1f s, recovered at %.1f s", run.Scenario, run.InjectedAt, run.RecoveredAt), "seconds since the attack began", "per second", reqs, errs)
+	marks := []mark{{Label: "fault", Color: "#d62728", Value: run.InjectedAt}}
+	if run.RecoveredAt > 0 {
+		marks = append(marks, mark{Label: "recovered", Color: "#2ca02c", Value: run.RecoveredAt})
+	}
+	return chart(fmt.Sprintf("%s: fault at %.1f s, recovered at %.1f s", run.Scenario, run.InjectedAt, run.RecoveredAt), "seconds since the attack began", "per second", marks, reqs, errs)
 }
 
 var faultPage = template.Must(template.New("fault").Funcs(template.FuncMap{"chart": faultChart}).Parse(`<!doctype html>

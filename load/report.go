@@ -40,13 +40,41 @@ type series struct {
 	Points [][2]float64
 }
 
-// chart draws lines as an inline SVG with linear axes from zero.
-func chart(title, xLabel, yLabel string, lines ...series) template.HTML {
+// mark is a dashed line across a chart at Value: vertical at an x value
+// (a rate such as the knee), or horizontal at a y value (a limit such as the SLO).
+type mark struct {
+	Label, Color string
+	Value        float64
+	Horizontal   bool
+}
+
+// chartMarks are a capacity search's knee and max sustainable rate.
+func chartMarks(c Capacity) []mark {
+	var m []mark
+	if c.MaxSustainableRPS > 0 {
+		m = append(m, mark{Label: fmt.Sprintf("max sustainable %.4g/s", c.MaxSustainableRPS), Color: "#2ca02c", Value: c.MaxSustainableRPS})
+	}
+	if c.KneeRPS > 0 {
+		m = append(m, mark{Label: fmt.Sprintf("knee %.4g/s", c.KneeRPS), Color: "#ff7f0e", Value: c.KneeRPS})
+	}
+	return m
+}
+
+// chart draws lines as an inline SVG with linear axes from zero, points
+// joined in order of offered rate (a search visits them out of order).
+func chart(title, xLabel, yLabel string, marks []mark, lines ...series) template.HTML {
 	const w, h, pad = 560.0, 260.0, 48.0
 	maxX, maxY := 1.0, 1.0
 	for _, l := range lines {
 		for _, p := range l.Points {
 			maxX, maxY = max(maxX, p[0]), max(maxY, p[1])
+		}
+	}
+	for _, m := range marks {
+		if m.Horizontal {
+			maxY = max(maxY, m.Value)
+		} else {
+			maxX = max(maxX, m.Value)
 		}
 	}
 	maxY *= 1.1
@@ -75,21 +103,27 @@ func chart(title, xLabel, yLabel string, lines ...series) template.HTML {
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, l.Color, strings.Join(path, " "))
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" fill="%s">%s</text>`, w-pad-100, pad+14*float64(i), l.Color, template.HTMLEscapeString(l.Name))
 	}
+	for i, m := range marks {
+		x1, y1, x2, y2, tx, ty := x(m.Value), pad, x(m.Value), h-pad, x(m.Value)+3, pad+10+12*float64(i)
+		if m.Horizontal {
+			x1, y1, x2, y2, tx, ty = pad, y(m.Value), w-pad, y(m.Value), pad+4, y(m.Value)-3
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="5,4"/>`, x1, y1, x2, y2, m.Color)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="%s">%s</text>`, tx, ty, m.Color, template.HTMLEscapeString(m.Label))
+	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
 func kneeChart(c Capacity) template.HTML {
-	var p50, p99, slo series
-	p50 = series{Name: "p50 latency", Color: "#1f77b4"}
-	p99 = series{Name: "p99 latency", Color: "#d62728"}
-	slo = series{Name: "SLO (p99)", Color: "#999"}
+	p50 := series{Name: "p50 latency", Color: "#1f77b4"}
+	p99 := series{Name: "p99 latency", Color: "#d62728"}
 	for _, s := range c.Steps {
 		p50.Points = append(p50.Points, [2]float64{s.TargetRPS, s.Latency.P50})
 		p99.Points = append(p99.Points, [2]float64{s.TargetRPS, s.Latency.P99})
-		slo.Points = append(slo.Points, [2]float64{s.TargetRPS, c.SLOMillis})
 	}
-	return chart(c.Scenario+": latency vs offered load (the knee)", offeredRate, "ms", p50, p99, slo)
+	marks := append(chartMarks(c), mark{Label: fmt.Sprintf("SLO p99 %.0f ms", c.SLOMillis), Color: "#999", Value: c.SLOMillis, Horizontal: true})
+	return chart(c.Scenario+": latency vs offered load (the knee)", offeredRate, "ms", marks, p50, p99)
 }
 
 func throughputChart(c Capacity) template.HTML {
@@ -101,7 +135,7 @@ func throughputChart(c Capacity) template.HTML {
 		got.Points = append(got.Points, [2]float64{s.TargetRPS, s.AchievedRPS})
 		ok.Points = append(ok.Points, [2]float64{s.TargetRPS, s.AchievedRPS * s.Success})
 	}
-	return chart(c.Scenario+": throughput vs offered load", offeredRate, "req/s", ideal, got, ok)
+	return chart(c.Scenario+": throughput vs offered load", offeredRate, "req/s", chartMarks(c), ideal, got, ok)
 }
 
 var pageTemplate = template.Must(template.New("load").Funcs(template.FuncMap{
@@ -124,8 +158,8 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 {{range .Scenarios}}
 <h2>{{.Scenario}}: max sustainable {{printf "%.1f" .MaxSustainableRPS}}/s (p99 {{printf "%.1f" .P99AtMaxMillis}} ms, SLO {{printf "%.0f" .SLOMillis}} ms){{if .KneeRPS}}, knee {{printf "%.1f" .KneeRPS}}/s{{end}}</h2>
 {{knee .}} {{throughput .}}
-<table><tr><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>flows made ahead</th><th>verdict</th><th>plot</th></tr>
-{{range .Steps}}<tr><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>
+<table><tr><th>order</th><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>flows made ahead</th><th>verdict</th><th>plot</th></tr>
+{{range .StepsByRate}}<tr><td>{{.Order}}</td><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>
 <td>{{printf "%.1f" .Latency.P50}}</td><td>{{printf "%.1f" .Latency.P90}}</td><td>{{printf "%.1f" .Latency.P99}}</td><td>{{printf "%.1f" .Latency.P999}}</td><td>{{printf "%.1f" .Latency.Max}}</td>
 <td>{{range $k, $v := .CPU}}{{$k}} {{pct $v}} {{end}}{{with .Generators}}{{len .}} generator pods:{{range .}} #{{.Index}} {{.Requests}} req, {{printf "%.3f" .CPUCores}} cores{{end}}{{end}}</td><td>{{range $k, $v := .Errors}}{{$k}}: {{$v}} {{end}}</td>
 <td>{{with .FlowSetup}}{{.Flows}} at {{printf "%.0f" .PerSecond}}/s, p99 {{printf "%.1f" .P99Millis}} ms{{end}}</td>
@@ -134,3 +168,20 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 {{end}}
 </body></html>
 `))
+
+// searchStep is a step with its place in the search order (1 first).
+type searchStep struct {
+	Step
+	Order int
+}
+
+// StepsByRate are the search's steps by offered rate, for the report's
+// table: the search visits rates out of order (800, 1600, 1200, 1000, ...).
+func (c Capacity) StepsByRate() []searchStep {
+	out := make([]searchStep, len(c.Steps))
+	for i, s := range c.Steps {
+		out[i] = searchStep{Step: s, Order: i + 1}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].TargetRPS < out[b].TargetRPS })
+	return out
+}

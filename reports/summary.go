@@ -174,7 +174,7 @@ type Load struct {
 	Bounds    map[string]float64 `json:"bounds"`
 	Ratios    map[string]float64 `json:"ratios,omitempty"`
 	// GeneratorCPUShare is the generator's share of the machine at whoami-token's highest passing step.
-	GeneratorCPUShare float64  `json:"generator_cpu_share"`
+	GeneratorCPUShare float64  `json:"generator_cpu_share_at_whoami_max"` // load.json's name
 	Failures          []string `json:"slo_failures,omitempty"`
 	Report            string   `json:"report"` // the HTML page with plots, in the run folder
 }
