@@ -16,7 +16,7 @@ endif
 SUITE_ARGS  := -ginkgo.timeout=$(TIMEOUT) $(if $(CI),-ginkgo.no-color)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps docker-check kind-images certify-kind certify-k8s faults-kind kind-test build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps docker-check kind-images certify-kind certify-k8s faults-kind kind-test build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load diff e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -105,6 +105,10 @@ hygiene: stack-bins ## a normal, a failing and a SIGINT-interrupted run must lea
 REPEAT ?= 20
 repeat: build ## run the specs REPEAT times in random order; report the flake rate and any retried spec
 	$(GO) run ./cmd/kcrepeat -n $(REPEAT)
+
+diff: ## compare two run folders (OLD=reports/out/<id> NEW=...): requirements that changed, findings, load moves beyond tolerance, NEW/diff.html with both load curves; exit 1 on a regression
+	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "make diff needs OLD=<run folder> NEW=<run folder>" >&2; exit 2; }
+	$(GO) run ./cmd/kcdiff $(ARGS) $(OLD) $(NEW)
 
 bench: ## benchmarks of the load driver's own per-request work
 	$(GO) test ./load -run '^$$' -bench . -benchmem

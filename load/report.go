@@ -2,10 +2,13 @@ package load
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -185,3 +188,92 @@ func (c Capacity) StepsByRate() []searchStep {
 	sort.SliceStable(out, func(a, b int) bool { return out[a].TargetRPS < out[b].TargetRPS })
 	return out
 }
+
+// ReadResult reads the load.json of a run folder, or of its guide/ part
+// (a certification's folder holds one part per stack).
+func ReadResult(dir string) (*Result, error) {
+	for _, p := range []string{filepath.Join(dir, "load.json"), filepath.Join(dir, "guide", "load.json")} {
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var r Result
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return &r, nil
+	}
+	return nil, fmt.Errorf("%s holds no load.json (the run had no load stage)", dir)
+}
+
+// comparison is two runs' load results, for the comparison page.
+type comparison struct {
+	OldName, NewName string
+	Old, New         *Result
+}
+
+// WriteComparison writes an HTML page to path with both runs' curves on one
+// chart per scenario (latency and throughput against offered rate, each
+// run's max sustainable rate marked).
+func WriteComparison(path, oldName string, old *Result, newName string, new *Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return comparisonPage.Execute(f, comparison{OldName: oldName, NewName: newName, Old: old, New: new})
+}
+
+// Pairs are the scenarios both runs measured, old first.
+func (c comparison) Pairs() [][2]Capacity {
+	var out [][2]Capacity
+	for _, n := range c.New.Scenarios {
+		for _, o := range c.Old.Scenarios {
+			if o.Scenario == n.Scenario {
+				out = append(out, [2]Capacity{o, n})
+			}
+		}
+	}
+	return out
+}
+
+func (c comparison) Charts(pair [2]Capacity) template.HTML {
+	runs := [2]struct {
+		name, color string
+		c           Capacity
+	}{{c.OldName + " (old)", "#1f77b4", pair[0]}, {c.NewName + " (new)", "#d62728", pair[1]}}
+	var p99s, achieved []series
+	var marks []mark
+	for _, r := range runs {
+		p99 := series{Name: "p99 " + r.name, Color: r.color}
+		got := series{Name: "achieved " + r.name, Color: r.color}
+		for _, s := range r.c.Steps {
+			p99.Points = append(p99.Points, [2]float64{s.TargetRPS, s.Latency.P99})
+			got.Points = append(got.Points, [2]float64{s.TargetRPS, s.AchievedRPS})
+		}
+		p99s, achieved = append(p99s, p99), append(achieved, got)
+		if r.c.MaxSustainableRPS > 0 {
+			marks = append(marks, mark{Label: fmt.Sprintf("max %.4g/s", r.c.MaxSustainableRPS), Color: r.color, Value: r.c.MaxSustainableRPS})
+		}
+	}
+	slo := mark{Label: fmt.Sprintf("SLO p99 %.0f ms", pair[1].SLOMillis), Color: "#999", Value: pair[1].SLOMillis, Horizontal: true}
+	name := pair[1].Scenario
+	return chart(name+": p99 latency vs offered load", offeredRate, "ms", append(slices.Clone(marks), slo), p99s...) +
+		chart(name+": achieved vs offered load", offeredRate, "req/s", marks, achieved...)
+}
+
+var comparisonPage = template.Must(template.New("compare").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Kratos load: {{.OldName}} vs {{.NewName}}</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:1200px} table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px;text-align:right}</style>
+</head><body>
+<h1>Kratos load: {{.OldName}} (old) vs {{.NewName}} (new), {{.New.Profile}} profile</h1>
+<table><tr><th>scenario</th><th>old max/s</th><th>new max/s</th><th>old p99 at max (ms)</th><th>new p99 at max (ms)</th></tr>
+{{range .Pairs}}<tr><td>{{(index . 1).Scenario}}</td><td>{{printf "%.1f" (index . 0).MaxSustainableRPS}}</td><td>{{printf "%.1f" (index . 1).MaxSustainableRPS}}</td><td>{{printf "%.1f" (index . 0).P99AtMaxMillis}}</td><td>{{printf "%.1f" (index . 1).P99AtMaxMillis}}</td></tr>
+{{end}}</table>
+{{range .Pairs}}<h2>{{(index . 1).Scenario}}</h2>{{$.Charts .}}
+{{end}}
+</body></html>
+`))

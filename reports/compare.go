@@ -1,0 +1,222 @@
+package reports
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Tolerance is how far a load figure may move between two runs before the
+// move counts: a release pipeline compares against its last good build, and
+// the same build measures a few percent apart run to run.
+type Tolerance struct {
+	MaxRateDrop float64 // max sustainable rate lower by more than this share
+	P99Rise     float64 // p99 at the max sustainable rate higher by more than this share
+}
+
+// DefaultTolerance: capacity runs of one build on this machine differ by one
+// search step (about 6%) in max rate and more in p99 at that rate.
+var DefaultTolerance = Tolerance{MaxRateDrop: 0.10, P99Rise: 0.50}
+
+// Change is one difference between two runs; Regression marks the ones a
+// pipeline must stop on.
+type Change struct {
+	What       string // "requirement", "finding", "advisory", "load", "verdict"
+	Line       string
+	Regression bool
+}
+
+// Comparison is what differs from OLD to NEW.
+type Comparison struct {
+	Old, New string // run ids
+	Changes  []Change
+}
+
+// Regressed is true when NEW is worse than OLD in a way that must stop a release.
+func (c Comparison) Regressed() bool {
+	return slices.ContainsFunc(c.Changes, func(ch Change) bool { return ch.Regression })
+}
+
+// Text is the comparison for a terminal: regressions first.
+func (c Comparison) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "compare %s (old) -> %s (new)\n", c.Old, c.New)
+	if len(c.Changes) == 0 {
+		b.WriteString("  no differences\n")
+	}
+	for _, regression := range []bool{true, false} {
+		for _, ch := range c.Changes {
+			if ch.Regression == regression {
+				mark := "  "
+				if regression {
+					mark = "! "
+				}
+				fmt.Fprintf(&b, "%s%-11s %s\n", mark, ch.What, ch.Line)
+			}
+		}
+	}
+	if c.Regressed() {
+		b.WriteString("regressions: yes (marked !)\n")
+	} else {
+		b.WriteString("regressions: none\n")
+	}
+	return b.String()
+}
+
+// worse ranks requirement outcomes: a move up this list is a regression.
+var worse = map[Status]int{Pass: 0, NA: 0, XFail: 0, NotRun: 1, Fail: 2}
+
+// Compare lists what changed from old to new: the verdict, requirements that
+// changed outcome or appeared or vanished, findings (warnings) and advisories
+// new or gone, and load figures that moved beyond tol.
+func Compare(old, new *Summary, tol Tolerance) Comparison {
+	c := Comparison{Old: old.RunID, New: new.RunID}
+	add := func(what string, regression bool, format string, args ...any) {
+		c.Changes = append(c.Changes, Change{What: what, Line: fmt.Sprintf(format, args...), Regression: regression})
+	}
+	if old.Verdict != new.Verdict {
+		add("verdict", old.Verdict == Pass, "%s -> %s", old.Verdict, new.Verdict)
+	}
+
+	was := map[string]Requirement{}
+	for _, r := range old.Requirements {
+		was[r.ID] = r
+	}
+	is := map[string]Requirement{}
+	for _, r := range new.Requirements {
+		is[r.ID] = r
+	}
+	for _, id := range slices.Sorted(maps.Keys(is)) {
+		r, o := is[id], was[id]
+		switch {
+		case o.ID == "":
+			add("requirement", r.Status == Fail, "%s new: %s", id, r.Status)
+		case o.Status != r.Status:
+			add("requirement", worse[r.Status] > worse[o.Status], "%s %s -> %s%s", id, o.Status, r.Status, because(r))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(was)) {
+		if _, ok := is[id]; !ok {
+			add("requirement", false, "%s removed (was %s)", id, was[id].Status)
+		}
+	}
+
+	for _, w := range differentFindings(new.Warnings, old.Warnings) {
+		add("finding", false, "new: %s", w)
+	}
+	for _, w := range differentFindings(old.Warnings, new.Warnings) {
+		add("finding", false, "gone: %s", w)
+	}
+	settings := func(s *Summary) []string {
+		var out []string
+		for _, a := range s.Advisories {
+			out = append(out, a.Setting)
+		}
+		return out
+	}
+	for _, a := range difference(settings(new), settings(old)) {
+		add("advisory", false, "new: %s", a)
+	}
+	for _, a := range difference(settings(old), settings(new)) {
+		add("advisory", false, "gone: %s", a)
+	}
+	c.Changes = append(c.Changes, compareLoad(old.Load, new.Load, tol)...)
+	return c
+}
+
+// compareLoad compares each scenario's headline figures and SLO failures.
+func compareLoad(old, new *Load, tol Tolerance) []Change {
+	switch {
+	case old == nil && new == nil:
+		return nil
+	case new == nil:
+		return []Change{{What: "load", Line: "the new run has no load figures (the old one had " + old.Profile + "): nothing to compare capacity with", Regression: true}}
+	case old == nil:
+		return []Change{{What: "load", Line: "the old run has no load figures: the new run's are a first baseline"}}
+	}
+	var out []Change
+	if old.Profile != new.Profile {
+		out = append(out, Change{What: "load", Line: fmt.Sprintf("profiles differ (%s -> %s): figures are not comparable", old.Profile, new.Profile), Regression: true})
+		return out
+	}
+	was := map[string]LoadScenario{}
+	for _, s := range old.Scenarios {
+		was[s.Name] = s
+	}
+	for _, s := range new.Scenarios {
+		o, ok := was[s.Name]
+		if !ok {
+			out = append(out, Change{What: "load", Line: s.Name + ": new scenario"})
+			continue
+		}
+		if move := relative(o.MaxSustainableRPS, s.MaxSustainableRPS); move != 0 {
+			out = append(out, Change{What: "load", Regression: -move > tol.MaxRateDrop,
+				Line: fmt.Sprintf("%s max sustainable %.1f/s -> %.1f/s (%+.0f%%, tolerance -%.0f%%)", s.Name, o.MaxSustainableRPS, s.MaxSustainableRPS, move*100, tol.MaxRateDrop*100)})
+		}
+		if move := relative(o.P99AtMaxMillis, s.P99AtMaxMillis); move != 0 && o.MaxSustainableRPS > 0 && s.MaxSustainableRPS > 0 {
+			out = append(out, Change{What: "load", Regression: move > tol.P99Rise,
+				Line: fmt.Sprintf("%s p99 at max %.1f ms -> %.1f ms (%+.0f%%, tolerance +%.0f%%)", s.Name, o.P99AtMaxMillis, s.P99AtMaxMillis, move*100, tol.P99Rise*100)})
+		}
+	}
+	for _, f := range difference(new.Failures, old.Failures) {
+		out = append(out, Change{What: "load", Line: "new SLO failure: " + f, Regression: true})
+	}
+	return out
+}
+
+// relative is (new-old)/old, 0 when both are 0; a figure appearing from 0 counts as +100%.
+func relative(old, new float64) float64 {
+	switch {
+	case old == new:
+		return 0
+	case old == 0:
+		return 1
+	}
+	return (new - old) / old
+}
+
+func because(r Requirement) string {
+	if r.Reason == "" {
+		return ""
+	}
+	return " (" + r.Reason + ")"
+}
+
+// randomParts are what differs in the same finding from run to run: the
+// identifiers a run makes up (hex) and measured figures.
+var randomParts = []*regexp.Regexp{regexp.MustCompile(`[0-9a-f]{8,}`), regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)}
+
+// differentFindings is a's findings that b lacks, compared without the
+// parts that differ in every run.
+func differentFindings(a, b []string) []string {
+	key := func(s string) string {
+		for _, r := range randomParts {
+			s = r.ReplaceAllString(s, "#")
+		}
+		return s
+	}
+	var keys []string
+	for _, s := range b {
+		keys = append(keys, key(s))
+	}
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(keys, key(s)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// difference is a's entries that b lacks, in a's order.
+func difference(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
