@@ -42,8 +42,10 @@ type Config struct {
 	// relative to the repository's root; empty: judge without one.
 	ExpectedFailures string
 
-	// Load stage after the specs: "off", or a profile of package load.
+	// Load stage after the specs: "off", a built-in profile of package load,
+	// or a workload file (-kc.workload sets it).
 	Load      string
+	Workload  string
 	SLOWhoami time.Duration // p99 bound for whoami steps
 	SLOLogin  time.Duration // p99 bound for login steps
 	// LoadGenerators: whoami's and alive's load steps run on this many generator pods
@@ -140,7 +142,8 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.Profile, "profile", "providers that render Kratos' config: its profile: "+fixtures.ProfileNames())
 	f.String(&c.Break, "break", "providers that render Kratos' config: break it on purpose: "+fixtures.BreakageNames())
 	f.String(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires), relative to the repository root; empty: none. See docs/expected-failures.md")
-	f.String(&c.Load, "load", "load stage after the specs: off | smoke | capacity")
+	f.String(&c.Load, "load", "load stage after the specs: off | smoke | capacity (load/profiles/), or a workload file")
+	f.String(&c.Workload, "workload", "a workload file (YAML, like load/profiles/capacity.yaml): identities, sessions, step windows, search bounds, scenarios with their SLOs; runs the load stage with it instead of -kc.load's profile")
 	f.Duration(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
 	f.Duration(&c.SLOLogin, "slo-login", "p99 latency a login load step must meet")
 	f.String(&c.LoadGeneratorCPU, "load-generator-cpu", "CPU request and limit of each load generator pod (-kc.load-generators), e.g. 500m")
@@ -172,6 +175,9 @@ func envOr(flagName, def string) string {
 // the providers fold in what their flags imply (a target file), then validates.
 func (c *Config) Complete(fs *flag.FlagSet) error {
 	fs.Visit(func(f *flag.Flag) { c.providerSet = c.providerSet || f.Name == "kc.provider" })
+	if c.Workload != "" {
+		c.Load = c.Workload
+	}
 	for _, r := range registry {
 		if cp, ok := c.providers[r.name].(Completer); ok {
 			if err := cp.Complete(c); err != nil {

@@ -26,6 +26,6 @@ func Alive(public *url.URL, slo time.Duration) *Scenario {
 }
 
 func init() {
-	registerKind(Kind{Name: "alive", Requirement: "LOAD-005", Plans: map[string]Plan{"smoke": {Rate: 50}, "capacity": {Rate: 100, MaxRate: 20000}},
-		Build: func(b Build) *Scenario { return Alive(b.In.Endpoints.KratosPublic, b.In.SLOWhoami) }})
+	registerKind(Kind{Name: "alive", Requirement: "LOAD-005", DefaultSLO: whoamiSLO,
+		Build: func(b Build) *Scenario { return Alive(b.In.Endpoints.KratosPublic, b.SLO) }})
 }

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -172,8 +173,8 @@ func (s *Step) judge(in StepInput) {
 	if s.WrongAnswers > 0 {
 		s.Why = append(s.Why, fmt.Sprintf("%d answer(s) carried another user's data or none: a correctness failure", s.WrongAnswers))
 	}
-	if s.Success < minSuccess {
-		s.Why = append(s.Why, fmt.Sprintf("success %.2f%% < %.1f%%", s.Success*100, minSuccess*100))
+	if least := cmp.Or(in.Scenario.MinSuccess, minSuccess); s.Success < least {
+		s.Why = append(s.Why, fmt.Sprintf("success %.2f%% < %.1f%%", s.Success*100, least*100))
 	}
 	if slo := float64(in.Scenario.SLO) / float64(time.Millisecond); s.Latency.P99 > slo {
 		s.Why = append(s.Why, fmt.Sprintf("p99 %.1f ms > SLO %.0f ms", s.Latency.P99, slo))

@@ -193,27 +193,39 @@ func BenchmarkLoginCheck(b *testing.B) {
 	}
 }
 
-// A scenario must plan for every profile: a missing or misspelled one stops
-// the program at start-up instead of silently running at rate 0.
-func TestAScenarioWithoutAPlanIsRefused(t *testing.T) {
-	for name, plans := range map[string]map[string]Plan{
-		"missing profile":    {"smoke": {Rate: 1}},
-		"misspelled profile": {"smoke": {Rate: 1}, "capacity": {Rate: 1, MaxRate: 2}, "capacty": {Rate: 1}},
-		"zero rate":          {"smoke": {Rate: 0}, "capacity": {Rate: 1, MaxRate: 2}},
-	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: registerKind accepted %v", name, plans)
-				}
-			}()
-			registerKind(Kind{Name: "test-" + name, Requirement: "LOAD-999", Plans: plans})
-		}()
-	}
-	for _, k := range Kinds {
-		if strings.HasPrefix(k.Name, "test-") {
-			t.Errorf("a refused scenario was registered: %s", k.Name)
+// The built-in workloads parse; a workload with an unknown key or scenario,
+// or a plan no step could run, is refused before anything starts.
+func TestWorkloadFiles(t *testing.T) {
+	for _, name := range strings.Split(ProfileNames(), ", ") {
+		p, err := LookupProfile(name)
+		if err != nil || p.Name != name || len(p.Scenarios) != len(Kinds) {
+			t.Errorf("built-in %s: %v (%d scenarios of %d)", name, err, len(p.Scenarios), len(Kinds))
 		}
+	}
+	good := "name: w\nidentities: 10\nsessions: 5\nwindow: 5s\nbound_for: 1s\nmax_steps: 1\nscenarios:\n  login: {rate: 2, slo_p99: 800ms, min_success: 0.99}\n"
+	p, err := ParseProfile([]byte(good))
+	if err != nil || p.Scenarios["login"].SLO != 800*time.Millisecond || p.Scenarios["login"].MinSuccess != 0.99 {
+		t.Fatalf("a good workload: %+v, %v", p, err)
+	}
+	for name, bad := range map[string]string{
+		"unknown key":        good + "sesions: 5\n",
+		"unknown scenario":   strings.Replace(good, "login:", "logn:", 1),
+		"zero rate":          strings.Replace(good, "rate: 2", "rate: 0", 1),
+		"search without max": good + "search: true\n",
+		"no scenarios":       strings.Split(good, "scenarios:")[0],
+		"success above 1":    strings.Replace(good, "0.99", "1.5", 1),
+		"more sessions":      strings.Replace(good, "sessions: 5", "sessions: 50", 1),
+		"not a duration":     strings.Replace(good, "window: 5s", "window: five", 1),
+	} {
+		if _, err := ParseProfile([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := LookupProfile("/nonexistent/w.yaml"); err == nil || !strings.Contains(err.Error(), "workload file") {
+		t.Errorf("a missing workload file: %v", err)
+	}
+	if _, err := LookupProfile("capacty"); err == nil || !strings.Contains(err.Error(), "smoke") {
+		t.Errorf("a misspelled profile must list the built-in ones: %v", err)
 	}
 }
 

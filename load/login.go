@@ -17,10 +17,9 @@ import (
 )
 
 func init() {
-	registerKind(Kind{Name: "login", Requirement: "LOAD-004",
-		Plans: map[string]Plan{"smoke": {Rate: 2}, "capacity": {Rate: 2, MaxRate: 200}},
+	registerKind(Kind{Name: "login", Requirement: "LOAD-004", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin },
 		Build: func(b Build) *Scenario {
-			return Login(LoginInput{Agent: b.Native, Public: b.In.Endpoints.KratosPublic, Population: b.Pop, SLO: b.In.SLOLogin, Concurrency: 8})
+			return Login(LoginInput{Agent: b.Native, Public: b.In.Endpoints.KratosPublic, Population: b.Pop, SLO: b.SLO, Concurrency: 8})
 		},
 		// Each login is one password-hash compare: on the machine Kratos
 		// runs on, the hash bound caps it.

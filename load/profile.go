@@ -1,51 +1,125 @@
 package load
 
 import (
+	"bytes"
+	"embed"
+	"errors"
 	"fmt"
-	"maps"
+	"os"
+	"path"
 	"slices"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
-// Profile is a named load plan.
+// Profile is a workload: the population to seed, how each step is sent, and
+// each scenario's plan and SLO. The built-in ones are files in profiles/;
+// an operator's own is given with -kc.workload=FILE.
 type Profile struct {
-	Name       string
-	Identities int
-	Sessions   int
-	Warmup     time.Duration
-	Window     time.Duration
+	Name       string        `yaml:"name"`
+	Identities int           `yaml:"identities"`
+	Sessions   int           `yaml:"sessions"`
+	Warmup     time.Duration `yaml:"warmup"`
+	Window     time.Duration `yaml:"window"`
 	// Search: find each scenario's saturation point from its plan's Rate up
-	// to its MaxRate; else run one step per scenario at Rate and gate on its
-	// SLO. Each scenario's Kind holds its plan for every profile.
-	Search   bool
-	MaxSteps int
-	// Bounds: how long each bound is measured.
-	BoundFor time.Duration
+	// to its MaxRate; else run one step per scenario at Rate and gate on its SLO.
+	Search   bool `yaml:"search"`
+	MaxSteps int  `yaml:"max_steps"`
+	// BoundFor: how long each bound is measured.
+	BoundFor  time.Duration   `yaml:"bound_for"`
+	Scenarios map[string]Plan `yaml:"scenarios"`
 }
 
-// Profiles: smoke gates certify in about a minute; capacity answers "how
-// many whoami and login calls per second, and what limits them".
-var Profiles = map[string]Profile{
-	"smoke": {
-		Name: "smoke", Identities: 200, Sessions: 40, Warmup: time.Second, Window: 5 * time.Second,
-		MaxSteps: 1, BoundFor: 2 * time.Second,
-	},
-	"capacity": {
-		Name: "capacity", Identities: 1000, Sessions: 200, Warmup: 2 * time.Second, Window: 5 * time.Second,
-		Search:   true,
-		MaxSteps: 10, BoundFor: 3 * time.Second,
-	},
+// Plan is how hard a workload drives one scenario, and what its steps must meet.
+type Plan struct {
+	Rate    float64 `yaml:"rate"`     // the first (without search: the only) step
+	MaxRate float64 `yaml:"max_rate"` // the saturation search's ceiling
+	// SLO is the p99 bound of a passing step; 0: the suite's flag for the
+	// scenario's kind (-kc.slo-whoami, -kc.slo-login).
+	SLO time.Duration `yaml:"slo_p99"`
+	// MinSuccess is the share of right answers a passing step needs; 0: 0.999.
+	MinSuccess float64 `yaml:"min_success"`
 }
 
-// ProfileNames lists the profiles for flag help and errors.
-func ProfileNames() string { return strings.Join(slices.Sorted(maps.Keys(Profiles)), ", ") }
+//go:embed profiles/*.yaml
+var builtin embed.FS
 
-// LookupProfile returns the named profile or an error that lists them.
-func LookupProfile(name string) (Profile, error) {
-	p, ok := Profiles[name]
-	if !ok {
-		return Profile{}, fmt.Errorf("no load profile %q; use one of: %s", name, ProfileNames())
+// ProfileNames lists the built-in profiles for flag help and errors.
+func ProfileNames() string {
+	entries, _ := builtin.ReadDir("profiles")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
 	}
-	return p, nil
+	return strings.Join(names, ", ")
+}
+
+// LookupProfile returns a built-in profile by name, or reads a workload file
+// (a path ending in .yaml or .yml).
+func LookupProfile(nameOrFile string) (Profile, error) {
+	if ext := path.Ext(nameOrFile); ext == ".yaml" || ext == ".yml" {
+		b, err := os.ReadFile(nameOrFile)
+		if err != nil {
+			return Profile{}, fmt.Errorf("workload file: %w", err)
+		}
+		p, err := ParseProfile(b)
+		if err != nil {
+			return Profile{}, fmt.Errorf("workload file %s: %w", nameOrFile, err)
+		}
+		return p, nil
+	}
+	b, err := builtin.ReadFile("profiles/" + nameOrFile + ".yaml")
+	if err != nil {
+		return Profile{}, fmt.Errorf("no load profile %q; use one of: %s, or a workload file (.yaml)", nameOrFile, ProfileNames())
+	}
+	return ParseProfile(b)
+}
+
+// ParseProfile reads a workload and refuses unknown keys and scenarios,
+// and plans no step could run.
+func ParseProfile(b []byte) (Profile, error) {
+	var p Profile
+	d := yaml.NewDecoder(bytes.NewReader(b))
+	d.KnownFields(true)
+	if err := d.Decode(&p); err != nil {
+		return Profile{}, err
+	}
+	var errs []error
+	if p.Name == "" {
+		errs = append(errs, errors.New("name is empty"))
+	}
+	if p.Identities < 1 || p.Sessions < 1 || p.Sessions > p.Identities {
+		errs = append(errs, fmt.Errorf("identities (%d) and sessions (%d) must be at least 1, sessions no more than identities", p.Identities, p.Sessions))
+	}
+	if p.Window <= 0 || p.Warmup < 0 || p.BoundFor <= 0 {
+		errs = append(errs, errors.New("window and bound_for must be positive, warmup not negative"))
+	}
+	if p.MaxSteps < 1 {
+		errs = append(errs, errors.New("max_steps must be at least 1"))
+	}
+	if len(p.Scenarios) == 0 {
+		errs = append(errs, fmt.Errorf("no scenarios; known: %s", kindNames()))
+	}
+	for name, plan := range p.Scenarios {
+		if !slices.ContainsFunc(Kinds, func(k Kind) bool { return k.Name == name }) {
+			errs = append(errs, fmt.Errorf("scenario %q is unknown; known: %s", name, kindNames()))
+		}
+		if plan.Rate <= 0 || p.Search && plan.MaxRate < plan.Rate {
+			errs = append(errs, fmt.Errorf("scenario %s: rate must be positive, and max_rate at least rate when search is on", name))
+		}
+		if plan.SLO < 0 || plan.MinSuccess < 0 || plan.MinSuccess > 1 {
+			errs = append(errs, fmt.Errorf("scenario %s: slo_p99 must not be negative, min_success within 0..1", name))
+		}
+	}
+	return p, errors.Join(errs...)
+}
+
+func kindNames() string {
+	var names []string
+	for _, k := range Kinds {
+		names = append(names, k.Name)
+	}
+	return strings.Join(names, ", ")
 }

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -131,8 +132,13 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		plan := k.Plans[p.Name]
-		step := StepInput{Scenario: k.Build(Build{In: in, Pop: pop, Native: native}), Rate: plan.Rate, Warmup: p.Warmup, Window: p.Window,
+		plan, ok := p.Scenarios[k.Name]
+		if !ok {
+			continue // not in this workload
+		}
+		sc := k.Build(Build{In: in, Pop: pop, Native: native, SLO: cmp.Or(plan.SLO, k.DefaultSLO(in))})
+		sc.MinSuccess = plan.MinSuccess
+		step := StepInput{Scenario: sc, Rate: plan.Rate, Warmup: p.Warmup, Window: p.Window,
 			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir, Remote: in.Remote}
 		maxRate := plan.MaxRate
 		if !p.Search {

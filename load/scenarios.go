@@ -2,7 +2,6 @@ package load
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +18,8 @@ import (
 type Scenario struct {
 	Name string
 	SLO  time.Duration // p99 bound of a passing step
+	// MinSuccess is the share of right answers a passing step needs; 0: 0.999.
+	MinSuccess float64
 	// Prepare returns a targeter for an attack of at most n requests; login
 	// creates its flows here, ahead of the attack, and says how that went.
 	Prepare func(ctx context.Context, n int) (vegeta.Targeter, *FlowSetup, error)
@@ -98,18 +99,14 @@ func shorten(s string) string {
 // scenario is one file that calls registerKind from init.
 type Kind struct {
 	Name        string
-	Requirement string          // its row in docs/requirements.md, judged by its SLO
-	Plans       map[string]Plan // by profile name: every profile has one (checked at registration)
-	Build       func(b Build) *Scenario
+	Requirement string // its row in docs/requirements.md, judged by its SLO
+	// DefaultSLO is the p99 bound when the workload's plan sets none: the
+	// suite's flag for this kind of request.
+	DefaultSLO func(Input) time.Duration
+	Build      func(b Build) *Scenario
 	// Ratio, when set, relates the highest sustained rate to a bound
 	// measured in the same run, so figures compare across machines.
 	Ratio func(c Capacity, r *Result, sameMachine bool)
-}
-
-// Plan is how hard one profile drives one scenario.
-type Plan struct {
-	Rate    float64 // the first (smoke: the only) step
-	MaxRate float64 // the saturation search's ceiling (profiles that search)
 }
 
 // Build is what a scenario is built from in one run.
@@ -117,23 +114,13 @@ type Build struct {
 	In     Input
 	Pop    *Population
 	Native *kratosflow.Agent // an API-flow client of the deployment
+	SLO    time.Duration     // the plan's, or the kind's default
 }
 
 // Kinds are the registered scenarios, in the order of their requirements.
 var Kinds []Kind
 
 func registerKind(k Kind) {
-	for name := range Profiles {
-		p, ok := k.Plans[name]
-		if !ok || p.Rate <= 0 || Profiles[name].Search && p.MaxRate < p.Rate {
-			panic(fmt.Sprintf("load scenario %s has no usable plan for profile %s: %+v", k.Name, name, p))
-		}
-	}
-	for name := range k.Plans {
-		if _, ok := Profiles[name]; !ok {
-			panic(fmt.Sprintf("load scenario %s plans for profile %q, which does not exist", k.Name, name))
-		}
-	}
 	Kinds = append(Kinds, k)
 	slices.SortFunc(Kinds, func(a, b Kind) int { return strings.Compare(a.Requirement, b.Requirement) })
 }

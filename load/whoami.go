@@ -50,11 +50,11 @@ func whoami(name string, public *url.URL, sessions []Session, slo time.Duration,
 	}
 }
 
-var whoamiPlans = map[string]Plan{"smoke": {Rate: 50}, "capacity": {Rate: 50, MaxRate: 5000}}
+func whoamiSLO(in Input) time.Duration { return in.SLOWhoami }
 
 func init() {
-	registerKind(Kind{Name: "whoami-token", Requirement: "LOAD-002", Plans: whoamiPlans,
-		Build: func(b Build) *Scenario { return WhoamiToken(b.In.Endpoints.KratosPublic, b.Pop, b.In.SLOWhoami) },
+	registerKind(Kind{Name: "whoami-token", Requirement: "LOAD-002", DefaultSLO: whoamiSLO,
+		Build: func(b Build) *Scenario { return WhoamiToken(b.In.Endpoints.KratosPublic, b.Pop, b.SLO) },
 		// wrk's closed loop on one token is the deployment's whoami ceiling
 		// as another client sees it; the generator's share says whether
 		// this machine, not Kratos, was the limit.
@@ -68,8 +68,8 @@ func init() {
 				}
 			}
 		}})
-	registerKind(Kind{Name: "whoami-cookie", Requirement: "LOAD-003", Plans: whoamiPlans,
-		Build: func(b Build) *Scenario { return WhoamiCookie(b.In.Endpoints.KratosPublic, b.Pop, b.In.SLOWhoami) }})
+	registerKind(Kind{Name: "whoami-cookie", Requirement: "LOAD-003", DefaultSLO: whoamiSLO,
+		Build: func(b Build) *Scenario { return WhoamiCookie(b.In.Endpoints.KratosPublic, b.Pop, b.SLO) }})
 }
 
 // WhoamiToken is GET /sessions/whoami with X-Session-Token, as apps call it.

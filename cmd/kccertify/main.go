@@ -100,10 +100,10 @@ func stack(ctx context.Context, bin, root, dir, name string, args []string, plan
 	return reports.Part{Name: name, Summary: s, Planned: planned}
 }
 
-// withoutLoad drops -kc.load: the expiry stack measures no capacity.
+// withoutLoad drops -kc.load and -kc.workload: the expiry stack measures no capacity.
 func withoutLoad(args []string) []string {
 	return slices.DeleteFunc(slices.Clone(args), func(a string) bool {
-		return strings.HasPrefix(a, "-kc.load=") || strings.HasPrefix(a, "--kc.load=")
+		return slices.ContainsFunc([]string{"-kc.load=", "--kc.load=", "-kc.workload=", "--kc.workload="}, func(p string) bool { return strings.HasPrefix(a, p) })
 	})
 }
 

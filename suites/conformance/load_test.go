@@ -87,7 +87,12 @@ func addLoadRequirements(s *reports.Summary) {
 		status = reports.Fail
 	}
 	s.AddRequirement(reqLoadCorrect, status, "load stage: every answer is the asked user's", "")
+	workload, _ := load.LookupProfile(suite.Config.Load) // read at start-up: no error here
 	for _, k := range load.Kinds {
+		if _, planned := workload.Scenarios[k.Name]; !planned {
+			s.AddRequirement(k.Requirement, reports.NA, "load stage: "+k.Name, "the workload "+workload.Name+" does not run "+k.Name)
+			continue
+		}
 		c, ok := scenarioResult(k.Name)
 		if !ok {
 			continue // interrupted before it: NOT RUN

@@ -49,7 +49,7 @@ func TestConformance(t *testing.T) {
 	if suite.Config.Load != "off" {
 		if _, err := load.LookupProfile(suite.Config.Load); err != nil {
 			suite.BadInput = true
-			t.Fatalf("bad kratos-conformance flags:\n-kc.load: %v (or off)", err)
+			t.Fatalf("bad kratos-conformance flags:\n-kc.load / -kc.workload (or -kc.load=off): %v", err)
 		}
 	}
 	// Outside the repository (the kratos-conformance binary) root is empty:
