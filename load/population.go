@@ -34,7 +34,7 @@ type Session struct {
 	IdentityID string
 	SessionID  string
 	Token      string // API flow: X-Session-Token
-	Cookie     string // browser flow: ory_kratos_session value
+	Cookie     string // browser flow: the session cookie as a Cookie header pair, name=value
 }
 
 // Population is what the load stage works with.
@@ -57,7 +57,9 @@ type SeedInput struct {
 	Sessions    int         // real logins, half API flow (tokens), half browser (cookies)
 	Hasher      Hasher      // the deployment's, from a hash it made: a login pays the stored hash's cost
 	Concurrency int         // parallel logins while seeding
-	Progress    func(string)
+	// SessionCookie is the deployment's session cookie name (session.cookie.name).
+	SessionCookie string
+	Progress      func(string)
 }
 
 func (in SeedInput) validate() error {
@@ -70,6 +72,8 @@ func (in SeedInput) validate() error {
 		return fmt.Errorf("load.SeedInput needs at least 1 identity and 2 sessions, got %d and %d", in.Identities, in.Sessions)
 	case in.Hasher.Name == "":
 		return errors.New("load.SeedInput.Hasher is required: identities are seeded with the deployment's own hasher")
+	case in.SessionCookie == "":
+		return errors.New("load.SeedInput.SessionCookie is required: the deployment's session cookie name")
 	case in.Concurrency < 1:
 		return errors.New("load.SeedInput.Concurrency must be at least 1")
 	}
@@ -95,6 +99,7 @@ func Seed(ctx context.Context, in SeedInput) (*Population, error) {
 		return nil, err
 	}
 	pop.Hash, pop.Hasher = hash, in.Hasher
+	report(in.Progress, "load: seeding %d identities in batches of %d, then %d logins for sessions", in.Identities, batchSize, in.Sessions)
 	for start := 0; start < in.Identities; start += batchSize {
 		var patches []ory.IdentityPatch
 		identifiers := map[string]string{} // patch id (a UUID, as Kratos requires) -> identifier
@@ -181,12 +186,12 @@ func loginOnce(ctx context.Context, in SeedInput, id Identity, password string, 
 	}
 	if !native {
 		for _, c := range res.Response.Cookies() {
-			if c.Name == "ory_kratos_session" {
-				s.Cookie = c.Value
+			if c.Name == in.SessionCookie {
+				s.Cookie = c.Name + "=" + c.Value
 			}
 		}
 		if s.Cookie == "" {
-			return Session{}, fmt.Errorf("browser login as %s set no ory_kratos_session cookie", id.Identifier)
+			return Session{}, fmt.Errorf("browser login as %s set no %s cookie (session.cookie.name)", id.Identifier, in.SessionCookie)
 		}
 	}
 	return s, nil

@@ -18,6 +18,8 @@ type Input struct {
 	Intervals   harness.Intervals
 	SchemaID    string      // the identity schema seeded identities use
 	NewIdentity NewIdentity // their traits, from that schema
+	// SessionCookie is the deployment's session cookie name (session.cookie.name).
+	SessionCookie string
 	Profile     Profile
 	SLOWhoami   time.Duration
 	SLOLogin    time.Duration
@@ -99,7 +101,7 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		return res, nil, err
 	}
 	seedStart := time.Now()
-	pop, err := Seed(ctx, SeedInput{Endpoints: in.Endpoints, Intervals: in.Intervals, SchemaID: in.SchemaID, NewIdentity: in.NewIdentity, Identities: p.Identities,
+	pop, err := Seed(ctx, SeedInput{Endpoints: in.Endpoints, Intervals: in.Intervals, SchemaID: in.SchemaID, NewIdentity: in.NewIdentity, SessionCookie: in.SessionCookie, Identities: p.Identities,
 		Sessions: p.Sessions, Hasher: hasher, Concurrency: 4, Progress: in.Progress})
 	if err != nil {
 		return res, pop, err
@@ -128,6 +130,7 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	if err != nil {
 		return res, pop, err
 	}
+	done := 0
 	for _, k := range Kinds {
 		if ctx.Err() != nil {
 			break
@@ -136,6 +139,10 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		if !ok {
 			continue // not in this workload
 		}
+		done++
+		// Each step is its warm-up and window plus setup: the estimate is a bound, searches often stop sooner.
+		left := time.Duration((len(p.Scenarios)-done+1)*p.MaxSteps) * (p.Warmup + p.Window)
+		report(in.Progress, "load: scenario %d of %d: %s (up to %d steps; the stage ends within about %s)", done, len(p.Scenarios), k.Name, p.MaxSteps, left.Round(time.Second))
 		sc := k.Build(Build{In: in, Pop: pop, Native: native, SLO: cmp.Or(plan.SLO, k.DefaultSLO(in))})
 		sc.MinSuccess = plan.MinSuccess
 		step := StepInput{Scenario: sc, Rate: plan.Rate, Warmup: p.Warmup, Window: p.Window,

@@ -44,8 +44,8 @@ func Search(ctx context.Context, in SearchInput) (Capacity, error) {
 			return false, err
 		}
 		c.Steps = append(c.Steps, s)
-		report(in.Progress, "load: %s step %.1f/s: achieved %.1f/s, p99 %.1f ms, success %.2f%%, errors %v, %s %v",
-			s.Scenario, s.TargetRPS, s.AchievedRPS, s.Latency.P99, s.Success*100, s.Errors, passWord(s.Pass), s.Why)
+		report(in.Progress, "load: %s step %d (of at most %d) %.1f/s: achieved %.1f/s, p99 %.1f ms, success %.2f%%, errors %v, %s %v",
+			s.Scenario, len(c.Steps), in.MaxSteps, s.TargetRPS, s.AchievedRPS, s.Latency.P99, s.Success*100, s.Errors, passWord(s.Pass), s.Why)
 		return s.Pass, nil
 	}
 	pass, fail := 0.0, 0.0

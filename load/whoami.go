@@ -18,7 +18,7 @@ func whoami(name string, public *url.URL, sessions []Session, slo time.Duration,
 	for i, s := range sessions {
 		h := http.Header{"Accept": {"application/json"}}
 		if cookie {
-			h.Set("Cookie", "ory_kratos_session="+s.Cookie)
+			h.Set("Cookie", s.Cookie)
 		} else {
 			h.Set("X-Session-Token", s.Token)
 		}
@@ -77,7 +77,7 @@ func WhoamiToken(public *url.URL, pop *Population, slo time.Duration) *Scenario 
 	return whoami("whoami-token", public, pop.Tokens, slo, false)
 }
 
-// WhoamiCookie is GET /sessions/whoami with the ory_kratos_session cookie, as browsers call it.
+// WhoamiCookie is GET /sessions/whoami with the session cookie, as browsers call it.
 func WhoamiCookie(public *url.URL, pop *Population, slo time.Duration) *Scenario {
 	return whoami("whoami-cookie", public, pop.Cookies, slo, true)
 }

@@ -18,7 +18,7 @@ var _ = Describe("API flows with X-Session-Token, as native apps and servers use
 		Expect(err).NotTo(HaveOccurred())
 		Expect(reg.Response.StatusCode).To(Equal(http.StatusOK))
 		Expect(reg.Result.SessionToken).NotTo(BeNil(), "no session_token: is the registration 'session' hook configured?")
-		Expect(cookieNamed(reg.Response, "ory_kratos_session")).To(BeNil(), "an API flow must not set a session cookie")
+		Expect(cookieNamed(reg.Response, sessionCookieName())).To(BeNil(), "an API flow must not set a session cookie")
 
 		By("logging in through the API flow")
 		login, err := app.Login(ctx, p.Identifier, p.Password)

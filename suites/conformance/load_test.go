@@ -38,7 +38,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	var pop *load.Population
 	timed("load", func() {
 		suite.LoadResult, pop, err = load.Run(ctx, load.Input{
-			Endpoints: suite.Endpoints, Intervals: suite.Intervals, Profile: profile, SLOWhoami: suite.Config.SLOWhoami, SLOLogin: suite.Config.SLOLogin,
+			Endpoints: suite.Endpoints, Intervals: suite.Intervals, Profile: profile, SessionCookie: sessionCookieName(), SLOWhoami: suite.Config.SLOWhoami, SLOLogin: suite.Config.SLOLogin,
 			SchemaID: suite.Schema.ID, NewIdentity: func(i int) (map[string]any, string, error) {
 				id, err := suite.Schema.NewIdentity(fmt.Sprintf("load-%d", i), suite.Config.MailDomain())
 				return id.Traits, id.Identifier, err

@@ -28,7 +28,7 @@ var _ = Describe("Browser login and whoami as the guide walks them", Label(label
 			Expect(session.GetActive()).To(BeTrue())
 			Expect(session.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL1))
 			expectTraits(session.Identity.Traits, u.Traits)
-			Expect(cookieNamed(login.Response, "ory_kratos_session")).NotTo(BeNil())
+			Expect(cookieNamed(login.Response, sessionCookieName())).NotTo(BeNil())
 			Expect(login.Result.SessionToken).To(BeNil(), "a browser login must not hand out a session token")
 
 			By("calling whoami with the session cookie")

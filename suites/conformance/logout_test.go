@@ -37,7 +37,7 @@ var _ = Describe("Browser logout as the guide walks it", Label(labelGuide, label
 		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
 
 		By("replaying the old session cookie by hand: 401, the session is revoked, not only forgotten")
-		_, resp, err = newNative().API.FrontendAPI.ToSession(ctx).Cookie("ory_kratos_session=" + old).Execute()
+		_, resp, err = newNative().API.FrontendAPI.ToSession(ctx).Cookie(sessionCookieName() + "=" + old).Execute()
 		Expect(err).To(HaveOccurred())
 		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
 	})

@@ -266,16 +266,16 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 		By("planting the attacker's session cookie in a fresh browser, then logging in as the victim")
 		browser := newBrowser()
 		// Planted as a sibling subdomain could: a cookie for the whole cookie domain.
-		browser.Jar.SetCookies(suite.Endpoints.KratosPublic, []*http.Cookie{{Name: "ory_kratos_session", Value: planted, Path: "/", Domain: strings.TrimPrefix(suite.Endpoints.CookieDomain, ".")}})
+		browser.Jar.SetCookies(suite.Endpoints.KratosPublic, []*http.Cookie{{Name: sessionCookieName(), Value: planted, Path: "/", Domain: strings.TrimPrefix(suite.Endpoints.CookieDomain, ".")}})
 		login, err := loginReplacingSession(ctx, browser, victim)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(login.Result.Session.Identity.Id).To(Equal(victim.Registration.Result.Identity.Id))
-		issued := cookieNamed(login.Response, "ory_kratos_session")
+		issued := cookieNamed(login.Response, sessionCookieName())
 		Expect(issued).NotTo(BeNil(), "login must set a session cookie")
 		Expect(issued.Value).NotTo(Equal(planted), "login must issue a new session cookie")
 
 		By("using the planted cookie: it is never the victim's session")
-		who, resp, err := newNative().API.FrontendAPI.ToSession(ctx).Cookie("ory_kratos_session=" + planted).Execute()
+		who, resp, err := newNative().API.FrontendAPI.ToSession(ctx).Cookie(sessionCookieName() + "=" + planted).Execute()
 		if err == nil {
 			Expect(who.Identity.Id).NotTo(Equal(victim.Registration.Result.Identity.Id))
 		} else {

@@ -79,7 +79,7 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		}
 
 		By("checking the session cookie: HttpOnly, Secure, SameSite=Lax, on the cookie domain")
-		c := cookieNamed(resp, "ory_kratos_session")
+		c := cookieNamed(resp, sessionCookieName())
 		Expect(c).NotTo(BeNil(), "no ory_kratos_session Set-Cookie")
 		Expect(c.HttpOnly).To(BeTrue(), "HttpOnly")
 		Expect(c.Secure).To(BeTrue(), "Secure")
@@ -104,7 +104,7 @@ var _ = Describe("Browser registration as the guide walks it", Label(labelGuide,
 		resp, err := agent.SubmitHTMLForm(ctx, flow.Ui.Action, form)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(resp.StatusCode).To(Equal(http.StatusSeeOther))
-		Expect(cookieNamed(resp, "ory_kratos_session")).NotTo(BeNil(), "the session hook sets the cookie on the redirect too")
+		Expect(cookieNamed(resp, sessionCookieName())).NotTo(BeNil(), "the session hook sets the cookie on the redirect too")
 
 		By("finding the verification UI and a live verification flow in the Location")
 		location, err := resp.Location()

@@ -104,7 +104,7 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 		pop := &load.Population{}
 		for range 5 {
 			u := registerBrowserUser(ctx, "rollout")
-			pop.Cookies = append(pop.Cookies, load.Session{IdentityID: u.Registration.Result.Identity.Id, SessionID: u.Registration.Result.Session.Id, Cookie: sessionCookie(u.Agent)})
+			pop.Cookies = append(pop.Cookies, load.Session{IdentityID: u.Registration.Result.Identity.Id, SessionID: u.Registration.Result.Session.Id, Cookie: sessionCookieName() + "=" + sessionCookie(u.Agent)})
 		}
 		Expect(scaler.ScaleServe(ctx, rolloutReplicas)).To(Succeed())
 		rec := &reports.Fault{Name: "rolling restart of serve under whoami load", Component: string(harness.ComponentKratos), Figures: map[string]float64{"replicas": rolloutReplicas}}
@@ -153,7 +153,7 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 		Expect(answered).To(BeEmpty(), "during the rolling restart (%s) serve answered valid cookie sessions with something else than the session: per second in load-rollout.html", window)
 		app := newNative()
 		for _, s := range pop.Cookies {
-			who, _, err := app.API.FrontendAPI.ToSession(ctx).Cookie("ory_kratos_session=" + s.Cookie).Execute()
+			who, _, err := app.API.FrontendAPI.ToSession(ctx).Cookie(s.Cookie).Execute()
 			Expect(err).NotTo(HaveOccurred(), "a cookie session made before the rolling restart: %s", bodyOf(err))
 			Expect(who.Identity.Id).To(Equal(s.IdentityID))
 		}

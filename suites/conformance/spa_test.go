@@ -41,7 +41,7 @@ var _ = Describe("Browser flows from a single-page app (JSON + CORS)", Label(lab
 		reg, err := spa.SubmitRegistration(ctx, flow.Id, p.Traits, p.Password, &csrf)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(reg.Response).To(allowsOrigin)
-		Expect(cookieNamed(reg.Response, "ory_kratos_session")).NotTo(BeNil(), "a browser flow sets the session cookie")
+		Expect(cookieNamed(reg.Response, sessionCookieName())).NotTo(BeNil(), "a browser flow sets the session cookie")
 
 		By("login in a fresh SPA session and whoami with its cookie")
 		fresh := newBrowser(kratosflow.WithHeader("Origin", origin))
