@@ -20,9 +20,9 @@ type Input struct {
 	NewIdentity NewIdentity // their traits, from that schema
 	// SessionCookie is the deployment's session cookie name (session.cookie.name).
 	SessionCookie string
-	Profile     Profile
-	SLOWhoami   time.Duration
-	SLOLogin    time.Duration
+	Profile       Profile
+	SLOWhoami     time.Duration
+	SLOLogin      time.Duration
 	// SampleHash is a password hash the deployment made; the seeded hash copies its algorithm and parameters.
 	SampleHash string
 	// SameMachine: the generator runs where Kratos does (local providers), so
