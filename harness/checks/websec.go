@@ -172,14 +172,21 @@ func SameSiteMode(v string) http.SameSite {
 	return http.SameSiteLaxMode
 }
 
-// NotCacheable reports whether a Cache-Control header keeps an answer out of
-// every cache (ASVS 4.0.3 8.2.1): no-store, or private with no-cache.
-func NotCacheable(cacheControl string) bool {
+// NotCacheable reports whether an answer to method stays out of every cache
+// (ASVS 4.0.3 8.2.1): Cache-Control no-store, or private with no-cache; or,
+// for a POST, no explicit freshness at all, since a cache may store a POST's
+// answer only when it has some (RFC 9110 9.3.3, RFC 9111 3).
+func NotCacheable(method string, h http.Header) bool {
 	d := map[string]bool{}
-	for _, part := range strings.Split(strings.ToLower(cacheControl), ",") {
-		d[strings.TrimSpace(part)] = true
+	for _, part := range strings.Split(strings.ToLower(h.Get("Cache-Control")), ",") {
+		name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
+		d[name] = true
 	}
-	return d["no-store"] || (d["private"] && d["no-cache"])
+	if d["no-store"] || (d["private"] && d["no-cache"]) {
+		return true
+	}
+	fresh := d["max-age"] || d["s-maxage"] || d["public"] || h.Get("Expires") != ""
+	return method == http.MethodPost && !fresh
 }
 
 // LegacyTLS lists the TLS versions below 1.2 a server completes a handshake

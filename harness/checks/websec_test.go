@@ -95,9 +95,18 @@ func TestNotCacheable(t *testing.T) {
 		"private, no-cache, no-store, must-revalidate": true, "no-store": true, "private, no-cache": true,
 		"": false, "private": false, "no-cache": false, "public, max-age=60": false,
 	} {
-		if NotCacheable(header) != want {
-			t.Errorf("Cache-Control %q: want %v", header, want)
+		if NotCacheable(http.MethodGet, http.Header{"Cache-Control": {header}}) != want {
+			t.Errorf("GET, Cache-Control %q: want %v", header, want)
 		}
+	}
+	// A POST's answer is stored only with explicit freshness.
+	for header, want := range map[string]bool{"": true, "private": true, "max-age=60": false, "public": false, "no-store": true} {
+		if NotCacheable(http.MethodPost, http.Header{"Cache-Control": {header}}) != want {
+			t.Errorf("POST, Cache-Control %q: want %v", header, want)
+		}
+	}
+	if NotCacheable(http.MethodPost, http.Header{"Expires": {"Thu, 01 Jan 2037 00:00:00 GMT"}}) {
+		t.Error("POST with Expires: a cache may store it")
 	}
 }
 
