@@ -16,7 +16,7 @@ endif
 SUITE_ARGS  := -ginkgo.timeout=$(TIMEOUT) $(if $(CI),-ginkgo.no-color)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps docker-check kind-images certify-kind certify-k8s faults-kind kind-test build stack-bins certify-lifespans faults race breakages hygiene repeat images certify load diff e2e e2e-containers test-containers unit bench test clean distclean
+.PHONY: help deps docker-check kind-images certify-kind certify-k8s faults-kind kind-test build stack-bins certify-lifespans faults race breakages hygiene repeat images certify certify-upgrade load diff e2e e2e-containers test-containers unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,12 @@ stack-bins: deps
 
 certify: build ## certification on the embedded local-process stack: specs, smoke load gated on SLOs, the expiry specs on a short-lifespans stack; one report folder, one verdict
 	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.load=smoke $(ARGS)
+
+# An upgrade certification: the stack starts on FROM (an older Kratos binary),
+# which seeds data; the tested Kratos (ARGS=-kc.kratos-bin=..., else the
+# pinned build) migrates it while the old serve answers, then serves it.
+certify-upgrade: build ## certification of an upgrade: data made on FROM=<old kratos binary> (default: the pinned build, which proves the plumbing), then the tested Kratos' migrations under load, the roll, the survival checks (UPG-*) and the whole catalogue on the upgraded stack
+	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.load=smoke -kc.upgrade-from=$(or $(FROM),$(shell $(GO) run ./cmd/kcbuild -kratos-path)) $(ARGS)
 
 # The guide's lifespans are 1h, so its run reports expiry as N/A; this run
 # renders the short-lifespans profile and checks exactly those requirements.

@@ -77,6 +77,21 @@ type Borrowed interface {
 	Borrowed()
 }
 
+// Upgrader is implemented by providers that can start the stack on an older
+// Kratos (-kc.upgrade-from) and upgrade it in place the way Ory's chart
+// does: the new Kratos' migrations as their own step while the old serve
+// keeps answering, then serve and the courier restarted on the new binary.
+type Upgrader interface {
+	// UpgradingFrom is the Kratos version the stack runs until Roll; "" when
+	// it was started on the Kratos under test.
+	UpgradingFrom() string
+	// Migrate runs the new Kratos' migrations against the running stack's database.
+	Migrate(ctx context.Context) error
+	// Roll restarts serve and the courier (stopped or not) on the new binary
+	// and returns once serve is ready and the courier has started.
+	Roll(ctx context.Context) error
+}
+
 // ProcessGroups is implemented by providers that run local processes: the
 // process group id of each running component, for CPU accounting under load.
 type ProcessGroups interface {

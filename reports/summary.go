@@ -101,6 +101,8 @@ type Environment struct {
 	// empty when the deployment's config is its own.
 	Profile  string `json:"config_profile,omitempty"`
 	Breakage string `json:"breakage,omitempty"` // the config was broken on purpose (-kc.break)
+	// UpgradedFrom is the Kratos version the stack ran before it was upgraded to KratosVersion (-kc.upgrade-from).
+	UpgradedFrom string `json:"upgraded_from,omitempty"`
 	// Components lists each started component and how it runs (command line, image).
 	Components map[string]string `json:"components,omitempty"`
 }
@@ -161,7 +163,7 @@ func (s *Summary) AddRequirement(id string, status Status, spec, reason string) 
 // effect took in seconds, and what survived or was lost, in words.
 type Fault struct {
 	Name      string             `json:"name"`
-	Component string             `json:"component"`
+	Component string             `json:"component,omitempty"` // what was stopped; empty when nothing was
 	Figures   map[string]float64 `json:"figures"`
 	Findings  []string           `json:"findings"`
 }
@@ -296,7 +298,7 @@ func (s *Summary) Markdown() string {
 		{"provider", e.Provider}, {"Kratos", e.KratosVersion}, {"Kratos binary", e.KratosBinary},
 		{"Postgres", e.PostgresVersion}, {"Redis", e.RedisVersion}, {"Mailpit", e.MailpitVersion},
 		{"hasher", fmt.Sprintf("%s (cost %d)", e.Hasher, e.HasherCost)}, {"config hash", e.ConfigHash}, {"identity schema", e.IdentitySchema},
-		{"config profile", e.Profile}, {"broken on purpose", e.Breakage},
+		{"config profile", e.Profile}, {"broken on purpose", e.Breakage}, {"upgraded from", e.UpgradedFrom},
 	} {
 		if row[1] != "" {
 			fmt.Fprintf(&b, "| %s | `%s` |\n", row[0], row[1])
@@ -343,7 +345,11 @@ func (s *Summary) Markdown() string {
 	if len(s.Faults) > 0 {
 		b.WriteString("\n## Faults\n")
 		for _, f := range s.Faults {
-			fmt.Fprintf(&b, "\n### %s (`%s` stopped)\n\n", f.Name, f.Component)
+			if f.Component != "" {
+				fmt.Fprintf(&b, "\n### %s (`%s` stopped)\n\n", f.Name, f.Component)
+			} else {
+				fmt.Fprintf(&b, "\n### %s\n\n", f.Name)
+			}
 			for _, k := range slices.Sorted(maps.Keys(f.Figures)) {
 				fmt.Fprintf(&b, "- %s: %.3g\n", k, f.Figures[k])
 			}

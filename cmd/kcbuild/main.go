@@ -19,6 +19,7 @@ import (
 
 func main() {
 	printCache := flag.Bool("cache-dir", false, "print the build cache folder and exit")
+	printKratos := flag.Bool("kratos-path", false, "build or find the pinned Kratos and print only its path (build output on stderr)")
 	flag.Parse()
 	cache, err := build.CacheDir()
 	if err != nil {
@@ -35,6 +36,14 @@ func main() {
 		fail(err)
 	}
 	in := build.Input{RepoRoot: root, CacheDir: cache, Timeout: harness.DefaultIntervals().Build, Log: os.Stderr}
+	if *printKratos {
+		bin, err := build.Kratos(ctx, in)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Println(bin.Path)
+		return
+	}
 	for _, b := range []struct {
 		name  string
 		build func(context.Context, build.Input) (build.Binary, error)

@@ -56,7 +56,7 @@ func main() {
 	// Only a stack whose config the suite rendered can be rendered again with
 	// short lifespans; a deployment's own config is what it is.
 	if ctx.Err() == nil && parts[0].Summary.Environment.Profile != "" {
-		lifespans := append(withoutLoad(args), "-kc.profile=short-lifespans", "-ginkgo.label-filter=lifespan", "-kc.partial")
+		lifespans := append(forExpiry(args), "-kc.profile=short-lifespans", "-ginkgo.label-filter=lifespan", "-kc.partial")
 		parts = append(parts, stack(ctx, bin, root, run.Dir, "short-lifespans", lifespans, true))
 	}
 	s := reports.Merge(run.ID, parts)
@@ -100,10 +100,13 @@ func stack(ctx context.Context, bin, root, dir, name string, args []string, plan
 	return reports.Part{Name: name, Summary: s, Planned: planned}
 }
 
-// withoutLoad drops -kc.load and -kc.workload: the expiry stack measures no capacity.
-func withoutLoad(args []string) []string {
+// forExpiry drops -kc.load, -kc.workload and -kc.upgrade-from: the expiry
+// stack measures no capacity and starts on the tested Kratos.
+func forExpiry(args []string) []string {
 	return slices.DeleteFunc(slices.Clone(args), func(a string) bool {
-		return slices.ContainsFunc([]string{"-kc.load=", "--kc.load=", "-kc.workload=", "--kc.workload="}, func(p string) bool { return strings.HasPrefix(a, p) })
+		return slices.ContainsFunc([]string{"kc.load=", "kc.workload=", "kc.upgrade-from="}, func(p string) bool {
+			return strings.HasPrefix(strings.TrimLeft(a, "-"), p)
+		})
 	})
 }
 

@@ -37,6 +37,8 @@ type Suite struct {
 	// SetupProblems are what setup found wrong without stopping: each fails the run.
 	SetupProblems []string
 	Phases        []reports.Phase
+	// Upgrade is what the old Kratos made before the stack was upgraded (-kc.upgrade-from); nil otherwise.
+	Upgrade *upgradeData
 	// LoadResult and FaultRecords are the load stage's and the fault scenarios' figures.
 	LoadResult   *load.Result
 	FaultRecords []*reports.Fault

@@ -29,6 +29,7 @@ const (
 	labelRace         = "race"       // opt-in: serve and courier start order (-kc.race)
 	labelInCluster    = "in-cluster" // the suite run as a Job in the cluster (-kc.k8s-suite-image, -kc.kind-in-cluster)
 	labelSecurity     = "security"   // OWASP ASVS rows: sessions, cookies, CSRF, input, exposure, TLS
+	labelUpgrade      = "upgrade"    // data made on an older Kratos, checked after the upgrade (-kc.upgrade-from)
 )
 
 // req labels a spec with the requirement it checks (docs/requirements.md);

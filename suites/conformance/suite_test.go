@@ -150,6 +150,12 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	readSchema(ctx)
 	probeHasher(ctx)
 	suite.Advisories = checks.Advisories(liveConfig())
+	// The upgrade comes before every spec, so the whole catalogue runs on the upgraded stack.
+	if u, ok := suite.Stack.(harness.Upgrader); ok && u.UpgradingFrom() != "" {
+		uctx, cancel := context.WithTimeout(sctx, suite.Intervals.StackUp)
+		defer cancel()
+		timed("upgrade", func() { upgrade(uctx, u) })
+	}
 })
 
 func teardown(ctx context.Context) {

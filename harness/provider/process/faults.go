@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"kratos-conformance/harness"
+	"kratos-conformance/internal/build"
 )
 
 var _ harness.Faults = (*Stack)(nil)
@@ -83,5 +84,41 @@ func (s *Stack) ScaleCouriers(ctx context.Context, n int) error {
 			return err
 		}
 	}
+	return nil
+}
+
+var _ harness.Upgrader = (*Stack)(nil)
+
+// UpgradingFrom is the old Kratos' version until Roll.
+func (s *Stack) UpgradingFrom() string { return s.old.Version }
+
+// Migrate runs the tested Kratos' migrations as the chart's pre-upgrade Job
+// does, while the old serve and courier run on.
+func (s *Stack) Migrate(ctx context.Context) error {
+	in := procInput{Name: harness.ComponentMigrate, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentMigrate),
+		Args: append([]string{"-c", s.configPath}, harness.MigrateArgs(s.kratos.Version)...)}
+	return runStep(ctx, in, s.cfg.Intervals.ProcessStep)
+}
+
+// Roll restarts serve, then the courier, on the tested Kratos: the rollout
+// after the migration Job.
+func (s *Stack) Roll(ctx context.Context) error {
+	for _, c := range []harness.Component{harness.ComponentKratos, harness.ComponentCourier} {
+		i, err := s.procIndex(c)
+		if err != nil {
+			return err
+		}
+		if s.procs[i].exited() == nil {
+			if err := s.procs[i].stop(s.cfg.Intervals.StopGrace); err != nil {
+				return err
+			}
+		}
+		s.procs[i].in.Path = s.kratos.Path
+		s.record(s.procs[i].in)
+		if err := s.Start(ctx, c); err != nil {
+			return fmt.Errorf("%s on the upgraded Kratos: %w", c, err)
+		}
+	}
+	s.old = build.Binary{}
 	return nil
 }

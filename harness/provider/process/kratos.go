@@ -41,8 +41,13 @@ func (s *Stack) startKratos(ctx context.Context) error {
 			return err
 		}
 	}
+	// With -kc.upgrade-from the stack starts on the old Kratos; Roll moves it to the tested one.
+	first := s.kratos
+	if s.old.Path != "" {
+		first = s.old
+	}
 	rc, err := fixtures.Deployment{
-		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: s.kratos.Version,
+		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: first.Version,
 		DSN: s.endpoints.PostgresDSN, SMTPURI: s.smtpURI,
 		IdentitySchemaURL: "file://" + filepath.Join(dir, "identity.default.schema.json"),
 		PublicBaseURL:     publicBase.String(), PublicHost: "127.0.0.1", PublicPort: publicPort,
@@ -55,6 +60,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	}
 	s.config = rc.YAML
 	configPath := filepath.Join(dir, "kratos.yaml")
+	s.configPath = configPath
 	if err := os.WriteFile(configPath, rc.YAML, 0o600); err != nil {
 		return err
 	}
@@ -66,15 +72,15 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	s.endpoints = local
 
 	// The initContainer: migrations run to completion before serve starts.
-	migrate := procInput{Name: harness.ComponentMigrate, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentMigrate),
-		Args: append([]string{"-c", configPath}, harness.MigrateArgs(s.kratos.Version)...)}
+	migrate := procInput{Name: harness.ComponentMigrate, Path: first.Path, LogPath: s.logPath(harness.ComponentMigrate),
+		Args: append([]string{"-c", configPath}, harness.MigrateArgs(first.Version)...)}
 	if err := runStep(ctx, migrate, s.cfg.Intervals.ProcessStep); err != nil {
 		return err
 	}
 	s.record(migrate)
 
 	// The kratos container: serve, in production mode (no --dev, no --watch-courier).
-	serve := procInput{Name: harness.ComponentKratos, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentKratos), Keep: s.cfg.Keep,
+	serve := procInput{Name: harness.ComponentKratos, Path: first.Path, LogPath: s.logPath(harness.ComponentKratos), Keep: s.cfg.Keep,
 		Args: []string{"-c", configPath, "serve"}}
 	s.record(serve)
 	err = s.start(ctx, serve, func(ctx context.Context, p *proc, _ int64) error {
@@ -88,7 +94,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	}
 
 	// The courier container: a separate process draining the mail queue.
-	courier := procInput{Name: harness.ComponentCourier, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentCourier), Keep: s.cfg.Keep,
+	courier := procInput{Name: harness.ComponentCourier, Path: first.Path, LogPath: s.logPath(harness.ComponentCourier), Keep: s.cfg.Keep,
 		Args: []string{"-c", configPath, "courier", "watch"},
 		// Debug adds one line per mail sent ("Courier sent out message."):
 		// the courier's log then shows what it delivered.

@@ -24,6 +24,7 @@ type Stack struct {
 	opts        Options
 	logDir      string
 	kratos      build.Binary
+	old         build.Binary // -kc.upgrade-from: what runs until Roll; zero once rolled, or without it
 	mailpit     build.Binary
 	redisBin    string // redis-server
 	postgresDir string // the folder with initdb and postgres
@@ -36,6 +37,7 @@ type Stack struct {
 	env        harness.Environment
 	components map[string]string
 	config     []byte // the rendered Kratos config
+	configPath string
 }
 
 var _ harness.Stack = (*Stack)(nil)
@@ -73,6 +75,11 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 	if err != nil {
 		return nil, fmt.Errorf("Kratos binary: %w", err)
 	}
+	if o.UpgradeFrom != "" {
+		if s.old, err = build.Given(ctx, o.UpgradeFrom, "version"); err != nil {
+			return nil, fmt.Errorf("-kc.upgrade-from: %w", err)
+		}
+	}
 	if o.MailpitBin != "" {
 		s.mailpit, err = build.Given(ctx, o.MailpitBin, "version", "--no-release-check")
 	} else {
@@ -82,7 +89,7 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 		return nil, fmt.Errorf("Mailpit binary: %w", err)
 	}
 	s.env = harness.Environment{
-		Provider: "process", KratosVersion: s.kratos.Version, KratosBinary: s.kratos.Path,
+		Provider: "process", KratosVersion: s.kratos.Version, KratosBinary: s.kratos.Path, UpgradedFrom: s.old.Version,
 		MailpitVersion: s.mailpit.Version, Components: s.components,
 	}
 	return s, nil

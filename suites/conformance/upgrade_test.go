@@ -1,0 +1,253 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	ory "github.com/ory/kratos-client-go"
+	"golang.org/x/crypto/argon2"
+
+	"kratos-conformance/harness"
+	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/harness/client/mail"
+	"kratos-conformance/load"
+	"kratos-conformance/reports"
+)
+
+// upgradeData is what the old Kratos made before its upgrade (made in
+// BeforeSuite, so every spec after it runs on the upgraded stack): what a
+// migration can break, each kept for the spec that checks it survived.
+type upgradeData struct {
+	From string // the old Kratos' version
+	// Registered signed up through the browser flow with the deployment's
+	// hasher; its address is left unverified; Token is an API login's session.
+	Registered user
+	Token      string
+	// Imported was created through the admin API with an argon2id hash, a
+	// verified address and admin metadata.
+	Imported         person
+	ImportedPassword string
+	// TOTP enrolled TOTP; AAL2Token is a session raised to aal2 with it.
+	TOTP      totpUser
+	AAL2Token string
+	// Before is each identity as the admin API showed it on the old Kratos.
+	Before map[string]*ory.Identity
+	// QueuedTo got a verification mail while the old courier was stopped:
+	// it is in the queue when the new courier starts.
+	QueuedTo   string
+	QueuedFlow string // the verification flow the queued mail's code belongs to
+	// LoginFlow is an API login flow of Imported made on the old Kratos, submitted on the new one.
+	LoginFlow string
+	// Migration is whoami under load on the old serve while the new Kratos' migrations ran.
+	Migration *load.FaultRun
+}
+
+// upgrade seeds the old Kratos, runs the new one's migrations under whoami
+// load and rolls serve and the courier (-kc.upgrade-from).
+func upgrade(ctx context.Context, u harness.Upgrader) {
+	GinkgoHelper()
+	d := &upgradeData{From: u.UpgradingFrom(), Before: map[string]*ory.Identity{}}
+	admin := newAdmin()
+
+	By("on Kratos " + d.From + ": a registered identity with API and browser sessions, its address unverified")
+	d.Registered = registerBrowserUser(ctx, "upgrade-registered")
+	login, err := newNative().Login(ctx, d.Registered.Identifier, d.Registered.Password)
+	Expect(err).NotTo(HaveOccurred())
+	d.Token = login.Result.GetSessionToken()
+
+	By("an identity imported with an argon2id hash, a verified address and admin metadata")
+	d.Imported = newPerson("upgrade-imported")
+	salt := []byte(rand.Text())[:16]
+	key := argon2.IDKey([]byte(d.Imported.Password), salt, 1, 64*1024, 2, 32)
+	hash := fmt.Sprintf("$argon2id$v=%d$m=65536,t=1,p=2$%s$%s", argon2.Version, base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+	body := ory.CreateIdentityBody{SchemaId: suite.Schema.ID, Traits: d.Imported.Traits,
+		MetadataAdmin:  map[string]any{"tier": "gold", "upgraded": true},
+		MetadataPublic: map[string]any{"plan": "team"},
+		Credentials: &ory.IdentityWithCredentials{Password: &ory.IdentityWithCredentialsPassword{
+			Config: &ory.IdentityWithCredentialsPasswordConfig{HashedPassword: &hash}}}}
+	if d.Imported.Email != "" {
+		body.VerifiableAddresses = []ory.VerifiableIdentityAddress{{Value: d.Imported.Email, Via: "email", Verified: true, Status: "completed"}}
+	}
+	imported, _, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	flow, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	d.LoginFlow = flow.Id
+
+	By("an identity with TOTP enrolled and an aal2 session")
+	d.TOTP = enrolTOTP(ctx)
+	d.AAL2Token = aal2Session(ctx, d.TOTP)
+
+	for _, id := range []string{d.Registered.Registration.Result.Identity.Id, imported.Id, d.TOTP.Registration.Result.Identity.Id} {
+		got, _, err := admin.IdentityAPI.GetIdentity(ctx, id).IncludeCredential([]string{"password", "totp"}).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		d.Before[id] = got
+	}
+
+	By("a verification mail queued while the courier is stopped")
+	faults, ok := suite.Stack.(harness.Faults)
+	Expect(ok).To(BeTrue(), "the %s provider can upgrade but not stop its courier", suite.Config.Provider)
+	Expect(faults.Stop(ctx, harness.ComponentCourier)).To(Succeed())
+	waitForMails(ctx, d.Registered.Email, mail.TypeVerificationCode, 1) // the registration's, sent before the stop
+	d.QueuedTo = d.Registered.Email
+	app := newNative()
+	vf, _, err := app.API.FrontendAPI.CreateNativeVerificationFlow(ctx).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	sent, _, err := app.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(vf.Id).UpdateVerificationFlowBody(
+		ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Email: &d.QueuedTo})).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	Expect(sent.State).To(Equal("sent_email"))
+	d.QueuedFlow = vf.Id
+
+	By("the new Kratos' migrations while the old serve answers whoami under load")
+	client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
+	Expect(err).NotTo(HaveOccurred())
+	pop := &load.Population{Tokens: []load.Session{{IdentityID: login.Result.Session.Identity.Id, SessionID: login.Result.Session.Id, Token: d.Token}}}
+	iv := suite.Intervals
+	d.Migration, err = load.RunFault(ctx, load.FaultPlan{
+		Name: "the new Kratos' migrations under the old serve", Report: "load-upgrade", Rate: faultLoadRate,
+		Scenario: load.WhoamiToken(suite.Endpoints.KratosPublic, pop, suite.Config.SLOWhoami),
+		At:       iv.FaultHold, After: iv.FaultHold, Max: 2*iv.FaultHold + iv.ProcessStep,
+		Inject:  u.Migrate,
+		Recover: func(context.Context) error { return nil }, // the migration ended: the old serve goes on
+		Limits:  load.Limits{MaxWorkers: uint64(faultLoadRate*iv.HTTPRequest.Seconds()) + 16, Timeout: iv.HTTPRequest, Client: client},
+	}, suite.Run.Dir)
+	if m := d.Migration; m != nil {
+		Expect(m.Write(suite.Run.Dir)).To(Succeed())
+		suite.FaultRecords = append(suite.FaultRecords, &reports.Fault{
+			Name:    fmt.Sprintf("upgrade %s -> %s: the new migrations while the old serve answers whoami", d.From, suite.Env.KratosVersion),
+			Figures: map[string]float64{"migration_seconds": m.RecoveredAt - m.InjectedAt, "whoami_requests": float64(m.Requests), "whoami_errors": float64(m.Errors)}})
+	}
+	Expect(err).NotTo(HaveOccurred(), "the migration to "+suite.Env.KratosVersion)
+
+	By("serve and the courier rolled to Kratos " + suite.Env.KratosVersion)
+	Expect(u.Roll(ctx)).To(Succeed())
+	suite.Upgrade = d
+}
+
+// aal2Session logs u in with password and TOTP and returns the aal2 session's token.
+func aal2Session(ctx context.Context, u totpUser) string {
+	GinkgoHelper()
+	login, err := newNative().Login(ctx, u.Identifier, u.Password)
+	Expect(err).NotTo(HaveOccurred())
+	token := login.Result.GetSessionToken()
+	flow, _, err := u.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Aal("aal2").XSessionToken(token).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	code, err := kratosflow.TOTPCode(u.secret, time.Now())
+	Expect(err).NotTo(HaveOccurred())
+	_, _, err = u.Agent.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateLoginFlowBody(
+		ory.UpdateLoginFlowWithTotpMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithTotpMethod{Method: "totp", TotpCode: code})).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	return token
+}
+
+var _ = Describe("Data made on the old Kratos after an upgrade (-kc.upgrade-from)", Label(labelUpgrade), func() {
+	BeforeEach(func() {
+		if suite.Upgrade == nil {
+			Skip("N/A: not an upgrade run: start the stack on an older Kratos with -kc.upgrade-from=BIN (process provider; make certify-upgrade FROM=BIN)")
+		}
+	})
+
+	It("keeps every identity: traits, addresses and their verification state, metadata and credential types", Label(req("UPG-001")), func(ctx SpecContext) {
+		admin := newAdmin()
+		for id, before := range suite.Upgrade.Before {
+			after, _, err := admin.IdentityAPI.GetIdentity(ctx, id).IncludeCredential([]string{"password", "totp"}).Execute()
+			Expect(err).NotTo(HaveOccurred(), "identity %s made on %s: %s", id, suite.Upgrade.From, bodyOf(err))
+			Expect(identityView(after)).To(Equal(identityView(before)), "identity %s changed in the upgrade from %s", id, suite.Upgrade.From)
+		}
+	})
+
+	It("logs in with passwords set on the old Kratos: registered (the deployment's hasher) and imported (argon2id)", Label(req("UPG-002")), func(ctx SpecContext) {
+		d := suite.Upgrade
+		for _, p := range []person{d.Registered.person, d.Imported} {
+			_, err := newNative().Login(ctx, p.Identifier, p.Password)
+			Expect(err).NotTo(HaveOccurred(), "%s's password from %s: %s", p.Identifier, d.From, bodyOf(err))
+		}
+	})
+
+	It("accepts sessions made on the old Kratos: token and cookie as the same identity and session, aal2 still aal2", Label(req("UPG-003")), func(ctx SpecContext) {
+		d := suite.Upgrade
+		who, _, err := newNative().Whoami(ctx, d.Token)
+		Expect(err).NotTo(HaveOccurred(), "the API session from %s: %s", d.From, bodyOf(err))
+		Expect(who.Identity.Id).To(Equal(d.Registered.Registration.Result.Identity.Id))
+		who, _, err = d.Registered.Agent.Whoami(ctx, "")
+		Expect(err).NotTo(HaveOccurred(), "the browser session from %s: %s", d.From, bodyOf(err))
+		Expect(who.Identity.Id).To(Equal(d.Registered.Registration.Result.Identity.Id))
+		who, _, err = newNative().Whoami(ctx, d.AAL2Token)
+		Expect(err).NotTo(HaveOccurred(), "the aal2 session from %s: %s", d.From, bodyOf(err))
+		Expect(who.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL2))
+	})
+
+	It("takes a TOTP code of a secret enrolled on the old Kratos", Label(req("UPG-004"), labelMFA), func(ctx SpecContext) {
+		token := aal2Session(ctx, suite.Upgrade.TOTP)
+		who, _, err := newNative().Whoami(ctx, token)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(who.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL2))
+	})
+
+	It("delivers a mail queued on the old Kratos once, and its code verifies the address", Label(req("UPG-005"), labelMail), func(ctx SpecContext) {
+		d := suite.Upgrade
+		mails := waitForMails(ctx, d.QueuedTo, mail.TypeVerificationCode, 2)
+		sent, err := mail.NewCourier(newAdmin()).Messages(ctx, d.QueuedTo)
+		Expect(err).NotTo(HaveOccurred())
+		for _, m := range sent {
+			Expect(m.Status).To(Equal(mail.StatusSent), "courier message %s to %s", m.ID, d.QueuedTo)
+			Expect(m.SendCount).To(BeNumerically("==", 1), "courier message %s to %s was sent %d times", m.ID, d.QueuedTo, m.SendCount)
+		}
+		By("its code, on the flow the old Kratos made for it")
+		code := codeFrom(mails[1])
+		done, _, err := newNative().API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(d.QueuedFlow).UpdateVerificationFlowBody(
+			ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Code: &code})).Execute()
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(done.State).To(Equal("passed_challenge"))
+		who, _, err := newNative().Whoami(ctx, d.Token)
+		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(who.Identity.VerifiableAddresses).To(ContainElement(And(HaveField("Value", d.QueuedTo), HaveField("Verified", true))))
+	})
+
+	It("answers whoami with an old session throughout the migration, old serve on the new schema (per-second timeline in load-upgrade.html)", Label(req("UPG-006")), func(ctx SpecContext) {
+		m := suite.Upgrade.Migration
+		AddReportEntry("UPG-006 migration", fmt.Sprintf("%s -> %s: migrations took %.1f s; %d of %d whoami requests failed (%v)",
+			suite.Upgrade.From, suite.Env.KratosVersion, m.RecoveredAt-m.InjectedAt, m.Errors, m.Requests, m.ErrorKinds))
+		Expect(m.Errors).To(BeZero(), "whoami failed %d times while the new Kratos' migrations ran under the old serve: %v", m.Errors, m.ErrorKinds)
+	})
+
+	It("completes a login flow made on the old Kratos", Label(req("UPG-007"), labelLogin), func(ctx SpecContext) {
+		d := suite.Upgrade
+		done, err := newNative().SubmitLogin(ctx, d.LoginFlow, d.Imported.Identifier, d.Imported.Password, nil)
+		Expect(err).NotTo(HaveOccurred(), "the login flow from %s: %s", d.From, bodyOf(err))
+		Expect(done.Result.GetSessionToken()).NotTo(BeEmpty())
+	})
+})
+
+// identityView is what of an identity an upgrade must keep, one line per
+// part: traits, state, metadata, addresses with their verification state,
+// recovery addresses, and credential types with their identifiers.
+func identityView(i *ory.Identity) []string {
+	asJSON := func(v any) string {
+		b, err := json.Marshal(v)
+		Expect(err).NotTo(HaveOccurred())
+		return string(b)
+	}
+	out := []string{"traits " + asJSON(i.Traits), "state " + asJSON(i.State),
+		"metadata_admin " + asJSON(i.MetadataAdmin), "metadata_public " + asJSON(i.MetadataPublic)}
+	for _, a := range i.VerifiableAddresses {
+		out = append(out, fmt.Sprintf("address %s verified=%v status=%s", a.Value, a.Verified, a.Status))
+	}
+	for _, a := range i.RecoveryAddresses {
+		out = append(out, fmt.Sprintf("recovery address %s via %s", a.Value, a.Via))
+	}
+	var creds []string
+	for t, c := range i.GetCredentials() {
+		creds = append(creds, fmt.Sprintf("credential %s %v", t, c.Identifiers))
+	}
+	slices.Sort(creds)
+	return append(out, creds...)
+}
