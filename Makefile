@@ -123,7 +123,7 @@ bench: ## benchmarks of the load driver's own per-request work
 docker-check:
 	@docker info >/dev/null 2>&1 || { echo "make test needs a running Docker engine (the containers provider); start it, or run make certify, which needs none" >&2; exit 1; }
 
-test: deps docker-check build unit certify breakages hygiene faults race test-containers e2e-containers kind-test ## everything CI runs: the binary, unit, certification, proof that checks bite, hygiene, faults, start order, containers, kind where it can run, 2 repeats
+test: deps docker-check build unit certify certify-upgrade breakages hygiene faults race test-containers e2e-containers kind-test ## everything CI runs: the binary, unit, certification, an upgrade (v1.3.1 to itself: the plumbing), proof that checks bite, hygiene, faults, start order, containers, kind where it can run, 2 repeats
 	$(MAKE) repeat REPEAT=2
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)
