@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -401,4 +402,36 @@ func (s *Summary) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// Tally is the counts told one way everywhere: failures the expected-failures
+// list excused are XFAIL, not failed (Ginkgo's own tally counts them failed).
+func (c Counts) Tally() string {
+	t := fmt.Sprintf("%d passed, %d failed", c.Passed, c.Failed-c.ExpectedFailed)
+	if c.ExpectedFailed > 0 {
+		t += fmt.Sprintf(", %d expected failures (XFAIL)", c.ExpectedFailed)
+	}
+	return t + fmt.Sprintf(", %d skipped", c.Skipped)
+}
+
+// FailedRequirements are the failed requirements, each with the first line
+// of the failure of a spec that failed it: the last lines a reader of a FAIL sees.
+func (s *Summary) FailedRequirements() []string {
+	why := map[string]string{}
+	for _, sp := range s.Specs {
+		if sp.Failure != "" && !sp.ExpectedFailure {
+			for _, id := range sp.Requirements {
+				if why[id] == "" {
+					why[id], _, _ = strings.Cut(strings.TrimSpace(sp.Failure), "\n")
+				}
+			}
+		}
+	}
+	var out []string
+	for _, r := range s.Requirements {
+		if r.Status == Fail {
+			out = append(out, fmt.Sprintf("%s: %s", r.ID, cmp.Or(why[r.ID], r.Reason, "failed")))
+		}
+	}
+	return out
 }

@@ -9,13 +9,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -70,10 +73,13 @@ func main() {
 	if err := reports.AppendStepSummary(run.Dir); err != nil {
 		fmt.Fprintln(os.Stderr, "kccertify:", err)
 	}
-	fmt.Printf("\nKratos conformance verdict: %s (%d passed, %d failed, %d skipped; stacks: %s) on the %s provider\n",
-		s.Verdict, s.Counts.Passed, s.Counts.Failed, s.Counts.Skipped, names(parts), s.Environment.Provider)
+	fmt.Printf("\nKratos conformance verdict: %s (%s; stacks: %s) on the %s provider\n",
+		s.Verdict, s.Counts.Tally(), names(parts), s.Environment.Provider)
 	for _, line := range append(slices.Clone(s.Reasons), s.Partial...) {
 		fmt.Printf("  - %s\n", line)
+	}
+	for _, line := range s.FailedRequirements() {
+		fmt.Printf("  FAIL %s\n", line)
 	}
 	fmt.Printf("Reports: %s\n", run.Dir)
 	switch {
@@ -89,7 +95,9 @@ func main() {
 // wrote none counts as a failed part that says why.
 func stack(ctx context.Context, bin, root, dir, name string, args []string, planned bool) reports.Part {
 	fmt.Printf("kccertify: stack %q\n", name)
-	if err := harness.RunCompiledSuite(ctx, bin, root, filepath.Join(dir, name), os.Stdout, args...); err != nil {
+	out := &withoutGinkgoTally{w: os.Stdout}
+	defer out.Flush()
+	if err := harness.RunCompiledSuite(ctx, bin, root, filepath.Join(dir, name), out, args...); err != nil {
 		return reports.Part{Name: name, Summary: &reports.Summary{CouldNotRun: true, Problems: []string{"the suite could not run: " + err.Error()}}, Planned: planned}
 	}
 	s, err := reports.ReadSummary(filepath.Join(dir, name))
@@ -147,4 +155,42 @@ func mergeJUnit(dir string, parts []reports.Part) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "junit.xml"), append([]byte(xml.Header), b...), 0o644)
+}
+
+// ginkgoTally matches the closing lines of Ginkgo and go test ("FAIL! --
+// 89 Passed | 4 Failed ...", "PASS", "--- FAIL: TestConformance"), which
+// count expected failures as failures: the certification's verdict, printed
+// last, tells the story once.
+var ginkgoTally = regexp.MustCompile(`^(\x1b\[[0-9;]*m)*(FAIL!|SUCCESS!)(\x1b\[[0-9;]*m)* -- |^(PASS|FAIL)$|^--- (FAIL|PASS): TestConformance`)
+
+// withoutGinkgoTally passes a part's output through line by line, without
+// the lines ginkgoTally matches.
+type withoutGinkgoTally struct {
+	w       io.Writer
+	partial []byte
+}
+
+func (f *withoutGinkgoTally) Write(b []byte) (int, error) {
+	f.partial = append(f.partial, b...)
+	for {
+		i := bytes.IndexByte(f.partial, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := f.partial[:i+1]
+		if !ginkgoTally.Match(bytes.TrimRight(line, "\r\n")) {
+			if _, err := f.w.Write(line); err != nil {
+				return len(b), err
+			}
+		}
+		f.partial = f.partial[i+1:]
+	}
+}
+
+// Flush writes a last line without a newline.
+func (f *withoutGinkgoTally) Flush() {
+	if len(f.partial) > 0 {
+		_, _ = f.w.Write(f.partial)
+		f.partial = nil
+	}
 }
