@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"os"
 	"path/filepath"
 	"slices"
@@ -422,7 +423,7 @@ func (s *Summary) FailedRequirements() []string {
 		if sp.Failure != "" && !sp.ExpectedFailure {
 			for _, id := range sp.Requirements {
 				if why[id] == "" {
-					why[id], _, _ = strings.Cut(strings.TrimSpace(sp.Failure), "\n")
+					why[id] = headline(sp.Failure)
 				}
 			}
 		}
@@ -434,4 +435,25 @@ func (s *Summary) FailedRequirements() []string {
 		}
 	}
 	return out
+}
+
+// sourceLine is the file:line a recorded failure starts with.
+var sourceLine = regexp.MustCompile(`^\S+\.go:\d+$`)
+
+// headline is a failure's first line that says something: not its source
+// location, and Gomega's "Unexpected error:" joined with the line after it.
+func headline(failure string) string {
+	var lines []string
+	for _, l := range strings.Split(failure, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !sourceLine.MatchString(l) {
+			lines = append(lines, l)
+		}
+	}
+	switch {
+	case len(lines) == 0:
+		return ""
+	case strings.HasSuffix(lines[0], ":") && len(lines) > 1:
+		return lines[0] + " " + lines[1]
+	}
+	return lines[0]
 }

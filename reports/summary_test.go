@@ -82,3 +82,22 @@ func TestRequirementMatrix(t *testing.T) {
 		t.Errorf("A-1 = %+v, B-1 = %+v: a pass clears N/A, one failure fails the requirement", a, b)
 	}
 }
+
+// The last lines of a FAIL name each failed requirement with what failed,
+// not where in the source.
+func TestFailedRequirementsSayWhatFailed(t *testing.T) {
+	s := &Summary{
+		Requirements: []Requirement{{ID: "GUIDE-ADM-002", Status: Fail}, {ID: "SEC-SES-003", Status: XFail}, {ID: "LOAD-002", Status: Fail, Reason: "no step met the SLO"}},
+		Specs: []Spec{
+			{Name: "a", Requirements: []string{"GUIDE-ADM-002"}, Failure: "/x/admin_test.go:53\nthe guide configures bcrypt with cost 12\nExpected"},
+			{Name: "b", Requirements: []string{"SEC-SES-003"}, Failure: "/x/s.go:1\nexcused", ExpectedFailure: true},
+		},
+	}
+	got := strings.Join(s.FailedRequirements(), "|")
+	if want := "GUIDE-ADM-002: the guide configures bcrypt with cost 12|LOAD-002: no step met the SLO"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if h := headline("/x/a.go:9\nUnexpected error:\n    <*errors.errorString>: boom"); h != "Unexpected error: <*errors.errorString>: boom" {
+		t.Errorf("headline %q", h)
+	}
+}
