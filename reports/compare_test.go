@@ -9,7 +9,7 @@ func TestCompareFlagsRegressionsAndIgnoresNoise(t *testing.T) {
 	run := func(id string, verdict Status, rate, p99 float64, reqs ...Requirement) *Summary {
 		return &Summary{RunID: id, Verdict: verdict, Requirements: reqs,
 			Warnings: []string{"SEC-INPUT-003: FINDING: the variant glyph-" + id + "deadbeef00@x separate, after 12 tries"},
-			Load:     &Load{Profile: "capacity", Scenarios: []LoadScenario{{Name: "login", MaxSustainableRPS: rate, P99AtMaxMillis: p99}}}}
+			Load:     &Load{Profile: "capacity", Scenarios: []LoadScenario{{Name: "login", MaxSustainableRPS: rate, FirstRPS: 2, P99AtFirstMillis: p99}}}}
 	}
 	old := run("a", Pass, 7.5, 300, Requirement{ID: "SEC-SES-001", Status: Pass}, Requirement{ID: "EXP-001", Status: NA})
 
@@ -26,7 +26,7 @@ func TestCompareFlagsRegressionsAndIgnoresNoise(t *testing.T) {
 	cases := map[string]*Summary{
 		"a requirement PASS -> FAIL":         run("c", Fail, 7.5, 300, Requirement{ID: "SEC-SES-001", Status: Fail}, Requirement{ID: "EXP-001", Status: NA}),
 		"max rate down 47% (bcrypt cost 13)": run("d", Pass, 4.0, 300, Requirement{ID: "SEC-SES-001", Status: Pass}, Requirement{ID: "EXP-001", Status: NA}),
-		"p99 at max doubled":                 run("e", Pass, 7.5, 600, Requirement{ID: "SEC-SES-001", Status: Pass}, Requirement{ID: "EXP-001", Status: NA}),
+		"p99 at the first step doubled":      run("e", Pass, 7.5, 600, Requirement{ID: "SEC-SES-001", Status: Pass}, Requirement{ID: "EXP-001", Status: NA}),
 	}
 	for name, new := range cases {
 		if c := Compare(old, new, DefaultTolerance); !c.Regressed() {

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -191,6 +191,11 @@ type LoadScenario struct {
 	KneeRPS           float64 `json:"knee_rps"`
 	SLOMillis         float64 `json:"slo_p99_ms"`
 	Steps             int     `json:"steps"`
+	// FirstRPS is the workload's first step, the same rate in every run of
+	// that workload: its p99 compares runs like for like (p99 at the max
+	// sits near the SLO by construction).
+	FirstRPS         float64 `json:"first_step_rps"`
+	P99AtFirstMillis float64 `json:"p99_at_first_step_ms"`
 }
 
 // Decide judges the run against the catalogue (every requirement id of

@@ -20,7 +20,7 @@ import (
 func main() {
 	tol := reports.DefaultTolerance
 	flag.Float64Var(&tol.MaxRateDrop, "max-drop", tol.MaxRateDrop, "a max sustainable rate lower by more than this share is a regression")
-	flag.Float64Var(&tol.P99Rise, "p99-rise", tol.P99Rise, "a p99 at the max sustainable rate higher by more than this share is a regression")
+	flag.Float64Var(&tol.P99Rise, "p99-rise", tol.P99Rise, "a p99 at the workload's first step (the same rate in both runs) higher by more than this share is a regression")
 	html := flag.String("html", "", "where to write the load comparison page; default NEW/diff.html")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: kcdiff [flags] OLD NEW   (two run folders, e.g. reports/out/<id>)")

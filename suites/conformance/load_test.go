@@ -127,8 +127,12 @@ func loadSummary() *reports.Load {
 			"generator_cpu_us_per_req": r.Bounds.GeneratorCPUMicrosPerReq, "wrk_whoami_rps": r.Bounds.WrkWhoamiRPS,
 		}}
 	for _, c := range r.Scenarios {
-		l.Scenarios = append(l.Scenarios, reports.LoadScenario{Name: c.Scenario, MaxSustainableRPS: c.MaxSustainableRPS,
-			P99AtMaxMillis: c.P99AtMaxMillis, KneeRPS: c.KneeRPS, SLOMillis: c.SLOMillis, Steps: len(c.Steps)})
+		ls := reports.LoadScenario{Name: c.Scenario, MaxSustainableRPS: c.MaxSustainableRPS,
+			P99AtMaxMillis: c.P99AtMaxMillis, KneeRPS: c.KneeRPS, SLOMillis: c.SLOMillis, Steps: len(c.Steps)}
+		if len(c.Steps) > 0 {
+			ls.FirstRPS, ls.P99AtFirstMillis = c.Steps[0].TargetRPS, c.Steps[0].Latency.P99
+		}
+		l.Scenarios = append(l.Scenarios, ls)
 	}
 	return l
 }
