@@ -214,30 +214,35 @@ func LegacyTLS(ctx context.Context, dial func(context.Context) (net.Conn, error)
 	return accepted, nil
 }
 
-// secretMarks are the starts of secrets a log must never hold, each with
-// how many characters of what class follow: a Kratos session or logout
-// token, a session cookie's value, and a password the suite made
-// (fixtures.NewPassword: Pw- and 24 hex digits).
-var secretMarks = []struct {
+// secretMark is the start of a secret a log must never hold, with how many
+// characters of what class follow.
+type secretMark struct {
 	prefix string
 	n      int
 	class  func(byte) bool
-}{
-	{"ory_st_", 32, isAlnum},
-	{"ory_lo_", 32, isAlnum},
-	{"ory_kratos_session=", 20, func(b byte) bool { return isAlnum(b) || b == '-' || b == '_' || b == '=' }},
-	{"Pw-", 24, func(b byte) bool { return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' }},
+}
+
+// secretMarks: a Kratos session or logout token, a value of the session
+// cookie (named sessionCookie), and a password the suite made
+// (fixtures.NewPassword: Pw- and 24 hex digits).
+func secretMarks(sessionCookie string) []secretMark {
+	return []secretMark{
+		{"ory_st_", 32, isAlnum},
+		{"ory_lo_", 32, isAlnum},
+		{sessionCookie + "=", 20, func(b byte) bool { return isAlnum(b) || b == '-' || b == '_' || b == '=' }},
+		{"Pw-", 24, func(b byte) bool { return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' }},
+	}
 }
 
 func isAlnum(b byte) bool {
 	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
 
-// SecretsIn lists where text holds a session token, logout token, session
-// cookie value or test password, masked: "line 12: ory_st_AbCd…".
-func SecretsIn(text []byte) []string {
+// SecretsIn lists where text holds a session token, logout token, value of
+// the cookie sessionCookie or test password, masked: "line 12: ory_st_AbCd…".
+func SecretsIn(text []byte, sessionCookie string) []string {
 	var found []string
-	for _, m := range secretMarks {
+	for _, m := range secretMarks(sessionCookie) {
 		for rest, off := text, 0; ; {
 			i := bytes.Index(rest, []byte(m.prefix))
 			if i < 0 {

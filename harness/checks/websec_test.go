@@ -136,7 +136,7 @@ func TestLegacyTLS(t *testing.T) {
 func TestSecretsIn(t *testing.T) {
 	log := "level=info msg=started\nheaders: X-Session-Token: ory_st_AbCdEfGhIjKlMnOpQrStUvWxYz012345 cookie ory_kratos_session=MTc2NDIwMTYwMHxkYXRhfG1hYw==\n" +
 		"password Pw-0123456789abcdef01234567! here\nredacted ory_st_ and Pw-short, a flow 6c1f0f2e-0000\n"
-	got := SecretsIn([]byte(log))
+	got := SecretsIn([]byte(log), "ory_kratos_session")
 	if len(got) != 3 || !strings.HasPrefix(got[0], "line 2: ory_st_AbCd") || !strings.HasPrefix(got[2], "line 3: Pw-0123") {
 		t.Errorf("found %q, want the token and cookie on line 2 and the password on line 3, nothing on line 4", got)
 	}

@@ -968,6 +968,7 @@ func addLogRequirement(s *reports.Summary) {
 	}
 	var files int
 	var leaks []string
+	cookie := sessionCookieName()
 	_ = filepath.WalkDir(suite.Run.Dir, func(path string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
@@ -983,7 +984,7 @@ func addLogRequirement(s *reports.Summary) {
 		}
 		files++
 		rel, _ := filepath.Rel(suite.Run.Dir, path)
-		for _, f := range checks.SecretsIn(b) {
+		for _, f := range checks.SecretsIn(b, cookie) {
 			leaks = append(leaks, rel+" "+f)
 		}
 		return nil
