@@ -804,9 +804,7 @@ func importWithCheapHash(ctx context.Context, p person) {
 	var hash string
 	switch algorithm, _ := kratosflow.ParseHash(suite.SampleHash); algorithm {
 	case "argon2id":
-		salt := []byte(rand.Text())[:16]
-		key := argon2.IDKey([]byte(p.Password), salt, 1, 64, 1, 32)
-		hash = fmt.Sprintf("$argon2id$v=%d$m=64,t=1,p=1$%s$%s", argon2.Version, base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+		hash = argon2idHash(p.Password, 64, 1, 1)
 	default:
 		b, err := bcrypt.GenerateFromPassword([]byte(p.Password), bcrypt.MinCost)
 		Expect(err).NotTo(HaveOccurred())
@@ -1026,4 +1024,13 @@ func offTheDomain(target string) bool {
 	}
 	downgrade := suite.Endpoints.KratosPublic.Scheme == "https" && u.Scheme != "https"
 	return downgrade || !checks.UnderDomain(u.Scheme+"://"+u.Host, strings.TrimPrefix(suite.Endpoints.CookieDomain, "."))
+}
+
+// argon2idHash is password hashed with argon2id (memory in KiB) in the PHC
+// form Kratos imports.
+func argon2idHash(password string, memory, time uint32, threads uint8) string {
+	salt := []byte(rand.Text())[:16]
+	key := argon2.IDKey([]byte(password), salt, time, memory, threads, 32)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memory, time, threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }

@@ -2,8 +2,6 @@ package conformance
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,7 +10,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
-	"golang.org/x/crypto/argon2"
 
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/client/kratosflow"
@@ -64,9 +61,7 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 
 	By("an identity imported with an argon2id hash, a verified address and admin metadata")
 	d.Imported = newPerson("upgrade-imported")
-	salt := []byte(rand.Text())[:16]
-	key := argon2.IDKey([]byte(d.Imported.Password), salt, 1, 64*1024, 2, 32)
-	hash := fmt.Sprintf("$argon2id$v=%d$m=65536,t=1,p=2$%s$%s", argon2.Version, base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+	hash := argon2idHash(d.Imported.Password, 64*1024, 1, 2)
 	body := ory.CreateIdentityBody{SchemaId: suite.Schema.ID, Traits: d.Imported.Traits,
 		MetadataAdmin:  map[string]any{"tier": "gold", "upgraded": true},
 		MetadataPublic: map[string]any{"plan": "team"},
