@@ -41,6 +41,10 @@ type Config struct {
 	// ExpectedFailures is an operator's file of requirements known to fail;
 	// relative to the repository's root; empty: judge without one.
 	ExpectedFailures string
+	// UpgradeFrom is the older Kratos the stack starts on, upgraded to the
+	// Kratos under test by the upgrade specs: a binary or an image, as the
+	// provider reads it (UpgradeProvider); empty: no upgrade.
+	UpgradeFrom string
 
 	// Load stage after the specs: "off", a built-in profile of package load,
 	// or a workload file (-kc.workload sets it).
@@ -58,6 +62,8 @@ type Config struct {
 	providers   map[string]Provider // one per registered provider, holding its flags
 	providerSet bool                // -kc.provider or KC_PROVIDER was given (a target file then must not contradict it)
 	envErrs     []error             // KC_* values that did not parse
+	flagOwner   map[string]string   // kc.<name> -> the provider whose flag it is
+	given       []string            // the provider flags given on the command line
 }
 
 // DefaultEmailDomain is where the suite's addresses live: a reserved name that
@@ -79,7 +85,7 @@ func (c *Config) ProviderSet() bool { return c.providerSet }
 func DefaultConfig() Config {
 	c := Config{Provider: "process", Profile: "guide", Load: "off", ExpectedFailures: "expected-failures.yaml",
 		SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second, LoadGeneratorCPU: "1", Intervals: DefaultIntervals(),
-		providers: map[string]Provider{}}
+		providers: map[string]Provider{}, flagOwner: map[string]string{}}
 	for _, r := range registry {
 		c.providers[r.name] = r.factory()
 	}
@@ -90,8 +96,9 @@ func DefaultConfig() Config {
 // variable. A KC_* value that does not parse is an error like a bad flag,
 // reported by Validate: silently ignoring it would run something else than asked.
 type Flags struct {
-	fs *flag.FlagSet
-	c  *Config
+	fs    *flag.FlagSet
+	c     *Config
+	owner string // the provider whose flags are being added; "" for the suite's own
 }
 
 func (f *Flags) fromEnv(name, want string, parse func(string) error) {
@@ -104,25 +111,36 @@ func (f *Flags) fromEnv(name, want string, parse func(string) error) {
 
 // String adds -kc.<name>.
 func (f *Flags) String(p *string, name, usage string) {
+	f.own(name)
 	f.fs.StringVar(p, "kc."+name, envOr(name, *p), usage+" (env "+envName(name)+")")
 }
 
 // Int adds -kc.<name>.
 func (f *Flags) Int(p *int, name, usage string) {
+	f.own(name)
 	f.fromEnv(name, "a whole number", func(v string) (err error) { *p, err = strconv.Atoi(v); return err })
 	f.fs.IntVar(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
 }
 
 // Bool adds -kc.<name>.
 func (f *Flags) Bool(p *bool, name, usage string) {
+	f.own(name)
 	f.fromEnv(name, "true or false", func(v string) (err error) { *p, err = strconv.ParseBool(v); return err })
 	f.fs.BoolVar(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
 }
 
 // Duration adds -kc.<name>.
 func (f *Flags) Duration(p *time.Duration, name, usage string) {
+	f.own(name)
 	f.fromEnv(name, "a duration like 50ms", func(v string) (err error) { *p, err = time.ParseDuration(v); return err })
 	f.fs.DurationVar(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
+}
+
+// own notes which provider's flag -kc.<name> is.
+func (f *Flags) own(name string) {
+	if f.owner != "" {
+		f.c.flagOwner["kc."+name] = f.owner
+	}
 }
 
 // RegisterFlags adds the suite's flags, and every provider's, to fs; call it
@@ -142,6 +160,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.Profile, "profile", "providers that render Kratos' config: its profile: "+fixtures.ProfileNames())
 	f.String(&c.Break, "break", "providers that render Kratos' config: break it on purpose: "+fixtures.BreakageNames())
 	f.String(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires), relative to the repository root; empty: none. See docs/expected-failures.md")
+	f.String(&c.UpgradeFrom, "upgrade-from", "an older Kratos to start the stack on (process: a binary; containers: an image); after seeding data the suite runs the tested Kratos' migrations while it serves, rolls serve and the courier to it and checks the data survived (make certify-upgrade)")
 	f.String(&c.Load, "load", "load stage after the specs: off | smoke | capacity (load/profiles/), or a workload file")
 	f.String(&c.Workload, "workload", "a workload file (YAML, like load/profiles/capacity.yaml): identities, sessions, step windows, search bounds, scenarios with their SLOs; runs the load stage with it instead of -kc.load's profile")
 	f.Duration(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
@@ -156,6 +175,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	fs.Func("kc.intervals", "override named timeouts, e.g. kratos-ready=90s,mail-arrival=30s; names: "+
 		strings.Join(c.Intervals.Names(), ", ")+" (env KC_INTERVALS)", c.Intervals.Set)
 	for _, r := range registry {
+		f.owner = r.name
 		c.providers[r.name].Flags(f)
 	}
 }
@@ -174,7 +194,12 @@ func envOr(flagName, def string) string {
 // Complete runs once the flags are parsed: it notes which were given, lets
 // the providers fold in what their flags imply (a target file), then validates.
 func (c *Config) Complete(fs *flag.FlagSet) error {
-	fs.Visit(func(f *flag.Flag) { c.providerSet = c.providerSet || f.Name == "kc.provider" })
+	fs.Visit(func(f *flag.Flag) {
+		c.providerSet = c.providerSet || f.Name == "kc.provider"
+		if _, ok := c.flagOwner[f.Name]; ok {
+			c.given = append(c.given, f.Name)
+		}
+	})
 	if c.Workload != "" {
 		c.Load = c.Workload
 	}
@@ -195,6 +220,18 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("-kc.provider=%q is not a provider; use one of: %s", c.Provider, strings.Join(ProviderNames(), ", ")))
 	} else if err := p.Validate(c); err != nil {
 		errs = append(errs, err)
+	}
+	if p, ok := c.providers[c.Provider].(UpgradeProvider); c.UpgradeFrom != "" && !ok {
+		errs = append(errs, fmt.Errorf("-kc.upgrade-from: the %s provider cannot start on an older Kratos and upgrade it; the process (a binary) and containers (an image) providers can", c.Provider))
+	} else if ok && c.UpgradeFrom != "" {
+		errs = append(errs, p.ValidateUpgradeFrom(c.UpgradeFrom))
+	}
+	// Another provider's flag would be ignored: a run that quietly tests
+	// something other than what was asked (an upgrade that never happened).
+	for _, name := range c.given {
+		if owner := c.flagOwner[name]; owner != c.Provider {
+			errs = append(errs, fmt.Errorf("-%s is a flag of the %s provider; -kc.provider=%s does not read it (drop it, or use -kc.provider=%s)", name, owner, c.Provider, owner))
+		}
 	}
 	if c.Race < 0 {
 		errs = append(errs, fmt.Errorf("-kc.race=%d: give a number of starts, or 0 to skip the scenario", c.Race))

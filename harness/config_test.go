@@ -15,7 +15,16 @@ import (
 // of its own stands in for it here.
 func init() {
 	RegisterProvider("process", "stand-in", func() Provider { return stubProvider{} })
+	RegisterProvider("other", "stand-in with a flag", func() Provider { return &flaggedProvider{} })
 }
+
+// flaggedProvider has one flag of its own, -kc.other-thing.
+type flaggedProvider struct {
+	stubProvider
+	thing string
+}
+
+func (p *flaggedProvider) Flags(f *Flags) { f.String(&p.thing, "other-thing", "other: a thing") }
 
 type stubProvider struct{}
 
@@ -86,6 +95,27 @@ func TestHostAliases(t *testing.T) {
 }
 
 // A KC_* value that does not parse is reported like a bad flag, naming both.
+// A provider's flag given to a run of another provider would be ignored; the
+// run must stop instead, naming the flag and its provider.
+func TestAnotherProvidersFlagIsRefused(t *testing.T) {
+	parse := func(args ...string) error {
+		c := DefaultConfig()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		RegisterFlags(fs, &c)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return c.Complete(fs)
+	}
+	err := parse("-kc.other-thing=x")
+	if err == nil || !strings.Contains(err.Error(), "-kc.other-thing is a flag of the other provider") {
+		t.Errorf("-kc.other-thing with the process provider: got %v, want it refused", err)
+	}
+	if err := parse("-kc.provider=other", "-kc.other-thing=x"); err != nil {
+		t.Errorf("-kc.other-thing with its own provider: %v", err)
+	}
+}
+
 func TestBadEnvironmentValuesAreReported(t *testing.T) {
 	for env, value := range map[string]string{
 		"KC_RACE": "ten", "KC_KEEP": "yes please", "KC_SLO_WHOAMI": "50", "KC_INTERVALS": "kratos-ready=soon", "KC_FAULTS": "sure",

@@ -30,6 +30,14 @@ type Completer interface {
 	Complete(c *Config) error
 }
 
+// UpgradeProvider is implemented by providers that read -kc.upgrade-from
+// (Config.UpgradeFrom) and whose stacks are Upgraders when it is given.
+type UpgradeProvider interface {
+	// ValidateUpgradeFrom checks the value names what the provider starts
+	// (a binary, an image) without starting anything.
+	ValidateUpgradeFrom(from string) error
+}
+
 // StackInput is what every provider's New gets besides its own flags.
 type StackInput struct {
 	Config   Config

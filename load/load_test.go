@@ -288,3 +288,22 @@ func TestRemoteGeneratorsMergeIntoOneStep(t *testing.T) {
 func pemOf(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// Prepared does the preparation once, up front: the attack's own Prepare
+// call then hands back what was made, whatever n it asks for.
+func TestPreparedPreparesOnce(t *testing.T) {
+	calls := 0
+	sc := &Scenario{Name: "count", Prepare: func(_ context.Context, n int) (vegeta.Targeter, *FlowSetup, error) {
+		calls++
+		return vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: fmt.Sprintf("http://127.0.0.1/%d", n)}), nil, nil
+	}}
+	p, err := sc.Prepared(context.Background(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _, _ := p.Prepare(context.Background(), 100)
+	var got vegeta.Target
+	if err := tr(&got); err != nil || got.URL != "http://127.0.0.1/7" || calls != 1 {
+		t.Errorf("Prepared: target %q, %d Prepare calls, %v; want the one made for 7, 1 call", got.URL, calls, err)
+	}
+}

@@ -31,6 +31,19 @@ type Scenario struct {
 	Sessions []Session
 }
 
+// Prepared runs Prepare now, for an attack of at most n requests, and returns
+// the scenario with that targeter: an attack that must begin at a set moment
+// (beside another) then does not first spend seconds creating flows.
+func (s *Scenario) Prepared(ctx context.Context, n int) (*Scenario, error) {
+	tr, setup, err := s.Prepare(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	p := *s
+	p.Prepare = func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) { return tr, setup, nil }
+	return &p, nil
+}
+
 // wrongAnswer starts the key of a response that carried another user's data
 // (or none): a correctness failure, which fails the run at once and is never
 // part of a step's error budget.

@@ -3,14 +3,18 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	ory "github.com/ory/kratos-client-go"
 
+	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/client/kratosflow"
 	"kratos-conformance/harness/client/mail"
@@ -40,10 +44,16 @@ type upgradeData struct {
 	// it is in the queue when the new courier starts.
 	QueuedTo   string
 	QueuedFlow string // the verification flow the queued mail's code belongs to
-	// LoginFlow is an API login flow of Imported made on the old Kratos, submitted on the new one.
-	LoginFlow string
-	// Migration is whoami under load on the old serve while the new Kratos' migrations ran.
-	Migration *load.FaultRun
+	// Flows made on the old Kratos and submitted on the new one: an API
+	// login flow (of Imported), an API registration flow, and a browser
+	// settings flow of Settings (whose cookies carry its session and CSRF token).
+	LoginFlow        string
+	RegistrationFlow string
+	Settings         user
+	SettingsFlow     *ory.SettingsFlow
+	// Migration is whoami, and MigrationLogin password logins of Registered,
+	// under load on the old serve while the new Kratos' migrations ran.
+	Migration, MigrationLogin *load.FaultRun
 }
 
 // upgrade seeds the old Kratos, runs the new one's migrations under whoami
@@ -72,9 +82,17 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	}
 	imported, _, err := admin.IdentityAPI.CreateIdentity(ctx).CreateIdentityBody(body).Execute()
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+
+	By("flows left half done: an API login, an API registration, a browser settings flow")
 	flow, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 	d.LoginFlow = flow.Id
+	reg, _, err := newNative().API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	d.RegistrationFlow = reg.Id
+	d.Settings = registerBrowserUser(ctx, "upgrade-settings")
+	d.SettingsFlow, _, err = d.Settings.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
+	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 
 	By("an identity with TOTP enrolled and an aal2 session")
 	d.TOTP = enrolTOTP(ctx)
@@ -101,31 +119,86 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	Expect(sent.State).To(Equal("sent_email"))
 	d.QueuedFlow = vf.Id
 
-	By("the new Kratos' migrations while the old serve answers whoami under load")
-	client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
-	Expect(err).NotTo(HaveOccurred())
-	pop := &load.Population{Tokens: []load.Session{{IdentityID: login.Result.Session.Identity.Id, SessionID: login.Result.Session.Id, Token: d.Token}}}
-	iv := suite.Intervals
-	d.Migration, err = load.RunFault(ctx, load.FaultPlan{
-		Name: "the new Kratos' migrations under the old serve", Report: "load-upgrade", Rate: faultLoadRate,
-		Scenario: load.WhoamiToken(suite.Endpoints.KratosPublic, pop, suite.Config.SLOWhoami),
-		At:       iv.FaultHold, After: iv.FaultHold, Max: 2*iv.FaultHold + iv.ProcessStep,
-		Inject:  u.Migrate,
-		Recover: func(context.Context) error { return nil }, // the migration ended: the old serve goes on
-		Limits:  load.Limits{MaxWorkers: uint64(faultLoadRate*iv.HTTPRequest.Seconds()) + 16, Timeout: iv.HTTPRequest, Client: client},
-	}, suite.Run.Dir)
-	if m := d.Migration; m != nil {
-		Expect(m.Write(suite.Run.Dir)).To(Succeed())
-		suite.FaultRecords = append(suite.FaultRecords, &reports.Fault{
-			Name:    fmt.Sprintf("upgrade %s -> %s: the new migrations while the old serve answers whoami", d.From, suite.Env.KratosVersion),
-			Figures: map[string]float64{"migration_seconds": m.RecoveredAt - m.InjectedAt, "whoami_requests": float64(m.Requests), "whoami_errors": float64(m.Errors)}})
-	}
-	Expect(err).NotTo(HaveOccurred(), "the migration to "+suite.Env.KratosVersion)
+	By("the new Kratos' migrations while the old serve answers whoami and password logins under load")
+	d.Migration, d.MigrationLogin = migrateUnderLoad(ctx, u, d, &login.Result.Session)
 
 	By("serve and the courier rolled to Kratos " + suite.Env.KratosVersion)
 	Expect(u.Roll(ctx)).To(Succeed())
 	suite.Upgrade = d
 }
+
+// migrateUnderLoad runs the new Kratos' migrations while two attacks run on
+// the old serve: whoami with an old token at faultLoadRate, and password
+// logins of d.Registered (flows made before, submitted during) at
+// migrationLoginRate. Each gets its per-second timeline, the migration marked.
+func migrateUnderLoad(ctx context.Context, u harness.Upgrader, d *upgradeData, s *ory.Session) (whoami, login *load.FaultRun) {
+	GinkgoHelper()
+	client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
+	Expect(err).NotTo(HaveOccurred())
+	pop := &load.Population{Password: d.Registered.Password,
+		Identities: []load.Identity{{ID: s.Identity.Id, Identifier: d.Registered.Identifier}},
+		Tokens:     []load.Session{{IdentityID: s.Identity.Id, SessionID: s.Id, Token: d.Token}}}
+	iv := suite.Intervals
+	plan := func(name, report string, sc *load.Scenario, rate float64) load.FaultPlan {
+		return load.FaultPlan{Name: name, Report: report, Scenario: sc, Rate: rate,
+			At: iv.FaultHold, After: iv.FaultHold, Max: 2*iv.FaultHold + iv.ProcessStep,
+			Limits: load.Limits{MaxWorkers: uint64(rate*iv.HTTPRequest.Seconds()) + 16, Timeout: iv.HTTPRequest, Client: client}}
+	}
+	// The whoami attack runs the migration; the login attack marks the same
+	// window: it waits for the migration to begin and to end.
+	migrating, migrated, whoamiDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	until := func(ch chan struct{}) func(context.Context) error {
+		return func(ctx context.Context) error {
+			select {
+			case <-ch:
+				return nil
+			case <-whoamiDone:
+				return errors.New("the whoami attack ended before the migration did")
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	wp := plan("the new Kratos' migrations under the old serve", "load-upgrade",
+		load.WhoamiToken(suite.Endpoints.KratosPublic, pop, suite.Config.SLOWhoami), faultLoadRate)
+	wp.Inject = func(ctx context.Context) error {
+		close(migrating)
+		defer close(migrated)
+		return u.Migrate(ctx)
+	}
+	wp.Recover = func(context.Context) error { return nil } // the migration ended: the old serve goes on
+	// Login flows are made before both attacks start, so they start together
+	// and the logins overlap the whole migration.
+	logins := load.Login(load.LoginInput{Agent: newNative(), Public: suite.Endpoints.KratosPublic, Population: pop, SLO: suite.Config.SLOLogin, Concurrency: 4})
+	lp := plan("the new Kratos' migrations under the old serve", "load-upgrade-login", logins, migrationLoginRate)
+	lp.Scenario, err = logins.Prepared(ctx, int(lp.Rate*lp.Max.Seconds())+5)
+	Expect(err).NotTo(HaveOccurred(), "login flows for the attack during the migration")
+	lp.Inject, lp.Recover = until(migrating), until(migrated)
+
+	var loginErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { login, loginErr = load.RunFault(ctx, lp, suite.Run.Dir) })
+	whoami, err = load.RunFault(ctx, wp, suite.Run.Dir)
+	close(whoamiDone)
+	wg.Wait()
+	for _, m := range []*load.FaultRun{whoami, login} {
+		if m == nil {
+			continue
+		}
+		Expect(m.Write(suite.Run.Dir)).To(Succeed())
+		suite.FaultRecords = append(suite.FaultRecords, &reports.Fault{
+			Name: fmt.Sprintf("upgrade %s -> %s: the new migrations while the old serve answers %s", d.From, suite.Env.KratosVersion, m.Scenario),
+			Figures: map[string]float64{"migration_seconds": m.RecoveredAt - m.InjectedAt,
+				m.Scenario + "_requests": float64(m.Requests), m.Scenario + "_errors": float64(m.Errors)}})
+	}
+	Expect(err).NotTo(HaveOccurred(), "the migration to "+suite.Env.KratosVersion)
+	Expect(loginErr).NotTo(HaveOccurred(), "password logins during the migration")
+	return whoami, login
+}
+
+// migrationLoginRate is password logins per second during the migration:
+// well inside bcrypt cost 12's capacity on a small machine (about 7.5/s).
+const migrationLoginRate = 2
 
 // aal2Session logs u in with password and TOTP and returns the aal2 session's token.
 func aal2Session(ctx context.Context, u totpUser) string {
@@ -207,11 +280,13 @@ var _ = Describe("Data made on the old Kratos after an upgrade (-kc.upgrade-from
 		Expect(who.Identity.VerifiableAddresses).To(ContainElement(And(HaveField("Value", d.QueuedTo), HaveField("Verified", true))))
 	})
 
-	It("answers whoami with an old session throughout the migration, old serve on the new schema (per-second timeline in load-upgrade.html)", Label(req("UPG-006")), func(ctx SpecContext) {
-		m := suite.Upgrade.Migration
-		AddReportEntry("UPG-006 migration", fmt.Sprintf("%s -> %s: migrations took %.1f s; %d of %d whoami requests failed (%v)",
-			suite.Upgrade.From, suite.Env.KratosVersion, m.RecoveredAt-m.InjectedAt, m.Errors, m.Requests, m.ErrorKinds))
-		Expect(m.Errors).To(BeZero(), "whoami failed %d times while the new Kratos' migrations ran under the old serve: %v", m.Errors, m.ErrorKinds)
+	It("answers whoami with an old session and logs in with passwords throughout the migration, old serve on the new schema (per-second timelines in load-upgrade.html, load-upgrade-login.html)", Label(req("UPG-006")), func(ctx SpecContext) {
+		for _, m := range []*load.FaultRun{suite.Upgrade.Migration, suite.Upgrade.MigrationLogin} {
+			AddReportEntry("UPG-006 migration "+m.Scenario, fmt.Sprintf("%s -> %s: migrations took %.1f s; %d of %d %s requests failed (%v)",
+				suite.Upgrade.From, suite.Env.KratosVersion, m.RecoveredAt-m.InjectedAt, m.Errors, m.Requests, m.Scenario, m.ErrorKinds))
+			Expect(m.Requests).NotTo(BeZero(), "no %s request was sent during the migration", m.Scenario)
+			Expect(m.Errors).To(BeZero(), "%s failed %d times while the new Kratos' migrations ran under the old serve: %v", m.Scenario, m.Errors, m.ErrorKinds)
+		}
 	})
 
 	It("completes a login flow made on the old Kratos", Label(req("UPG-007"), labelLogin), func(ctx SpecContext) {
@@ -219,6 +294,36 @@ var _ = Describe("Data made on the old Kratos after an upgrade (-kc.upgrade-from
 		done, err := newNative().SubmitLogin(ctx, d.LoginFlow, d.Imported.Identifier, d.Imported.Password, nil)
 		Expect(err).NotTo(HaveOccurred(), "the login flow from %s: %s", d.From, bodyOf(err))
 		Expect(done.Result.GetSessionToken()).NotTo(BeEmpty())
+	})
+
+	It("completes a registration flow made on the old Kratos: the new identity logs in", Label(req("UPG-008")), func(ctx SpecContext) {
+		d := suite.Upgrade
+		p := newPerson("upgrade-inflight")
+		done, err := newNative().SubmitRegistration(ctx, d.RegistrationFlow, p.Traits, p.Password, nil)
+		Expect(err).NotTo(HaveOccurred(), "the registration flow from %s: %s", d.From, bodyOf(err))
+		Expect(done.Result.Identity.Id).NotTo(BeEmpty())
+		_, err = newNative().Login(ctx, p.Identifier, p.Password)
+		Expect(err).NotTo(HaveOccurred(), "logging in as the identity registered on the flow from %s: %s", d.From, bodyOf(err))
+	})
+
+	It("completes a browser settings flow made on the old Kratos: its cookies and CSRF token still hold, the new password logs in", Label(req("UPG-009"), labelBrowser), func(ctx SpecContext) {
+		d := suite.Upgrade
+		u := d.Settings
+		password := fixtures.NewPassword()
+		done, resp, err := submitPassword(ctx, u.Agent, d.SettingsFlow, password)
+		if statusOf(resp) == http.StatusForbidden && kratosflow.ErrorID(err) == "session_refresh_required" {
+			By("the session outlived privileged_session_max_age: a refresh login on the new Kratos, then the same flow again (its CSRF token renewed by the login)")
+			_, err = u.Agent.Login(ctx, u.Identifier, u.Password, kratosflow.Refresh())
+			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			flow, _, err := u.Agent.API.FrontendAPI.GetSettingsFlow(ctx).Id(d.SettingsFlow.Id).Execute()
+			Expect(err).NotTo(HaveOccurred(), "the settings flow from %s: %s", d.From, bodyOf(err))
+			done, resp, err = submitPassword(ctx, u.Agent, flow, password)
+		}
+		Expect(err).NotTo(HaveOccurred(), "the settings flow from %s: %s", d.From, bodyOf(err))
+		Expect(statusOf(resp)).To(Equal(http.StatusOK))
+		Expect(done.State).To(Equal("success"))
+		_, err = newNative().Login(ctx, u.Identifier, password)
+		Expect(err).NotTo(HaveOccurred(), "the password set on the settings flow from %s: %s", d.From, bodyOf(err))
 	})
 })
 

@@ -75,8 +75,8 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 	if err != nil {
 		return nil, fmt.Errorf("Kratos binary: %w", err)
 	}
-	if o.UpgradeFrom != "" {
-		if s.old, err = build.Given(ctx, o.UpgradeFrom, "version"); err != nil {
+	if from := in.Config.UpgradeFrom; from != "" {
+		if s.old, err = build.Given(ctx, from, "version"); err != nil {
 			return nil, fmt.Errorf("-kc.upgrade-from: %w", err)
 		}
 	}

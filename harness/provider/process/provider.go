@@ -17,7 +17,6 @@ func init() {
 // Options are the process provider's own flags.
 type Options struct {
 	KratosBin      string // empty: build the pinned Kratos (harness/kratosbuild)
-	UpgradeFrom    string // a Kratos binary the stack starts on, upgraded to KratosBin by the upgrade specs
 	MailpitBin     string // empty: build the Mailpit pinned in go.mod
 	PostgresBinDir string // empty: PATH, then /usr/lib/postgresql/<newest>/bin
 	RedisBin       string // empty: redis-server from PATH
@@ -29,7 +28,6 @@ type provider struct{ o Options }
 
 func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.KratosBin, "kratos-bin", "process: Kratos binary to test; default: build the pinned v1.3.1 from the module proxy")
-	f.String(&p.o.UpgradeFrom, "upgrade-from", "process: an older Kratos binary to start the stack on; after seeding data the suite runs the tested Kratos' migrations while it serves, restarts serve and the courier on the tested Kratos and checks the data survived (make certify-upgrade)")
 	f.String(&p.o.MailpitBin, "mailpit-bin", "process: Mailpit binary; default: build the version pinned in go.mod")
 	f.String(&p.o.PostgresBinDir, "postgres-bin-dir", "process: folder with initdb and postgres; default: PATH, then /usr/lib/postgresql/<newest>/bin")
 	f.String(&p.o.RedisBin, "redis-bin", "process: redis-server binary; default: from PATH")
@@ -45,7 +43,7 @@ func (o Options) Validate() error {
 	if o.PublicPort != 0 && o.PublicPort == o.AdminPort {
 		errs = append(errs, fmt.Errorf("-kc.public-port and -kc.admin-port are both %d; they must differ", o.PublicPort))
 	}
-	for _, f := range []struct{ flag, path string }{{"kratos-bin", o.KratosBin}, {"upgrade-from", o.UpgradeFrom}, {"mailpit-bin", o.MailpitBin}, {"redis-bin", o.RedisBin}} {
+	for _, f := range []struct{ flag, path string }{{"kratos-bin", o.KratosBin}, {"mailpit-bin", o.MailpitBin}, {"redis-bin", o.RedisBin}} {
 		errs = append(errs, harness.CheckFile(f.flag, f.path))
 	}
 	if o.PostgresBinDir != "" {
@@ -54,6 +52,11 @@ func (o Options) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateUpgradeFrom: -kc.upgrade-from names a Kratos binary.
+func (p *provider) ValidateUpgradeFrom(from string) error {
+	return harness.CheckFile("upgrade-from", from)
 }
 
 func (p *provider) New(ctx context.Context, in harness.StackInput) (harness.Stack, error) {
