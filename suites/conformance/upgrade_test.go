@@ -186,10 +186,13 @@ func migrateUnderLoad(ctx context.Context, u harness.Upgrader, d *upgradeData, s
 			continue
 		}
 		Expect(m.Write(suite.Run.Dir)).To(Succeed())
+		figures := map[string]float64{m.Scenario + "_requests": float64(m.Requests), m.Scenario + "_errors": float64(m.Errors)}
+		if m.RecoveredAt > 0 { // else the migration failed: its error says so
+			figures["migration_seconds"] = m.RecoveredAt - m.InjectedAt
+		}
 		suite.FaultRecords = append(suite.FaultRecords, &reports.Fault{
-			Name: fmt.Sprintf("upgrade %s -> %s: the new migrations while the old serve answers %s", d.From, suite.Env.KratosVersion, m.Scenario),
-			Figures: map[string]float64{"migration_seconds": m.RecoveredAt - m.InjectedAt,
-				m.Scenario + "_requests": float64(m.Requests), m.Scenario + "_errors": float64(m.Errors)}})
+			Name:    fmt.Sprintf("upgrade %s -> %s: the new migrations while the old serve answers %s", d.From, suite.Env.KratosVersion, m.Scenario),
+			Figures: figures})
 	}
 	Expect(err).NotTo(HaveOccurred(), "the migration to "+suite.Env.KratosVersion)
 	Expect(loginErr).NotTo(HaveOccurred(), "password logins during the migration")
