@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,14 @@ func TestBadEnvironmentValuesAreReported(t *testing.T) {
 	RegisterFlags(flag.NewFlagSet("t", flag.ContinueOnError), &c)
 	if err := c.Validate(); err != nil || !c.Keep {
 		t.Errorf("KC_KEEP=1 is true: keep %v, %v", c.Keep, err)
+	}
+}
+
+func TestUpgradePath(t *testing.T) {
+	if got := UpgradePath(" /a/kratos-v1, /b/kratos-v25,, "); !slices.Equal(got, []string{"/a/kratos-v1", "/b/kratos-v25"}) {
+		t.Errorf("UpgradePath: got %q", got)
+	}
+	if got := UpgradePath(""); got != nil {
+		t.Errorf("UpgradePath of nothing: got %q, want no path", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -81,15 +82,31 @@ type Borrowed interface {
 // Kratos (-kc.upgrade-from) and upgrade it in place the way Ory's chart
 // does: the new Kratos' migrations as their own step while the old serve
 // keeps answering, then serve and the courier restarted on the new binary.
+//
+// -kc.upgrade-from may name a path of several older Kratos; each Migrate and
+// Roll is one hop, to the next one on the path and at last the tested one.
 type Upgrader interface {
-	// UpgradingFrom is the Kratos version the stack runs until Roll; "" when
-	// it was started on the Kratos under test.
+	// UpgradingFrom is the Kratos version the stack runs until the next Roll;
+	// "" once it runs the Kratos under test.
 	UpgradingFrom() string
-	// Migrate runs the new Kratos' migrations against the running stack's database.
+	// UpgradingTo is the version the next Migrate and Roll move to.
+	UpgradingTo() string
+	// Migrate runs the next Kratos' migrations against the running stack's database.
 	Migrate(ctx context.Context) error
-	// Roll restarts serve and the courier (stopped or not) on the new binary
+	// Roll restarts serve and the courier (stopped or not) on the next Kratos
 	// and returns once serve is ready and the courier has started.
 	Roll(ctx context.Context) error
+}
+
+// UpgradePath splits -kc.upgrade-from: the older Kratos, oldest first.
+func UpgradePath(from string) []string {
+	var out []string
+	for _, p := range strings.Split(from, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ProcessGroups is implemented by providers that run local processes: the

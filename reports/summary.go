@@ -103,7 +103,7 @@ type Environment struct {
 	// empty when the deployment's config is its own.
 	Profile  string `json:"config_profile,omitempty"`
 	Breakage string `json:"breakage,omitempty"` // the config was broken on purpose (-kc.break)
-	// UpgradedFrom is the Kratos version the stack ran before it was upgraded to KratosVersion (-kc.upgrade-from).
+	// UpgradedFrom is the Kratos version the stack ran before it was upgraded to KratosVersion (-kc.upgrade-from); a path of several as "v1.3.1 -> v25.4.0".
 	UpgradedFrom string `json:"upgraded_from,omitempty"`
 	// Components lists each started component and how it runs (command line, image).
 	Components map[string]string `json:"components,omitempty"`

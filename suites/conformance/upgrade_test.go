@@ -51,9 +51,16 @@ type upgradeData struct {
 	RegistrationFlow string
 	Settings         user
 	SettingsFlow     *ory.SettingsFlow
-	// Migration is whoami, and MigrationLogin password logins of Registered,
-	// under load on the old serve while the new Kratos' migrations ran.
-	Migration, MigrationLogin *load.FaultRun
+	// Hops are the upgrade's steps, one per Kratos after From (-kc.upgrade-from
+	// may name a path of several), each with its attacks during the migration.
+	Hops []upgradeHop
+}
+
+// upgradeHop is one migration and roll: whoami, and password logins of
+// Registered, under load on the old serve while the next Kratos' migrations ran.
+type upgradeHop struct {
+	From, To      string
+	Whoami, Login *load.FaultRun
 }
 
 // upgrade seeds the old Kratos, runs the new one's migrations under whoami
@@ -119,19 +126,23 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	Expect(sent.State).To(Equal("sent_email"))
 	d.QueuedFlow = vf.Id
 
-	By("the new Kratos' migrations while the old serve answers whoami and password logins under load")
-	d.Migration, d.MigrationLogin = migrateUnderLoad(ctx, u, d, &login.Result.Session)
-
-	By("serve and the courier rolled to Kratos " + suite.Env.KratosVersion)
-	Expect(u.Roll(ctx)).To(Succeed())
+	for u.UpgradingFrom() != "" {
+		hop := upgradeHop{From: u.UpgradingFrom(), To: u.UpgradingTo()}
+		By(fmt.Sprintf("Kratos %s's migrations while the %s serve answers whoami and password logins under load", hop.To, hop.From))
+		hop.Whoami, hop.Login = migrateUnderLoad(ctx, u, d, &login.Result.Session, hop, len(d.Hops))
+		d.Hops = append(d.Hops, hop)
+		By("serve and the courier rolled to Kratos " + hop.To)
+		Expect(u.Roll(ctx)).To(Succeed())
+	}
 	suite.Upgrade = d
 }
 
-// migrateUnderLoad runs the new Kratos' migrations while two attacks run on
+// migrateUnderLoad runs the next Kratos' migrations while two attacks run on
 // the old serve: whoami with an old token at faultLoadRate, and password
 // logins of d.Registered (flows made before, submitted during) at
-// migrationLoginRate. Each gets its per-second timeline, the migration marked.
-func migrateUnderLoad(ctx context.Context, u harness.Upgrader, d *upgradeData, s *ory.Session) (whoami, login *load.FaultRun) {
+// migrationLoginRate. Each gets its per-second timeline, the migration
+// marked: load-upgrade[-<hop>][-login].html, hop counted from 2.
+func migrateUnderLoad(ctx context.Context, u harness.Upgrader, d *upgradeData, s *ory.Session, hop upgradeHop, n int) (whoami, login *load.FaultRun) {
 	GinkgoHelper()
 	client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 	Expect(err).NotTo(HaveOccurred())
@@ -159,7 +170,12 @@ func migrateUnderLoad(ctx context.Context, u harness.Upgrader, d *upgradeData, s
 			}
 		}
 	}
-	wp := plan("the new Kratos' migrations under the old serve", "load-upgrade",
+	report := "load-upgrade"
+	if n > 0 {
+		report += fmt.Sprintf("-%d", n+1)
+	}
+	name := fmt.Sprintf("Kratos %s's migrations under the %s serve", hop.To, hop.From)
+	wp := plan(name, report,
 		load.WhoamiToken(suite.Endpoints.KratosPublic, pop, suite.Config.SLOWhoami), faultLoadRate)
 	wp.Inject = func(ctx context.Context) error {
 		close(migrating)
@@ -170,7 +186,7 @@ func migrateUnderLoad(ctx context.Context, u harness.Upgrader, d *upgradeData, s
 	// Login flows are made before both attacks start, so they start together
 	// and the logins overlap the whole migration.
 	logins := load.Login(load.LoginInput{Agent: newNative(), Public: suite.Endpoints.KratosPublic, Population: pop, SLO: suite.Config.SLOLogin, Concurrency: 4})
-	lp := plan("the new Kratos' migrations under the old serve", "load-upgrade-login", logins, migrationLoginRate)
+	lp := plan(name, report+"-login", logins, migrationLoginRate)
 	lp.Scenario, err = logins.Prepared(ctx, int(lp.Rate*lp.Max.Seconds())+5)
 	Expect(err).NotTo(HaveOccurred(), "login flows for the attack during the migration")
 	lp.Inject, lp.Recover = until(migrating), until(migrated)
@@ -191,10 +207,10 @@ func migrateUnderLoad(ctx context.Context, u harness.Upgrader, d *upgradeData, s
 			figures["migration_seconds"] = m.RecoveredAt - m.InjectedAt
 		}
 		suite.FaultRecords = append(suite.FaultRecords, &reports.Fault{
-			Name:    fmt.Sprintf("upgrade %s -> %s: the new migrations while the old serve answers %s", d.From, suite.Env.KratosVersion, m.Scenario),
+			Name:    fmt.Sprintf("upgrade %s -> %s: the new migrations while the old serve answers %s", hop.From, hop.To, m.Scenario),
 			Figures: figures})
 	}
-	Expect(err).NotTo(HaveOccurred(), "the migration to "+suite.Env.KratosVersion)
+	Expect(err).NotTo(HaveOccurred(), "the migration to "+hop.To)
 	Expect(loginErr).NotTo(HaveOccurred(), "password logins during the migration")
 	return whoami, login
 }
@@ -222,7 +238,7 @@ func aal2Session(ctx context.Context, u totpUser) string {
 var _ = Describe("Data made on the old Kratos after an upgrade (-kc.upgrade-from)", Label(labelUpgrade), func() {
 	BeforeEach(func() {
 		if suite.Upgrade == nil {
-			Skip("N/A: not an upgrade run: start the stack on an older Kratos with -kc.upgrade-from=BIN (process provider; make certify-upgrade FROM=BIN)")
+			Skip("N/A: not an upgrade run: start the stack on an older Kratos with -kc.upgrade-from (process: a binary, make certify-upgrade FROM=BIN; containers: an image; several, comma-separated, for a path)")
 		}
 	})
 
@@ -284,11 +300,13 @@ var _ = Describe("Data made on the old Kratos after an upgrade (-kc.upgrade-from
 	})
 
 	It("answers whoami with an old session and logs in with passwords throughout the migration, old serve on the new schema (per-second timelines in load-upgrade.html, load-upgrade-login.html)", Label(req("UPG-006")), func(ctx SpecContext) {
-		for _, m := range []*load.FaultRun{suite.Upgrade.Migration, suite.Upgrade.MigrationLogin} {
-			AddReportEntry("UPG-006 migration "+m.Scenario, fmt.Sprintf("%s -> %s: migrations took %.1f s; %d of %d %s requests failed (%v)",
-				suite.Upgrade.From, suite.Env.KratosVersion, m.RecoveredAt-m.InjectedAt, m.Errors, m.Requests, m.Scenario, m.ErrorKinds))
-			Expect(m.Requests).NotTo(BeZero(), "no %s request was sent during the migration", m.Scenario)
-			Expect(m.Errors).To(BeZero(), "%s failed %d times while the new Kratos' migrations ran under the old serve: %v", m.Scenario, m.Errors, m.ErrorKinds)
+		for _, hop := range suite.Upgrade.Hops {
+			for _, m := range []*load.FaultRun{hop.Whoami, hop.Login} {
+				AddReportEntry("UPG-006 migration "+m.Scenario, fmt.Sprintf("%s -> %s: migrations took %.1f s; %d of %d %s requests failed (%v)",
+					hop.From, hop.To, m.RecoveredAt-m.InjectedAt, m.Errors, m.Requests, m.Scenario, m.ErrorKinds))
+				Expect(m.Requests).NotTo(BeZero(), "no %s request was sent during the migration to %s", m.Scenario, hop.To)
+				Expect(m.Errors).To(BeZero(), "%s failed %d times while Kratos %s's migrations ran under the %s serve: %v", m.Scenario, m.Errors, hop.To, hop.From, m.ErrorKinds)
+			}
 		}
 	})
 

@@ -42,6 +42,15 @@ type Stack struct {
 	components map[string]string
 	kratosDSN  string // as Kratos reaches Postgres on the network
 	config     []byte // the rendered Kratos config
+	// What every Kratos container gets: the config, schema and TLS files,
+	// and serve's fixed loopback ports (kept across restarts and the upgrade).
+	kratosFiles func() testcontainers.CustomizeRequestOption
+	ports       map[string]int
+	// -kc.upgrade-from: the older images still to run, oldest (running)
+	// first, and their versions; empty once rolled to -kc.kratos-image, whose
+	// version is newVersion.
+	path, pathVersions []string
+	newVersion         string
 }
 
 type named struct {
@@ -75,7 +84,7 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 		return nil, err
 	}
 	sweepDeadRuns(ctx)
-	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir, components: map[string]string{},
+	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir, components: map[string]string{}, path: harness.UpgradePath(in.Config.UpgradeFrom),
 		env: harness.Environment{Provider: "containers", KratosBinary: o.KratosImage}}, nil
 }
 

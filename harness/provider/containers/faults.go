@@ -63,10 +63,8 @@ func (s *Stack) Start(ctx context.Context, component harness.Component) error {
 }
 
 func (s *Stack) container(component harness.Component) (testcontainers.Container, error) {
-	for _, n := range s.ctrs {
-		if n.name == component {
-			return n.c, nil
-		}
+	if i := s.index(component); i >= 0 {
+		return s.ctrs[i].c, nil
 	}
 	return nil, fmt.Errorf("the containers stack has no component %q", component)
 }

@@ -40,10 +40,21 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return err
 	}
 
-	// The image's version decides its config's version key and its migrate command.
-	version, err := s.imageVersion(ctx)
-	if err != nil {
+	// The image's version decides its config's version key and its migrate
+	// command; with -kc.upgrade-from the stack starts on the older image.
+	if s.newVersion, err = s.imageVersion(ctx, s.opts.KratosImage, "-kc.kratos-image"); err != nil {
 		return err
+	}
+	image, version := s.opts.KratosImage, s.newVersion
+	for _, old := range s.path {
+		v, err := s.imageVersion(ctx, old, "-kc.upgrade-from")
+		if err != nil {
+			return err
+		}
+		s.pathVersions = append(s.pathVersions, v)
+	}
+	if len(s.path) > 0 {
+		image, version = s.path[0], s.pathVersions[0]
 	}
 	rc, err := fixtures.Deployment{
 		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: version,
@@ -61,7 +72,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = rc.Hasher, rc.HasherCost, rc.Hash
 	s.env.Profile, s.env.Breakage = s.cfg.Profile, s.cfg.Break
 	// A fresh option per container: each copy consumes its readers.
-	files := func() testcontainers.CustomizeRequestOption {
+	s.kratosFiles = func() testcontainers.CustomizeRequestOption {
 		return testcontainers.WithFiles(
 			file(rendered, configDir+"/configs.yaml"),
 			file(fixtures.IdentitySchema(), schemaDir+"/default.json"),
@@ -69,31 +80,60 @@ func (s *Stack) startKratos(ctx context.Context) error {
 			file(ca.KeyPEM, tlsDir+"/tls.key"),
 		)
 	}
-	config := []string{"-c", configDir + "/configs.yaml"}
+	s.ports = map[string]int{"4433/tcp": publicPort, "4434/tcp": adminPort}
 
 	local := harness.LocalEndpoints(publicBase, adminBase, s.endpoints.MailpitAPI, ca)
 	local.PostgresDSN, local.RedisAddr = s.endpoints.PostgresDSN, s.endpoints.RedisAddr
 	s.endpoints = local
 
 	// The initContainer: migrations run to completion before serve starts.
-	migrate, err := s.run(ctx, harness.ComponentMigrate, func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common(harness.ComponentMigrate), files(),
-			testcontainers.WithCmd(append(config, harness.MigrateArgs(version)...)...),
+	if err := s.migrate(ctx, harness.ComponentMigrate, image, version); err != nil {
+		return err
+	}
+	if err := s.startServe(ctx, image); err != nil {
+		return err
+	}
+	client, err := s.endpoints.HTTPClient(nil, s.cfg.Intervals.HTTPRequest)
+	if err != nil {
+		return err
+	}
+	// The version serve reports is the record; upgrading, the record is the
+	// tested image's (what the run certifies) and the one it came from.
+	served, err := harness.KratosVersion(ctx, client, adminBase)
+	if err != nil {
+		return err
+	}
+	s.env.KratosVersion = served
+	if len(s.path) > 0 {
+		s.env.KratosVersion, s.env.UpgradedFrom = s.newVersion, strings.Join(s.pathVersions, " -> ")
+	}
+	return s.startCourier(ctx, image)
+}
+
+// migrate runs `migrate sql` of image to completion, as the initContainer (or
+// the chart's migration Job) does.
+func (s *Stack) migrate(ctx context.Context, name harness.Component, image, version string) error {
+	migrate, err := s.run(ctx, name, func() (testcontainers.Container, error) {
+		return testcontainers.Run(ctx, image, append(s.common(name), s.kratosFiles(),
+			testcontainers.WithCmd(append([]string{"-c", configDir + "/configs.yaml"}, harness.MigrateArgs(version)...)...),
 			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, tcwait.ForExit()))...)
 	})
 	if err != nil {
-		return imageHint(err, "-kc.kratos-image", s.opts.KratosImage)
+		return imageHint(err, s.imageFlag(image), image)
 	}
 	if st, err := migrate.State(ctx); err != nil || st.ExitCode != 0 {
-		return fmt.Errorf("kratos-migrate exited with %v (%v)%s", exitCode(st), err, s.logTail(ctx, migrate))
+		return fmt.Errorf("%s exited with %v (%v)%s", name, exitCode(st), err, s.logTail(ctx, migrate))
 	}
+	return nil
+}
 
-	// The kratos container: serve, production mode.
+// startServe runs the kratos container (serve, production mode) on the fixed
+// loopback ports and waits until it is ready.
+func (s *Stack) startServe(ctx context.Context, image string) error {
 	serve, err := s.run(ctx, harness.ComponentKratos, func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common(harness.ComponentKratos), files(),
-			testcontainers.WithCmd(append(config, "serve")...),
-			testcontainers.WithExposedPorts("4433/tcp", "4434/tcp"),
-			loopbackPorts(map[string]int{"4433/tcp": publicPort, "4434/tcp": adminPort}))...)
+		return testcontainers.Run(ctx, image, append(s.common(harness.ComponentKratos), s.kratosFiles(),
+			testcontainers.WithCmd("-c", configDir+"/configs.yaml", "serve"),
+			testcontainers.WithExposedPorts("4433/tcp", "4434/tcp"), loopbackPorts(s.ports))...)
 	})
 	if err != nil {
 		return err
@@ -101,18 +141,15 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, s.alive(ctx, harness.ComponentKratos, serve)); err != nil {
 		return fmt.Errorf("%w%s", err, s.logTail(ctx, serve))
 	}
-	client, err := s.endpoints.HTTPClient(nil, s.cfg.Intervals.HTTPRequest)
-	if err != nil {
-		return err
-	}
-	if s.env.KratosVersion, err = harness.KratosVersion(ctx, client, adminBase); err != nil {
-		return err
-	}
+	return nil
+}
 
-	// The courier container: a separate process draining the mail queue.
+// startCourier runs the courier container, a separate process draining the
+// mail queue, and waits for its start-up line.
+func (s *Stack) startCourier(ctx context.Context, image string) error {
 	courier, err := s.run(ctx, harness.ComponentCourier, func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common(harness.ComponentCourier), files(),
-			testcontainers.WithCmd(append(config, "courier", "watch")...))...)
+		return testcontainers.Run(ctx, image, append(s.common(harness.ComponentCourier), s.kratosFiles(),
+			testcontainers.WithCmd("-c", configDir+"/configs.yaml", "courier", "watch"))...)
 	})
 	if err != nil {
 		return err
@@ -121,13 +158,13 @@ func (s *Stack) startKratos(ctx context.Context) error {
 }
 
 // imageVersion runs the Kratos image once with `version` and reads what it prints.
-func (s *Stack) imageVersion(ctx context.Context) (string, error) {
+func (s *Stack) imageVersion(ctx context.Context, image, flag string) (string, error) {
 	c, err := s.run(ctx, "kratos-version", func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, s.opts.KratosImage, append(s.common("kratos-version"), testcontainers.WithCmd("version"),
+		return testcontainers.Run(ctx, image, append(s.common("kratos-version"), testcontainers.WithCmd("version"),
 			testcontainers.WithWaitStrategyAndDeadline(s.cfg.Intervals.ProcessStep, tcwait.ForExit()))...)
 	})
 	if err != nil {
-		return "", imageHint(err, "-kc.kratos-image", s.opts.KratosImage)
+		return "", imageHint(err, flag, image)
 	}
 	return build.ParseVersion(s.logs(ctx, c)), nil
 }

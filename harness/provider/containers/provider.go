@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"kratos-conformance/harness"
 )
@@ -42,6 +43,15 @@ func (p *provider) Validate(*harness.Config) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateUpgradeFrom: -kc.upgrade-from names a Kratos image; whether the
+// engine has it shows when the stack starts (no engine is asked here).
+func (p *provider) ValidateUpgradeFrom(from string) error {
+	if st, err := os.Stat(from); err == nil && !st.IsDir() {
+		return fmt.Errorf("-kc.upgrade-from=%q: the containers provider starts on an older Kratos image (repository:tag), not a file", from)
+	}
+	return nil
 }
 
 func (p *provider) New(ctx context.Context, in harness.StackInput) (harness.Stack, error) {

@@ -89,20 +89,38 @@ func (s *Stack) ScaleCouriers(ctx context.Context, n int) error {
 
 var _ harness.Upgrader = (*Stack)(nil)
 
-// UpgradingFrom is the old Kratos' version until Roll.
-func (s *Stack) UpgradingFrom() string { return s.old.Version }
+// UpgradingFrom is the running older Kratos' version until the last Roll.
+func (s *Stack) UpgradingFrom() string {
+	if len(s.path) == 0 {
+		return ""
+	}
+	return s.path[0].Version
+}
 
-// Migrate runs the tested Kratos' migrations as the chart's pre-upgrade Job
+// UpgradingTo is the version the next hop moves to.
+func (s *Stack) UpgradingTo() string { return s.next().Version }
+
+// next is the Kratos the next hop moves to: the next on the path, at last the tested one.
+func (s *Stack) next() build.Binary {
+	if len(s.path) > 1 {
+		return s.path[1]
+	}
+	return s.kratos
+}
+
+// Migrate runs the next Kratos' migrations as the chart's pre-upgrade Job
 // does, while the old serve and courier run on.
 func (s *Stack) Migrate(ctx context.Context) error {
-	in := procInput{Name: harness.ComponentMigrate, Path: s.kratos.Path, LogPath: s.logPath(harness.ComponentMigrate),
-		Args: append([]string{"-c", s.configPath}, harness.MigrateArgs(s.kratos.Version)...)}
+	next := s.next()
+	in := procInput{Name: harness.ComponentMigrate, Path: next.Path, LogPath: s.logPath(harness.ComponentMigrate),
+		Args: append([]string{"-c", s.configPath}, harness.MigrateArgs(next.Version)...)}
 	return runStep(ctx, in, s.cfg.Intervals.ProcessStep)
 }
 
-// Roll restarts serve, then the courier, on the tested Kratos: the rollout
+// Roll restarts serve, then the courier, on the next Kratos: the rollout
 // after the migration Job.
 func (s *Stack) Roll(ctx context.Context) error {
+	next := s.next()
 	for _, c := range []harness.Component{harness.ComponentKratos, harness.ComponentCourier} {
 		i, err := s.procIndex(c)
 		if err != nil {
@@ -113,12 +131,12 @@ func (s *Stack) Roll(ctx context.Context) error {
 				return err
 			}
 		}
-		s.procs[i].in.Path = s.kratos.Path
+		s.procs[i].in.Path = next.Path
 		s.record(s.procs[i].in)
 		if err := s.Start(ctx, c); err != nil {
-			return fmt.Errorf("%s on the upgraded Kratos: %w", c, err)
+			return fmt.Errorf("%s on Kratos %s: %w", c, next.Version, err)
 		}
 	}
-	s.old = build.Binary{}
+	s.path = s.path[1:]
 	return nil
 }

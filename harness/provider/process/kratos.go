@@ -41,10 +41,11 @@ func (s *Stack) startKratos(ctx context.Context) error {
 			return err
 		}
 	}
-	// With -kc.upgrade-from the stack starts on the old Kratos; Roll moves it to the tested one.
+	// With -kc.upgrade-from the stack starts on the oldest Kratos; each Roll
+	// moves it one step along the path, the last to the tested one.
 	first := s.kratos
-	if s.old.Path != "" {
-		first = s.old
+	if len(s.path) > 0 {
+		first = s.path[0]
 	}
 	rc, err := fixtures.Deployment{
 		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: first.Version,

@@ -24,7 +24,7 @@ type Stack struct {
 	opts        Options
 	logDir      string
 	kratos      build.Binary
-	old         build.Binary // -kc.upgrade-from: what runs until Roll; zero once rolled, or without it
+	path        []build.Binary // -kc.upgrade-from: the older Kratos still to run, oldest (running) first; empty once rolled to kratos
 	mailpit     build.Binary
 	redisBin    string // redis-server
 	postgresDir string // the folder with initdb and postgres
@@ -75,10 +75,13 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 	if err != nil {
 		return nil, fmt.Errorf("Kratos binary: %w", err)
 	}
-	if from := in.Config.UpgradeFrom; from != "" {
-		if s.old, err = build.Given(ctx, from, "version"); err != nil {
+	var versions []string
+	for _, from := range harness.UpgradePath(in.Config.UpgradeFrom) {
+		old, err := build.Given(ctx, from, "version")
+		if err != nil {
 			return nil, fmt.Errorf("-kc.upgrade-from: %w", err)
 		}
+		s.path, versions = append(s.path, old), append(versions, old.Version)
 	}
 	if o.MailpitBin != "" {
 		s.mailpit, err = build.Given(ctx, o.MailpitBin, "version", "--no-release-check")
@@ -89,7 +92,7 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 		return nil, fmt.Errorf("Mailpit binary: %w", err)
 	}
 	s.env = harness.Environment{
-		Provider: "process", KratosVersion: s.kratos.Version, KratosBinary: s.kratos.Path, UpgradedFrom: s.old.Version,
+		Provider: "process", KratosVersion: s.kratos.Version, KratosBinary: s.kratos.Path, UpgradedFrom: strings.Join(versions, " -> "),
 		MailpitVersion: s.mailpit.Version, Components: s.components,
 	}
 	return s, nil

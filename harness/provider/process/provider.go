@@ -54,9 +54,13 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ValidateUpgradeFrom: -kc.upgrade-from names a Kratos binary.
+// ValidateUpgradeFrom: -kc.upgrade-from names Kratos binaries, oldest first.
 func (p *provider) ValidateUpgradeFrom(from string) error {
-	return harness.CheckFile("upgrade-from", from)
+	var errs []error
+	for _, bin := range harness.UpgradePath(from) {
+		errs = append(errs, harness.CheckFile("upgrade-from", bin))
+	}
+	return errors.Join(errs...)
 }
 
 func (p *provider) New(ctx context.Context, in harness.StackInput) (harness.Stack, error) {
