@@ -36,10 +36,10 @@ stack-bins: deps
 certify: build ## certification on the embedded local-process stack: specs, smoke load gated on SLOs, the expiry specs on a short-lifespans stack; one report folder, one verdict
 	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.load=smoke $(ARGS)
 
-# An upgrade certification: the stack starts on FROM (an older Kratos binary),
-# which seeds data; the tested Kratos (ARGS=-kc.kratos-bin=..., else the
+# An upgrade certification: the stack starts on FROM (an older Kratos binary,
+# or several, comma-separated, oldest first: a path), which seeds data; the tested Kratos (ARGS=-kc.kratos-bin=..., else the
 # pinned build) migrates it while the old serve answers, then serves it.
-certify-upgrade: build ## certification of an upgrade: data made on FROM=<old kratos binary> (default: the pinned build, which proves the plumbing), then the tested Kratos' migrations under load, the roll, the survival checks (UPG-*) and the whole catalogue on the upgraded stack
+certify-upgrade: build ## certification of an upgrade: data made on FROM=<old kratos binary[,newer old binary...]> (default: the pinned build, which proves the plumbing), then the tested Kratos' migrations under load, the roll, the survival checks (UPG-*) and the whole catalogue on the upgraded stack
 	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.load=smoke -kc.upgrade-from=$(or $(FROM),$(shell $(GO) run ./cmd/kcbuild -kratos-path)) $(ARGS)
 
 # The guide's lifespans are 1h, so its run reports expiry as N/A; this run
@@ -68,6 +68,14 @@ KIND_ENV = DOCKER_HOST=unix://$$($(GO) run ./cmd/kcbuild -cache-dir)/kind/engine
 certify-kind: kind-images build ## certification on a kind cluster in a private Docker engine: the guide's manifests (ARGS=-kc.kind-layout=chart: Ory's chart layout; -kc.kind-discover: read back as the kubernetes provider reads a cluster; -kc.kind-in-cluster: also run from a Job inside the cluster), the same specs and smoke load
 	$(KIND_ENV) $(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kind -kc.load=smoke $(ARGS)
 
+# Ory's chart layout upgraded as helm upgrade does: the next image's
+# migrations as a Job while the old pods serve, then the rollout. FROM: older
+# Kratos images in the private engine, comma-separated; default the tested
+# image itself (CI runs that in place of the plain chart certification).
+certify-upgrade-kind: kind-images build ## Ory's chart layout on kind as an upgrade: data made on FROM=<old kratos image[,...]> (default: the tested image itself), the migration Job under load, the rollout, UPG-*, the whole catalogue
+	$(KIND_ENV) $(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=kind -kc.load=smoke -kc.kind-layout=chart \
+		-kc.upgrade-from=$(or $(FROM),$$(sed -n 's/^KC_KRATOS_IMAGE=//p' "$$($(GO) run ./cmd/kcbuild -cache-dir)/kind/images.env")) $(ARGS)
+
 RACE_KIND ?= 3
 faults-kind: kind-images ## on one kind cluster: the fault scenarios, the probes (serve killed and hung in its pod) and the start-order race on the guide's pod (RACE_KIND times each order)
 	$(KIND_ENV) $(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter="faults || race" ./suites/conformance -- -kc.faults -kc.race=$(RACE_KIND) -kc.partial -kc.provider=kind $(ARGS)
@@ -77,10 +85,10 @@ certify-k8s: build ## certification of a Kratos already running in a cluster: AR
 
 # make test runs kind where the machine can (checked in seconds) and says why not elsewhere:
 # the guide's layout certified as the kubernetes provider reads it and again
-# from a Job inside the cluster, then faulted; Ory's chart layout certified.
+# from a Job inside the cluster, then faulted; Ory's chart layout certified as an upgrade (its migration Job and rollout).
 kind-test:
 	@if reason=$$($(GO) run ./cmd/kckind -check); then \
-		$(MAKE) certify-kind ARGS="-kc.kind-in-cluster $(ARGS)" && $(MAKE) faults-kind && $(MAKE) certify-kind ARGS="-kc.kind-layout=chart $(ARGS)"; \
+		$(MAKE) certify-kind ARGS="-kc.kind-in-cluster $(ARGS)" && $(MAKE) faults-kind && $(MAKE) certify-upgrade-kind ARGS="$(ARGS)"; \
 	else echo "kind: not run on this machine: $$reason"; fi
 
 images: stack-bins ## build the containers provider's images and the suite's own image locally (no registry needed); writes .cache/images.env
@@ -89,6 +97,12 @@ images: stack-bins ## build the containers provider's images and the suite's own
 e2e-containers: images build ## certification on testcontainers-go with the local images (both stacks, one verdict)
 	set -a; . ./.cache/images.env; set +a; \
 	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=containers -kc.load=smoke $(ARGS)
+
+# The same on containers: FROM=<older Kratos images, comma-separated>; default
+# the local image to itself (CI runs that, in place of e2e-containers).
+certify-upgrade-containers: images build ## e2e-containers as an upgrade: data made on FROM=<old kratos image[,...]> (default: the local image itself), migrations in their own container under load, serve and the courier replaced, UPG-*, the whole catalogue
+	set -a; . ./.cache/images.env; set +a; \
+	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.provider=containers -kc.load=smoke -kc.upgrade-from=$(or $(FROM),$$KC_KRATOS_IMAGE) $(ARGS)
 
 test-containers: images ## the containers provider's own tests (leftovers by label, errors), with the local images
 	set -a; . ./.cache/images.env; set +a; $(GO) test -count=1 ./harness/provider/containers/...
@@ -123,7 +137,7 @@ bench: ## benchmarks of the load driver's own per-request work
 docker-check:
 	@docker info >/dev/null 2>&1 || { echo "make test needs a running Docker engine (the containers provider); start it, or run make certify, which needs none" >&2; exit 1; }
 
-test: deps docker-check build unit certify certify-upgrade breakages hygiene faults race test-containers e2e-containers kind-test ## everything CI runs: the binary, unit, certification, an upgrade (v1.3.1 to itself: the plumbing), proof that checks bite, hygiene, faults, start order, containers, kind where it can run, 2 repeats
+test: deps docker-check build unit certify certify-upgrade breakages hygiene faults race test-containers certify-upgrade-containers kind-test ## everything CI runs: the binary, unit, certification, an upgrade on processes and one on containers (v1.3.1 to itself: the plumbing), proof that checks bite, hygiene, faults, start order, containers, kind where it can run, 2 repeats
 	$(MAKE) repeat REPEAT=2
 
 clean: ## remove run reports (a killed run's temp folder is swept by the next run)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	"sigs.k8s.io/yaml"
 
@@ -62,5 +63,40 @@ func TestUnknownLayoutNamesBoth(t *testing.T) {
 func TestClusterNameIsOneKindAccepts(t *testing.T) {
 	if got := clusterName("20261126-172214-2a98d2/short-lifespans"); got != "kc-20261126-172214-2a98d2-short-lifespans" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// The upgrade's migration Job runs the next version's migrate command with
+// the flags the layout gave it: the guide's -c before, the chart's --config after.
+func TestMigrateArgs(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		version string
+		want    string
+	}{
+		{[]string{"-c", "/identity/configs/configs.yaml", "migrate", "sql", "-e", "--yes"}, "v26.2.0", "-c /identity/configs/configs.yaml migrate sql up -e --yes"},
+		{[]string{"migrate", "sql", "-e", "--yes", "--config", "/etc/config/kratos.yaml"}, "v25.4.0", "migrate sql up -e --yes --config /etc/config/kratos.yaml"},
+		{[]string{"migrate", "sql", "up", "-e", "--yes", "--config", "/etc/config/kratos.yaml"}, "v1.3.1", "migrate sql -e --yes --config /etc/config/kratos.yaml"},
+	} {
+		if got := strings.Join(migrateArgs(c.args, c.version), " "); got != c.want {
+			t.Errorf("migrateArgs(%q, %s) = %q, want %q", c.args, c.version, got, c.want)
+		}
+	}
+}
+
+// retag moves only the containers on the old image, and changes the template
+// even when old and new are one image, so the workload rolls.
+func TestRetag(t *testing.T) {
+	tpl := corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+		InitContainers: []corev1.Container{{Name: "migrate", Image: "k:old"}},
+		Containers:     []corev1.Container{{Name: "kratos", Image: "k:old"}, {Name: "sidecar", Image: "other:1"}}}}
+	retag(&tpl, "k:old", "k:new", "hop 1: k:new")
+	if tpl.Spec.InitContainers[0].Image != "k:new" || tpl.Spec.Containers[0].Image != "k:new" || tpl.Spec.Containers[1].Image != "other:1" {
+		t.Errorf("retag: %+v", tpl.Spec)
+	}
+	same := tpl.DeepCopy()
+	retag(same, "k:new", "k:new", "hop 2: k:new")
+	if same.Annotations["kratos-conformance/upgrade"] == tpl.Annotations["kratos-conformance/upgrade"] {
+		t.Error("retag to the same image must still change the template")
 	}
 }
