@@ -238,7 +238,7 @@ func aal2Session(ctx context.Context, u totpUser) string {
 var _ = Describe("Data made on the old Kratos after an upgrade (-kc.upgrade-from)", Label(labelUpgrade), func() {
 	BeforeEach(func() {
 		if suite.Upgrade == nil {
-			Skip("N/A: not an upgrade run: start the stack on an older Kratos with -kc.upgrade-from (process: a binary, make certify-upgrade FROM=BIN; containers: an image; several, comma-separated, for a path)")
+			Skip("N/A: not an upgrade run: start the stack on an older Kratos with -kc.upgrade-from (process: binaries, make certify-upgrade FROM=...; containers and kind: images; comma-separated, oldest first)")
 		}
 	})
 
