@@ -160,7 +160,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.Profile, "profile", "providers that render Kratos' config: its profile: "+fixtures.ProfileNames())
 	f.String(&c.Break, "break", "providers that render Kratos' config: break it on purpose: "+fixtures.BreakageNames())
 	f.String(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires), relative to the repository root; empty: none. See docs/expected-failures.md")
-	f.String(&c.UpgradeFrom, "upgrade-from", "an older Kratos to start the stack on (process: a binary; containers: an image); after seeding data the suite runs the tested Kratos' migrations while it serves, rolls serve and the courier to it and checks the data survived (make certify-upgrade)")
+	f.String(&c.UpgradeFrom, "upgrade-from", "older Kratos to start the stack on, oldest first, comma-separated (process: binaries; containers and kind: images); after seeding data the suite runs the tested Kratos' migrations while it serves, rolls serve and the courier to it and checks the data survived (make certify-upgrade)")
 	f.String(&c.Load, "load", "load stage after the specs: off | smoke | capacity (load/profiles/), or a workload file")
 	f.String(&c.Workload, "workload", "a workload file (YAML, like load/profiles/capacity.yaml): identities, sessions, step windows, search bounds, scenarios with their SLOs; runs the load stage with it instead of -kc.load's profile")
 	f.Duration(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
@@ -222,7 +222,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if p, ok := c.providers[c.Provider].(UpgradeProvider); c.UpgradeFrom != "" && !ok {
-		errs = append(errs, fmt.Errorf("-kc.upgrade-from: the %s provider cannot start on an older Kratos and upgrade it; the process (a binary) and containers (an image) providers can", c.Provider))
+		errs = append(errs, fmt.Errorf("-kc.upgrade-from: the %s provider cannot start on an older Kratos and upgrade it; the process (binaries), containers and kind (images) providers can", c.Provider))
 	} else if ok && c.UpgradeFrom != "" {
 		errs = append(errs, p.ValidateUpgradeFrom(c.UpgradeFrom))
 	}
