@@ -145,3 +145,17 @@ func TestUpgradePath(t *testing.T) {
 		t.Errorf("UpgradePath of nothing: got %q, want no path", got)
 	}
 }
+
+// An image path walks hop by hop to the tested image.
+func TestImagePath(t *testing.T) {
+	p := ImagePath{Images: []string{"k:1", "k:25"}, Versions: []string{"v1.3.1", "v25.4.0"}, Tested: "k:26", TestedVersion: "v26.2.0"}
+	var hops []string
+	for p.From() != "" {
+		image, version := p.Next()
+		hops = append(hops, p.Current()+">"+image+"@"+version)
+		p.Advance()
+	}
+	if want := []string{"k:1>k:25@v25.4.0", "k:25>k:26@v26.2.0"}; !slices.Equal(hops, want) || p.Current() != "k:26" {
+		t.Errorf("hops %q, now %s; want %q, then k:26", hops, p.Current(), want)
+	}
+}

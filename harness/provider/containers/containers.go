@@ -46,11 +46,7 @@ type Stack struct {
 	// and serve's fixed loopback ports (kept across restarts and the upgrade).
 	kratosFiles func() testcontainers.CustomizeRequestOption
 	ports       map[string]int
-	// -kc.upgrade-from: the older images still to run, oldest (running)
-	// first, and their versions; empty once rolled to -kc.kratos-image, whose
-	// version is newVersion.
-	path, pathVersions []string
-	newVersion         string
+	up          harness.ImagePath // -kc.upgrade-from, to -kc.kratos-image
 }
 
 type named struct {
@@ -84,7 +80,7 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 		return nil, err
 	}
 	sweepDeadRuns(ctx)
-	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir, components: map[string]string{}, path: harness.UpgradePath(in.Config.UpgradeFrom),
+	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir, components: map[string]string{}, up: harness.ImagePath{Images: harness.UpgradePath(in.Config.UpgradeFrom), Tested: o.KratosImage},
 		env: harness.Environment{Provider: "containers", KratosBinary: o.KratosImage}}, nil
 }
 

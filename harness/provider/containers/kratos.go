@@ -2,6 +2,7 @@ package containers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -42,20 +43,17 @@ func (s *Stack) startKratos(ctx context.Context) error {
 
 	// The image's version decides its config's version key and its migrate
 	// command; with -kc.upgrade-from the stack starts on the older image.
-	if s.newVersion, err = s.imageVersion(ctx, s.opts.KratosImage, "-kc.kratos-image"); err != nil {
+	if s.up.TestedVersion, err = s.imageVersion(ctx, s.opts.KratosImage, "-kc.kratos-image"); err != nil {
 		return err
 	}
-	image, version := s.opts.KratosImage, s.newVersion
-	for _, old := range s.path {
+	for _, old := range s.up.Images {
 		v, err := s.imageVersion(ctx, old, "-kc.upgrade-from")
 		if err != nil {
 			return err
 		}
-		s.pathVersions = append(s.pathVersions, v)
+		s.up.Versions = append(s.up.Versions, v)
 	}
-	if len(s.path) > 0 {
-		image, version = s.path[0], s.pathVersions[0]
-	}
+	image, version := s.up.Current(), cmp.Or(s.up.From(), s.up.TestedVersion)
 	rc, err := fixtures.Deployment{
 		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: version,
 		DSN: s.kratosDSN, SMTPURI: "smtp://mailpit:1025/?disable_starttls=true",
@@ -104,8 +102,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		return err
 	}
 	s.env.KratosVersion = served
-	if len(s.path) > 0 {
-		s.env.KratosVersion, s.env.UpgradedFrom = s.newVersion, strings.Join(s.pathVersions, " -> ")
+	if s.up.From() != "" {
+		s.env.KratosVersion, s.env.UpgradedFrom = s.up.TestedVersion, strings.Join(s.up.Versions, " -> ")
 	}
 	return s.startCourier(ctx, image)
 }

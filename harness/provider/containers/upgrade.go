@@ -11,32 +11,18 @@ import (
 var _ harness.Upgrader = (*Stack)(nil)
 
 // UpgradingFrom is the running older image's version until the last Roll.
-func (s *Stack) UpgradingFrom() string {
-	if len(s.pathVersions) == 0 {
-		return ""
-	}
-	return s.pathVersions[0]
-}
+func (s *Stack) UpgradingFrom() string { return s.up.From() }
 
 // UpgradingTo is the version the next hop moves to.
 func (s *Stack) UpgradingTo() string {
-	_, version := s.next()
+	_, version := s.up.Next()
 	return version
-}
-
-// next is the image the next hop moves to, and its version: the next on the
-// path, at last -kc.kratos-image.
-func (s *Stack) next() (image, version string) {
-	if len(s.path) > 1 {
-		return s.path[1], s.pathVersions[1]
-	}
-	return s.opts.KratosImage, s.newVersion
 }
 
 // Migrate runs the next image's migrations in a container of their own, as
 // the chart's pre-upgrade Job does, while the old serve and courier run on.
 func (s *Stack) Migrate(ctx context.Context) error {
-	image, version := s.next()
+	image, version := s.up.Next()
 	return s.migrate(ctx, harness.ComponentMigrate+harness.Component("-"+version), image, version)
 }
 
@@ -44,7 +30,7 @@ func (s *Stack) Migrate(ctx context.Context) error {
 // the rollout after the migration Job. The old containers stay, stopped and
 // named after their version, so their logs are collected with the rest.
 func (s *Stack) Roll(ctx context.Context) error {
-	image, version := s.next()
+	image, version := s.up.Next()
 	for _, c := range []harness.Component{harness.ComponentKratos, harness.ComponentCourier} {
 		i := s.index(c)
 		if i < 0 {
@@ -63,7 +49,7 @@ func (s *Stack) Roll(ctx context.Context) error {
 			return fmt.Errorf("%s on Kratos %s: %w", c, version, err)
 		}
 	}
-	s.path, s.pathVersions = s.path[1:], s.pathVersions[1:]
+	s.up.Advance()
 	return nil
 }
 
@@ -74,7 +60,7 @@ func (s *Stack) index(component harness.Component) int {
 
 // imageFlag names the flag that chose image, for an error about it.
 func (s *Stack) imageFlag(image string) string {
-	if slices.Contains(s.path, image) {
+	if slices.Contains(s.up.Images, image) {
 		return "-kc.upgrade-from"
 	}
 	return "-kc.kratos-image"

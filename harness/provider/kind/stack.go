@@ -55,12 +55,8 @@ type Stack struct {
 	reader    *k8sprovider.Stack // -kc.kind-discover: the deployment as the kubernetes provider reads it
 	ep        harness.Endpoints
 	env       harness.Environment
-	// -kc.upgrade-from: the older images still to run, oldest (running)
-	// first, and their versions; newVersion is the tested image's; hops
-	// counts the rolls done.
-	path, pathVersions []string
-	newVersion         string
-	hops               int
+	up        harness.ImagePath // -kc.upgrade-from, to the tested image
+	hops      int               // the upgrade's rolls done
 }
 
 var (
@@ -72,7 +68,7 @@ var (
 
 func newStack(in harness.StackInput, o Options) *Stack {
 	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir,
-		name: clusterName(in.RunID), forwards: map[string]*portforward.Forward{}, path: harness.UpgradePath(in.Config.UpgradeFrom),
+		name: clusterName(in.RunID), forwards: map[string]*portforward.Forward{}, up: harness.ImagePath{Images: harness.UpgradePath(in.Config.UpgradeFrom), Tested: o.images.kratos},
 		env: harness.Environment{Provider: "kind", KratosBinary: o.images.kratos, Components: map[string]string{}}}
 }
 
@@ -147,12 +143,12 @@ func (s *Stack) Up(ctx context.Context) error {
 	s.stopRelay = stopRelay
 	_, port, _ := strings.Cut(publicAddr, ":")
 	publicPort, _ := strconv.Atoi(port)
-	if len(s.path) > 0 {
+	if len(s.up.Images) > 0 {
 		if err := s.upgradePath(ctx); err != nil {
 			return err
 		}
 	}
-	s.rendered, err = manifests.Render(manifests.RenderInput{KratosImage: s.current(), PostgresImage: s.opts.images.postgres,
+	s.rendered, err = manifests.Render(manifests.RenderInput{KratosImage: s.up.Current(), PostgresImage: s.opts.images.postgres,
 		RedisImage: s.opts.images.redis, MailpitImage: s.opts.images.mailpit, PublicHostPort: publicPort,
 		Profile: s.cfg.Profile, Break: s.cfg.Break, Layout: s.opts.Layout})
 	if err != nil {
@@ -180,8 +176,8 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.forwardAll(ctx, publicPort); err != nil {
 		return err
 	}
-	if len(s.path) > 0 { // the tested image is the record; the stack serves the oldest for now
-		s.env.KratosVersion, s.env.UpgradedFrom = s.newVersion, strings.Join(s.pathVersions, " -> ")
+	if s.up.From() != "" { // the tested image is the record; the stack serves the oldest for now
+		s.env.KratosVersion, s.env.UpgradedFrom = s.up.TestedVersion, strings.Join(s.up.Versions, " -> ")
 	}
 	return nil
 }

@@ -42,15 +42,15 @@ func (p *provider) ValidateUpgradeFrom(from string) error {
 // one, and loads the path's images into the node (the tested one is baked in).
 func (s *Stack) upgradePath(ctx context.Context) error {
 	var err error
-	if s.newVersion, err = imageVersion(ctx, s.opts.images.kratos); err != nil {
+	if s.up.TestedVersion, err = imageVersion(ctx, s.opts.images.kratos); err != nil {
 		return err
 	}
-	for _, image := range s.path {
+	for _, image := range s.up.Images {
 		v, err := imageVersion(ctx, image)
 		if err != nil {
 			return fmt.Errorf("-kc.upgrade-from: %w", err)
 		}
-		s.pathVersions = append(s.pathVersions, v)
+		s.up.Versions = append(s.up.Versions, v)
 		if image != s.opts.images.kratos {
 			if err := s.loadImage(ctx, image); err != nil {
 				return fmt.Errorf("-kc.upgrade-from: %w", err)
@@ -70,30 +70,17 @@ func imageVersion(ctx context.Context, image string) (string, error) {
 }
 
 // UpgradingFrom is the running older image's version until the last Roll.
-func (s *Stack) UpgradingFrom() string {
-	if len(s.pathVersions) == 0 {
-		return ""
-	}
-	return s.pathVersions[0]
-}
+func (s *Stack) UpgradingFrom() string { return s.up.From() }
 
 // UpgradingTo is the version the next hop moves to.
 func (s *Stack) UpgradingTo() string {
-	_, version := s.next()
+	_, version := s.up.Next()
 	return version
-}
-
-// next is the image the next hop moves to, and its version.
-func (s *Stack) next() (image, version string) {
-	if len(s.path) > 1 {
-		return s.path[1], s.pathVersions[1]
-	}
-	return s.opts.images.kratos, s.newVersion
 }
 
 // Migrate runs the next image's migrations as a Job and waits for it.
 func (s *Stack) Migrate(ctx context.Context) error {
-	image, version := s.next()
+	image, version := s.up.Next()
 	name := fmt.Sprintf("kratos-upgrade-migrate-%d", s.hops+1)
 	var spec corev1.PodSpec
 	if s.chart() {
@@ -145,8 +132,8 @@ func migrateArgs(args []string, version string) []string {
 func (s *Stack) Roll(ctx context.Context) error {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	image, version := s.next()
-	old := s.current()
+	image, version := s.up.Next()
+	old := s.up.Current()
 	d, err := s.cs.AppsV1().Deployments(namespace).Get(ctx, serveApp, metav1.GetOptions{})
 	if err != nil {
 		return err
@@ -187,16 +174,9 @@ func (s *Stack) Roll(ctx context.Context) error {
 		}
 	}
 	s.retagRendered(old, image, stamp)
-	s.path, s.pathVersions, s.hops = s.path[1:], s.pathVersions[1:], s.hops+1
+	s.up.Advance()
+	s.hops++
 	return nil
-}
-
-// current is the image serve and the courier run now.
-func (s *Stack) current() string {
-	if len(s.path) > 0 {
-		return s.path[0]
-	}
-	return s.opts.images.kratos
 }
 
 // retag moves every container of t on image old to image new and stamps the
