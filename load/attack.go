@@ -177,7 +177,7 @@ func (s *Step) judge(in StepInput) {
 		s.Why = append(s.Why, fmt.Sprintf("success %.2f%% < %.1f%%", s.Success*100, least*100))
 	}
 	if slo := float64(in.Scenario.SLO) / float64(time.Millisecond); s.Latency.P99 > slo {
-		s.Why = append(s.Why, fmt.Sprintf("p99 %.1f ms > SLO %.0f ms", s.Latency.P99, slo))
+		s.Why = append(s.Why, fmt.Sprintf("p99 %.1f ms > SLO %.0f ms (of %d answers)", s.Latency.P99, slo, s.Requests))
 	}
 	if s.Interrupted {
 		s.Why = append(s.Why, "interrupted")
