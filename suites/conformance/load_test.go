@@ -15,8 +15,8 @@ import (
 )
 
 var _ = AfterSuite(func(ctx SpecContext) {
-	if suite.Config.Load == "off" || suite.Endpoints.KratosPublic == nil {
-		return
+	if suite.Config.Load == "off" || suite.Endpoints.KratosPublic == nil || interrupted.Load() {
+		return // interrupted: the LOAD rows stay NOT RUN and the verdict says the run was interrupted
 	}
 	profile, err := load.LookupProfile(suite.Config.Load)
 	Expect(err).NotTo(HaveOccurred())

@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -84,6 +87,7 @@ func TestConformance(t *testing.T) {
 	suiteCfg, reporterCfg := GinkgoConfiguration()
 	reporterCfg.JUnitReport = "" // written from code into the run folder, see ReportAfterSuite
 	var ginkgo ginkgoOutcome
+	defer watchInterrupts()()
 	RunSpecs(&ginkgo, "Kratos conformance", suiteCfg, reporterCfg)
 	// The exit follows the verdict, which excuses an operator's unexpired
 	// expected failures and nothing else.
@@ -116,6 +120,24 @@ func loadExpectedFailures(root string) ([]reports.ExpectedFailure, error) {
 func fileExists(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && !st.IsDir()
+}
+
+// interrupted is set by the first SIGINT or SIGTERM. Ginkgo then skips the
+// remaining specs but still runs AfterSuite, and the load stage is an
+// AfterSuite: it must not start a minute of load after the user said stop.
+var interrupted atomic.Bool
+
+// watchInterrupts sets interrupted beside Ginkgo's own handler (a signal
+// reaches every channel registered for it); the returned func stops it.
+func watchInterrupts() (stop func()) {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for range signals {
+			interrupted.Store(true)
+		}
+	}()
+	return func() { signal.Stop(signals); close(signals) }
 }
 
 // ginkgoOutcome records Ginkgo's own "the suite failed" for TestConformance to weigh.
