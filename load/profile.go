@@ -27,6 +27,10 @@ type Profile struct {
 	// to its MaxRate; else run one step per scenario at Rate and gate on its SLO.
 	Search   bool `yaml:"search"`
 	MaxSteps int  `yaml:"max_steps"`
+	// SideBySide: every scenario's one step runs in the same window, which
+	// costs one window instead of one per scenario (profiles without search).
+	// Each still gets its own rate, answers and p99; CPU shares are of all.
+	SideBySide bool `yaml:"side_by_side"`
 	// BoundFor: how long each bound is measured.
 	BoundFor  time.Duration   `yaml:"bound_for"`
 	Scenarios map[string]Plan `yaml:"scenarios"`
@@ -95,6 +99,9 @@ func ParseProfile(b []byte) (Profile, error) {
 	}
 	if p.Window <= 0 || p.Warmup < 0 || p.BoundFor <= 0 {
 		errs = append(errs, errors.New("window and bound_for must be positive, warmup not negative"))
+	}
+	if p.SideBySide && p.Search {
+		errs = append(errs, errors.New("side_by_side needs search off: a saturation search moves one scenario's rate at a time"))
 	}
 	if p.MaxSteps < 1 {
 		errs = append(errs, errors.New("max_steps must be at least 1"))

@@ -151,6 +151,7 @@ var pageTemplate = template.Must(template.New("load").Funcs(template.FuncMap{
 <h1>Kratos load: {{.Profile}} profile</h1>
 <p>Started {{.StartedAt.Format "2006-01-02 15:04:05 MST"}}, took {{printf "%.0f" .Seconds}} s.
 Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.Seed.CookieSessions}} cookie sessions in {{printf "%.1f" .Seed.Seconds}} s.
+{{if .SideBySide}}The scenarios ran side by side in one window: each step's CPU shares are of all of them together.{{end}}
 {{if .Interrupted}}<b class="fail">Interrupted: partial report.</b>{{end}}</p>
 {{range .SLOFailures}}<p class="fail">{{.}}</p>{{end}}
 <h2>Bounds</h2>

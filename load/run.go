@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"kratos-conformance/harness"
@@ -72,6 +73,8 @@ type Result struct {
 	// WrongAnswers counts answers, warm-ups included, with another user's data or none.
 	WrongAnswers uint64 `json:"wrong_answers"`
 	Interrupted  bool   `json:"interrupted,omitempty"`
+	// SideBySide: the scenarios ran in one window together (Profile.SideBySide).
+	SideBySide bool `json:"side_by_side,omitempty"`
 	// Generators is how many generator pods sent whoami's steps (each step lists them); 0: this process.
 	Generators int `json:"generators,omitempty"`
 }
@@ -87,7 +90,7 @@ type SeedFigure struct {
 // Run seeds, measures the bounds, then attacks each scenario. On error or
 // interruption it returns what it has so far, so a partial report can be written.
 func Run(ctx context.Context, in Input) (*Result, *Population, error) {
-	res := &Result{Profile: in.Profile.Name, StartedAt: time.Now(), Ratios: map[string]float64{}}
+	res := &Result{Profile: in.Profile.Name, StartedAt: time.Now(), Ratios: map[string]float64{}, SideBySide: in.Profile.SideBySide}
 	if in.Remote != nil {
 		res.Generators = in.Remote.Count
 	}
@@ -130,19 +133,16 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	if err != nil {
 		return res, pop, err
 	}
-	done := 0
+	type planned struct {
+		kind  Kind
+		input SearchInput
+	}
+	var plans []planned
 	for _, k := range Kinds {
-		if ctx.Err() != nil {
-			break
-		}
 		plan, ok := p.Scenarios[k.Name]
 		if !ok {
 			continue // not in this workload
 		}
-		done++
-		// Each step is its warm-up and window plus setup: the estimate is a bound, searches often stop sooner.
-		left := time.Duration((len(p.Scenarios)-done+1)*p.MaxSteps) * (p.Warmup + p.Window)
-		report(in.Progress, "load: scenario %d of %d: %s (up to %d steps; the stage ends within about %s)", done, len(p.Scenarios), k.Name, p.MaxSteps, left.Round(time.Second))
 		sc := k.Build(Build{In: in, Pop: pop, Native: native, SLO: cmp.Or(plan.SLO, k.DefaultSLO(in))})
 		sc.MinSuccess = plan.MinSuccess
 		step := StepInput{Scenario: sc, Rate: plan.Rate, Warmup: p.Warmup, Window: p.Window,
@@ -151,10 +151,38 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		if !p.Search {
 			maxRate = step.Rate
 		}
-		c, err := Search(ctx, SearchInput{Step: step, MaxRate: maxRate, Precision: 0.05, MaxSteps: p.MaxSteps, Progress: in.Progress})
+		plans = append(plans, planned{k, SearchInput{Step: step, MaxRate: maxRate, Precision: 0.05, MaxSteps: p.MaxSteps, Progress: in.Progress}})
+	}
+	results := make([]Capacity, len(plans))
+	errs := make([]error, len(plans))
+	if p.SideBySide {
+		report(in.Progress, "load: %d scenarios side by side, one step each (the stage ends within about %s)", len(plans), (p.Warmup + p.Window).Round(time.Second))
+		var wg sync.WaitGroup
+		for i, pl := range plans {
+			wg.Go(func() { results[i], errs[i] = Search(ctx, pl.input) })
+		}
+		wg.Wait()
+	} else {
+		for i, pl := range plans {
+			if ctx.Err() != nil {
+				plans = plans[:i]
+				break
+			}
+			// Each step is its warm-up and window plus setup: the estimate is a bound, searches often stop sooner.
+			left := time.Duration((len(plans)-i)*p.MaxSteps) * (p.Warmup + p.Window)
+			report(in.Progress, "load: scenario %d of %d: %s (up to %d steps; the stage ends within about %s)", i+1, len(plans), pl.kind.Name, p.MaxSteps, left.Round(time.Second))
+			results[i], errs[i] = Search(ctx, pl.input)
+			if errs[i] != nil {
+				plans = plans[:i+1]
+				break
+			}
+		}
+	}
+	for i, pl := range plans {
+		c := results[i]
 		res.Scenarios = append(res.Scenarios, c)
-		if err != nil {
-			return res, pop, err
+		if errs[i] != nil {
+			return res, pop, errs[i]
 		}
 		if c.MaxSustainableRPS == 0 {
 			res.SLOFailures = append(res.SLOFailures, sloFailure(c))
@@ -167,8 +195,8 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 			res.WrongAnswers += wrong
 			res.SLOFailures = append(res.SLOFailures, fmt.Sprintf("%s: %d answer(s) carried another user's data or none: a correctness failure, whatever the rate", c.Scenario, wrong))
 		}
-		if k.Ratio != nil {
-			k.Ratio(c, res, in.SameMachine)
+		if pl.kind.Ratio != nil {
+			pl.kind.Ratio(c, res, in.SameMachine)
 		}
 	}
 	return res, pop, nil
