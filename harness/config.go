@@ -48,8 +48,12 @@ type Config struct {
 
 	// Load stage after the specs: "off", a built-in profile of package load,
 	// or a workload file (-kc.workload sets it).
-	Load      string
-	Workload  string
+	Load     string
+	Workload string
+	// LoadAfter: the load stage waits for this file to exist (another stack on
+	// the same machine is done: cmd/kccertify's expiry stack), so no other
+	// stack's work lands in a measured window.
+	LoadAfter string
 	SLOWhoami time.Duration // p99 bound for whoami steps
 	SLOLogin  time.Duration // p99 bound for login steps
 	// LoadGenerators: whoami's and alive's load steps run on this many generator pods
@@ -163,6 +167,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.UpgradeFrom, "upgrade-from", "older Kratos to start the stack on, oldest first, comma-separated (process: binaries; containers and kind: images); after seeding data the suite runs the tested Kratos' migrations while it serves, rolls serve and the courier to it and checks the data survived (make certify-upgrade)")
 	f.String(&c.Load, "load", "load stage after the specs: off | smoke | capacity (load/profiles/), or a workload file")
 	f.String(&c.Workload, "workload", "a workload file (YAML, like load/profiles/capacity.yaml): identities, sessions, step windows, search bounds, scenarios with their SLOs; runs the load stage with it instead of -kc.load's profile")
+	f.String(&c.LoadAfter, "load-after", "start the load stage only once this file exists (another stack on this machine is done), waiting at most the load-after interval")
 	f.Duration(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
 	f.Duration(&c.SLOLogin, "slo-login", "p99 latency a login load step must meet")
 	f.String(&c.LoadGeneratorCPU, "load-generator-cpu", "CPU request and limit of each load generator pod (-kc.load-generators), e.g. 500m")

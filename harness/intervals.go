@@ -31,6 +31,7 @@ type Intervals struct {
 	ClusterUp     time.Duration // kind: create the cluster until its node is Ready
 	Rollout       time.Duration // kind: one Deployment becoming available
 	InClusterRun  time.Duration // kubernetes: the suite's Job in the cluster, from created to its report fetched
+	LoadAfter     time.Duration // -kc.load-after: the other stack sharing the machine finishing before the load stage
 }
 
 // DefaultIntervals fit a 2-core machine with warm build caches.
@@ -57,6 +58,7 @@ func DefaultIntervals() Intervals {
 		ClusterUp:     3 * time.Minute,
 		Rollout:       3 * time.Minute,
 		InClusterRun:  30 * time.Minute,
+		LoadAfter:     5 * time.Minute,
 	}
 }
 
@@ -69,7 +71,7 @@ func (iv *Intervals) byName() map[string]*time.Duration {
 		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "courier-give-up": &iv.CourierGiveUp,
 		"fault-hold": &iv.FaultHold, "poll": &iv.Poll,
 		"engine-ready": &iv.EngineReady, "cluster-up": &iv.ClusterUp, "rollout": &iv.Rollout,
-		"in-cluster-run": &iv.InClusterRun,
+		"in-cluster-run": &iv.InClusterRun, "load-after": &iv.LoadAfter,
 	}
 }
 

@@ -22,3 +22,30 @@ func TestWithoutGinkgoTally(t *testing.T) {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }
+
+// The expiry stack runs beside the guide's only where the suite renders the
+// config and two stacks fit the machine: process and containers, no target file.
+func TestBesideGuide(t *testing.T) {
+	t.Setenv("KC_PROVIDER", "")
+	t.Setenv("KC_TARGET", "")
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"-ginkgo.timeout=40m", "-kc.load=smoke"}, true},
+		{[]string{"-kc.provider=containers"}, true},
+		{[]string{"--kc.provider", "process"}, true},
+		{[]string{"-kc.provider=kind"}, false},
+		{[]string{"-kc.provider", "kubernetes"}, false},
+		{[]string{"-kc.target=staging.yaml"}, false},
+	} {
+		if got := besideGuide(c.args); got != c.want {
+			t.Errorf("besideGuide(%q) = %v, want %v", c.args, got, c.want)
+		}
+	}
+	t.Setenv("KC_PROVIDER", "kind")
+	if besideGuide(nil) {
+		t.Error("KC_PROVIDER=kind: want the stacks one after the other")
+	}
+}

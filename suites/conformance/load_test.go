@@ -35,6 +35,13 @@ var _ = AfterSuite(func(ctx SpecContext) {
 		Expect(err).NotTo(HaveOccurred())
 		remote = &load.RemoteGenerators{Count: suite.Config.LoadGenerators, Run: lg.RunGenerators, Endpoints: ep}
 	}
+	if after := suite.Config.LoadAfter; after != "" {
+		fmt.Fprintf(os.Stdout, "load: waiting for the other stack on this machine to finish (%s)\n", after)
+		timed("load-wait", func() {
+			Eventually(ctx, func() error { _, err := os.Stat(after); return err }).WithTimeout(suite.Intervals.LoadAfter).WithPolling(suite.Intervals.Poll).
+				Should(Succeed(), "the other stack sharing this machine did not finish within the load-after interval (-kc.intervals=load-after=...); no load was measured beside it")
+		})
+	}
 	var pop *load.Population
 	timed("load", func() {
 		suite.LoadResult, pop, err = load.Run(ctx, load.Input{
