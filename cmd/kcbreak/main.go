@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 func main() {
 	only := flag.String("only", "", "comma-separated breakage names; default all: "+fixtures.BreakageNames())
 	args := flag.String("args", "", "extra suite flags, e.g. -kc.provider=containers")
+	parallel := flag.Int("parallel", 2, "runs side by side (each its own stack); 1: one after another")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -41,7 +43,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	suite := func(name string, extra ...string) (*reports.Summary, string, error) {
+	suite := func(ctx context.Context, name string, extra ...string) (*reports.Summary, string, error) {
 		dir := filepath.Join(run.Dir, name)
 		var log bytes.Buffer // a broken config must fail the run; the summary says how
 		if err := harness.RunCompiledSuite(ctx, bin, root, dir, &log, append(append([]string{"-ginkgo.no-color"}, extra...), strings.Fields(*args)...)...); err != nil {
@@ -51,49 +53,99 @@ func main() {
 		return s, log.String(), err
 	}
 
-	start := time.Now()
-	control, log, err := suite("control")
-	if err != nil || control.Verdict != reports.Pass {
-		fmt.Printf("%-26s ERROR  the unbroken config must PASS first: %v %v\n%s\n", "control", verdictOf(control), err, harness.LastLines(log, 15))
+	// Each run is its own stack (ports, temp folder, database), so -parallel
+	// of them run side by side; breakage runs have no load stage to disturb.
+	// The control is first in line; a control that does not PASS cancels the rest.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	controlPassed := false
+	control := func(ctx context.Context) (string, bool) {
+		start := time.Now()
+		s, log, err := suite(ctx, "control")
+		if err != nil || s.Verdict != reports.Pass {
+			cancel()
+			return fmt.Sprintf("%-26s ERROR  the unbroken config must PASS first: %v %v\n%s\n", "control", verdictOf(s), err, harness.LastLines(log, 15)), false
+		}
+		controlPassed = true
+		return fmt.Sprintf("%-26s PASS   the unbroken config (%s)\n", "control", time.Since(start).Round(time.Second)), true
+	}
+	jobs := []func(context.Context) (string, bool){control}
+	for _, b := range fixtures.Breakages {
+		if *only == "" || slices.Contains(strings.Split(*only, ","), b.Name) {
+			jobs = append(jobs, func(ctx context.Context) (string, bool) { return judge(ctx, suite, b) })
+		}
+	}
+	passed := runAll(runCtx, jobs, *parallel)
+	if !controlPassed {
 		os.Exit(1)
 	}
-	fmt.Printf("%-26s PASS   the unbroken config (%s)\n", "control", time.Since(start).Round(time.Second))
-
-	bitten, total := 0, 0
-	for _, b := range fixtures.Breakages {
-		if *only != "" && !slices.Contains(strings.Split(*only, ","), b.Name) {
-			continue
-		}
-		total++
-		start := time.Now()
-		s, log, err := suite(b.Name, "-kc.break="+b.Name)
-		if err == nil && s.Environment.Breakage != b.Name {
-			err = fmt.Errorf("the summary in %s is of breakage %q", b.Name, s.Environment.Breakage)
-		}
-		if err != nil {
-			fmt.Printf("%-26s ERROR  %v\n%s\n", b.Name, err, harness.LastLines(log, 15))
-			continue
-		}
-		failed := failedRequirements(s)
-		missing := without(b.Fails(), failed)
-		extra := without(failed, b.Fails())
-		took := time.Since(start).Round(time.Second)
-		switch {
-		case len(missing) == 0 && len(extra) == 0:
-			bitten++
-			fmt.Printf("%-26s BITES  %s -> failed exactly %v (%s)\n", b.Name, b.Description, b.MustFail, took)
-			if len(b.KnockOn) > 0 {
-				fmt.Printf("%-26s        and, as claimed, %v: %s\n", "", b.KnockOn, b.Why)
-			}
-		case len(missing) > 0:
-			fmt.Printf("%-26s MISSED %s -> did not fail %v; failed %v\n", b.Name, b.Description, missing, failed)
-		default:
-			fmt.Printf("%-26s EXTRA  %s -> also failed %v, which the breakage does not explain; failed %v\n", b.Name, b.Description, extra, failed)
-		}
-	}
+	bitten, total := passed-1, len(jobs)-1
 	fmt.Printf("breakages: %d passed, %d failed (reports in %s)\n", bitten, total-bitten, run.Dir)
 	if bitten != total {
 		os.Exit(1)
+	}
+}
+
+// runAll runs the jobs, parallel at a time, in order of the list, printing
+// each one's lines when it ends; it returns how many were ok.
+func runAll(ctx context.Context, jobs []func(context.Context) (string, bool), parallel int) int {
+	var mu sync.Mutex
+	ok := 0
+	next := make(chan func(context.Context) (string, bool))
+	var wg sync.WaitGroup
+	for range max(parallel, 1) {
+		wg.Go(func() {
+			for job := range next {
+				line, good := job(ctx)
+				mu.Lock()
+				fmt.Print(line)
+				if good {
+					ok++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, job := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- job
+	}
+	close(next)
+	wg.Wait()
+	return ok
+}
+
+// runSuite runs the compiled suite once into a fresh folder named after the breakage.
+type runSuite func(ctx context.Context, name string, extra ...string) (*reports.Summary, string, error)
+
+// judge runs one breakage and says, in its result lines, whether it failed
+// exactly the requirements it claims.
+func judge(ctx context.Context, suite runSuite, b fixtures.Breakage) (string, bool) {
+	start := time.Now()
+	s, log, err := suite(ctx, b.Name, "-kc.break="+b.Name)
+	if err == nil && s.Environment.Breakage != b.Name {
+		err = fmt.Errorf("the summary in %s is of breakage %q", b.Name, s.Environment.Breakage)
+	}
+	if err != nil {
+		return fmt.Sprintf("%-26s ERROR  %v\n%s\n", b.Name, err, harness.LastLines(log, 15)), false
+	}
+	failed := failedRequirements(s)
+	missing := without(b.Fails(), failed)
+	extra := without(failed, b.Fails())
+	took := time.Since(start).Round(time.Second)
+	switch {
+	case len(missing) == 0 && len(extra) == 0:
+		line := fmt.Sprintf("%-26s BITES  %s -> failed exactly %v (%s)\n", b.Name, b.Description, b.MustFail, took)
+		if len(b.KnockOn) > 0 {
+			line += fmt.Sprintf("%-26s        and, as claimed, %v: %s\n", "", b.KnockOn, b.Why)
+		}
+		return line, true
+	case len(missing) > 0:
+		return fmt.Sprintf("%-26s MISSED %s -> did not fail %v; failed %v\n", b.Name, b.Description, missing, failed), false
+	default:
+		return fmt.Sprintf("%-26s EXTRA  %s -> also failed %v, which the breakage does not explain; failed %v\n", b.Name, b.Description, extra, failed), false
 	}
 }
 
