@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,9 +29,14 @@ const needGB = 20
 func main() {
 	engineReady := flag.Duration("engine-ready", time.Minute, "how long the private Docker engine may take to answer")
 	check := flag.Bool("check", false, "only say, in seconds, whether this machine can build and run kind (exit 1 and the reason if not)")
+	cached := flag.Bool("cached", false, "with -check: also require the node image to be built already (make test never starts a cold build)")
 	flag.Parse()
 	if *check {
-		if err := canRun(); err != nil {
+		err := canRun()
+		if err == nil && *cached {
+			err = nodeImageCached()
+		}
+		if err != nil {
 			fmt.Println(err)
 			os.Exit(1)
 		}
@@ -57,6 +63,9 @@ func run(engineReady time.Duration) error {
 		return err
 	}
 	if err := engine.Preflight(); err != nil {
+		return err
+	}
+	if err := buildTools(); err != nil {
 		return err
 	}
 	if err := enoughDisk(kindCache); err != nil {
@@ -111,6 +120,35 @@ func canRun() error {
 		return err
 	}
 	return enoughDisk(filepath.Join(cache, "kind"))
+}
+
+// nodeImageCached says whether make kind-images has built the node image.
+func nodeImageCached() error {
+	cache, err := build.CacheDir()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(cache, "kind", "node-image")); err != nil {
+		return fmt.Errorf("the kind node image is not built on this machine (make kind-images builds it once: 25-40 minutes, about 20 GB)")
+	}
+	return nil
+}
+
+// buildTools are the commands kind/images/*.sh call, checked before the
+// first build step so a missing one costs seconds, not a 30-minute build
+// (make kind-images installs them as root: make deps-kind).
+func buildTools() error {
+	var missing []string
+	for _, c := range []string{"debootstrap", "jq", "gcc"} {
+		if _, err := exec.LookPath(c); err != nil {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s, which the node image build needs: run make deps-kind as root, or apt-get install -y %s",
+			strings.Join(missing, ", "), strings.Join(missing, " "))
+	}
+	return nil
 }
 
 // enoughDisk refuses a cold build that would fill the disk half way; a warm
