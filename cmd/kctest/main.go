@@ -116,9 +116,13 @@ func exit(results []result, start time.Time, budget time.Duration, code int) {
 
 // kindSkipped says why the kind stage does not run, or "" if it does.
 func kindSkipped(ctx context.Context, spent, budget time.Duration) string {
-	out, err := exec.CommandContext(ctx, goTool(), "run", "./cmd/kckind", "-check", "-cached").CombinedOutput()
+	// The reason is kckind's output; go run's own "exit status 1" goes to stderr.
+	out, err := exec.CommandContext(ctx, goTool(), "run", "./cmd/kckind", "-check", "-cached").Output()
 	if err != nil {
-		return strings.TrimSpace(lastLine(string(out)))
+		if why := lastLine(string(out)); why != "" {
+			return why
+		}
+		return err.Error()
 	}
 	if left := budget - spent; left < kindCost {
 		return fmt.Sprintf("%s of the %s budget left, and the kind stage takes about %s warm (make test-kind runs it)",
@@ -195,7 +199,7 @@ func printTable(results []result, total, budget time.Duration) {
 
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 func makeTool() string { return envOr("MAKE", "make") }
