@@ -9,9 +9,10 @@ import (
 	"slices"
 	"strings"
 
-	"kratos-conformance/reports"
-
+	"golang.org/x/net/publicsuffix"
 	"gopkg.in/yaml.v3"
+
+	"kratos-conformance/reports"
 )
 
 // Result is one requirement's verdict with the evidence.
@@ -94,8 +95,16 @@ func (c *Config) cookieDomain() Result {
 	var problems []string
 	if d := c.str("cookies.domain"); d == "" {
 		problems = append(problems, "cookies.domain is not set")
-	} else if !strings.HasPrefix(d, ".") {
-		problems = append(problems, fmt.Sprintf("cookies.domain %q lacks the leading dot the guide insists on", d))
+	} else {
+		if !strings.HasPrefix(d, ".") {
+			problems = append(problems, fmt.Sprintf("cookies.domain %q lacks the leading dot the guide insists on", d))
+		}
+		if host := strings.ToLower(strings.Trim(d, ".")); host != "" {
+			if suffix, _ := publicsuffix.PublicSuffix(host); suffix == host {
+				problems = append(problems, fmt.Sprintf("cookies.domain %q is a public suffix (Public Suffix List): browsers refuse a cookie for it, "+
+					"and every site under it would count as on-domain; use your own registrable domain", d))
+			}
+		}
 	}
 	return result("CL-COOKIE-001", "cookies.domain is the shared root domain with its leading dot", problems)
 }

@@ -53,3 +53,25 @@ func TestSecretsAndURLs(t *testing.T) {
 		}
 	}
 }
+
+// The guide's shared root domain with its dot; never a public suffix, whose
+// every site would count as on-domain (issue 30: .herokuapp.com passed).
+func TestCookieDomain(t *testing.T) {
+	for domain, want := range map[string]reports.Status{
+		".example.test":  reports.Pass,
+		".example.co.uk": reports.Pass,
+		"example.test":   reports.Fail,
+		".herokuapp.com": reports.Fail,
+		".co.uk":         reports.Fail,
+		".com":           reports.Fail,
+		".github.io":     reports.Fail,
+	} {
+		c, err := ParseConfig([]byte("cookies: {domain: '" + domain + "'}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.cookieDomain(); got.Status != want {
+			t.Errorf("%s: %s (%s), want %s", domain, got.Status, got.Detail, want)
+		}
+	}
+}

@@ -320,19 +320,26 @@ func noDev(all []kratosContainer) Result {
 	return res("KM-DEV-001", "no container runs Kratos with --dev", problems)
 }
 
+// probes: Kratos' documentation has readiness on /health/ready (it fails
+// while the database is away, taking the pod out of its Service) and
+// liveness on /health/alive (it does not, so a database outage restarts
+// nothing); on the admin port both sit under /admin. The guide names none.
 func probes(all []kratosContainer) Result {
 	var problems []string
 	for _, k := range byRole(all, roleServe) {
 		for _, p := range []struct {
-			name  string
-			probe *corev1.Probe
-		}{{"readiness", k.c.ReadinessProbe}, {"liveness", k.c.LivenessProbe}} {
-			if p.probe == nil || p.probe.HTTPGet == nil || !strings.Contains(p.probe.HTTPGet.Path, "/health/") {
-				problems = append(problems, fmt.Sprintf("%s/%s has no %s probe on a health endpoint", k.workload, k.c.Name, p.name))
+			name, endpoint string
+			probe          *corev1.Probe
+		}{{"readiness", "health/ready", k.c.ReadinessProbe}, {"liveness", "health/alive", k.c.LivenessProbe}} {
+			switch {
+			case p.probe == nil || p.probe.HTTPGet == nil:
+				problems = append(problems, fmt.Sprintf("%s/%s has no HTTP %s probe (Kratos: /%s)", k.workload, k.c.Name, p.name, p.endpoint))
+			case !slices.Contains([]string{"/" + p.endpoint, "/admin/" + p.endpoint}, strings.TrimSuffix(p.probe.HTTPGet.Path, "/")):
+				problems = append(problems, fmt.Sprintf("%s/%s's %s probe asks %s, not /%s (or /admin/%s)", k.workload, k.c.Name, p.name, p.probe.HTTPGet.Path, p.endpoint, p.endpoint))
 			}
 		}
 	}
-	return res("KM-PROBE-001", "serve has readiness and liveness probes on its health endpoints", problems)
+	return res("KM-PROBE-001", "serve's readiness probe asks /health/ready and its liveness probe /health/alive", problems)
 }
 
 func hardened(all []kratosContainer) Result {

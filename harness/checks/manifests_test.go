@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,6 +133,13 @@ func TestEachCheckFailsOnAManifestBrokenOnPurpose(t *testing.T) {
 		"KM-PROBE-001": func(t *testing.T, r *kind.Rendered) {
 			byName(dep(r), "kratos").LivenessProbe = nil
 		},
+		// Issue 30: any path with /health/ in it passed.
+		"KM-PROBE-001 readiness on alive": func(t *testing.T, r *kind.Rendered) {
+			byName(dep(r), "kratos").ReadinessProbe.HTTPGet.Path = "/admin/health/alive"
+		},
+		"KM-PROBE-001 liveness on ready": func(t *testing.T, r *kind.Rendered) {
+			byName(dep(r), "kratos").LivenessProbe.HTTPGet.Path = "/health/ready"
+		},
 		"KM-SEC-001": func(t *testing.T, r *kind.Rendered) {
 			dep(r).SecurityContext = nil
 		},
@@ -139,6 +147,7 @@ func TestEachCheckFailsOnAManifestBrokenOnPurpose(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			r := render(t)
 			breakIt(t, r)
+			id, _, _ := strings.Cut(id, " ") // "ID variant"
 			got, ok := statusOf(Check(r), id)
 			if !ok {
 				t.Fatalf("no check %s ran", id)
@@ -225,6 +234,40 @@ func TestReadDeployedFollowsMountsAndEnvironment(t *testing.T) {
 			t.Errorf("%s: secrets.cookie %v, couriers %v, migrations %v", layout, got.strs("secrets.cookie"), d.Couriers, d.Migrations)
 		}
 		t.Logf("%s: serve %s; config %s; couriers %v; migrations %v", layout, d.Serve, d.ConfigSource, d.Couriers, d.Migrations)
+	}
+}
+
+// Kratos maps every key of its schema to a variable, also keys the file
+// lacks: DEV=true with no dev: in the file is dev mode (issue 30 found
+// CL-DEV-001 passing), and typed as the schema types it.
+func TestReadDeployedAppliesVariablesForKeysTheFileLacks(t *testing.T) {
+	for _, layout := range []string{kind.LayoutGuide, kind.LayoutChart} {
+		r := renderLayout(t, layout)
+		for i := range r.Objects.ConfigMaps {
+			for k, v := range r.Objects.ConfigMaps[i].Data {
+				r.Objects.ConfigMaps[i].Data[k] = strings.ReplaceAll(v, "dev: false\n", "")
+			}
+		}
+		for i := range r.Objects.Deployments {
+			for j := range r.Objects.Deployments[i].Spec.Template.Spec.Containers {
+				c := &r.Objects.Deployments[i].Spec.Template.Spec.Containers[j]
+				c.Env = append(c.Env, corev1.EnvVar{Name: "DEV", Value: "true"}, corev1.EnvVar{Name: "SERVE_PUBLIC_CORS_ALLOWED_ORIGINS", Value: "*"})
+			}
+		}
+		d, err := ReadDeployed(r.Objects)
+		if err != nil {
+			t.Fatalf("%s: %v", layout, err)
+		}
+		cfg, err := ParseConfig(d.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.devOff(); got.Status != reports.Fail {
+			t.Errorf("%s: DEV=true with no dev key: CL-DEV-001 %s (%s), config from %s", layout, got.Status, got.Detail, d.ConfigSource)
+		}
+		if got := cfg.strs("serve.public.cors.allowed_origins"); !slices.Equal(got, []string{"*"}) {
+			t.Errorf("%s: SERVE_PUBLIC_CORS_ALLOWED_ORIGINS=*: allowed_origins %v", layout, got)
+		}
 	}
 }
 
