@@ -22,7 +22,12 @@ type CA struct {
 	KeyPEM  []byte
 }
 
-// New makes a CA and a server certificate for hosts, valid for a day.
+// validity outlasts the suite's certificate advisory (14 days), so a stack
+// the suite made never reads as a certificate about to lapse; the CA lives
+// only as long as its run.
+const validity = 30 * 24 * time.Hour
+
+// New makes a CA and a server certificate for hosts, valid for validity.
 func New(hosts ...string) (*CA, error) {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -33,7 +38,7 @@ func New(hosts ...string) (*CA, error) {
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: "kratos-conformance throwaway CA"},
 		NotBefore:             now.Add(-time.Minute),
-		NotAfter:              now.Add(24 * time.Hour),
+		NotAfter:              now.Add(validity),
 		IsCA:                  true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
@@ -55,7 +60,7 @@ func New(hosts ...string) (*CA, error) {
 		Subject:      pkix.Name{CommonName: hosts[0]},
 		DNSNames:     hosts,
 		NotBefore:    now.Add(-time.Minute),
-		NotAfter:     now.Add(24 * time.Hour),
+		NotAfter:     now.Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}

@@ -4,6 +4,7 @@ package wait
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,6 +43,10 @@ func For(ctx context.Context, in Input) error {
 		if err == nil {
 			return nil
 		}
+		var final *finalError
+		if errors.As(err, &final) {
+			return fmt.Errorf("waiting for %s: %w", in.Name, final.err)
+		}
 		// Keep the last meaningful error: the final try often fails only
 		// because the wait's own deadline cut it short.
 		if last == nil || ctx.Err() == nil {
@@ -55,7 +60,17 @@ func For(ctx context.Context, in Input) error {
 	}
 }
 
-// HTTPStatus is a Check that wants status want from GET url.
+// Final marks a Check's error as one that waiting cannot mend (a
+// certificate that fails verification): For returns it at once.
+func Final(err error) error { return &finalError{err} }
+
+type finalError struct{ err error }
+
+func (f *finalError) Error() string { return f.err.Error() }
+func (f *finalError) Unwrap() error { return f.err }
+
+// HTTPStatus is a Check that wants status want from GET url. A TLS
+// certificate that fails verification is final: it will not fix itself.
 func HTTPStatus(client *http.Client, url string, want int) func(context.Context) error {
 	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -64,6 +79,9 @@ func HTTPStatus(client *http.Client, url string, want int) func(context.Context)
 		}
 		resp, err := client.Do(req)
 		if err != nil {
+			if cert := CertificateOf(url, err); cert != nil {
+				return Final(cert)
+			}
 			return err
 		}
 		defer resp.Body.Close()

@@ -3,6 +3,8 @@ package wait
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -26,5 +28,23 @@ func TestForNamesWhatItWaitedFor(t *testing.T) {
 	}
 	if err := For(context.Background(), Input{Name: "x"}); err == nil {
 		t.Error("a wait without a bound must be refused")
+	}
+}
+
+// A certificate that fails verification ends the wait at once, naming the
+// certificate: it will not fix itself within any timeout (issue 30 waited
+// out 60 s, then called an expired certificate "could not run").
+func TestCertificateFailureIsFinal(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer srv.Close()
+	start := time.Now()
+	err := For(context.Background(), Input{Name: "public", Timeout: time.Minute, Interval: 10 * time.Millisecond,
+		Check: HTTPStatus(&http.Client{}, srv.URL, http.StatusOK)}) // trusts no test CA
+	var cert *CertificateError
+	if !errors.As(err, &cert) || time.Since(start) > 10*time.Second {
+		t.Fatalf("want a CertificateError at once, got %v after %s", err, time.Since(start))
+	}
+	if cert.Subject == "" || cert.NotAfter.IsZero() {
+		t.Errorf("the report needs the certificate's subject, names and dates: %+v", cert)
 	}
 }
