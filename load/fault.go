@@ -39,8 +39,11 @@ type FaultRun struct {
 	Errors      uint64  `json:"errors"`
 	InjectedAt  float64 `json:"injected_at_s"`
 	RecoveredAt float64 `json:"recovered_at_s"` // Recover returned: the component serves again
-	FirstError  float64 `json:"first_error_s"`  // -1: none
-	LastError   float64 `json:"last_error_s"`   // -1: none
+	// RequestsDuringFault were sent between InjectedAt and RecoveredAt: what
+	// the run can say about the fault window itself.
+	RequestsDuringFault uint64  `json:"requests_during_fault"`
+	FirstError          float64 `json:"first_error_s"` // -1: none
+	LastError           float64 `json:"last_error_s"`  // -1: none
 	// ErrorsAfterRecovery counts failures of requests sent after
 	// RecoveredAt, when the deployment said it was ready again; the window
 	// after recovery is RequestsAfterRecovery requests over SecondsAfterRecovery.
@@ -138,6 +141,9 @@ func (run *FaultRun) timeline(results []vegeta.Result, start time.Time) {
 		byBucket[int(at)] = append(byBucket[int(at)], r)
 		run.Requests++
 		after := run.RecoveredAt > 0 && at > run.RecoveredAt
+		if at >= run.InjectedAt && run.RecoveredAt > 0 && at <= run.RecoveredAt {
+			run.RequestsDuringFault++
+		}
 		if after {
 			run.RequestsAfterRecovery++
 			run.SecondsAfterRecovery = max(run.SecondsAfterRecovery, at-run.RecoveredAt)

@@ -2,7 +2,10 @@ package load
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -45,7 +48,23 @@ type Plan struct {
 	SLO time.Duration `yaml:"slo_p99"`
 	// MinSuccess is the share of right answers a passing step needs; 0: 0.999.
 	MinSuccess float64 `yaml:"min_success"`
+	// MinRate is the workload's floor: the scenario passes only if it
+	// sustains at least this rate; 0: Rate. (A search that found a passing
+	// step at an eighth of the first rate is not a capacity to plan with.)
+	MinRate float64 `yaml:"min_rate"`
 }
+
+// Floor is the rate a scenario must sustain for the stage to pass.
+func (p Plan) Floor() float64 {
+	if p.MinRate > 0 {
+		return p.MinRate
+	}
+	return p.Rate
+}
+
+// minAllowedSuccess is the lowest min_success a workload may ask: below it a
+// step "passes" with one answer in a hundred wrong or failed.
+const minAllowedSuccess = 0.99
 
 //go:embed profiles/*.yaml
 var builtin embed.FS
@@ -119,8 +138,22 @@ func ParseProfile(b []byte) (Profile, error) {
 		if plan.SLO < 0 || plan.MinSuccess < 0 || plan.MinSuccess > 1 {
 			errs = append(errs, fmt.Errorf("scenario %s: slo_p99 must not be negative, min_success within 0..1", name))
 		}
+		if plan.MinSuccess != 0 && plan.MinSuccess < minAllowedSuccess {
+			errs = append(errs, fmt.Errorf("scenario %s: min_success %.3g is below %.2f: a step would pass with more than one answer in a hundred wrong", name, plan.MinSuccess, minAllowedSuccess))
+		}
+		if plan.MinRate < 0 || p.Search && plan.MinRate > plan.MaxRate && plan.MaxRate > 0 {
+			errs = append(errs, fmt.Errorf("scenario %s: min_rate must not be negative nor above max_rate", name))
+		}
 	}
 	return p, errors.Join(errs...)
+}
+
+// Hash identifies the workload as parsed (population, windows, rates,
+// SLOs), so runs of one profile name compare only when nothing moved.
+func (p Profile) Hash() string {
+	b, _ := json.Marshal(p) // plain fields only: it cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func kindNames() string {

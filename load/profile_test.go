@@ -22,3 +22,22 @@ func TestProfiles(t *testing.T) {
 		t.Errorf("side_by_side with search: want refused, got %v", err)
 	}
 }
+
+// A capacity verdict needs the workload's floor, and a workload may not
+// pass steps with one answer in a hundred wrong (issue 30).
+func TestWorkloadFloorAndSuccess(t *testing.T) {
+	base := "name: x\nidentities: 2\nsessions: 1\nwindow: 1s\nbound_for: 1s\nmax_steps: 3\nsearch: true\nscenarios:\n"
+	p, err := ParseProfile([]byte(base + "  login: {rate: 2, max_rate: 20}\n  alive: {rate: 10, max_rate: 20, min_rate: 5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := p.Scenarios["login"].Floor(); f != 2 {
+		t.Errorf("login floor %v, want its first rate 2", f)
+	}
+	if f := p.Scenarios["alive"].Floor(); f != 5 {
+		t.Errorf("alive floor %v, want min_rate 5", f)
+	}
+	if _, err := ParseProfile([]byte(base + "  login: {rate: 2, max_rate: 20, min_success: 0.9}\n")); err == nil || !strings.Contains(err.Error(), "min_success") {
+		t.Errorf("min_success 0.9: want refused, got %v", err)
+	}
+}

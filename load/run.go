@@ -57,7 +57,9 @@ func (in Input) validate() error {
 
 // Result is everything the load stage measured.
 type Result struct {
-	Profile   string     `json:"profile"`
+	Profile  string `json:"profile"`
+	Workload string `json:"workload_sha256"` // Profile.Hash
+
 	StartedAt time.Time  `json:"started_at"`
 	Seconds   float64    `json:"seconds"`
 	Seed      SeedFigure `json:"seed"`
@@ -90,7 +92,7 @@ type SeedFigure struct {
 // Run seeds, measures the bounds, then attacks each scenario. On error or
 // interruption it returns what it has so far, so a partial report can be written.
 func Run(ctx context.Context, in Input) (*Result, *Population, error) {
-	res := &Result{Profile: in.Profile.Name, StartedAt: time.Now(), Ratios: map[string]float64{}, SideBySide: in.Profile.SideBySide}
+	res := &Result{Profile: in.Profile.Name, StartedAt: time.Now(), Ratios: map[string]float64{}, SideBySide: in.Profile.SideBySide, Workload: in.Profile.Hash()}
 	if in.Remote != nil {
 		res.Generators = in.Remote.Count
 	}
@@ -186,6 +188,9 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		}
 		if c.MaxSustainableRPS == 0 {
 			res.SLOFailures = append(res.SLOFailures, sloFailure(c))
+		} else if floor := p.Scenarios[pl.kind.Name].Floor(); c.MaxSustainableRPS < floor {
+			res.SLOFailures = append(res.SLOFailures, fmt.Sprintf("%s: sustained %.1f/s within the SLO, below the workload's floor of %.1f/s (min_rate, else its first rate)",
+				c.Scenario, c.MaxSustainableRPS, floor))
 		}
 		var wrong uint64
 		for _, s := range c.Steps {
