@@ -56,6 +56,10 @@ type Config struct {
 	LoadAfter string
 	SLOWhoami time.Duration // p99 bound for whoami steps
 	SLOLogin  time.Duration // p99 bound for login steps
+	// Policy is what the security findings count as: PolicyGuide (warnings,
+	// the guide's bar) or PolicyASVSL2 (failures, naming the ASVS item).
+	Policy string
+
 	// LoadGenerators: whoami's and alive's load steps run on this many generator pods
 	// (stacks with a cluster and the suite's image); 0: from this process.
 	LoadGenerators   int
@@ -69,6 +73,12 @@ type Config struct {
 	flagOwner   map[string]string   // kc.<name> -> the provider whose flag it is
 	given       []string            // the provider flags given on the command line
 }
+
+// Policies: -kc.policy.
+const (
+	PolicyGuide  = "guide"
+	PolicyASVSL2 = "asvs-l2"
+)
 
 // DefaultEmailDomain is where the suite's addresses live: a reserved name that
 // never reaches the internet; Mailpit, or the courier API, shows the mail.
@@ -87,7 +97,7 @@ func (c *Config) ProviderSet() bool { return c.providerSet }
 
 // DefaultConfig is the embedded local-process stack.
 func DefaultConfig() Config {
-	c := Config{Provider: "process", Profile: "guide", Load: "off", ExpectedFailures: "expected-failures.yaml",
+	c := Config{Provider: "process", Profile: "guide", Load: "off", Policy: PolicyGuide, ExpectedFailures: "expected-failures.yaml",
 		SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second, LoadGeneratorCPU: "1", Intervals: DefaultIntervals(),
 		providers: map[string]Provider{}, flagOwner: map[string]string{}}
 	for _, r := range registry {
@@ -163,6 +173,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.EmailDomain, "email-domain", "domain of the addresses the suite registers (one your SMTP provider accepts); default "+DefaultEmailDomain)
 	f.String(&c.Profile, "profile", "providers that render Kratos' config: its profile: "+fixtures.ProfileNames())
 	f.String(&c.Break, "break", "providers that render Kratos' config: break it on purpose: "+fixtures.BreakageNames())
+	f.String(&c.Policy, "policy", "what security findings count as: guide (warnings: the deployment guide's bar) or asvs-l2 (failures naming the OWASP ASVS 4.0.3 level 2 item: no throttling of wrong passwords or TOTP codes, sessions that survive a password change or recovery, look-alike identifiers)")
 	f.String(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires), relative to the repository root; empty: none. See docs/expected-failures.md")
 	f.String(&c.UpgradeFrom, "upgrade-from", "older Kratos to start the stack on, oldest first, comma-separated (process: binaries; containers and kind: images); after seeding data the suite runs the tested Kratos' migrations while it serves, rolls serve and the courier to it and checks the data survived (make certify-upgrade)")
 	f.String(&c.Load, "load", "load stage after the specs: off | smoke | capacity (load/profiles/), or a workload file")
@@ -237,6 +248,9 @@ func (c *Config) Validate() error {
 		if owner := c.flagOwner[name]; owner != c.Provider {
 			errs = append(errs, fmt.Errorf("-%s is a flag of the %s provider; -kc.provider=%s does not read it (drop it, or use -kc.provider=%s)", name, owner, c.Provider, owner))
 		}
+	}
+	if c.Policy != PolicyGuide && c.Policy != PolicyASVSL2 {
+		errs = append(errs, fmt.Errorf("-kc.policy=%q: use %s or %s", c.Policy, PolicyGuide, PolicyASVSL2))
 	}
 	if c.Race < 0 {
 		errs = append(errs, fmt.Errorf("-kc.race=%d: give a number of starts, or 0 to skip the scenario", c.Race))

@@ -22,8 +22,10 @@ type Intervals struct {
 	StopGrace     time.Duration // SIGTERM to SIGKILL for one process
 	HTTPRequest   time.Duration // one request from a spec
 	MailArrival   time.Duration // a courier mail reaching Mailpit
+	MailSettle    time.Duration // after a mail arrived, how long no duplicate may follow (several courier polls)
 	LifespanWait  time.Duration // the longest flow lifespan or privileged window a spec waits out
 	FaultDetect   time.Duration // a stopped dependency showing in Kratos' readiness
+	HungRestart   time.Duration // the bound PROBE-002 states: a hung serve restarted by its supervisor within this
 	CourierGiveUp time.Duration // the courier abandoning a message it cannot send
 	FaultHold     time.Duration // how long an outage under load lasts (and the calm before it)
 	Poll          time.Duration // between two tries of any wait
@@ -49,8 +51,10 @@ func DefaultIntervals() Intervals {
 		StopGrace:     10 * time.Second,
 		HTTPRequest:   15 * time.Second,
 		MailArrival:   20 * time.Second,
+		MailSettle:    5 * time.Second,
 		LifespanWait:  15 * time.Second,
 		FaultDetect:   30 * time.Second,
+		HungRestart:   2 * time.Minute,
 		CourierGiveUp: 2 * time.Minute,
 		FaultHold:     3 * time.Second,
 		Poll:          100 * time.Millisecond,
@@ -67,8 +71,8 @@ func (iv *Intervals) byName() map[string]*time.Duration {
 		"build": &iv.Build, "stack-up": &iv.StackUp, "process-step": &iv.ProcessStep,
 		"postgres-ready": &iv.PostgresReady, "redis-ready": &iv.RedisReady, "mailpit-ready": &iv.MailpitReady,
 		"kratos-ready": &iv.KratosReady, "courier-ready": &iv.CourierReady, "teardown": &iv.Teardown,
-		"stop-grace": &iv.StopGrace, "http-request": &iv.HTTPRequest, "mail-arrival": &iv.MailArrival,
-		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "courier-give-up": &iv.CourierGiveUp,
+		"stop-grace": &iv.StopGrace, "http-request": &iv.HTTPRequest, "mail-arrival": &iv.MailArrival, "mail-settle": &iv.MailSettle,
+		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "hung-restart": &iv.HungRestart, "courier-give-up": &iv.CourierGiveUp,
 		"fault-hold": &iv.FaultHold, "poll": &iv.Poll,
 		"engine-ready": &iv.EngineReady, "cluster-up": &iv.ClusterUp, "rollout": &iv.Rollout,
 		"in-cluster-run": &iv.InClusterRun, "load-after": &iv.LoadAfter,

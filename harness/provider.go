@@ -100,7 +100,13 @@ func (c *Config) NewStack(ctx context.Context, in StackInput) (Stack, error) {
 		return nil, err
 	}
 	in.Config = *c
-	return p.New(ctx, in)
+	s, err := p.New(ctx, in)
+	if err != nil {
+		// A provider's typed nil (*Stack)(nil) in the interface would pass
+		// for a stack: every later "is it a ConfigSource?" would say yes.
+		return nil, err
+	}
+	return s, nil
 }
 
 // Chosen is the provider -kc.provider names, holding its parsed flags; nil

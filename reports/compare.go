@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -65,8 +66,15 @@ func (c Comparison) Text() string {
 	return b.String()
 }
 
-// worse ranks requirement outcomes: a move up this list is a regression.
-var worse = map[Status]int{Pass: 0, NA: 0, XFail: 0, NotRun: 1, Fail: 2}
+// worse ranks requirement outcomes: a move up this list is a regression,
+// and so is every move away from PASS: a requirement that passed and is now
+// N/A is no longer checked, one now XFAIL fails (excused, but it fails).
+var worse = map[Status]int{Pass: 0, NA: 1, XFail: 2, NotRun: 3, Fail: 4}
+
+// regressed says whether a requirement's move from old to new must stop a release.
+func regressed(old, new Status) bool {
+	return new != Pass && (old == Pass || worse[new] > worse[old])
+}
 
 // Compare lists what changed from old to new: the verdict, requirements that
 // changed outcome or appeared or vanished, findings (warnings) and advisories
@@ -78,6 +86,10 @@ func Compare(old, new *Summary, tol Tolerance) Comparison {
 	}
 	if old.Verdict != new.Verdict {
 		add("verdict", old.Verdict == Pass, "%s -> %s", old.Verdict, new.Verdict)
+	}
+	if o, n := cmp.Or(old.Environment.Policy, "guide"), cmp.Or(new.Environment.Policy, "guide"); o != n {
+		// A PASS under guide says less than one under asvs-l2: not like for like.
+		add("policy", o == "asvs-l2", "judged under -kc.policy=%s -> %s: findings count differently", o, n)
 	}
 
 	was := map[string]Requirement{}
@@ -92,9 +104,9 @@ func Compare(old, new *Summary, tol Tolerance) Comparison {
 		r, o := is[id], was[id]
 		switch {
 		case o.ID == "":
-			add("requirement", r.Status == Fail, "%s new: %s", id, r.Status)
+			add("requirement", r.Status == Fail || r.Status == NotRun, "%s new: %s", id, r.Status)
 		case o.Status != r.Status:
-			add("requirement", worse[r.Status] > worse[o.Status], "%s %s -> %s%s", id, o.Status, r.Status, because(r))
+			add("requirement", regressed(o.Status, r.Status), "%s %s -> %s%s", id, o.Status, r.Status, because(r))
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(was)) {
@@ -103,8 +115,10 @@ func Compare(old, new *Summary, tol Tolerance) Comparison {
 		}
 	}
 
+	// A new finding is something the deployment now does that an auditor
+	// flags (e.g. no throttling): a pipeline must look before it ships.
 	for _, w := range differentFindings(new.Warnings, old.Warnings) {
-		add("finding", false, "new: %s", w)
+		add("finding", true, "new: %s", w)
 	}
 	for _, w := range differentFindings(old.Warnings, new.Warnings) {
 		add("finding", false, "gone: %s", w)
@@ -141,15 +155,27 @@ func compareLoad(old, new *Load, tol Tolerance) []Change {
 		out = append(out, Change{What: "load", Line: fmt.Sprintf("profiles differ (%s -> %s): figures are not comparable", old.Profile, new.Profile), Regression: true})
 		return out
 	}
+	if old.Workload != "" && new.Workload != "" && old.Workload != new.Workload {
+		out = append(out, Change{What: "load", Regression: true,
+			Line: fmt.Sprintf("the %s workload changed (rates, windows or SLOs; sha256 %.12s -> %.12s): figures are not comparable", new.Profile, old.Workload, new.Workload)})
+		return out
+	}
 	was := map[string]LoadScenario{}
 	for _, s := range old.Scenarios {
 		was[s.Name] = s
 	}
+	is := map[string]bool{}
 	for _, s := range new.Scenarios {
+		is[s.Name] = true
 		o, ok := was[s.Name]
 		if !ok {
 			out = append(out, Change{What: "load", Line: s.Name + ": new scenario"})
 			continue
+		}
+		if o.SLOMillis != s.SLOMillis {
+			// -kc.slo-whoami moved: a step judged on other terms proves nothing about capacity held.
+			out = append(out, Change{What: "load", Regression: true,
+				Line: fmt.Sprintf("%s SLO p99 %.0f ms -> %.0f ms: judged on other terms", s.Name, o.SLOMillis, s.SLOMillis)})
 		}
 		if move := relative(o.MaxSustainableRPS, s.MaxSustainableRPS); move != 0 {
 			out = append(out, Change{What: "load", Regression: -move > tol.MaxRateDrop,
@@ -158,6 +184,11 @@ func compareLoad(old, new *Load, tol Tolerance) []Change {
 		if move := relative(o.P99AtFirstMillis, s.P99AtFirstMillis); move != 0 && o.FirstRPS == s.FirstRPS && o.FirstRPS > 0 {
 			out = append(out, Change{What: "load", Regression: move > tol.P99Rise,
 				Line: fmt.Sprintf("%s p99 at %.4g/s %.1f ms -> %.1f ms (%+.0f%%, tolerance +%.0f%%)", s.Name, s.FirstRPS, o.P99AtFirstMillis, s.P99AtFirstMillis, move*100, tol.P99Rise*100)})
+		}
+	}
+	for _, o := range old.Scenarios {
+		if !is[o.Name] {
+			out = append(out, Change{What: "load", Regression: true, Line: o.Name + ": missing from the new run (the old one sustained " + fmt.Sprintf("%.1f/s", o.MaxSustainableRPS) + ")"})
 		}
 	}
 	for _, f := range difference(new.Failures, old.Failures) {
@@ -184,19 +215,22 @@ func because(r Requirement) string {
 	return " (" + r.Reason + ")"
 }
 
-// randomParts are what differs in the same finding from run to run: the
-// identifiers a run makes up (hex) and measured figures.
-var randomParts = []*regexp.Regexp{regexp.MustCompile(`[0-9a-f]{8,}`), regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)}
+// randomParts are what differs in the same finding or failure from run to
+// run: the identifiers a run makes up (hex) and measured figures.
+var randomParts = []*regexp.Regexp{regexp.MustCompile(`[0-9a-f]{8,}`), regexp.MustCompile(`[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?`)}
+
+// maskVolatile replaces the parts of s that differ from run to run with #.
+func maskVolatile(s string) string {
+	for _, r := range randomParts {
+		s = r.ReplaceAllString(s, "#")
+	}
+	return s
+}
 
 // differentFindings is a's findings that b lacks, compared without the
 // parts that differ in every run.
 func differentFindings(a, b []string) []string {
-	key := func(s string) string {
-		for _, r := range randomParts {
-			s = r.ReplaceAllString(s, "#")
-		}
-		return s
-	}
+	key := maskVolatile
 	var keys []string
 	for _, s := range b {
 		keys = append(keys, key(s))

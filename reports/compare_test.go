@@ -42,3 +42,50 @@ func TestCompareFlagsRegressionsAndIgnoresNoise(t *testing.T) {
 		t.Errorf("a new run without load figures cannot show capacity held:\n%s", c.Text())
 	}
 }
+
+// Review of kcdiff (issue 30): a requirement that stops passing, a new
+// finding, a scenario that vanished and a load judged on other terms each
+// stop a release; a requirement that starts passing does not.
+func TestCompareRegressionsThatSlippedThrough(t *testing.T) {
+	base := func() *Summary {
+		return &Summary{RunID: "old", Verdict: Pass,
+			Requirements: []Requirement{{ID: "CL-ADMIN-001", Status: Pass}, {ID: "EXP-001", Status: NA}, {ID: "SEC-MFA-001", Status: XFail}},
+			Load: &Load{Profile: "smoke", Workload: "aaaa", Scenarios: []LoadScenario{
+				{Name: "whoami-token", MaxSustainableRPS: 50, SLOMillis: 50, FirstRPS: 50, P99AtFirstMillis: 9},
+				{Name: "login", MaxSustainableRPS: 2, SLOMillis: 1000, FirstRPS: 2, P99AtFirstMillis: 280}}}}
+	}
+	regressions := map[string]func(s *Summary){
+		"PASS -> N/A":               func(s *Summary) { s.Requirements[0].Status = NA },
+		"PASS -> XFAIL":             func(s *Summary) { s.Requirements[0].Status = XFail },
+		"N/A -> XFAIL":              func(s *Summary) { s.Requirements[1].Status = XFail },
+		"a new finding":             func(s *Summary) { s.Warnings = []string{"SEC-AUTH-001: FINDING: 20 wrong passwords, no throttling"} },
+		"a scenario missing":        func(s *Summary) { s.Load.Scenarios = s.Load.Scenarios[:1] },
+		"an SLO changed":            func(s *Summary) { s.Load.Scenarios[0].SLOMillis = 100 },
+		"the workload changed":      func(s *Summary) { s.Load.Workload = "bbbb" },
+		"a new requirement NOT RUN": func(s *Summary) { s.Requirements = append(s.Requirements, Requirement{ID: "NEW-001", Status: NotRun}) },
+	}
+	for name, change := range regressions {
+		new := base()
+		new.RunID = "new"
+		change(new)
+		if c := Compare(base(), new, DefaultTolerance); !c.Regressed() {
+			t.Errorf("%s: not a regression:\n%s", name, c.Text())
+		}
+	}
+	improvements := map[string]func(s *Summary){
+		"N/A -> PASS":    func(s *Summary) { s.Requirements[1].Status = Pass },
+		"XFAIL -> PASS":  func(s *Summary) { s.Requirements[2].Status = Pass },
+		"a finding gone": func(s *Summary) {},
+	}
+	for name, change := range improvements {
+		old, new := base(), base()
+		old.Warnings = []string{"SEC-AUTH-001: FINDING: 20 wrong passwords, no throttling"}
+		if name != "a finding gone" {
+			new.Warnings = old.Warnings
+		}
+		change(new)
+		if c := Compare(old, new, DefaultTolerance); c.Regressed() {
+			t.Errorf("%s: reported as a regression:\n%s", name, c.Text())
+		}
+	}
+}

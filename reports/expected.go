@@ -23,7 +23,10 @@ const XFail Status = "XFAIL"
 type ExpectedFailure struct {
 	ID     string   `yaml:"id" json:"id"`
 	Kratos []string `yaml:"kratos" json:"kratos"` // versions, e.g. v1.3.1; "v1.3" covers v1.3.x
-	// Failure is text the failure message must contain, e.g. the observed status.
+	// Failure is the failure's fingerprint: the first line of the failed
+	// spec's message (summary.md shows it), matched whole with volatile
+	// values (numbers, generated ids) masked, so it excuses that failure and
+	// no other.
 	Failure string `yaml:"failure" json:"failure"`
 	Reason  string `yaml:"reason" json:"reason"`
 	Expires string `yaml:"expires" json:"expires"` // YYYY-MM-DD, inclusive
@@ -41,18 +44,24 @@ func (e ExpectedFailure) AppliesTo(kratosVersion string) bool {
 
 const dateLayout = "2006-01-02"
 
+// MaxExpiry is how far ahead an entry may expire: an excuse longer than
+// this is a decision to live with the failure, not a known defect awaiting
+// a fix, and must be renewed with a fresh look.
+const MaxExpiry = 180 * 24 * time.Hour
+
 // LoadExpectedFailures reads the operator's YAML list; every field is
-// required and an id may appear once.
-func LoadExpectedFailures(path string) ([]ExpectedFailure, error) {
+// required, an id may appear once, and no entry may expire more than
+// MaxExpiry after today.
+func LoadExpectedFailures(path string, today time.Time) ([]ExpectedFailure, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("expected failures: %w", err)
 	}
-	return ParseExpectedFailures(path, b)
+	return ParseExpectedFailures(path, b, today)
 }
 
 // ParseExpectedFailures reads a list already in memory; name is for errors.
-func ParseExpectedFailures(path string, b []byte) ([]ExpectedFailure, error) {
+func ParseExpectedFailures(path string, b []byte, today time.Time) ([]ExpectedFailure, error) {
 	var list []ExpectedFailure
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -67,8 +76,16 @@ func ParseExpectedFailures(path string, b []byte) ([]ExpectedFailure, error) {
 		case seen[e.ID]:
 			return nil, fmt.Errorf("expected failures %s: %s is listed twice", path, e.ID)
 		}
-		if _, err := time.Parse(dateLayout, e.Expires); err != nil {
+		expires, err := time.Parse(dateLayout, e.Expires)
+		if err != nil {
 			return nil, fmt.Errorf("expected failures %s: %s: expires %q is not a date like 2027-01-31", path, e.ID, e.Expires)
+		}
+		if limit := today.Add(MaxExpiry); expires.After(limit) {
+			return nil, fmt.Errorf("expected failures %s: %s expires on %s, more than %d days from today: set it no later than %s and look again then",
+				path, e.ID, e.Expires, int(MaxExpiry.Hours()/24), limit.Format(dateLayout))
+		}
+		if len(fingerprint(e.Failure)) < minFingerprint {
+			return nil, fmt.Errorf("expected failures %s: %s: failure %q is too short to tell one failure from another: copy the failure's whole first line from summary.md", path, e.ID, e.Failure)
 		}
 		seen[e.ID] = true
 	}
@@ -103,7 +120,7 @@ func (s *Summary) ApplyExpectedFailures(list []ExpectedFailure, catalogue []stri
 			r.Reason = fmt.Sprintf("expected failure expired on %s: %s", e.Expires, e.Reason)
 			s.Problems = append(s.Problems, fmt.Sprintf("expected failure %s expired on %s: fix it or renew the entry", e.ID, e.Expires))
 		case !s.failedWith(e.ID, e.Failure):
-			r.Reason = fmt.Sprintf("failed, but not as listed (the expected failure wants %q in the failure)", e.Failure)
+			r.Reason = fmt.Sprintf("failed, but not as listed: the expected failure's line is %q, the failure's is %q", e.Failure, s.failureLineOf(e.ID))
 		default:
 			r.Status, r.Reason = XFail, fmt.Sprintf("expected until %s: %s", e.Expires, e.Reason)
 		}
@@ -117,14 +134,45 @@ func (s *Summary) ApplyExpectedFailures(list []ExpectedFailure, catalogue []stri
 	}
 }
 
-// failedWith reports whether every failed spec of requirement id failed with text in its message.
-func (s *Summary) failedWith(id, text string) bool {
+// failedWith reports whether every failed spec of requirement id failed
+// with the line listed: its fingerprint, not a substring anywhere (a
+// file name in the location would excuse every failure).
+func (s *Summary) failedWith(id, line string) bool {
 	for _, sp := range s.Specs {
-		if sp.Failure != "" && slices.Contains(sp.Requirements, id) && !strings.Contains(sp.Failure, text) {
+		if sp.Failure != "" && slices.Contains(sp.Requirements, id) && fingerprint(failureLine(sp.Failure)) != fingerprint(line) {
 			return false
 		}
 	}
 	return true
+}
+
+// failureLineOf is the first failure line of requirement id's first failed spec.
+func (s *Summary) failureLineOf(id string) string {
+	for _, sp := range s.Specs {
+		if sp.Failure != "" && slices.Contains(sp.Requirements, id) {
+			return failureLine(sp.Failure)
+		}
+	}
+	return ""
+}
+
+// failureLine is the first line of a spec's failure message: Spec.Failure
+// is its location, a newline, then the message.
+func failureLine(failure string) string {
+	_, msg, found := strings.Cut(failure, "\n")
+	if !found {
+		msg = failure
+	}
+	line, _, _ := strings.Cut(msg, "\n")
+	return strings.TrimSpace(line)
+}
+
+// minFingerprint is the shortest failure line an entry may list, masked.
+const minFingerprint = 16
+
+// fingerprint masks what differs from run to run in the same failure.
+func fingerprint(line string) string {
+	return strings.Join(strings.Fields(maskVolatile(line)), " ")
 }
 
 func (s *Summary) requirement(id string) *Requirement {

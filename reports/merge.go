@@ -53,6 +53,11 @@ func Merge(runID string, parts []Part) *Summary {
 			out.Filters = append(out.Filters, s.Filters...)
 		}
 		out.CouldNotRun = out.CouldNotRun || s.CouldNotRun
+		for _, sc := range s.Scope {
+			if !slices.Contains(out.Scope, sc) {
+				out.Scope = append(out.Scope, sc)
+			}
+		}
 		out.Faults = append(out.Faults, s.Faults...)
 		out.Warnings = append(out.Warnings, s.Warnings...)
 		for _, a := range s.Advisories {

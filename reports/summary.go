@@ -39,6 +39,9 @@ type Summary struct {
 	// file, unreachable target, missing prerequisite, a stack that never came
 	// up); the exit code is then ExitCannotRun, not ExitVerdict.
 	CouldNotRun bool `json:"could_not_run,omitempty"`
+	// Scope names what a verdict does not cover although every requirement
+	// ran, e.g. an upgrade from a version to itself (plumbing only).
+	Scope []string `json:"scope,omitempty"`
 	// Filters are the Ginkgo selections (label filter, focus, skip, dry run) the run used.
 	Filters []string `json:"filters,omitempty"`
 	// DryRun: the tree was built and walked, no spec sent a request (PARTIAL at best).
@@ -105,6 +108,8 @@ type Environment struct {
 	Breakage string `json:"breakage,omitempty"` // the config was broken on purpose (-kc.break)
 	// UpgradedFrom is the Kratos version the stack ran before it was upgraded to KratosVersion (-kc.upgrade-from); a path of several as "v1.3.1 -> v25.4.0".
 	UpgradedFrom string `json:"upgraded_from,omitempty"`
+	// Policy is what findings count as (-kc.policy): guide (warnings) or asvs-l2 (failures).
+	Policy string `json:"policy,omitempty"`
 	// Components lists each started component and how it runs (command line, image).
 	Components map[string]string `json:"components,omitempty"`
 }
@@ -172,7 +177,10 @@ type Fault struct {
 
 // Load is the load stage's part of the summary; load.json has the detail.
 type Load struct {
-	Profile   string             `json:"profile"`
+	Profile string `json:"profile"`
+	// Workload is the sha256 of the workload as parsed (rates, windows,
+	// SLOs): two runs of one profile name compare only if it matches.
+	Workload  string             `json:"workload_sha256,omitempty"`
 	Seconds   float64            `json:"seconds"`
 	Scenarios []LoadScenario     `json:"scenarios"`
 	Bounds    map[string]float64 `json:"bounds"`
@@ -282,7 +290,7 @@ func (s *Summary) Write(dir string) error {
 // Markdown renders the summary for people and CI job summaries.
 func (s *Summary) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Kratos conformance: %s\n\n", s.Verdict)
+	fmt.Fprintf(&b, "# Kratos conformance: %s\n\n", s.Headline())
 	fmt.Fprintf(&b, "Run `%s`, started %s.\n\n", s.RunID, s.StartedAt.Format(time.RFC3339))
 	for _, r := range append(slices.Clone(s.Reasons), s.Partial...) {
 		fmt.Fprintf(&b, "- %s\n", r)
@@ -305,7 +313,7 @@ func (s *Summary) Markdown() string {
 		{"provider", e.Provider}, {"Kratos", e.KratosVersion}, {"Kratos binary", e.KratosBinary},
 		{"Postgres", e.PostgresVersion}, {"Redis", e.RedisVersion}, {"Mailpit", e.MailpitVersion},
 		{"hasher", fmt.Sprintf("%s (cost %d)", e.Hasher, e.HasherCost)}, {"config hash", e.ConfigHash}, {"identity schema", e.IdentitySchema},
-		{"config profile", e.Profile}, {"broken on purpose", e.Breakage}, {"upgraded from", e.UpgradedFrom},
+		{"config profile", e.Profile}, {"broken on purpose", e.Breakage}, {"upgraded from", e.UpgradedFrom}, {"policy", e.Policy},
 	} {
 		if row[1] != "" {
 			fmt.Fprintf(&b, "| %s | `%s` |\n", row[0], row[1])
@@ -418,6 +426,34 @@ func (c Counts) Tally() string {
 		t += fmt.Sprintf(", %d expected failures (XFAIL)", c.ExpectedFailed)
 	}
 	return t + fmt.Sprintf(", %d skipped", c.Skipped)
+}
+
+// Headline is the verdict as the last line of a run says it: a run that
+// never judged the deployment COULD NOT RUN, whatever its empty matrix reads.
+func (s *Summary) Headline() string {
+	if s.CouldNotRun {
+		return "COULD NOT RUN"
+	}
+	h := string(s.Verdict)
+	if xfail := s.withStatus(XFail); len(xfail) > 0 {
+		// Named, so nobody reads a security row excused here as absent.
+		h += fmt.Sprintf(" with %d expected failure(s) (%s)", len(xfail), strings.Join(xfail, ", "))
+	}
+	if len(s.Scope) > 0 {
+		h += ", " + strings.Join(s.Scope, "; ")
+	}
+	return h
+}
+
+// withStatus lists the ids of the requirements with status st.
+func (s *Summary) withStatus(st Status) []string {
+	var ids []string
+	for _, r := range s.Requirements {
+		if r.Status == st {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // FailedRequirements are the failed requirements, each with the first line

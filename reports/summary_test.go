@@ -101,3 +101,24 @@ func TestFailedRequirementsSayWhatFailed(t *testing.T) {
 		t.Errorf("headline %q", h)
 	}
 }
+
+// The verdict line says when a run never judged the deployment, and what a
+// PASS did not cover.
+func TestHeadline(t *testing.T) {
+	for _, c := range []struct {
+		s    Summary
+		want string
+	}{
+		{Summary{Verdict: Pass}, "PASS"},
+		{Summary{Verdict: Fail, CouldNotRun: true}, "COULD NOT RUN"},
+		{Summary{Verdict: Pass, Scope: []string{"upgrade plumbing only (v1.3.1 -> v1.3.1)"}}, "PASS, upgrade plumbing only (v1.3.1 -> v1.3.1)"},
+	} {
+		if got := c.s.Headline(); got != c.want {
+			t.Errorf("Headline() = %q, want %q", got, c.want)
+		}
+	}
+	merged := Merge("x", []Part{{Name: "guide", Summary: &Summary{Scope: []string{"plumbing"}}}, {Name: "short-lifespans", Summary: &Summary{}}})
+	if len(merged.Scope) != 1 {
+		t.Errorf("a part's scope must reach the certification's summary, got %v", merged.Scope)
+	}
+}

@@ -80,7 +80,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kccertify:", err)
 	}
 	fmt.Printf("\nKratos conformance verdict: %s (%s; stacks: %s) on the %s provider\n",
-		s.Verdict, s.Counts.Tally(), names(parts), s.Environment.Provider)
+		s.Headline(), s.Counts.Tally(), names(parts), s.Environment.Provider)
 	for _, line := range append(slices.Clone(s.Reasons), s.Partial...) {
 		fmt.Printf("  - %s\n", line)
 	}

@@ -143,8 +143,22 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 			msgs := waitForMails(ctx, email, mail.TypeVerificationCode, 1)
 			Expect(msgs).To(HaveLen(1))
 		}
+		delivered := time.Since(restarted)
+		By("no duplicate follows within the settle window (several courier polls)")
+		Consistently(ctx, func() (map[string]int, error) {
+			count := map[string]int{}
+			for _, email := range queued {
+				got, err := mailReader().Received(ctx, email)
+				if err != nil {
+					return nil, err
+				}
+				count[email] = len(got)
+			}
+			return count, nil
+		}).WithTimeout(suite.Intervals.MailSettle).WithPolling(suite.Intervals.Poll*5).Should(HaveEach(1),
+			"mails per address: a queued mail was sent more than once")
 		rec.Figures["mails_queued"] = float64(len(queued))
-		rec.Figures["all_delivered_after_courier_start_s"] = time.Since(restarted).Seconds()
+		rec.Figures["all_delivered_after_courier_start_s"] = delivered.Seconds()
 		rec.Findings = append(rec.Findings, fmt.Sprintf("all %d queued mails delivered once each after the courier returned", len(queued)))
 	})
 

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"flag"
+	"slices"
 	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -39,6 +40,9 @@ type Suite struct {
 	Phases        []reports.Phase
 	// Upgrade is what the old Kratos made before the stack was upgraded (-kc.upgrade-from); nil otherwise.
 	Upgrade *upgradeData
+	// JudgedEarly is a failure of the deployment found before the specs
+	// (a failed upgrade, a certificate that fails verification); nil otherwise.
+	JudgedEarly *judgedEarly
 	// LoadResult and FaultRecords are the load stage's and the fault scenarios' figures.
 	LoadResult   *load.Result
 	FaultRecords []*reports.Fault
@@ -68,6 +72,26 @@ const recordedExchanges = 20
 const exchangesEntry = "HTTP exchanges"
 
 var _ = BeforeEach(func() { suite.Exchanges = kratosflow.NewRecorder(recordedExchanges) })
+
+// judgedEarly is a failure of the deployment itself found in setup: the
+// run judged it (FAIL, exit 1), it did not fail to run (exit 2). The
+// requirements it breaks fail with it; every other spec is not run, since
+// nothing can be judged on a stack in that state.
+type judgedEarly struct {
+	breaks func(requirement string) bool
+	why    string
+}
+
+var _ = BeforeEach(func() {
+	j := suite.JudgedEarly
+	if j == nil {
+		return
+	}
+	if slices.ContainsFunc(requirementIDs(CurrentSpecReport()), j.breaks) {
+		Fail(j.why)
+	}
+	Skip("not run: " + j.why)
+})
 
 var _ = AfterEach(func() {
 	if CurrentSpecReport().Failed() && suite.Exchanges != nil {

@@ -104,11 +104,11 @@ func addLoadRequirements(s *reports.Summary) {
 		if !ok {
 			continue // interrupted before it: NOT RUN
 		}
-		status := reports.Pass
-		if c.MaxSustainableRPS == 0 {
-			status = reports.Fail
+		status, reason := reports.Pass, ""
+		if floor := workload.Scenarios[k.Name].Floor(); c.MaxSustainableRPS < floor {
+			status, reason = reports.Fail, fmt.Sprintf("sustained %.1f/s, below the workload's floor of %.1f/s", c.MaxSustainableRPS, floor)
 		}
-		s.AddRequirement(k.Requirement, status, "load stage: "+k.Name, "")
+		s.AddRequirement(k.Requirement, status, "load stage: "+k.Name, reason)
 	}
 }
 
@@ -127,7 +127,7 @@ func loadSummary() *reports.Load {
 		return nil
 	}
 	r := suite.LoadResult
-	l := &reports.Load{Profile: r.Profile, Seconds: r.Seconds, Ratios: r.Ratios, Failures: r.SLOFailures,
+	l := &reports.Load{Profile: r.Profile, Workload: r.Workload, Seconds: r.Seconds, Ratios: r.Ratios, Failures: r.SLOFailures,
 		GeneratorCPUShare: r.GeneratorShareAtWhoamiMax, Report: "load.html",
 		Bounds: map[string]float64{
 			"hash_compares_per_sec": r.Bounds.HashComparesPerSec, "generator_max_rps": r.Bounds.GeneratorMaxRPS,

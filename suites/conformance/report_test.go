@@ -15,6 +15,7 @@ import (
 func summarize(r Report) *reports.Summary {
 	s := &reports.Summary{RunID: suite.Run.ID, StartedAt: suite.Run.StartedAt, Environment: suite.Env}
 	s.Environment.Provider = suite.Config.Provider // also when setup failed before the provider said
+	s.Environment.Policy = suite.Config.Policy
 	var specTime time.Duration
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
@@ -81,6 +82,7 @@ func summarize(r Report) *reports.Summary {
 	for _, f := range suite.FaultRecords {
 		s.Faults = append(s.Faults, *f)
 	}
+	s.Scope = upgradeScope()
 	s.ApplyExpectedFailures(suite.Expected, catalogue, suite.Env.KratosVersion, time.Now())
 	s.Decide(catalogue)
 	return s

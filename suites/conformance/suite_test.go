@@ -4,6 +4,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/reporters"
@@ -25,6 +27,7 @@ import (
 	"kratos-conformance/harness/checks"
 	_ "kratos-conformance/harness/provider/all"
 	"kratos-conformance/harness/provider/kubernetes"
+	"kratos-conformance/internal/wait"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
 )
@@ -111,10 +114,10 @@ func loadExpectedFailures(root string) ([]reports.ExpectedFailure, error) {
 		path = filepath.Join(root, path)
 	case path == harness.DefaultConfig().ExpectedFailures && !fileExists(path):
 		suite.Config.ExpectedFailures = "expected-failures.yaml (built in)"
-		return reports.ParseExpectedFailures(suite.Config.ExpectedFailures, kratosconformance.ExpectedFailures)
+		return reports.ParseExpectedFailures(suite.Config.ExpectedFailures, kratosconformance.ExpectedFailures, time.Now())
 	}
 	suite.Config.ExpectedFailures = path
-	return reports.LoadExpectedFailures(path)
+	return reports.LoadExpectedFailures(path, time.Now())
 }
 
 func fileExists(path string) bool {
@@ -169,13 +172,20 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 
 	timed("stack up", func() { err = suite.Stack.Up(ctx) })
 	suite.Env = suite.Stack.Environment() // what it got to, also for a stack that did not come up
+	var cert *wait.CertificateError
+	if errors.As(err, &cert) {
+		// The deployment answered with a certificate that fails verification:
+		// not "not ready yet" but a failed TLS requirement, judged as such.
+		suite.JudgedEarly = &judgedEarly{why: cert.Error(), breaks: func(id string) bool { return id == "CL-TLS-001" }}
+		return
+	}
 	if err != nil {
 		Fail("bringing up the " + suite.Config.Provider + " stack: " + err.Error())
 	}
 	suite.Endpoints, suite.Env = suite.Stack.Endpoints(), suite.Stack.Environment()
 	readSchema(ctx)
 	probeHasher(ctx)
-	suite.Advisories = checks.Advisories(liveConfig())
+	suite.Advisories = append(checks.Advisories(liveConfig()), certificateAdvisories(ctx)...)
 	// The upgrade comes before every spec, so the whole catalogue runs on the upgraded stack.
 	if u, ok := suite.Stack.(harness.Upgrader); ok && u.UpgradingFrom() != "" {
 		uctx, cancel := context.WithTimeout(sctx, suite.Intervals.StackUp)
@@ -228,7 +238,7 @@ func printVerdict(s *reports.Summary) {
 	if suite.Config.RunDir != "" {
 		headline = "This stack (one part of a certification; the certification's verdict follows)"
 	}
-	fmt.Printf("\n%s: %s (%s) on the %s provider\n", headline, s.Verdict, s.Counts.Tally(), suite.Config.Provider)
+	fmt.Printf("\n%s: %s (%s) on the %s provider\n", headline, s.Headline(), s.Counts.Tally(), suite.Config.Provider)
 	if s.Counts.ExpectedFailed > 0 {
 		fmt.Printf("  the expected failures are listed in %s (junit.xml marks them skipped with the reason)\n", suite.Config.ExpectedFailures)
 	}
