@@ -57,9 +57,9 @@ func (in Input) validate() error {
 
 // Result is everything the load stage measured.
 type Result struct {
-	Profile  string `json:"profile"`
-	Workload string `json:"workload_sha256"` // Profile.Hash
-
+	Profile string `json:"profile"`
+	// Workload identifies the workload's content (Profile.Hash), for kcdiff.
+	Workload  string     `json:"workload_sha256"`
 	StartedAt time.Time  `json:"started_at"`
 	Seconds   float64    `json:"seconds"`
 	Seed      SeedFigure `json:"seed"`

@@ -56,8 +56,9 @@ var stages = []stage{
 	{"repeat", []string{"repeat REPEAT=2"}},
 }
 
-// kindStage is kind's part of CI, and kindCost its measured wall time with a
-// warm cache (make test-kind runs the whole kind tier).
+// kindStage is kind's part of CI (make test-kind runs the whole kind tier),
+// and kindCost the wall time budgeted for it with a warm cache: certify-kind
+// measured 409 s and the in-cluster run 79 s (2026-11-27), with margin.
 var kindStage = stage{"kind", []string{"kind-ci"}}
 
 const kindCost = 15 * time.Minute
@@ -82,7 +83,6 @@ func main() {
 		failed = failed || r.status != "ok"
 		return r.status == "ok"
 	}
-	defer func() { printTable(results, time.Since(start), *budget) }()
 
 	for _, s := range prerequisites {
 		if !run(s) {
@@ -103,12 +103,14 @@ func main() {
 			run(kindStage)
 		}
 	}
+	code := 0
 	if failed || ctx.Err() != nil {
-		exit(results, start, *budget, 1)
+		code = 1
 	}
+	exit(results, start, *budget, code)
 }
 
-// exit prints the table and exits; deferred calls do not run after os.Exit.
+// exit prints the table, the budget's evidence in every log, and exits.
 func exit(results []result, start time.Time, budget time.Duration, code int) {
 	printTable(results, time.Since(start), budget)
 	os.Exit(code)
