@@ -36,7 +36,7 @@ build: stack-bins ## build or find the pinned Kratos and Mailpit (cached in ~/.c
 stack-bins: deps
 	$(GO) run ./cmd/kcbuild
 
-certify: build ## certification on the embedded local-process stack: specs, smoke load gated on SLOs, the expiry specs on a short-lifespans stack; one report folder, one verdict
+certify: build ## certification on the embedded local-process stack: specs, smoke load gated on SLOs, the expiry specs on a short-lifespans stack beside it; one report folder, one verdict
 	$(GO) run ./cmd/kccertify -- $(SUITE_ARGS) -kc.load=smoke $(ARGS)
 
 # An upgrade certification: the stack starts on FROM (an older Kratos binary,
