@@ -31,9 +31,6 @@ type upgradeData struct {
 	// Served is the version the serving Kratos reported (/admin/version)
 	// before the first hop and after each roll.
 	Served []string
-	// Failed says how a migration or roll failed: the deployment was judged
-	// (its upgrade fails), not "could not run"; the UPG rows fail with it.
-	Failed string
 	// Registered signed up through the browser flow with the deployment's
 	// hasher; its address is left unverified; Token is an API login's session.
 	Registered user
@@ -135,12 +132,12 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	d.QueuedFlow = vf.Id
 
 	suite.Upgrade = d
-	for u.UpgradingFrom() != "" && d.Failed == "" {
+	for u.UpgradingFrom() != "" && suite.JudgedEarly == nil {
 		hop := upgradeHop{From: u.UpgradingFrom(), To: u.UpgradingTo()}
-		// Everything above set the test up; from here a failure is the deployment's.
+		// Everything above set the test up; from here a failure is the
+		// deployment's: the UPG rows fail with it (exit 1), not "could not run".
 		if err := InterceptGomegaFailure(func() { upgradeHopOnce(ctx, u, d, &login.Result.Session, hop) }); err != nil {
-			d.Failed = fmt.Sprintf("%s -> %s: %v", hop.From, hop.To, err)
-			suite.JudgedEarly = &judgedEarly{why: "the upgrade did not complete: " + d.Failed,
+			suite.JudgedEarly = &judgedEarly{why: fmt.Sprintf("the upgrade did not complete: %s -> %s: %v", hop.From, hop.To, err),
 				breaks: func(id string) bool { return strings.HasPrefix(id, "UPG-") }}
 		}
 	}
