@@ -124,6 +124,9 @@ func (c *Config) urlsUnderCookieDomain() Result {
 		"selfservice.flows.error.ui_url", "selfservice.flows.settings.ui_url", "serve.public.base_url",
 	}
 	for _, p := range paths {
+		if c.str(p) == "" && p != "selfservice.default_browser_return_url" {
+			continue // unset: Kratos uses default_browser_return_url (or the listen address), judged on its own
+		}
 		if !UnderDomain(c.str(p), domain) {
 			problems = append(problems, fmt.Sprintf("%s %q is not under %s", p, c.str(p), domain))
 		} else if !strings.HasPrefix(c.str(p), "https://") {
@@ -156,10 +159,10 @@ func (c *Config) secrets() Result {
 	for _, s := range []struct {
 		path     string
 		min      int
-		optional bool // secrets.default backs the others when they are unset
+		optional bool // Kratos signs cookies with secrets.default when secrets.cookie is unset; the cipher has no such fallback
 	}{{"secrets.cookie", 16, false}, {"secrets.cipher", 32, false}, {"secrets.default", 16, true}} {
 		values := c.strs(s.path)
-		if len(values) == 0 && !s.optional {
+		if len(values) == 0 && !s.optional && (s.path != "secrets.cookie" || len(c.strs("secrets.default")) == 0) {
 			problems = append(problems, s.path+" is not set")
 		}
 		for i, v := range values {

@@ -33,6 +33,7 @@ func TestCORSAdmitsOnlyTheSharedDomain(t *testing.T) {
 
 func TestSecretsAndURLs(t *testing.T) {
 	const own = "secrets: {cookie: [0123456789abcdef0123], cipher: [0123456789abcdef0123456789abcdef]}"
+	const urls = "serve: {public: {base_url: 'https://kratos.example.test/'}}\nselfservice: {default_browser_return_url: 'https://auth.example.test/'"
 	for name, c := range map[string]struct {
 		extra string
 		check func(*Config) Result
@@ -43,6 +44,14 @@ func TestSecretsAndURLs(t *testing.T) {
 		"the quickstart's cookie":    {"secrets: {cookie: [PLEASE-CHANGE-ME-I-AM-VERY-INSECURE], cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, reports.Fail},
 		"own secrets":                {own, (*Config).secrets, reports.Pass},
 		"an http UI on the domain":   {own + "\nselfservice: {flows: {login: {ui_url: 'http://auth.example.test/login'}}}", (*Config).urlsUnderCookieDomain, reports.Fail},
+		// Kratos signs cookies with secrets.default when secrets.cookie is unset; the cipher has no fallback.
+		"the default backs the cookie": {"secrets: {default: [0123456789abcdef0123], cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, reports.Pass},
+		"no cookie secret at all":      {"secrets: {cipher: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, reports.Fail},
+		"no cipher secret":             {"secrets: {default: [0123456789abcdef0123456789abcdef]}", (*Config).secrets, reports.Fail},
+		// An unset return URL falls back to default_browser_return_url, judged itself.
+		"unset return URLs":       {urls + "}", (*Config).urlsUnderCookieDomain, reports.Pass},
+		"a foreign logout return": {urls + ", flows: {logout: {after: {default_browser_return_url: 'https://evil.example.org/'}}}}", (*Config).urlsUnderCookieDomain, reports.Fail},
+		"no default return URL":   {"serve: {public: {base_url: 'https://kratos.example.test/'}}", (*Config).urlsUnderCookieDomain, reports.Fail},
 	} {
 		cfg, err := ParseConfig([]byte("cookies: {domain: .example.test}\n" + c.extra))
 		if err != nil {

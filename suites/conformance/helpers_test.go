@@ -264,11 +264,19 @@ func liveConfig() *checks.Config {
 // With the config unknown the spec runs and shows what the deployment does.
 func skipUnlessEnabled(path, feature string) {
 	if c := liveConfig(); c != nil {
-		if enabled, known := c.Enabled(path); known && !enabled {
-			Skip("N/A: " + feature + " is disabled in the deployment's config (" + path + ")")
+		enabled, known := c.Enabled(path)
+		if !known {
+			enabled, known = kratosDefaults[path]
+		}
+		if known && !enabled {
+			Skip("N/A: " + feature + " is disabled in the deployment's config (" + path + ", or Kratos' default when the config leaves it out)")
 		}
 	}
 }
+
+// kratosDefaults are switches' values when a config leaves them out
+// (Kratos' embedx/config.schema.json, v1.3.1 to v26.2): TOTP and recovery are off.
+var kratosDefaults = map[string]bool{"selfservice.methods.totp.enabled": false, "selfservice.flows.recovery.enabled": false}
 
 // skipUnlessWaitable makes an expiry requirement N/A when the lifespan is
 // longer than a spec may wait (-kc.intervals=lifespan-wait=...): the guide's
