@@ -38,8 +38,8 @@ func Advisories(c *Config) []reports.Advisory {
 			Source: "Kratos docs: Step-up authentication (session.whoami.required_aal); ASVS 4.0.3 2.2.3"})
 	}
 	minLen := defaultMinPasswordLength
-	if v, ok := c.get("selfservice.methods.password.config.min_password_length").(int); ok {
-		minLen = v
+	if v, ok := c.get("selfservice.methods.password.config.min_password_length").(float64); ok { // numbers decode as JSON's
+		minLen = int(v)
 	}
 	if minLen < 12 {
 		out = append(out, reports.Advisory{Setting: fmt.Sprintf("selfservice.methods.password.config.min_password_length: %d", minLen),

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
-	"gopkg.in/yaml.v3"
+	"kratos-conformance/fixtures"
 
 	"kratos-conformance/reports"
 )
@@ -38,45 +38,23 @@ var exampleSecrets = []string{"a8ba727309b345a0a0e8dd9b2eae8b19", "feaf396bf5ca4
 	"PLEASE-CHANGE-ME-I-AM-VERY-INSECURE", "32-LONG-SECRET-NOT-SECURE-AT-ALL"}
 
 // Config is a parsed Kratos configuration.
-type Config struct{ doc map[string]any }
+type Config struct{ doc fixtures.Doc }
 
 // ParseConfig reads a Kratos configs.yaml.
 func ParseConfig(b []byte) (*Config, error) {
-	var doc map[string]any
-	if err := yaml.Unmarshal(b, &doc); err != nil {
+	doc, err := fixtures.ParseDoc(b)
+	if err != nil {
 		return nil, fmt.Errorf("the Kratos config is not YAML: %w", err)
 	}
 	return &Config{doc: doc}, nil
 }
 
 // get walks a dotted path, e.g. "serve.public.base_url".
-func (c *Config) get(path string) any {
-	var cur any = c.doc
-	for _, k := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[k]
-	}
-	return cur
-}
+func (c *Config) get(path string) any { return c.doc.Get(path) }
 
-func (c *Config) str(path string) string {
-	s, _ := c.get(path).(string)
-	return s
-}
+func (c *Config) str(path string) string { return c.doc.String(path) }
 
-func (c *Config) strs(path string) []string {
-	var out []string
-	list, _ := c.get(path).([]any)
-	for _, v := range list {
-		if s, ok := v.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (c *Config) strs(path string) []string { return c.doc.Strings(path) }
 
 // CheckConfig runs every requirement that the configuration alone decides.
 func CheckConfig(c *Config) []Result {
