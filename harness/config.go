@@ -35,6 +35,16 @@ type Config struct {
 	// Profile names the fixture's Kratos config variant (fixtures.Profiles)
 	// for providers that render the config.
 	Profile string
+	// KratosConfig is the operator's own Kratos config file: stacks the
+	// suite starts run it in place of the guide's (overlaying only what
+	// they must own, each overlay reported); external reads it for the
+	// checklist. KratosEnv is the KEY=VALUE file Kratos reads beside it;
+	// KeepOffline keeps settings that need the internet as written.
+	// OwnFiles is a YAML file naming them (OwnFilesFile).
+	KratosConfig string
+	KratosEnv    string
+	KeepOffline  bool
+	OwnFiles     string
 	// Break applies a deliberate fault to the rendered Kratos config
 	// (fixtures.Breakages), to prove the checks bite; "" for none.
 	Break string
@@ -172,6 +182,10 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.IdentitySchema, "identity-schema", "the identity schema id registrations use; default: identity.default_schema_id, else the one GET /schemas lists")
 	f.String(&c.EmailDomain, "email-domain", "domain of the addresses the suite registers (one your SMTP provider accepts); default "+DefaultEmailDomain)
 	f.String(&c.Profile, "profile", "providers that render Kratos' config: its profile: "+fixtures.ProfileNames())
+	f.String(&c.OwnFiles, "own-files", "a YAML file naming the operator's deployment files (kratos_config, kratos_env, keep_offline; paths relative to it); flags override its fields")
+	f.String(&c.KratosConfig, "kratos-config", "the operator's own Kratos config file: process and containers run it (schemas and templates it names as file:// are copied; the stack overlays only its addresses, database, TLS, mail and missing secrets, each listed in the report); external reads it for the config checklist")
+	f.String(&c.KratosEnv, "kratos-env", "a file of KEY=VALUE lines Kratos reads as environment beside -kc.kratos-config (e.g. SECRETS_COOKIE, DSN; variables of keys the stack owns are not passed, and listed)")
+	f.Bool(&c.KeepOffline, "keep-offline", "keep the settings of -kc.kratos-config that need the internet (haveibeenpwned, web hooks to hosts that do not answer) as written; by default they are switched off and listed")
 	f.String(&c.Break, "break", "providers that render Kratos' config: break it on purpose: "+fixtures.BreakageNames())
 	f.String(&c.Policy, "policy", "what security findings count as: guide (warnings: the deployment guide's bar) or asvs-l2 (failures naming the OWASP ASVS 4.0.3 level 2 item: no throttling of wrong passwords or TOTP codes, sessions that survive a password change or recovery, look-alike identifiers)")
 	f.String(&c.ExpectedFailures, "expected-failures", "YAML file of requirements known to fail (id, reason, expires), relative to the repository root; empty: none. See docs/expected-failures.md")
@@ -219,6 +233,11 @@ func (c *Config) Complete(fs *flag.FlagSet) error {
 	if c.Workload != "" {
 		c.Load = c.Workload
 	}
+	if c.OwnFiles != "" {
+		if err := c.applyOwnFiles(); err != nil {
+			return err
+		}
+	}
 	for _, r := range registry {
 		if cp, ok := c.providers[r.name].(Completer); ok {
 			if err := cp.Complete(c); err != nil {
@@ -264,6 +283,14 @@ func (c *Config) Validate() error {
 	if _, err := fixtures.ForProfile(c.Profile); err != nil {
 		errs = append(errs, fmt.Errorf("-kc.profile: %w", err))
 	}
+	if c.KratosConfig != "" {
+		if _, ok := c.providers[c.Provider].(OwnConfigProvider); !ok {
+			errs = append(errs, fmt.Errorf("-kc.kratos-config: the %s provider cannot run an operator's config; process and containers run it, external reads it", c.Provider))
+		}
+	} else if c.KratosEnv != "" || c.KeepOffline {
+		errs = append(errs, errors.New("-kc.kratos-env and -kc.keep-offline go with -kc.kratos-config (the operator's config they apply to)"))
+	}
+	errs = append(errs, CheckFile("kratos-config", c.KratosConfig), CheckFile("kratos-env", c.KratosEnv))
 	if c.Break != "" {
 		if _, err := fixtures.LookupBreakage(c.Break); err != nil {
 			errs = append(errs, fmt.Errorf("-kc.break: %w", err))
@@ -273,6 +300,22 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("-kc.slo-whoami and -kc.slo-login must be positive durations like 50ms"))
 	}
 	return errors.Join(errs...)
+}
+
+// Own loads the operator's files (-kc.kratos-config, -kc.kratos-env); nil
+// when the run uses the guide's config.
+func (c *Config) Own() (*fixtures.Own, error) {
+	if c.KratosConfig == "" {
+		return nil, nil
+	}
+	own, err := fixtures.LoadOwn(c.KratosConfig, c.KratosEnv)
+	if err != nil {
+		return nil, err
+	}
+	if err := own.CheckBreakage(c.Break); err != nil {
+		return nil, fmt.Errorf("-kc.break on -kc.kratos-config %s: %w", c.KratosConfig, err)
+	}
+	return own, nil
 }
 
 // CheckPort names -kc.<flag> when port is not 0 (a free one) or a TCP port.

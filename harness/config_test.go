@@ -159,3 +159,34 @@ func TestImagePath(t *testing.T) {
 		t.Errorf("hops %q, now %s; want %q, then k:26", hops, p.Current(), want)
 	}
 }
+
+// -kc.kratos-config goes to providers that take an operator's config; its
+// companions need it; -kc.own-files names them relative to itself.
+func TestOwnConfigFlags(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"kratos.yml": "{}", "k.env": "A=1", "own.yaml": "kratos_config: kratos.yml\nkratos_env: k.env\n", "typo.yaml": "kratos_cfg: x\n"} {
+		if err := os.WriteFile(dir+"/"+name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := DefaultConfig()
+	c.Provider, c.KratosConfig = "other", dir+"/kratos.yml"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cannot run an operator's config") {
+		t.Errorf("a provider without TakesOwnConfig: got %v", err)
+	}
+	c = DefaultConfig()
+	c.KratosEnv = dir + "/k.env"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "go with -kc.kratos-config") {
+		t.Errorf("-kc.kratos-env alone: got %v", err)
+	}
+	c = DefaultConfig()
+	c.OwnFiles = dir + "/own.yaml"
+	if err := c.applyOwnFiles(); err != nil || c.KratosConfig != dir+"/kratos.yml" || c.KratosEnv != dir+"/k.env" {
+		t.Errorf("-kc.own-files: %v, config %q env %q", err, c.KratosConfig, c.KratosEnv)
+	}
+	c = DefaultConfig()
+	c.OwnFiles = dir + "/typo.yaml"
+	if err := c.applyOwnFiles(); err == nil || !strings.Contains(err.Error(), "kratos_cfg") {
+		t.Errorf("an unknown key in -kc.own-files: got %v", err)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
+	"kratos-conformance/fixtures"
 	"kratos-conformance/internal/testca"
 )
 
@@ -22,33 +24,89 @@ const (
 
 // NewLocalCA makes the run's throwaway CA and a certificate for the Kratos
 // and UI hosts.
-func NewLocalCA() (*testca.CA, error) {
-	return testca.New(KratosHost, UIHost, "*."+RootDomain)
+func NewLocalCA() (*testca.CA, error) { return GuideSite().CA() }
+
+// Site is the host names a local stack serves under: the guide's
+// example.test, or the operator's own (-kc.kratos-config), each dialled on
+// loopback by the test clients, so nothing leaves the machine.
+type Site struct {
+	PublicHost   string
+	UIBase       *url.URL // nil: the config names no UI
+	CookieDomain string   // leading dot included; empty: host-only cookies
+}
+
+// GuideSite is the production-like local setup under example.test.
+func GuideSite() Site {
+	return Site{PublicHost: KratosHost, UIBase: &url.URL{Scheme: "https", Host: UIHost, Path: "/"}, CookieDomain: "." + RootDomain}
+}
+
+// OwnSite reads the host names from an operator's config (with their
+// environment): the public base URL's host, the UI, the cookie domain.
+func OwnSite(eff fixtures.Doc) Site {
+	site := Site{PublicHost: KratosHost, CookieDomain: eff.String("cookies.domain")}
+	if site.CookieDomain == "" {
+		site.CookieDomain = eff.String("session.cookie.domain")
+	}
+	if u, err := url.Parse(eff.String("serve.public.base_url")); err == nil && u.Hostname() != "" {
+		site.PublicHost = u.Hostname()
+	}
+	ui := eff.String("selfservice.flows.login.ui_url")
+	if ui == "" {
+		ui = eff.String("selfservice.default_browser_return_url")
+	}
+	if u, err := url.Parse(ui); err == nil && u.Host != "" {
+		site.UIBase = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}
+	}
+	return site
+}
+
+// CA makes the run's throwaway CA with a certificate for the site's hosts.
+func (s Site) CA() (*testca.CA, error) {
+	hosts := []string{s.PublicHost}
+	if s.UIBase != nil && s.UIBase.Hostname() != s.PublicHost {
+		hosts = append(hosts, s.UIBase.Hostname())
+	}
+	if d := strings.TrimPrefix(s.CookieDomain, "."); d != "" && strings.Contains(d, ".") {
+		hosts = append(hosts, "*."+d)
+	}
+	return testca.New(hosts...)
+}
+
+// aliases maps every host of the site to loopback.
+func (s Site) aliases() map[string]string {
+	out := map[string]string{s.PublicHost: "127.0.0.1"}
+	if s.UIBase != nil {
+		out[s.UIBase.Hostname()] = "127.0.0.1"
+	}
+	if s.CookieDomain != "" {
+		out["."+strings.TrimPrefix(s.CookieDomain, ".")] = "127.0.0.1"
+	}
+	return out
 }
 
 // LocalEndpoints fills what every local provider shares: the UI on the
-// cookie domain, the CA to trust, and *.example.test dialled on loopback.
-func LocalEndpoints(public, admin, mailpit *url.URL, ca *testca.CA) Endpoints {
+// cookie domain, the CA to trust, and the site's hosts dialled on loopback.
+func LocalEndpoints(site Site, public, admin, mailpit *url.URL, ca *testca.CA) Endpoints {
 	return Endpoints{
 		KratosPublic: public, KratosAdmin: admin, MailpitAPI: mailpit,
-		UIBase:       &url.URL{Scheme: "https", Host: UIHost, Path: "/"},
-		CookieDomain: "." + RootDomain,
-		CAPEM:        ca.CAPEM,
-		HostAliases:  map[string]string{"." + RootDomain: "127.0.0.1"},
+		UIBase: site.UIBase, CookieDomain: site.CookieDomain,
+		CAPEM:       ca.CAPEM,
+		HostAliases: site.aliases(),
 	}
 }
 
-// LocalTLS makes the run's CA, writes it to runDir/ca.crt (so a user can curl
-// a kept stack), and returns the Kratos base URLs for the given host ports:
-// public over TLS under the Kratos host name, admin in plain HTTP on loopback.
-func LocalTLS(runDir string, publicPort, adminPort int) (ca *testca.CA, public, admin *url.URL, err error) {
-	if ca, err = NewLocalCA(); err != nil {
+// LocalTLS makes the run's CA for the site, writes it to runDir/ca.crt (so a
+// user can curl a kept stack), and returns the Kratos base URLs for the given
+// host ports: public over TLS under the site's host name, admin in plain
+// HTTP on loopback.
+func LocalTLS(runDir string, site Site, publicPort, adminPort int) (ca *testca.CA, public, admin *url.URL, err error) {
+	if ca, err = site.CA(); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := os.WriteFile(filepath.Join(runDir, "ca.crt"), ca.CAPEM, 0o644); err != nil {
 		return nil, nil, nil, err
 	}
-	public = &url.URL{Scheme: "https", Host: KratosHost + ":" + strconv.Itoa(publicPort), Path: "/"}
+	public = &url.URL{Scheme: "https", Host: site.PublicHost + ":" + strconv.Itoa(publicPort), Path: "/"}
 	admin = &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(adminPort), Path: "/"}
 	return ca, public, admin, nil
 }

@@ -34,6 +34,7 @@ type Intervals struct {
 	Rollout       time.Duration // kind: one Deployment becoming available
 	InClusterRun  time.Duration // kubernetes: the suite's Job in the cluster, from created to its report fetched
 	LoadAfter     time.Duration // -kc.load-after: the other stack sharing the machine finishing before the load stage
+	OfflineProbe  time.Duration // -kc.kratos-config: one connection to a web hook's host, to tell whether it answers from here
 }
 
 // DefaultIntervals fit a 2-core machine with warm build caches.
@@ -63,6 +64,7 @@ func DefaultIntervals() Intervals {
 		Rollout:       3 * time.Minute,
 		InClusterRun:  30 * time.Minute,
 		LoadAfter:     5 * time.Minute,
+		OfflineProbe:  3 * time.Second,
 	}
 }
 
@@ -75,7 +77,7 @@ func (iv *Intervals) byName() map[string]*time.Duration {
 		"lifespan-wait": &iv.LifespanWait, "fault-detect": &iv.FaultDetect, "hung-restart": &iv.HungRestart, "courier-give-up": &iv.CourierGiveUp,
 		"fault-hold": &iv.FaultHold, "poll": &iv.Poll,
 		"engine-ready": &iv.EngineReady, "cluster-up": &iv.ClusterUp, "rollout": &iv.Rollout,
-		"in-cluster-run": &iv.InClusterRun, "load-after": &iv.LoadAfter,
+		"in-cluster-run": &iv.InClusterRun, "load-after": &iv.LoadAfter, "offline-probe": &iv.OfflineProbe,
 	}
 }
 

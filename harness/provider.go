@@ -30,6 +30,12 @@ type Completer interface {
 	Complete(c *Config) error
 }
 
+// OwnConfigProvider is implemented by providers that take an operator's own
+// Kratos config (-kc.kratos-config): to run it, or to read it.
+type OwnConfigProvider interface {
+	TakesOwnConfig()
+}
+
 // UpgradeProvider is implemented by providers that read -kc.upgrade-from
 // (Config.UpgradeFrom) and whose stacks are Upgraders when it is given.
 type UpgradeProvider interface {

@@ -112,6 +112,32 @@ type Environment struct {
 	Policy string `json:"policy,omitempty"`
 	// Components lists each started component and how it runs (command line, image).
 	Components map[string]string `json:"components,omitempty"`
+	// OwnConfig is the operator's config file a stack the suite started ran
+	// (-kc.kratos-config), OwnEnv its environment file; Overlays are every
+	// value the stack used in place of theirs, Offline the settings that
+	// cannot work on a machine without internet.
+	OwnConfig string           `json:"own_config,omitempty"`
+	OwnEnv    string           `json:"own_env,omitempty"`
+	Overlays  []Overlay        `json:"overlays,omitempty"`
+	Offline   []OfflineSetting `json:"offline,omitempty"`
+}
+
+// Overlay is one value of an operator's config the stack did not use as
+// given: Key (a config key, or "env NAME"), their value (secrets masked),
+// the one used, and why the stack owns it.
+type Overlay struct {
+	Key    string `json:"key"`
+	Theirs string `json:"theirs"`
+	Used   string `json:"used"`
+	Why    string `json:"why"`
+}
+
+// OfflineSetting is a setting that needs the internet, named at start-up:
+// what it does here and how to change that.
+type OfflineSetting struct {
+	Setting  string `json:"setting"`
+	Effect   string `json:"effect"`
+	Override string `json:"override,omitempty"`
 }
 
 // Spec is one spec's outcome.
@@ -287,6 +313,23 @@ func (s *Summary) Write(dir string) error {
 	return os.WriteFile(filepath.Join(dir, "summary.md"), []byte(s.Markdown()), 0o644)
 }
 
+// writeOwnConfig lists, for a run of an operator's config, every value the
+// stack did not take from it and every setting that needs the internet.
+func writeOwnConfig(b *strings.Builder, e Environment) {
+	if len(e.Overlays) > 0 {
+		b.WriteString("\n## Overlays: what the stack did not take from the operator's config\n\n| key | theirs | used | why |\n|---|---|---|---|\n")
+		for _, o := range e.Overlays {
+			fmt.Fprintf(b, "| `%s` | `%s` | `%s` | %s |\n", o.Key, o.Theirs, o.Used, o.Why)
+		}
+	}
+	if len(e.Offline) > 0 {
+		b.WriteString("\n## Settings that need the internet (named at start-up)\n\n| setting | here | to change it |\n|---|---|---|\n")
+		for _, o := range e.Offline {
+			fmt.Fprintf(b, "| `%s` | %s | %s |\n", o.Setting, o.Effect, o.Override)
+		}
+	}
+}
+
 // Markdown renders the summary for people and CI job summaries.
 func (s *Summary) Markdown() string {
 	var b strings.Builder
@@ -314,11 +357,13 @@ func (s *Summary) Markdown() string {
 		{"Postgres", e.PostgresVersion}, {"Redis", e.RedisVersion}, {"Mailpit", e.MailpitVersion},
 		{"hasher", fmt.Sprintf("%s (cost %d)", e.Hasher, e.HasherCost)}, {"config hash", e.ConfigHash}, {"identity schema", e.IdentitySchema},
 		{"config profile", e.Profile}, {"broken on purpose", e.Breakage}, {"upgraded from", e.UpgradedFrom}, {"policy", e.Policy},
+		{"operator's config", e.OwnConfig}, {"operator's environment", e.OwnEnv},
 	} {
 		if row[1] != "" {
 			fmt.Fprintf(&b, "| %s | `%s` |\n", row[0], row[1])
 		}
 	}
+	writeOwnConfig(&b, e)
 
 	if l := s.Load; l != nil {
 		fmt.Fprintf(&b, "\n## Load (%s profile, %.0f s; plots in `%s`)\n\n", l.Profile, l.Seconds, l.Report)

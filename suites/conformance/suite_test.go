@@ -172,6 +172,7 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 
 	timed("stack up", func() { err = suite.Stack.Up(ctx) })
 	suite.Env = suite.Stack.Environment() // what it got to, also for a stack that did not come up
+	announceOwnConfig(suite.Env)
 	var cert *wait.CertificateError
 	if errors.As(err, &cert) {
 		// The deployment answered with a certificate that fails verification:
@@ -193,6 +194,22 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 		timed("upgrade", func() { upgrade(uctx, u) })
 	}
 })
+
+// announceOwnConfig says at start-up, before any spec, what of an operator's
+// config the stack did not use and which settings need the internet.
+func announceOwnConfig(e harness.Environment) {
+	if e.OwnConfig == "" {
+		return
+	}
+	fmt.Printf("kratos-conformance: running %s with %d overlay(s) (listed in summary.md)\n", e.OwnConfig, len(e.Overlays))
+	for _, o := range e.Offline {
+		fmt.Printf("  needs the internet: %s: %s", o.Setting, o.Effect)
+		if o.Override != "" {
+			fmt.Printf(" (%s)", o.Override)
+		}
+		fmt.Println()
+	}
+}
 
 func teardown(ctx context.Context) {
 	if borrowed() && !suite.Config.Keep && suite.Endpoints.KratosAdmin != nil {

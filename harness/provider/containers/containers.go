@@ -40,8 +40,9 @@ type Stack struct {
 	endpoints  harness.Endpoints
 	env        harness.Environment
 	components map[string]string
-	kratosDSN  string // as Kratos reaches Postgres on the network
-	config     []byte // the rendered Kratos config
+	kratosDSN  string        // as Kratos reaches Postgres on the network
+	config     []byte        // the Kratos config as Kratos reads it (the operator's environment on top)
+	own        *fixtures.Own // -kc.kratos-config; nil: the guide's
 	// What every Kratos container gets: the config, schema and TLS files,
 	// and serve's fixed loopback ports (kept across restarts and the upgrade).
 	kratosFiles func() testcontainers.CustomizeRequestOption
@@ -63,6 +64,7 @@ const (
 	configDir      = "/identity/configs" // the guide's mount paths
 	schemaDir      = "/identity/schemas"
 	tlsDir         = "/identity/tls"
+	ownDir         = "/identity/files" // the files an operator's config names (-kc.kratos-config)
 )
 
 // New checks the engine answers and sweeps what dead runs left; it starts nothing.
@@ -80,8 +82,12 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 		return nil, err
 	}
 	sweepDeadRuns(ctx)
+	own, err := in.Config.Own()
+	if err != nil {
+		return nil, err
+	}
 	return &Stack{cfg: in.Config, opts: o, runID: in.RunID, logDir: in.LogDir, components: map[string]string{}, up: harness.ImagePath{Images: harness.UpgradePath(in.Config.UpgradeFrom), Tested: o.KratosImage},
-		env: harness.Environment{Provider: "containers", KratosBinary: o.KratosImage}}, nil
+		own: own, env: harness.Environment{Provider: "containers", KratosBinary: o.KratosImage}}, nil
 }
 
 // testcontainersEnv checks the two settings testcontainers-go reads from the

@@ -36,7 +36,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ca, publicBase, adminBase, err := harness.LocalTLS(s.logDir, publicPort, adminPort)
+	site := harness.SiteOf(s.own)
+	ca, publicBase, adminBase, err := harness.LocalTLS(s.logDir, site, publicPort, adminPort)
 	if err != nil {
 		return err
 	}
@@ -54,33 +55,46 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		s.up.Versions = append(s.up.Versions, v)
 	}
 	image, version := s.up.Current(), cmp.Or(s.up.From(), s.up.TestedVersion)
-	rc, err := fixtures.Deployment{
-		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: version,
-		DSN: s.kratosDSN, SMTPURI: "smtp://mailpit:1025/?disable_starttls=true",
+	rc, err := s.cfg.OwnDeployment(fixtures.Deployment{
+		KratosVersion: version,
+		DSN:           s.kratosDSN, SMTPURI: "smtp://mailpit:1025/?disable_starttls=true",
 		IdentitySchemaURL: "file://" + schemaDir + "/default.json",
 		PublicBaseURL:     publicBase.String(), PublicHost: "0.0.0.0", PublicPort: 4433,
 		AdminBaseURL: adminBase.String(), AdminHost: "0.0.0.0", AdminPort: 4434,
 		TLSCertFile: tlsDir + "/tls.crt", TLSKeyFile: tlsDir + "/tls.key",
-	}.Render()
+	}, s.own, ownDir).Render()
 	if err != nil {
 		return err
 	}
 	rendered := rc.YAML
-	s.config = rendered
-	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = rc.Hasher, rc.HasherCost, rc.Hash
-	s.env.Profile, s.env.Breakage = s.cfg.Profile, s.cfg.Break
+	s.config = rc.Effective
+	s.cfg.RecordConfig(&s.env, rc)
+	env := map[string]string{}
+	for _, kv := range rc.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
 	// A fresh option per container: each copy consumes its readers.
 	s.kratosFiles = func() testcontainers.CustomizeRequestOption {
-		return testcontainers.WithFiles(
+		files := []testcontainers.ContainerFile{
 			file(rendered, configDir+"/configs.yaml"),
 			file(fixtures.IdentitySchema(), schemaDir+"/default.json"),
 			file(ca.CertPEM, tlsDir+"/tls.crt"),
 			file(ca.KeyPEM, tlsDir+"/tls.key"),
-		)
+		}
+		for name, b := range rc.Files {
+			files = append(files, file(b, ownDir+"/"+name))
+		}
+		return func(req *testcontainers.GenericContainerRequest) error {
+			if err := testcontainers.WithFiles(files...)(req); err != nil {
+				return err
+			}
+			return testcontainers.WithEnv(env)(req)
+		}
 	}
 	s.ports = map[string]int{"4433/tcp": publicPort, "4434/tcp": adminPort}
 
-	local := harness.LocalEndpoints(publicBase, adminBase, s.endpoints.MailpitAPI, ca)
+	local := harness.LocalEndpoints(site, publicBase, adminBase, s.endpoints.MailpitAPI, ca)
 	local.PostgresDSN, local.RedisAddr = s.endpoints.PostgresDSN, s.endpoints.RedisAddr
 	s.endpoints = local
 
@@ -120,7 +134,7 @@ func (s *Stack) migrate(ctx context.Context, name harness.Component, image, vers
 		return imageHint(err, s.imageFlag(image), image)
 	}
 	if st, err := migrate.State(ctx); err != nil || st.ExitCode != 0 {
-		return fmt.Errorf("%s exited with %v (%v)%s", name, exitCode(st), err, s.logTail(ctx, migrate))
+		return s.cfg.ConfigRejected(fmt.Errorf("%s exited with %v (%v)%s", name, exitCode(st), err, s.logTail(ctx, migrate)), s.logs(ctx, migrate))
 	}
 	return nil
 }
@@ -137,7 +151,7 @@ func (s *Stack) startServe(ctx context.Context, image string) error {
 		return err
 	}
 	if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, s.alive(ctx, harness.ComponentKratos, serve)); err != nil {
-		return fmt.Errorf("%w%s", err, s.logTail(ctx, serve))
+		return s.cfg.ConfigRejected(fmt.Errorf("%w%s", err, s.logTail(ctx, serve)), s.logs(ctx, serve))
 	}
 	return nil
 }
@@ -147,6 +161,9 @@ func (s *Stack) startServe(ctx context.Context, image string) error {
 func (s *Stack) startCourier(ctx context.Context, image string) error {
 	courier, err := s.run(ctx, harness.ComponentCourier, func() (testcontainers.Container, error) {
 		return testcontainers.Run(ctx, image, append(s.common(harness.ComponentCourier), s.kratosFiles(),
+			// Info level logs the start-up line the wait reads, debug each mail sent;
+			// an operator's config may log less (warning).
+			testcontainers.WithEnv(map[string]string{"LOG_LEVEL": "debug"}),
 			testcontainers.WithCmd("-c", configDir+"/configs.yaml", "courier", "watch"))...)
 	})
 	if err != nil {

@@ -54,6 +54,9 @@ func (p *provider) ValidateUpgradeFrom(from string) error {
 	return nil
 }
 
+// TakesOwnConfig: the containers stack runs -kc.kratos-config.
+func (p *provider) TakesOwnConfig() {}
+
 func (p *provider) New(ctx context.Context, in harness.StackInput) (harness.Stack, error) {
 	return New(ctx, in, p.o)
 }

@@ -13,6 +13,7 @@ import (
 
 	"kratos-conformance/internal/wait"
 
+	"kratos-conformance/fixtures"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/checks"
 )
@@ -53,12 +54,15 @@ func New(cfg harness.Config, o Options) (*Stack, error) {
 	}
 	var config []byte
 	var parsed *checks.Config
-	if o.KratosConfigFile != "" {
-		if config, err = os.ReadFile(o.KratosConfigFile); err != nil {
+	if cfg.KratosConfig != "" {
+		if config, err = os.ReadFile(cfg.KratosConfig); err != nil {
 			return nil, fmt.Errorf("-kc.kratos-config (target file: kratos_config): %w", err)
 		}
+		if config, err = fixtures.WithEnvFile(config, cfg.KratosEnv); err != nil {
+			return nil, err
+		}
 		if parsed, err = checks.ParseConfig(config); err != nil {
-			return nil, fmt.Errorf("-kc.kratos-config %s: %w", o.KratosConfigFile, err)
+			return nil, fmt.Errorf("-kc.kratos-config %s: %w", cfg.KratosConfig, err)
 		}
 	}
 	ep := harness.Endpoints{

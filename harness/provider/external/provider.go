@@ -16,17 +16,16 @@ func init() {
 // Options describe the deployment: a target file (Target) and/or the flags,
 // which override the file's fields.
 type Options struct {
-	Target           string // -kc.target: a YAML file, see Target
-	PublicURL        string
-	AdminURL         string
-	MailpitURL       string
-	CAFile           string
-	PostgresDSN      string
-	RedisAddr        string
-	KratosConfigFile string // the deployment's configs.yaml, for the checklist; empty: those checks are N/A
-	CookieDomain     string // empty: the config's cookies.domain, else the public host's parent domain
-	Resolve          string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
-	UIURL            string // the self-service UI's base URL; empty: read from the Kratos config
+	Target       string // -kc.target: a YAML file, see Target
+	PublicURL    string
+	AdminURL     string
+	MailpitURL   string
+	CAFile       string
+	PostgresDSN  string
+	RedisAddr    string
+	CookieDomain string // empty: the config's cookies.domain, else the public host's parent domain
+	Resolve      string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
+	UIURL        string // the self-service UI's base URL; empty: read from the Kratos config
 }
 
 type provider struct{ o Options }
@@ -39,7 +38,6 @@ func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.CAFile, "ca-file", "external: PEM file of a CA to trust for the public URL")
 	f.String(&p.o.PostgresDSN, "postgres-dsn", "external: optional Postgres DSN, for the version record")
 	f.String(&p.o.RedisAddr, "redis-addr", "external: optional Redis host:port, for the version record")
-	f.String(&p.o.KratosConfigFile, "kratos-config", "external: the deployment's configs.yaml, so the guide's checklist can read it")
 	f.String(&p.o.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
 	f.String(&p.o.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
 	f.String(&p.o.UIURL, "ui-url", "external: the self-service UI's base URL, e.g. https://auth.example.com/; default: read from the Kratos config")
@@ -68,7 +66,7 @@ func (p *provider) Validate(c *harness.Config) error {
 			errs = append(errs, fmt.Errorf("-kc.%s: %w", u.flag, err))
 		}
 	}
-	errs = append(errs, harness.CheckFile("ca-file", p.o.CAFile), harness.CheckFile("kratos-config", p.o.KratosConfigFile))
+	errs = append(errs, harness.CheckFile("ca-file", p.o.CAFile))
 	if _, err := harness.ParseResolve(p.o.Resolve); err != nil {
 		errs = append(errs, fmt.Errorf("-kc.resolve: %w", err))
 	}
@@ -77,6 +75,9 @@ func (p *provider) Validate(c *harness.Config) error {
 	}
 	return errors.Join(errs...)
 }
+
+// TakesOwnConfig: external reads -kc.kratos-config for the checklist.
+func (p *provider) TakesOwnConfig() {}
 
 func (p *provider) New(_ context.Context, in harness.StackInput) (harness.Stack, error) {
 	return New(in.Config, p.o)

@@ -97,7 +97,7 @@ func (o *Options) applyTarget(c *harness.Config) error {
 		val string
 	}{
 		{&o.PublicURL, t.PublicURL}, {&o.AdminURL, t.AdminURL}, {&o.UIURL, t.UIURL}, {&o.CookieDomain, t.CookieDomain},
-		{&o.CAFile, t.CAFile}, {&o.Resolve, strings.Join(pairs, ",")}, {&o.KratosConfigFile, t.KratosConfig},
+		{&o.CAFile, t.CAFile}, {&o.Resolve, strings.Join(pairs, ",")}, {&c.KratosConfig, t.KratosConfig},
 		{&c.IdentitySchema, t.IdentitySchema}, {&o.MailpitURL, t.MailpitURL}, {&c.EmailDomain, t.EmailDomain},
 		{&o.PostgresDSN, t.PostgresDSN}, {&o.RedisAddr, t.RedisAddr},
 	} {

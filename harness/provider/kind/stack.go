@@ -433,7 +433,7 @@ func (s *Stack) forwardAll(ctx context.Context, publicPort int) error {
 	public := &url.URL{Scheme: "https", Host: harness.KratosHost + ":" + strconv.Itoa(ports["public"]), Path: "/"}
 	admin := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(ports["kratos"]), Path: "/"}
 	mail := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(ports["mailpit"]), Path: "/"}
-	s.ep = harness.LocalEndpoints(public, admin, mail, s.rendered.CA)
+	s.ep = harness.LocalEndpoints(harness.GuideSite(), public, admin, mail, s.rendered.CA)
 	s.ep.PostgresDSN = fmt.Sprintf("postgres://kratos:%s@127.0.0.1:%d/kratos?sslmode=disable", s.rendered.PostgresPassword, ports["postgres"])
 	s.ep.RedisAddr = "127.0.0.1:" + strconv.Itoa(ports["redis"])
 	if err := harness.WaitForKratos(ctx, s.ep, s.cfg.Intervals, nil); err != nil {

@@ -112,7 +112,7 @@ func (s *Stack) next() build.Binary {
 // does, while the old serve and courier run on.
 func (s *Stack) Migrate(ctx context.Context) error {
 	next := s.next()
-	in := procInput{Name: harness.ComponentMigrate, Path: next.Path, LogPath: s.logPath(harness.ComponentMigrate),
+	in := procInput{Name: harness.ComponentMigrate, Path: next.Path, LogPath: s.logPath(harness.ComponentMigrate), Env: s.kratosEnv,
 		Args: append([]string{"-c", s.configPath}, harness.MigrateArgs(next.Version)...)}
 	return runStep(ctx, in, s.cfg.Intervals.ProcessStep)
 }

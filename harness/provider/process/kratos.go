@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"kratos-conformance/internal/wait"
@@ -13,7 +14,7 @@ import (
 	"kratos-conformance/harness"
 )
 
-// startKratos renders the guide's config, then runs Kratos as the guide's
+// startKratos renders the guide's config (or the operator's), then runs Kratos as the guide's
 // Deployment does: migrate (initContainer), serve, and courier watch.
 func (s *Stack) startKratos(ctx context.Context) error {
 	publicPort, err := portOrFree(s.opts.PublicPort, "public-port")
@@ -24,7 +25,8 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ca, publicBase, adminBase, err := harness.LocalTLS(s.logDir, publicPort, adminPort)
+	site := harness.SiteOf(s.own)
+	ca, publicBase, adminBase, err := harness.LocalTLS(s.logDir, site, publicPort, adminPort)
 	if err != nil {
 		return err
 	}
@@ -47,46 +49,54 @@ func (s *Stack) startKratos(ctx context.Context) error {
 	if len(s.path) > 0 {
 		first = s.path[0]
 	}
-	rc, err := fixtures.Deployment{
-		Profile: s.cfg.Profile, Break: s.cfg.Break, KratosVersion: first.Version,
-		DSN: s.endpoints.PostgresDSN, SMTPURI: s.smtpURI,
+	rc, err := s.cfg.OwnDeployment(fixtures.Deployment{
+		KratosVersion: first.Version,
+		DSN:           s.endpoints.PostgresDSN, SMTPURI: s.smtpURI,
 		IdentitySchemaURL: "file://" + filepath.Join(dir, "identity.default.schema.json"),
 		PublicBaseURL:     publicBase.String(), PublicHost: "127.0.0.1", PublicPort: publicPort,
 		AdminBaseURL: adminBase.String(), AdminHost: "127.0.0.1", AdminPort: adminPort,
 		TLSCertFile: filepath.Join(dir, "tls.crt"), TLSKeyFile: filepath.Join(dir, "tls.key"),
 		CookieSecret: s.secrets.cookie, CipherSecret: s.secrets.cipher,
-	}.Render()
+	}, s.own, filepath.Join(dir, "files")).Render()
 	if err != nil {
 		return err
 	}
-	s.config = rc.YAML
+	for name, b := range rc.Files {
+		path := filepath.Join(dir, "files", name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return err
+		}
+	}
+	s.config, s.kratosEnv = rc.Effective, rc.Env
 	configPath := filepath.Join(dir, "kratos.yaml")
 	s.configPath = configPath
 	if err := os.WriteFile(configPath, rc.YAML, 0o600); err != nil {
 		return err
 	}
-	s.env.Hasher, s.env.HasherCost, s.env.ConfigHash = rc.Hasher, rc.HasherCost, rc.Hash
-	s.env.Profile, s.env.Breakage = s.cfg.Profile, s.cfg.Break
+	s.cfg.RecordConfig(&s.env, rc)
 
-	local := harness.LocalEndpoints(publicBase, adminBase, s.endpoints.MailpitAPI, ca)
+	local := harness.LocalEndpoints(site, publicBase, adminBase, s.endpoints.MailpitAPI, ca)
 	local.PostgresDSN, local.RedisAddr = s.endpoints.PostgresDSN, s.endpoints.RedisAddr
 	s.endpoints = local
 
 	// The initContainer: migrations run to completion before serve starts.
-	migrate := procInput{Name: harness.ComponentMigrate, Path: first.Path, LogPath: s.logPath(harness.ComponentMigrate),
+	migrate := procInput{Name: harness.ComponentMigrate, Path: first.Path, LogPath: s.logPath(harness.ComponentMigrate), Env: s.kratosEnv,
 		Args: append([]string{"-c", configPath}, harness.MigrateArgs(first.Version)...)}
 	if err := runStep(ctx, migrate, s.cfg.Intervals.ProcessStep); err != nil {
-		return err
+		return s.cfg.ConfigRejected(err, harness.TailFile(migrate.LogPath, 60))
 	}
 	s.record(migrate)
 
 	// The kratos container: serve, in production mode (no --dev, no --watch-courier).
 	serve := procInput{Name: harness.ComponentKratos, Path: first.Path, LogPath: s.logPath(harness.ComponentKratos), Keep: s.cfg.Keep,
-		Args: []string{"-c", configPath, "serve"}}
+		Env: s.kratosEnv, Args: []string{"-c", configPath, "serve"}}
 	s.record(serve)
 	err = s.start(ctx, serve, func(ctx context.Context, p *proc, _ int64) error {
 		if err := harness.WaitForKratos(ctx, s.endpoints, s.cfg.Intervals, p.exited); err != nil {
-			return fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15))
+			return s.cfg.ConfigRejected(fmt.Errorf("%w\nlast lines of %s:\n%s", err, serve.LogPath, harness.TailFile(serve.LogPath, 15)), harness.TailFile(serve.LogPath, 60))
 		}
 		return nil
 	})
@@ -99,7 +109,7 @@ func (s *Stack) startKratos(ctx context.Context) error {
 		Args: []string{"-c", configPath, "courier", "watch"},
 		// Debug adds one line per mail sent ("Courier sent out message."):
 		// the courier's log then shows what it delivered.
-		Env: []string{"LOG_LEVEL=debug"}}
+		Env: append(slices.Clone(s.kratosEnv), "LOG_LEVEL=debug")}
 	s.record(courier)
 	// Named wait: the courier has no health endpoint (its metrics port option
 	// only works when admin listens on 4434), so wait for its start-up log line.

@@ -36,8 +36,10 @@ type Stack struct {
 	endpoints  harness.Endpoints
 	env        harness.Environment
 	components map[string]string
-	config     []byte // the rendered Kratos config
+	config     []byte // the Kratos config as Kratos reads it (with kratosEnv)
 	configPath string
+	own        *fixtures.Own // -kc.kratos-config; nil: the guide's
+	kratosEnv  []string      // the operator's environment for Kratos
 }
 
 var _ harness.Stack = (*Stack)(nil)
@@ -49,10 +51,13 @@ func New(ctx context.Context, in harness.StackInput, o Options) (*Stack, error) 
 		return nil, err
 	}
 	s := &Stack{cfg: in.Config, opts: o, logDir: in.LogDir, components: map[string]string{}}
+	var err error
+	if s.own, err = in.Config.Own(); err != nil {
+		return nil, err
+	}
 	// The host's servers first: a missing one is found in a second, not
 	// after minutes of building Kratos.
 	var errs []error
-	var err error
 	if s.redisBin, err = redisBinary(o.RedisBin); err != nil {
 		errs = append(errs, err)
 	}

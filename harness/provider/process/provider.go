@@ -63,6 +63,9 @@ func (p *provider) ValidateUpgradeFrom(from string) error {
 	return errors.Join(errs...)
 }
 
+// TakesOwnConfig: the process stack runs -kc.kratos-config.
+func (p *provider) TakesOwnConfig() {}
+
 func (p *provider) New(ctx context.Context, in harness.StackInput) (harness.Stack, error) {
 	return New(ctx, in, p.o)
 }
