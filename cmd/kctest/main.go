@@ -53,6 +53,7 @@ var stages = []stage{
 	{"race", []string{"race"}},
 	{"test-containers", []string{"test-containers"}},
 	{"certify-upgrade-containers", []string{"certify-upgrade-containers"}},
+	{"certify-own", []string{"certify-own"}},
 	{"repeat", []string{"repeat REPEAT=2"}},
 }
 

@@ -1,0 +1,4 @@
+function(ctx) {
+  identity_id: ctx.identity.id,
+  email: ctx.identity.traits.email,
+}
