@@ -27,12 +27,14 @@ var files embed.FS
 const (
 	LayoutGuide = "guide"
 	LayoutChart = "chart"
+	LayoutHelm  = "helm" // an operator's chart through Helm's SDK (-kc.helm-chart); here only the namespace and test infrastructure
 )
 
 // layoutFiles are each layout's files, in apply order.
 var layoutFiles = map[string][]string{
 	LayoutGuide: {"manifests/*.yaml"},
 	LayoutChart: {"manifests/00-namespace.yaml", "chart/*.yaml", "manifests/50-test-infra.yaml"},
+	LayoutHelm:  {"manifests/00-namespace.yaml", "manifests/50-test-infra.yaml"},
 }
 
 // Objects are the decoded manifests, by kind.
@@ -89,14 +91,29 @@ func LayoutManifests(layout string) (*Objects, error) {
 // Decode reads a multi-document YAML stream strictly: an unknown field or
 // kind is an error, so a typo cannot slip through as an ignored key.
 func Decode(stream []byte) (*Objects, error) {
-	objs := &Objects{}
+	objs, _, err := decode(stream, false)
+	return objs, err
+}
+
+// DecodeKnown reads the kinds the suite reads (a rendered chart's Helm
+// applies itself) strictly, and names the others it skipped, e.g.
+// "ServiceAccount kratos".
+func DecodeKnown(stream []byte) (*Objects, []string, error) {
+	return decode(stream, true)
+}
+
+func decode(stream []byte, skipUnknown bool) (*Objects, []string, error) {
+	objs, skipped := &Objects{}, []string{}
 	for i, doc := range splitDocs(stream) {
 		var head struct {
 			APIVersion string `json:"apiVersion"`
 			Kind       string `json:"kind"`
+			Metadata   struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
 		}
 		if err := yaml.Unmarshal(doc, &head); err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
+			return nil, nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		var err error
 		switch head.APIVersion + "/" + head.Kind {
@@ -117,13 +134,17 @@ func Decode(stream []byte) (*Objects, error) {
 		case "networking.k8s.io/v1/Ingress":
 			err = decodeInto(doc, &objs.Ingresses)
 		default:
+			if skipUnknown {
+				skipped = append(skipped, head.Kind+" "+head.Metadata.Name)
+				continue
+			}
 			err = fmt.Errorf("unexpected %s %s", head.APIVersion, head.Kind)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("document %d (%s): %w", i, head.Kind, err)
+			return nil, nil, fmt.Errorf("document %d (%s): %w", i, head.Kind, err)
 		}
 	}
-	return objs, nil
+	return objs, skipped, nil
 }
 
 func decodeInto[T any](doc []byte, list *[]T) error {
@@ -153,4 +174,22 @@ func stripComments(s string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Kinds counts the decoded objects by kind, for messages.
+func (o *Objects) Kinds() string {
+	var parts []string
+	for _, k := range []struct {
+		kind string
+		n    int
+	}{{"Namespace", len(o.Namespaces)}, {"ConfigMap", len(o.ConfigMaps)}, {"Secret", len(o.Secrets)}, {"Deployment", len(o.Deployments)},
+		{"StatefulSet", len(o.StatefulSets)}, {"Job", len(o.Jobs)}, {"Service", len(o.Services)}, {"Ingress", len(o.Ingresses)}} {
+		if k.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", k.n, k.kind))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -64,31 +64,10 @@ func Render(in RenderInput) (*Rendered, error) {
 		return nil, err
 	}
 	password := fixtures.NewSecret(24)
-	d := fixtures.Deployment{
-		Profile: in.Profile, Break: in.Break,
-		DSN: fmt.Sprintf(postgresDSN, password), SMTPURI: smtpURI,
-		IdentitySchemaURL: "file:///identity/schemas/default.json",
-		PublicBaseURL:     "https://" + harness.KratosHost + ":" + strconv.Itoa(in.PublicHostPort) + "/",
-		PublicHost:        "0.0.0.0", PublicPort: 4433,
-		AdminBaseURL: adminURL, AdminHost: "0.0.0.0", AdminPort: 4434,
-		TLSCertFile: "/identity/tls/tls.crt", TLSKeyFile: "/identity/tls/tls.key",
-	}
-	if in.Layout == LayoutChart {
-		d.IdentitySchemaURL, d.AdminBaseURL = chartSchemaURL, chartAdminURL
-	}
-	rc, err := d.Render()
-	if err != nil {
-		return nil, err
-	}
-	config := rc.YAML
-	if in.Layout == LayoutChart {
-		if err := fillChart(objs, config); err != nil {
+	r := &Rendered{Objects: objs, Layout: in.Layout, CA: ca, PostgresPassword: password}
+	if in.Layout != LayoutHelm { // a Helm chart brings the operator's config in its values
+		if err := r.renderConfig(in, password); err != nil {
 			return nil, err
-		}
-	}
-	for i := range objs.Secrets {
-		if objs.Secrets[i].Name == "identity-configs" {
-			objs.Secrets[i].StringData = map[string]string{"configs.yaml": string(config)}
 		}
 	}
 	objs.Secrets = append(objs.Secrets,
@@ -110,8 +89,41 @@ func Render(in RenderInput) (*Rendered, error) {
 			}
 		}
 	}
-	return &Rendered{Objects: objs, Layout: in.Layout, KratosConfig: config, CA: ca, ConfigHash: rc.Hash, Hasher: rc.Hasher, HasherCost: rc.HasherCost,
-		PostgresPassword: password}, nil
+	return r, nil
+}
+
+// renderConfig fills Secret identity-configs (or the chart layout's Secret
+// and ConfigMap) from fixtures.Deployment, the renderer every provider uses.
+func (r *Rendered) renderConfig(in RenderInput, password string) error {
+	d := fixtures.Deployment{
+		Profile: in.Profile, Break: in.Break,
+		DSN: fmt.Sprintf(postgresDSN, password), SMTPURI: smtpURI,
+		IdentitySchemaURL: "file:///identity/schemas/default.json",
+		PublicBaseURL:     "https://" + harness.KratosHost + ":" + strconv.Itoa(in.PublicHostPort) + "/",
+		PublicHost:        "0.0.0.0", PublicPort: 4433,
+		AdminBaseURL: adminURL, AdminHost: "0.0.0.0", AdminPort: 4434,
+		TLSCertFile: "/identity/tls/tls.crt", TLSKeyFile: "/identity/tls/tls.key",
+	}
+	if in.Layout == LayoutChart {
+		d.IdentitySchemaURL, d.AdminBaseURL = chartSchemaURL, chartAdminURL
+	}
+	rc, err := d.Render()
+	if err != nil {
+		return err
+	}
+	config := rc.YAML
+	if in.Layout == LayoutChart {
+		if err := fillChart(r.Objects, config); err != nil {
+			return err
+		}
+	}
+	for i := range r.Objects.Secrets {
+		if r.Objects.Secrets[i].Name == "identity-configs" {
+			r.Objects.Secrets[i].StringData = map[string]string{"configs.yaml": string(config)}
+		}
+	}
+	r.KratosConfig, r.ConfigHash, r.Hasher, r.HasherCost = config, rc.Hash, rc.Hasher, rc.HasherCost
+	return nil
 }
 
 func secret(name string, data map[string]string) corev1.Secret {
@@ -169,3 +181,9 @@ func take(doc map[string]any, path ...string) string {
 	delete(m, path[len(path)-1])
 	return v
 }
+
+// StackDSN is where Kratos reaches the run's Postgres in the cluster.
+func (r *Rendered) StackDSN() string { return fmt.Sprintf(postgresDSN, r.PostgresPassword) }
+
+// StackSMTPURI is where Kratos reaches the run's Mailpit in the cluster.
+const StackSMTPURI = smtpURI

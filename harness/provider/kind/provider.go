@@ -30,6 +30,10 @@ type Options struct {
 	Layout    string // -kc.kind-layout: manifests.LayoutGuide or LayoutChart
 	Discover  bool   // -kc.kind-discover: read the deployment back as -kc.provider=kubernetes does
 	InCluster bool   // -kc.kind-in-cluster: load the suite's image into the node; INCLUSTER-001 runs it (implies Discover)
+	// HelmChart and HelmValues: the operator's chart and values files,
+	// installed with Helm's SDK (layout helm; implies Discover).
+	HelmChart  string
+	HelmValues string
 
 	cache     string // the kind cache folder (make kind-images)
 	nodeImage string
@@ -45,13 +49,15 @@ func (p *provider) Flags(f *harness.Flags) {
 	p.o.Layout = manifests.LayoutGuide
 	f.String(&p.o.Layout, "kind-layout", "kind: what to deploy: guide (the guide's manifests, kind/manifests) or chart (Ory's Helm chart's objects, kind/chart)")
 	f.Bool(&p.o.InCluster, "kind-in-cluster", "kind: load the suite's own image (make kind-images) into the node and run the certification inside the cluster as a Job too (INCLUSTER-001); implies -kc.kind-discover")
+	f.String(&p.o.HelmChart, "helm-chart", "kind: an operator's Helm chart (folder or .tgz), rendered and installed with Helm's Go SDK (hooks such as the migration Job first, by weight) beside the suite's Postgres, Redis and Mailpit, then certified as -kc.provider=kubernetes reads a cluster; the suite's values (image, DSN, SMTP, public URL and TLS, NodePort) are listed as overlays. Values in the layout of Ory's chart")
+	f.String(&p.o.HelmValues, "helm-values", "kind: the operator's values files for -kc.helm-chart, comma-separated, later files win (as helm -f)")
 	f.Bool(&p.o.Discover, "kind-discover", "kind: once deployed, read the deployment back from the cluster as -kc.provider=kubernetes does (its objects, config, courier, migrations, logs, and the manifest checks) instead of from what the suite rendered")
 }
 
 // Validate finds what make kind-images built and checks this machine can run
 // the private engine, within seconds.
 func (p *provider) Validate(c *harness.Config) error {
-	p.o.Discover = p.o.Discover || p.o.InCluster
+	p.o.Discover = p.o.Discover || p.o.InCluster || p.o.HelmChart != ""
 	if c.LoadGenerators > 0 && !p.o.InCluster {
 		return errors.New("-kc.load-generators on kind runs the suite's image in the cluster: add -kc.kind-in-cluster")
 	}
@@ -62,7 +68,10 @@ func (p *provider) Validate(c *harness.Config) error {
 		p.o.Layout = manifests.LayoutGuide
 	}
 	if p.o.Layout != manifests.LayoutGuide && p.o.Layout != manifests.LayoutChart {
-		return fmt.Errorf("-kc.kind-layout=%q: use %s or %s", p.o.Layout, manifests.LayoutGuide, manifests.LayoutChart)
+		return fmt.Errorf("-kc.kind-layout=%q: use %s or %s (an operator's chart: -kc.helm-chart)", p.o.Layout, manifests.LayoutGuide, manifests.LayoutChart)
+	}
+	if err := p.o.validateHelm(c); err != nil {
+		return err
 	}
 	if err := engine.Preflight(); err != nil {
 		return fmt.Errorf("-kc.provider=kind: %w", err)
@@ -127,5 +136,51 @@ func readImages(path string) (stackImages, error) {
 }
 
 func (p *provider) New(_ context.Context, in harness.StackInput) (harness.Stack, error) {
-	return newStack(in, p.o), nil
+	s := newStack(in, p.o)
+	if p.o.HelmChart != "" {
+		// Render before any cluster: values that do not render, or a chart
+		// without a Kratos the suite can find, cost seconds.
+		if _, err := s.renderHelm(30443); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// validateHelm checks -kc.helm-chart and -kc.helm-values and makes the
+// layout helm.
+func (o *Options) validateHelm(c *harness.Config) error {
+	if o.HelmChart == "" {
+		if o.HelmValues != "" {
+			return errors.New("-kc.helm-values goes with -kc.helm-chart")
+		}
+		return nil
+	}
+	if _, err := os.Stat(o.HelmChart); err != nil {
+		return fmt.Errorf("-kc.helm-chart: %w", err)
+	}
+	for _, f := range o.helmValues() {
+		if err := harness.CheckFile("helm-values", f); err != nil {
+			return err
+		}
+	}
+	if o.Layout == manifests.LayoutChart {
+		return fmt.Errorf("-kc.helm-chart installs the operator's chart: drop -kc.kind-layout=%s", o.Layout)
+	}
+	if c.Break != "" || c.Profile != "guide" || c.UpgradeFrom != "" {
+		return errors.New("-kc.helm-chart: the config is the operator's, in their values: drop -kc.break, -kc.profile and -kc.upgrade-from")
+	}
+	o.Layout = manifests.LayoutHelm
+	return nil
+}
+
+// helmValues splits -kc.helm-values.
+func (o *Options) helmValues() []string {
+	var out []string
+	for _, f := range strings.Split(o.HelmValues, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -100,3 +100,26 @@ func TestRetag(t *testing.T) {
 		t.Error("retag to the same image must still change the template")
 	}
 }
+
+// -kc.helm-chart makes the layout helm and refuses what would change a
+// config that is the operator's; -kc.helm-values needs a chart.
+func TestHelmFlags(t *testing.T) {
+	for name, c := range map[string]struct {
+		o    Options
+		cfg  harness.Config
+		want string
+	}{
+		"values alone":  {Options{HelmValues: "v.yaml"}, harness.Config{Profile: "guide"}, "goes with -kc.helm-chart"},
+		"missing chart": {Options{HelmChart: "no/such/chart"}, harness.Config{Profile: "guide"}, "-kc.helm-chart"},
+		"a breakage":    {Options{HelmChart: "../../../kind/testdata/kratos-chart"}, harness.Config{Profile: "guide", Break: "noop-cipher"}, "drop -kc.break"},
+		"chart layout":  {Options{HelmChart: "../../../kind/testdata/kratos-chart", Layout: "chart"}, harness.Config{Profile: "guide"}, "drop -kc.kind-layout=chart"},
+	} {
+		if err := c.o.validateHelm(&c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", name, err, c.want)
+		}
+	}
+	o := Options{HelmChart: "../../../kind/testdata/kratos-chart", HelmValues: "../../../kind/testdata/values/good.yaml", Layout: "guide"}
+	if err := o.validateHelm(&harness.Config{Profile: "guide"}); err != nil || o.Layout != "helm" {
+		t.Errorf("a chart and values: %v, layout %q", err, o.Layout)
+	}
+}

@@ -170,6 +170,13 @@ func (s *Stack) Up(ctx context.Context) error {
 	if err := s.waitRollouts(ctx); err != nil {
 		return err
 	}
+	if s.opts.HelmChart != "" {
+		// The operator's config is in their values: nothing of it is the suite's profile.
+		s.env.Profile = ""
+		if err := s.helmInstall(ctx, publicPort); err != nil {
+			return err
+		}
+	}
 	if s.opts.Discover {
 		return s.discover(ctx, publicPort)
 	}
