@@ -2,10 +2,12 @@ package harness
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,6 +84,15 @@ func (s Site) aliases() map[string]string {
 		out["."+strings.TrimPrefix(s.CookieDomain, ".")] = "127.0.0.1"
 	}
 	return out
+}
+
+// Resolve is the site's aliases as -kc.resolve pairs (host=ip,.domain=ip).
+func (s Site) Resolve() string {
+	var pairs []string
+	for _, host := range slices.Sorted(maps.Keys(s.aliases())) {
+		pairs = append(pairs, host+"="+s.aliases()[host])
+	}
+	return strings.Join(pairs, ",")
 }
 
 // LocalEndpoints fills what every local provider shares: the UI on the

@@ -32,6 +32,9 @@ type RenderInput struct {
 	Profile                                              string // fixtures.Profiles; empty: guide
 	Break                                                string // a fixtures breakage; empty: none
 	Layout                                               string // LayoutGuide (empty) or LayoutChart
+	// Site is the host names the run's CA certifies; zero: the guide's
+	// (an operator's chart keeps the host names of their values).
+	Site harness.Site
 }
 
 // Rendered is the manifests with their per-cluster Secrets and images filled in.
@@ -59,7 +62,10 @@ func Render(in RenderInput) (*Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	ca, err := harness.NewLocalCA()
+	if in.Site.PublicHost == "" {
+		in.Site = harness.GuideSite()
+	}
+	ca, err := in.Site.CA()
 	if err != nil {
 		return nil, err
 	}

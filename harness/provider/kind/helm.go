@@ -3,12 +3,14 @@ package kind
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	release "helm.sh/helm/v4/pkg/release/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -19,6 +21,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"kratos-conformance/fixtures"
+	"kratos-conformance/harness"
 	"kratos-conformance/harness/checks"
 	manifests "kratos-conformance/kind"
 )
@@ -46,7 +50,7 @@ func (s *Stack) helmOverlay(publicPort int, theirs map[string]any) (map[string]a
 			"dsn":     dsn,
 			"courier": map[string]any{"smtp": map[string]any{"connection_uri": smtp}},
 			"serve": map[string]any{"public": map[string]any{
-				"base_url": fmt.Sprintf("https://kratos.example.test:%d/", publicPort),
+				"base_url": fmt.Sprintf("https://%s:%d/", s.site.PublicHost, publicPort),
 				"tls":      map[string]any{"cert": map[string]any{"path": "/identity/tls/tls.crt"}, "key": map[string]any{"path": "/identity/tls/tls.key"}},
 			}},
 		}},
@@ -63,6 +67,18 @@ func (s *Stack) helmOverlay(publicPort int, theirs map[string]any) (map[string]a
 		"deployment": "mounts the run's TLS certificate (theirs kept)",
 	}
 	return over, why
+}
+
+// helmSite reads the host names of the operator's values (kratos.config,
+// the layout of Ory's chart): the public API keeps its host name.
+func (s *Stack) helmSite() (harness.Site, error) {
+	theirs, err := manifests.RenderHelm(manifests.HelmInput{Chart: s.opts.HelmChart, ValueFiles: s.opts.helmValues(), Release: helmRelease, Namespace: namespace})
+	if err != nil {
+		return harness.Site{}, err
+	}
+	k, _ := theirs.Values["kratos"].(map[string]any)
+	config, _ := k["config"].(map[string]any)
+	return harness.OwnSite(fixtures.Doc(config)), nil
 }
 
 // renderHelm renders the operator's chart with their values and the
@@ -104,12 +120,33 @@ func (s *Stack) helmInstall(ctx context.Context, publicPort int) error {
 	install.WaitStrategy, install.WaitForJobs = kube.StatusWatcherStrategy, true
 	rel, err := install.RunWithContext(ctx, r.Chart, r.Values)
 	if err != nil {
-		return fmt.Errorf("helm install of %s (-kc.helm-chart) in the kind cluster: %w%s", s.opts.HelmChart, err, s.podTrouble(ctx, "kratos"))
+		return fmt.Errorf("helm install of %s (-kc.helm-chart) in the kind cluster: %w; the cluster's warnings: %s", s.opts.HelmChart, err, s.warnings(ctx))
 	}
 	v1, _ := rel.(*release.Release)
 	s.env.Overlays = r.Overlays
 	s.env.Components["helm"] = s.hookEvidence(ctx, v1, r)
 	return nil
+}
+
+// warnings are the namespace's Warning events (a hook Job that cannot make
+// its pod says why only there), latest first, at most five.
+func (s *Stack) warnings(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Intervals.HTTPRequest)
+	defer cancel()
+	events, err := s.cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+	if err != nil {
+		return "listing events: " + err.Error()
+	}
+	items := events.Items
+	slices.SortFunc(items, func(a, b corev1.Event) int { return b.LastTimestamp.Compare(a.LastTimestamp.Time) })
+	var out []string
+	for _, e := range items[:min(len(items), 5)] {
+		out = append(out, fmt.Sprintf("%s %s: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Message))
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, "; ")
 }
 
 // hookEvidence says which pre-install hooks ran, when, and that they ended

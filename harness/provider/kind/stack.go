@@ -52,6 +52,7 @@ type Stack struct {
 	forwards  map[string]*portforward.Forward // by app (the pods' app.kubernetes.io/name)
 	stopRelay func()                          // the public API's relay
 	rendered  *manifests.Rendered
+	site      harness.Site       // the host names the public API is reached under
 	reader    *k8sprovider.Stack // -kc.kind-discover: the deployment as the kubernetes provider reads it
 	ep        harness.Endpoints
 	env       harness.Environment
@@ -148,9 +149,15 @@ func (s *Stack) Up(ctx context.Context) error {
 			return err
 		}
 	}
+	s.site = harness.GuideSite()
+	if s.opts.HelmChart != "" {
+		if s.site, err = s.helmSite(); err != nil {
+			return err
+		}
+	}
 	s.rendered, err = manifests.Render(manifests.RenderInput{KratosImage: s.up.Current(), PostgresImage: s.opts.images.postgres,
 		RedisImage: s.opts.images.redis, MailpitImage: s.opts.images.mailpit, PublicHostPort: publicPort,
-		Profile: s.cfg.Profile, Break: s.cfg.Break, Layout: s.opts.Layout})
+		Profile: s.cfg.Profile, Break: s.cfg.Break, Layout: s.opts.Layout, Site: s.site})
 	if err != nil {
 		return err
 	}
@@ -200,7 +207,7 @@ func (s *Stack) discover(ctx context.Context, publicPort int) error {
 	}
 	s.reader, err = k8sprovider.Attach(harness.StackInput{Config: s.cfg, RunID: s.runID, LogDir: s.logDir}, s.rest, k8sprovider.Options{
 		SuiteImage: suiteImage, SuiteAs: k8sprovider.SuiteAsJob,
-		Namespace: namespace, PublicURL: "https://" + harness.KratosHost + ":" + strconv.Itoa(publicPort) + "/", Resolve: harness.KratosHost + "=127.0.0.1", CAFile: filepath.Join(s.logDir, "ca.crt")})
+		Namespace: namespace, PublicURL: "https://" + s.site.PublicHost + ":" + strconv.Itoa(publicPort) + "/", Resolve: s.site.Resolve(), CAFile: filepath.Join(s.logDir, "ca.crt")})
 	if err != nil {
 		return err
 	}
