@@ -160,16 +160,24 @@ func (s *Stack) startServe(ctx context.Context, image string) error {
 // mail queue, and waits for its start-up line.
 func (s *Stack) startCourier(ctx context.Context, image string) error {
 	courier, err := s.run(ctx, harness.ComponentCourier, func() (testcontainers.Container, error) {
-		return testcontainers.Run(ctx, image, append(s.common(harness.ComponentCourier), s.kratosFiles(),
-			// Info level logs the start-up line the wait reads, debug each mail sent;
-			// an operator's config may log less (warning).
-			testcontainers.WithEnv(map[string]string{"LOG_LEVEL": "debug"}),
+		return testcontainers.Run(ctx, image, append(s.common(harness.ComponentCourier), s.kratosFiles(), s.courierLogLevel(),
 			testcontainers.WithCmd("-c", configDir+"/configs.yaml", "courier", "watch"))...)
 	})
 	if err != nil {
 		return err
 	}
 	return s.courierStarted(ctx, courier, 0)
+}
+
+// courierLogLevel: the wait reads the courier's info-level start-up line,
+// and an operator's config may log less (warning): their courier runs at
+// debug (listed as an overlay). The guide's logs at info already.
+func (s *Stack) courierLogLevel() testcontainers.CustomizeRequestOption {
+	env := map[string]string{}
+	if s.own != nil {
+		env["LOG_LEVEL"] = "debug"
+	}
+	return testcontainers.WithEnv(env)
 }
 
 // imageVersion runs the Kratos image once with `version` and reads what it prints.
