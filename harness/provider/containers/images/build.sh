@@ -55,12 +55,13 @@ bins=$(go run ./cmd/kcbuild | awk '/^(Kratos|Mailpit) v/ {print $3}')
 kratos_bin=$(echo "$bins" | sed -n 1p); mailpit_bin=$(echo "$bins" | sed -n 2p)
 ctx=$(mktemp -d /tmp/kc-image-ctx-XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
-cp "$here/static.Dockerfile" "$ctx/Dockerfile"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/tmp:/sbin/nologin\n' > "$ctx/passwd"
 mkdir -m 1777 "$ctx/tmp"
 cp "$kratos_bin" "$ctx/app"
+sed 's/NAME/kratos/g' "$here/static.Dockerfile" > "$ctx/Dockerfile"
 kratos=$(build kratos "$(basename "$kratos_bin" | sed 's/^kratos-//')-$(hash_of "$here/static.Dockerfile")" "$ctx")
 cp "$mailpit_bin" "$ctx/app"
+sed 's/NAME/mailpit/g' "$here/static.Dockerfile" > "$ctx/Dockerfile"
 mailpit=$(build mailpit "$(basename "$mailpit_bin" | sed 's/^mailpit-//')-$(hash_of "$here/static.Dockerfile")" "$ctx")
 
 # 4. The suite itself on the Debian base (kind/incluster runs it in a cluster).
