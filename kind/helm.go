@@ -19,17 +19,14 @@ import (
 	"kratos-conformance/reports"
 )
 
-// HelmInput is an operator's chart and values files (-kc.helm-chart,
-// -kc.helm-values), rendered as `helm install` renders them, with the
-// suite's values on top: only where Kratos must reach the stack.
-type HelmInput struct {
-	Chart      string   // a chart folder or .tgz
-	ValueFiles []string // later files win, as helm -f
-	Release    string
-	Namespace  string
-	Overlay    map[string]any
-	// Why says, per top-level key of Overlay, why the suite sets it.
-	Why map[string]string
+// HelmChart is an operator's chart (-kc.helm-chart) and values files
+// (-kc.helm-values, later files win as with helm -f), loaded and merged
+// once: what the suite reads of their values needs no render.
+type HelmChart struct {
+	Path       string
+	ValueFiles []string
+	Chart      *chart.Chart
+	Values     map[string]any // their files merged, before the suite's values
 }
 
 // HelmRender is a chart rendered with Helm's own SDK (no helm binary, no
@@ -43,26 +40,32 @@ type HelmRender struct {
 	Hooks    []string // pre-install hooks in the order Helm runs them
 }
 
-// RenderHelm loads the chart, merges the values files and the overlay, and
-// renders them client-side as `helm template` does; a chart or values file
-// that does not load or render is an error that names it.
-func RenderHelm(in HelmInput) (*HelmRender, error) {
-	ch, err := loader.Load(in.Chart)
+// LoadHelm loads the chart and merges the values files; a chart or values
+// file that does not load is an error that names it.
+func LoadHelm(path string, valueFiles []string) (*HelmChart, error) {
+	ch, err := loader.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("-kc.helm-chart %s: %w", in.Chart, err)
+		return nil, fmt.Errorf("-kc.helm-chart %s: %w", path, err)
 	}
-	theirs, err := (&values.Options{ValueFiles: in.ValueFiles}).MergeValues(getter.Providers{})
+	theirs, err := (&values.Options{ValueFiles: valueFiles}).MergeValues(getter.Providers{})
 	if err != nil {
 		return nil, fmt.Errorf("-kc.helm-values: %w", err)
 	}
-	r := &HelmRender{Chart: ch, Values: deepCopy(theirs)}
-	r.overlay("", r.Values, in.Overlay, theirs, in.Why)
+	return &HelmChart{Path: path, ValueFiles: valueFiles, Chart: ch, Values: theirs}, nil
+}
+
+// Render renders the chart with their values and the suite's overlay on
+// top (why says, per top-level key of the overlay, why the suite sets it)
+// client-side, as `helm template` does.
+func (h *HelmChart) Render(releaseName, namespace string, overlay map[string]any, why map[string]string) (*HelmRender, error) {
+	r := &HelmRender{Chart: h.Chart, Values: deepCopy(h.Values)}
+	r.overlay("", r.Values, overlay, h.Values, why)
 	install := action.NewInstall(action.NewConfiguration())
-	install.DryRunStrategy, install.ReleaseName, install.Namespace = action.DryRunClient, in.Release, in.Namespace
+	install.DryRunStrategy, install.ReleaseName, install.Namespace = action.DryRunClient, releaseName, namespace
 	install.Replace = true // a client-side render has no release history to clash with
-	rel, err := install.Run(ch, r.Values)
+	rel, err := install.Run(h.Chart, r.Values)
 	if err != nil {
-		return nil, fmt.Errorf("the chart %s does not render with -kc.helm-values %s: %w", in.Chart, strings.Join(in.ValueFiles, ","), err)
+		return nil, fmt.Errorf("the chart %s does not render with -kc.helm-values %s: %w", h.Path, strings.Join(h.ValueFiles, ","), err)
 	}
 	v1, ok := rel.(*release.Release)
 	if !ok {
@@ -71,14 +74,14 @@ func RenderHelm(in HelmInput) (*HelmRender, error) {
 	stream := v1.Manifest
 	hooks := slices.Clone(v1.Hooks)
 	slices.SortStableFunc(hooks, func(a, b *release.Hook) int { return cmp.Compare(a.Weight, b.Weight) })
-	for _, h := range hooks {
-		stream += "\n---\n" + h.Manifest
-		if slices.Contains(h.Events, release.HookPreInstall) {
-			r.Hooks = append(r.Hooks, fmt.Sprintf("%s %s (weight %d)", h.Kind, h.Name, h.Weight))
+	for _, hook := range hooks {
+		stream += "\n---\n" + hook.Manifest
+		if slices.Contains(hook.Events, release.HookPreInstall) {
+			r.Hooks = append(r.Hooks, fmt.Sprintf("%s %s (weight %d)", hook.Kind, hook.Name, hook.Weight))
 		}
 	}
 	if r.Objects, r.Skipped, err = DecodeKnown([]byte(stream)); err != nil {
-		return nil, fmt.Errorf("the chart %s renders an object the suite cannot read: %w", in.Chart, err)
+		return nil, fmt.Errorf("the chart %s renders an object the suite cannot read: %w", h.Path, err)
 	}
 	return r, nil
 }

@@ -12,9 +12,12 @@ const testChart = "testdata/kratos-chart"
 // on top (each listed), hooks in Helm's order, and the kinds the suite
 // does not read named rather than refused.
 func TestRenderHelm(t *testing.T) {
-	r, err := RenderHelm(HelmInput{Chart: testChart, ValueFiles: []string{"testdata/values/good.yaml"}, Release: "kratos", Namespace: "identity",
-		Overlay: map[string]any{"kratos": map[string]any{"config": map[string]any{"dsn": "postgres://kratos:stack-pw@postgres/kratos"}}},
-		Why:     map[string]string{"kratos": "the run's Postgres"}})
+	h, err := LoadHelm(testChart, []string{"testdata/values/good.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.Render("kratos", "identity", map[string]any{"kratos": map[string]any{"config": map[string]any{"dsn": "postgres://kratos:stack-pw@postgres/kratos"}}},
+		map[string]string{"kratos": "the run's Postgres"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +48,15 @@ func TestRenderHelmNamesBadValues(t *testing.T) {
 		"testdata/values/not-yaml.yaml": "not-yaml.yaml",
 		"testdata/values/missing.yaml":  "missing.yaml",
 	} {
-		_, err := RenderHelm(HelmInput{Chart: testChart, ValueFiles: []string{file}, Release: "kratos", Namespace: "identity"})
+		h, err := LoadHelm(testChart, []string{file})
+		if err == nil {
+			_, err = h.Render("kratos", "identity", nil, nil)
+		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want an error naming %q", file, err, want)
 		}
 	}
-	if _, err := RenderHelm(HelmInput{Chart: "testdata/no-chart", Release: "kratos", Namespace: "identity"}); err == nil || !strings.Contains(err.Error(), "-kc.helm-chart") {
+	if _, err := LoadHelm("testdata/no-chart", nil); err == nil || !strings.Contains(err.Error(), "-kc.helm-chart") {
 		t.Errorf("a missing chart: got %v", err)
 	}
 }

@@ -44,6 +44,7 @@ func (s *Stack) helmOverlay(publicPort int, theirs map[string]any) (map[string]a
 	if s.rendered != nil {
 		dsn = s.rendered.StackDSN()
 	}
+	dsn = fixtures.OwnDSN(dsn, helmKratosConfig(theirs).String("dsn"))
 	over := map[string]any{
 		"image": map[string]any{"registry": "docker.io", "repository": repo, "tag": tag, "pullPolicy": "Never"},
 		"kratos": map[string]any{"config": map[string]any{
@@ -62,7 +63,7 @@ func (s *Stack) helmOverlay(publicPort int, theirs map[string]any) (map[string]a
 	}
 	why := map[string]string{
 		"image":      "the Kratos image the kind node holds (no registry here)",
-		"kratos":     "the run's Postgres and Mailpit, and the public URL and TLS the suite reaches",
+		"kratos":     "the run's Postgres (their pool settings kept) and Mailpit, and the public URL and TLS the suite reaches",
 		"service":    "the node port the suite relays the public API to",
 		"deployment": "mounts the run's TLS certificate (theirs kept)",
 	}
@@ -71,25 +72,22 @@ func (s *Stack) helmOverlay(publicPort int, theirs map[string]any) (map[string]a
 
 // helmSite reads the host names of the operator's values (kratos.config,
 // the layout of Ory's chart): the public API keeps its host name.
-func (s *Stack) helmSite() (harness.Site, error) {
-	theirs, err := manifests.RenderHelm(manifests.HelmInput{Chart: s.opts.HelmChart, ValueFiles: s.opts.helmValues(), Release: helmRelease, Namespace: namespace})
-	if err != nil {
-		return harness.Site{}, err
-	}
-	k, _ := theirs.Values["kratos"].(map[string]any)
+func (s *Stack) helmSite() harness.Site {
+	return harness.OwnSite(helmKratosConfig(s.helm.Values))
+}
+
+// helmKratosConfig is kratos.config of values in the layout of Ory's chart.
+func helmKratosConfig(values map[string]any) fixtures.Doc {
+	k, _ := values["kratos"].(map[string]any)
 	config, _ := k["config"].(map[string]any)
-	return harness.OwnSite(fixtures.Doc(config)), nil
+	return fixtures.Doc(config)
 }
 
 // renderHelm renders the operator's chart with their values and the
 // suite's (publicPort: the relay's, or a placeholder before it exists).
 func (s *Stack) renderHelm(publicPort int) (*manifests.HelmRender, error) {
-	theirs, err := manifests.RenderHelm(manifests.HelmInput{Chart: s.opts.HelmChart, ValueFiles: s.opts.helmValues(), Release: helmRelease, Namespace: namespace})
-	if err != nil {
-		return nil, err
-	}
-	over, why := s.helmOverlay(publicPort, theirs.Values)
-	r, err := manifests.RenderHelm(manifests.HelmInput{Chart: s.opts.HelmChart, ValueFiles: s.opts.helmValues(), Release: helmRelease, Namespace: namespace, Overlay: over, Why: why})
+	over, why := s.helmOverlay(publicPort, s.helm.Values)
+	r, err := s.helm.Render(helmRelease, namespace, over, why)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +95,7 @@ func (s *Stack) renderHelm(publicPort int) (*manifests.HelmRender, error) {
 	// Kratos the suite cannot find is bad input, named before any cluster.
 	if _, err := checks.ReadDeployed(r.Objects); err != nil {
 		return nil, fmt.Errorf("-kc.helm-chart %s with -kc.helm-values %s: %w (the kinds it renders that the suite reads: %s; the others Helm applies: %s)",
-			s.opts.HelmChart, strings.Join(s.opts.helmValues(), ","), err, r.Objects.Kinds(), strings.Join(r.Skipped, ", "))
+			s.helm.Path, strings.Join(s.helm.ValueFiles, ","), err, r.Objects.Kinds(), strings.Join(r.Skipped, ", "))
 	}
 	return r, nil
 }

@@ -140,6 +140,10 @@ func (p *provider) New(_ context.Context, in harness.StackInput) (harness.Stack,
 	if p.o.HelmChart != "" {
 		// Render before any cluster: values that do not render, or a chart
 		// without a Kratos the suite can find, cost seconds.
+		var err error
+		if s.helm, err = manifests.LoadHelm(p.o.HelmChart, p.o.helmValues()); err != nil {
+			return nil, err
+		}
 		if _, err := s.renderHelm(30443); err != nil {
 			return nil, err
 		}

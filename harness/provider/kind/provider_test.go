@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"kratos-conformance/harness"
+	manifests "kratos-conformance/kind"
 )
 
 // The cluster config is what kind's v1alpha4 API accepts, strictly, with the
@@ -121,5 +122,23 @@ func TestHelmFlags(t *testing.T) {
 	o := Options{HelmChart: "../../../kind/testdata/kratos-chart", HelmValues: "../../../kind/testdata/values/good.yaml", Layout: "guide"}
 	if err := o.validateHelm(&harness.Config{Profile: "guide"}); err != nil || o.Layout != "helm" {
 		t.Errorf("a chart and values: %v, layout %q", err, o.Layout)
+	}
+}
+
+// The suite's DSN replaces their server but keeps what sizes and times
+// their pool: a values file's max_conns is part of what is certified.
+func TestHelmOverlayKeepsPoolSettings(t *testing.T) {
+	h, err := manifests.LoadHelm("../../../kind/testdata/kratos-chart", []string{"testdata/pool-values.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Stack{helm: h, up: harness.ImagePath{Tested: "kratos:1"}}
+	r, err := s.renderHelm(30443)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := helmKratosConfig(r.Values).String("dsn")
+	if !strings.Contains(dsn, "max_conns=7") || strings.Contains(dsn, "db.example.com") || strings.Contains(dsn, "sslmode") {
+		t.Errorf("dsn %q: want the stack's server with their max_conns and without their sslmode", dsn)
 	}
 }

@@ -52,8 +52,9 @@ type Stack struct {
 	forwards  map[string]*portforward.Forward // by app (the pods' app.kubernetes.io/name)
 	stopRelay func()                          // the public API's relay
 	rendered  *manifests.Rendered
-	site      harness.Site       // the host names the public API is reached under
-	reader    *k8sprovider.Stack // -kc.kind-discover: the deployment as the kubernetes provider reads it
+	site      harness.Site         // the host names the public API is reached under
+	helm      *manifests.HelmChart // -kc.helm-chart with its values, loaded once
+	reader    *k8sprovider.Stack   // -kc.kind-discover: the deployment as the kubernetes provider reads it
 	ep        harness.Endpoints
 	env       harness.Environment
 	up        harness.ImagePath // -kc.upgrade-from, to the tested image
@@ -151,9 +152,7 @@ func (s *Stack) Up(ctx context.Context) error {
 	}
 	s.site = harness.GuideSite()
 	if s.opts.HelmChart != "" {
-		if s.site, err = s.helmSite(); err != nil {
-			return err
-		}
+		s.site = s.helmSite()
 	}
 	s.rendered, err = manifests.Render(manifests.RenderInput{KratosImage: s.up.Current(), PostgresImage: s.opts.images.postgres,
 		RedisImage: s.opts.images.redis, MailpitImage: s.opts.images.mailpit, PublicHostPort: publicPort,
