@@ -47,6 +47,63 @@ type Objects struct {
 	Jobs         []batchv1.Job // Helm hooks: run to completion before the rest
 	Services     []corev1.Service
 	Ingresses    []networkingv1.Ingress
+	Routes       []Route // Gateway API routes, where their CRDs exist
+}
+
+// Route is a Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute,
+// UDPRoute) as far as the suite reads it: the Services it sends traffic to.
+// The suite does not import the Gateway API's types for this.
+type Route struct {
+	Kind     string
+	Name     string
+	Backends []RouteBackend
+}
+
+// RouteBackend is one backendRef of a route; Port 0 when it names none.
+type RouteBackend struct {
+	Service string
+	Port    int32
+}
+
+// routeDoc is the part of a Gateway API route's document the suite reads.
+type routeDoc struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Spec struct {
+		Rules []struct {
+			BackendRefs []struct {
+				Group string `json:"group"`
+				Kind  string `json:"kind"`
+				Name  string `json:"name"`
+				Port  int32  `json:"port"`
+			} `json:"backendRefs"`
+		} `json:"rules"`
+	} `json:"spec"`
+}
+
+// DecodeRoute reads a Gateway API route's JSON or YAML; backendRefs to
+// anything but a core Service are left out.
+func DecodeRoute(doc []byte) (Route, error) {
+	var d routeDoc
+	if err := yaml.Unmarshal(doc, &d); err != nil {
+		return Route{}, err
+	}
+	r := Route{Kind: d.Kind, Name: d.Metadata.Name}
+	for _, rule := range d.Spec.Rules {
+		for _, b := range rule.BackendRefs {
+			if b.Group == "" && (b.Kind == "" || b.Kind == "Service") {
+				r.Backends = append(r.Backends, RouteBackend{Service: b.Name, Port: b.Port})
+			}
+		}
+	}
+	return r, nil
+}
+
+// IsRoute says whether apiVersion and kind name a Gateway API route.
+func IsRoute(apiVersion, kind string) bool {
+	return strings.HasPrefix(apiVersion, "gateway.networking.k8s.io/") && strings.HasSuffix(kind, "Route")
 }
 
 // PodSpecs are the pod templates of every workload, to edit in place.
@@ -134,6 +191,12 @@ func decode(stream []byte, skipUnknown bool) (*Objects, []string, error) {
 		case "networking.k8s.io/v1/Ingress":
 			err = decodeInto(doc, &objs.Ingresses)
 		default:
+			if IsRoute(head.APIVersion, head.Kind) {
+				var r Route
+				r, err = DecodeRoute(doc)
+				objs.Routes = append(objs.Routes, r)
+				break
+			}
 			if skipUnknown {
 				skipped = append(skipped, head.Kind+" "+head.Metadata.Name)
 				continue
@@ -183,7 +246,7 @@ func (o *Objects) Kinds() string {
 		kind string
 		n    int
 	}{{"Namespace", len(o.Namespaces)}, {"ConfigMap", len(o.ConfigMaps)}, {"Secret", len(o.Secrets)}, {"Deployment", len(o.Deployments)},
-		{"StatefulSet", len(o.StatefulSets)}, {"Job", len(o.Jobs)}, {"Service", len(o.Services)}, {"Ingress", len(o.Ingresses)}} {
+		{"StatefulSet", len(o.StatefulSets)}, {"Job", len(o.Jobs)}, {"Service", len(o.Services)}, {"Ingress", len(o.Ingresses)}, {"Gateway API route", len(o.Routes)}} {
 		if k.n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", k.n, k.kind))
 		}

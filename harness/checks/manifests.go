@@ -3,11 +3,13 @@ package checks
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"kratos-conformance/reports"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/kind"
@@ -32,7 +34,7 @@ func Check(r *kind.Rendered) []Result {
 func CheckObjects(o *kind.Objects) []Result {
 	k := kratosContainers(o)
 	return []Result{
-		adminNotExposed(o), volumesExist(o), configMounted(o, k), servicePorts(o, k), oneImageThreeRoles(k),
+		adminNotExposed(o, k), volumesExist(o), configMounted(o, k), servicePorts(o, k), oneImageThreeRoles(k),
 		migrateFirst(k), courierRuns(k), oneCourier(k), sameSecrets(k), noDev(k), probes(k), hardened(k),
 	}
 }
@@ -45,32 +47,119 @@ func res(id, requirement string, problems []string) Result {
 	return r
 }
 
-// adminNotExposed: the guide's "never, ever expose Kratos Admin interface (port 4434) to the public internet".
-func adminNotExposed(o *kind.Objects) Result {
+// adminNotExposed: the guide's "never, ever expose Kratos Admin interface
+// (port 4434) to the public internet". The admin port is serve's own
+// (serve.admin.port, Kratos' default 4434, and any container port named
+// for admin); every way to it from outside the cluster is a problem: a
+// NodePort or LoadBalancer Service or one with externalIPs that sends to
+// it, an Ingress or a Gateway API route to any Service that does, a
+// hostPort on it, or serve on the node's network.
+func adminNotExposed(o *kind.Objects, all []kratosContainer) Result {
 	var problems []string
-	for _, s := range o.Services {
-		if s.Spec.Type != corev1.ServiceTypeNodePort && s.Spec.Type != corev1.ServiceTypeLoadBalancer {
-			continue
+	toAdmin := map[string][]corev1.ServicePort{} // by Service: its ports that reach serve's admin port
+	for _, k := range byRole(all, roleServe) {
+		ports := adminPorts(o, k)
+		if k.spec.HostNetwork {
+			problems = append(problems, fmt.Sprintf("%s runs on the node's network: admin port %v listens on the node's address", k.workload, ports))
 		}
-		for _, p := range s.Spec.Ports {
-			if p.Port == 4434 || p.TargetPort.String() == "admin" || p.TargetPort.IntValue() == 4434 {
-				problems = append(problems, fmt.Sprintf("Service %s of type %s exposes the admin port", s.Name, s.Spec.Type))
+		for _, p := range k.c.Ports {
+			if p.HostPort != 0 && slices.Contains(ports, p.ContainerPort) {
+				problems = append(problems, fmt.Sprintf("%s/%s publishes the admin port %d as hostPort %d", k.workload, k.c.Name, p.ContainerPort, p.HostPort))
 			}
 		}
-	}
-	for _, ing := range o.Ingresses {
-		for _, rule := range ing.Spec.Rules {
-			if rule.HTTP == nil {
+		for _, svc := range o.Services {
+			if len(svc.Spec.Selector) == 0 || !selects(svc.Spec.Selector, k.labels) {
 				continue
 			}
-			for _, p := range rule.HTTP.Paths {
-				if p.Backend.Service != nil && (p.Backend.Service.Name == "kratos-admin" || p.Backend.Service.Port.Number == 4434) {
-					problems = append(problems, fmt.Sprintf("Ingress %s routes to the admin API", ing.Name))
+			for _, p := range svc.Spec.Ports {
+				target := targetPort(p, k.c)
+				if !slices.Contains(ports, target) {
+					continue
+				}
+				toAdmin[svc.Name] = append(toAdmin[svc.Name], p)
+				if how := outside(svc); how != "" {
+					problems = append(problems, fmt.Sprintf("Service %s (%s) sends port %d to serve's admin port %d", svc.Name, how, p.Port, target))
 				}
 			}
 		}
 	}
-	return res("KM-ADMIN-001", "the admin API (4434) is not exposed by a NodePort or LoadBalancer Service or an Ingress", problems)
+	reaches := func(service string, number int32, name string) bool {
+		return slices.ContainsFunc(toAdmin[service], func(p corev1.ServicePort) bool {
+			return (number == 0 && name == "") || p.Port == number || (name != "" && p.Name == name)
+		})
+	}
+	for _, ing := range o.Ingresses {
+		backends := []*networkingv1.IngressBackend{ing.Spec.DefaultBackend}
+		for _, rule := range ing.Spec.Rules {
+			if rule.HTTP != nil {
+				for i := range rule.HTTP.Paths {
+					backends = append(backends, &rule.HTTP.Paths[i].Backend)
+				}
+			}
+		}
+		for _, b := range backends {
+			if b != nil && b.Service != nil && reaches(b.Service.Name, b.Service.Port.Number, b.Service.Port.Name) {
+				problems = append(problems, fmt.Sprintf("Ingress %s routes to Service %s, which reaches the admin API", ing.Name, b.Service.Name))
+			}
+		}
+	}
+	for _, r := range o.Routes {
+		for _, b := range r.Backends {
+			if reaches(b.Service, b.Port, "") {
+				problems = append(problems, fmt.Sprintf("%s %s routes to Service %s, which reaches the admin API", r.Kind, r.Name, b.Service))
+			}
+		}
+	}
+	return res("KM-ADMIN-001", "the admin API is not reachable from outside the cluster (NodePort, LoadBalancer, externalIPs, Ingress, Gateway route, hostPort, hostNetwork)", problems)
+}
+
+// adminPorts are the ports serve's admin API listens on: serve.admin.port
+// of its config (Kratos' default 4434), and container ports named for admin.
+func adminPorts(o *kind.Objects, k kratosContainer) []int32 {
+	ports := []int32{4434}
+	if d, err := ReadDeployed(o); err == nil {
+		if cfg, err := ParseConfig(d.Config); err == nil {
+			if p, err := strconv.Atoi(fmt.Sprint(cfg.get("serve.admin.port"))); err == nil && p > 0 {
+				ports = []int32{int32(p)}
+			}
+		}
+	}
+	for _, p := range k.c.Ports {
+		if strings.Contains(strings.ToLower(p.Name), "admin") && !slices.Contains(ports, p.ContainerPort) {
+			ports = append(ports, p.ContainerPort)
+		}
+	}
+	return ports
+}
+
+// targetPort is the container port a Service port sends to: a number, a
+// named port of c, or (unset) the Service port itself.
+func targetPort(p corev1.ServicePort, c *corev1.Container) int32 {
+	switch {
+	case p.TargetPort.StrVal != "":
+		for _, cp := range c.Ports {
+			if cp.Name == p.TargetPort.StrVal {
+				return cp.ContainerPort
+			}
+		}
+		return 0
+	case p.TargetPort.IntVal != 0:
+		return p.TargetPort.IntVal
+	default:
+		return p.Port
+	}
+}
+
+// outside says how a Service is reachable from outside the cluster, or "".
+func outside(svc corev1.Service) string {
+	var how []string
+	if t := svc.Spec.Type; t == corev1.ServiceTypeNodePort || t == corev1.ServiceTypeLoadBalancer {
+		how = append(how, "type "+string(t))
+	}
+	if len(svc.Spec.ExternalIPs) > 0 {
+		how = append(how, fmt.Sprintf("externalIPs %v", svc.Spec.ExternalIPs))
+	}
+	return strings.Join(how, ", ")
 }
 
 // volumesExist: every ConfigMap and Secret a pod mounts or reads is in the set
@@ -156,19 +245,12 @@ func schemaMatchesFixture(o *kind.Objects, cfg *Config) Result {
 func servicePorts(o *kind.Objects, all []kratosContainer) Result {
 	reached := map[int32][]string{}
 	for _, k := range byRole(all, roleServe) {
-		named := map[string]int32{}
-		for _, p := range k.c.Ports {
-			named[p.Name] = p.ContainerPort
-		}
 		for _, svc := range o.Services {
 			if len(svc.Spec.Selector) == 0 || !selects(svc.Spec.Selector, k.labels) {
 				continue
 			}
 			for _, p := range svc.Spec.Ports {
-				target := p.TargetPort.IntVal
-				if p.TargetPort.StrVal != "" {
-					target = named[p.TargetPort.StrVal]
-				}
+				target := targetPort(p, k.c)
 				reached[target] = append(reached[target], svc.Name)
 			}
 		}

@@ -137,7 +137,14 @@ func (s *Stack) read(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list Services in namespace %s: %w", ns, err)
 	}
-	o.Deployments, o.StatefulSets, o.Services = deps.Items, sts.Items, svcs.Items
+	ings, err := s.cs.NetworkingV1().Ingresses(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list Ingresses in namespace %s: %w", ns, err)
+	}
+	o.Deployments, o.StatefulSets, o.Services, o.Ingresses = deps.Items, sts.Items, svcs.Items, ings.Items
+	if o.Routes, err = s.routes(ctx, ns); err != nil {
+		return err
+	}
 	for _, j := range jobs.Items {
 		// The suite's own Jobs (an in-cluster run or load generators kept by
 		// their TTL) are not part of the deployment.
