@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
@@ -88,10 +89,14 @@ func (s *Stack) RunGenerators(ctx context.Context, specs [][]byte, lines func(in
 	}
 	var undo undoList
 	defer undo.run(ctx, iv.Teardown)
-	if err := s.ensureRBAC(ctx, ic, &undo); err != nil {
+	if err := s.sweepKilledRuns(ctx); err != nil {
+		return err
+	}
+	if err := s.ensureRBAC(ctx, ic, &undo, name); err != nil { // the generators read their barrier ConfigMap
 		return err
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string]string{}}
+	stamp(&cm.ObjectMeta, s.deadline())
 	for i, spec := range specs {
 		cm.Data[fmt.Sprintf("spec-%d.json", i)] = string(spec)
 	}
@@ -185,7 +190,8 @@ func (s *Stack) generatorJob(ic *kind.InCluster, name string, n int) (*batchv1.J
 	j := ic.Job.DeepCopy()
 	j.Name, j.Namespace = name, s.opts.Namespace
 	j.Labels = map[string]string{"app.kubernetes.io/name": "kratos-conformance-load"}
-	j.Spec.Template.Labels = j.Labels
+	j.Spec.Template.Labels = maps.Clone(j.Labels)
+	stamp(&j.ObjectMeta, s.deadline())
 	indexed := batchv1.IndexedCompletion
 	count := int32(n)
 	j.Spec.CompletionMode, j.Spec.Completions, j.Spec.Parallelism = &indexed, &count, &count

@@ -68,6 +68,9 @@ func (s *Stack) RunInCluster(ctx context.Context, dir string) (harness.InCluster
 	}
 	var undo undoList
 	defer undo.run(ctx, iv.Teardown)
+	if err := s.sweepKilledRuns(ctx); err != nil {
+		return run, err
+	}
 	if err := s.ensureRBAC(ctx, ic, &undo); err != nil {
 		return run, err
 	}
@@ -114,6 +117,19 @@ func (s *Stack) RunInCluster(ctx context.Context, dir string) (harness.InCluster
 	return run, err
 }
 
+// sweepKilledRuns removes, before the run creates anything, what killed
+// runs left in the namespace (their deadline passed), and says so.
+func (s *Stack) sweepKilledRuns(ctx context.Context) error {
+	gone, err := Sweep(ctx, s.rest, s.opts.Namespace, false)
+	if len(gone) > 0 {
+		fmt.Fprintf(os.Stderr, "kubernetes: removed what a killed run left in namespace %s: %s\n", s.opts.Namespace, strings.Join(gone, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("sweep what killed runs left (the launching identity needs list and delete on the kinds it creates): %w", err)
+	}
+	return nil
+}
+
 // undoList removes what a run created in the cluster, last first.
 type undoList []func(context.Context)
 
@@ -138,11 +154,16 @@ func (s *Stack) streamClient() (*rest.Config, kubernetes.Interface, error) {
 	return long, cs, err
 }
 
-// ensureRBAC creates rbac.yaml's ServiceAccount, Role and RoleBinding in the
-// namespace where they are missing, and undoes exactly those.
-func (s *Stack) ensureRBAC(ctx context.Context, ic *kind.InCluster, undo *undoList) error {
-	ns := s.opts.Namespace
+// ensureRBAC creates rbac.yaml's ServiceAccount, Role (tailored to the
+// deployment read) and RoleBinding in the namespace where they are missing,
+// and undoes exactly those.
+func (s *Stack) ensureRBAC(ctx context.Context, ic *kind.InCluster, undo *undoList, configMaps ...string) error {
+	ns, deadline := s.opts.Namespace, s.deadline()
 	ic.ServiceAccount.Namespace, ic.Role.Namespace, ic.RoleBinding.Namespace = ns, ns, ns
+	tailorRole(&ic.Role, s.objs, configMaps...)
+	for _, m := range []*metav1.ObjectMeta{&ic.ServiceAccount.ObjectMeta, &ic.Role.ObjectMeta, &ic.RoleBinding.ObjectMeta} {
+		stamp(m, deadline)
+	}
 	for i := range ic.RoleBinding.Subjects {
 		ic.RoleBinding.Subjects[i].Namespace = ns
 	}
@@ -202,6 +223,7 @@ func (s *Stack) launchSuite(ctx context.Context, ic *kind.InCluster, undo *undoL
 	if s.opts.SuiteAs == SuiteAsHelmTest {
 		p := ic.TestPod.DeepCopy()
 		p.Name, p.Namespace = name, ns
+		stamp(&p.ObjectMeta, s.deadline())
 		setSuite(&p.Spec)
 		if _, err := s.cs.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
 			return "", fmt.Errorf("create the helm-test Pod %s/%s: %w", ns, name, err)
@@ -211,6 +233,7 @@ func (s *Stack) launchSuite(ctx context.Context, ic *kind.InCluster, undo *undoL
 	}
 	j := ic.Job.DeepCopy()
 	j.Name, j.Namespace = name, ns
+	stamp(&j.ObjectMeta, s.deadline())
 	setSuite(&j.Spec.Template.Spec)
 	if _, err := s.cs.BatchV1().Jobs(ns).Create(ctx, j, metav1.CreateOptions{}); err != nil {
 		return "", fmt.Errorf("create the Job %s/%s: %w", ns, name, err)

@@ -4,11 +4,16 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
 	"kratos-conformance/harness"
+	"kratos-conformance/kind"
 )
 
 // Bad input is refused by Validate, before anything is dialled, naming the flag.
@@ -81,5 +86,33 @@ func TestLibpqParamsDropKratosPoolSettings(t *testing.T) {
 	got := libpqParams(map[string][]string{"sslmode": {"disable"}, "max_conns": {"20"}, "max_idle_conns": {"4"}, "search_path": {"kratos"}}).Encode()
 	if got != "search_path=kratos&sslmode=disable" {
 		t.Errorf("got %s", got)
+	}
+}
+
+// The Role an in-cluster run makes reads only the Secrets and ConfigMaps
+// Kratos' pods reference, by name, and cannot port-forward.
+func TestTailorRole(t *testing.T) {
+	ic, err := kind.InClusterObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := &kind.Objects{Deployments: []appsv1.Deployment{{Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+		Volumes:    []corev1.Volume{{Name: "c", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "their-config"}}}}},
+		Containers: []corev1.Container{{Name: "kratos", EnvFrom: []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "their-secrets"}}}}}},
+	}}}}}}
+	tailorRole(&ic.Role, objs)
+	got := map[string][]string{}
+	for _, r := range ic.Role.Rules {
+		for _, res := range r.Resources {
+			if res == "pods/portforward" {
+				t.Error("the in-cluster Role keeps port-forward")
+			}
+			if res == "secrets" || res == "configmaps" {
+				got[res] = append(got[res], r.ResourceNames...)
+			}
+		}
+	}
+	if !slices.Equal(got["secrets"], []string{"their-secrets"}) || !slices.Equal(got["configmaps"], []string{"their-config"}) {
+		t.Errorf("secrets %v, configmaps %v: want each by the name the pods reference", got["secrets"], got["configmaps"])
 	}
 }
