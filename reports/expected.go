@@ -23,10 +23,12 @@ const XFail Status = "XFAIL"
 type ExpectedFailure struct {
 	ID     string   `yaml:"id" json:"id"`
 	Kratos []string `yaml:"kratos" json:"kratos"` // versions, e.g. v1.3.1; "v1.3" covers v1.3.x
-	// Failure is the failure's fingerprint: the first line of the failed
-	// spec's message (summary.md shows it), matched whole with volatile
-	// values (numbers, generated ids) masked, so it excuses that failure and
-	// no other.
+	// Spec and Failure are the failure's fingerprint with the requirement:
+	// the failed spec's name and the first line of its message (summary.md
+	// shows both), each matched whole with volatile values (numbers,
+	// generated ids) masked, so the entry excuses that failure of that spec
+	// and no other.
+	Spec    string `yaml:"spec" json:"spec"`
 	Failure string `yaml:"failure" json:"failure"`
 	Reason  string `yaml:"reason" json:"reason"`
 	Expires string `yaml:"expires" json:"expires"` // YYYY-MM-DD, inclusive
@@ -71,8 +73,8 @@ func ParseExpectedFailures(path string, b []byte, today time.Time) ([]ExpectedFa
 	seen := map[string]bool{}
 	for i, e := range list {
 		switch {
-		case e.ID == "" || e.Reason == "" || len(e.Kratos) == 0 || e.Failure == "":
-			return nil, fmt.Errorf("expected failures %s: entry %d needs an id, the kratos versions it applies to, the failure text it expects, and a reason", path, i+1)
+		case e.ID == "" || e.Reason == "" || len(e.Kratos) == 0 || e.Spec == "" || e.Failure == "":
+			return nil, fmt.Errorf("expected failures %s: entry %d needs an id, the kratos versions it applies to, the spec and the failure line it expects (summary.md shows both), and a reason", path, i+1)
 		case seen[e.ID]:
 			return nil, fmt.Errorf("expected failures %s: %s is listed twice", path, e.ID)
 		}
@@ -119,8 +121,9 @@ func (s *Summary) ApplyExpectedFailures(list []ExpectedFailure, catalogue []stri
 		case expired:
 			r.Reason = fmt.Sprintf("expected failure expired on %s: %s", e.Expires, e.Reason)
 			s.Problems = append(s.Problems, fmt.Sprintf("expected failure %s expired on %s: fix it or renew the entry", e.ID, e.Expires))
-		case !s.failedWith(e.ID, e.Failure):
-			r.Reason = fmt.Sprintf("failed, but not as listed: the expected failure's line is %q, the failure's is %q", e.Failure, s.failureLineOf(e.ID))
+		case !s.failedWith(e):
+			spec, line := s.failureOf(e.ID)
+			r.Reason = fmt.Sprintf("failed, but not as listed: the expected failure is %q in %q, the failure is %q in %q", e.Failure, e.Spec, line, spec)
 		default:
 			r.Status, r.Reason = XFail, fmt.Sprintf("expected until %s: %s", e.Expires, e.Reason)
 		}
@@ -134,26 +137,28 @@ func (s *Summary) ApplyExpectedFailures(list []ExpectedFailure, catalogue []stri
 	}
 }
 
-// failedWith reports whether every failed spec of requirement id failed
-// with the line listed: its fingerprint, not a substring anywhere (a
-// file name in the location would excuse every failure).
-func (s *Summary) failedWith(id, line string) bool {
+// failedWith reports whether every failed spec of the entry's requirement
+// is the entry's spec and failed with its line: fingerprints, not a
+// substring anywhere (a file name in the location would excuse every
+// failure), and not another spec of the same requirement failing alike.
+func (s *Summary) failedWith(e ExpectedFailure) bool {
 	for _, sp := range s.Specs {
-		if sp.Failure != "" && slices.Contains(sp.Requirements, id) && fingerprint(failureLine(sp.Failure)) != fingerprint(line) {
+		if sp.Failure != "" && slices.Contains(sp.Requirements, e.ID) &&
+			(fingerprint(sp.Name) != fingerprint(e.Spec) || fingerprint(failureLine(sp.Failure)) != fingerprint(e.Failure)) {
 			return false
 		}
 	}
 	return true
 }
 
-// failureLineOf is the first failure line of requirement id's first failed spec.
-func (s *Summary) failureLineOf(id string) string {
+// failureOf is the name and first failure line of requirement id's first failed spec.
+func (s *Summary) failureOf(id string) (spec, line string) {
 	for _, sp := range s.Specs {
 		if sp.Failure != "" && slices.Contains(sp.Requirements, id) {
-			return failureLine(sp.Failure)
+			return sp.Name, failureLine(sp.Failure)
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // failureLine is the first line of a spec's failure message: Spec.Failure

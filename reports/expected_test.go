@@ -18,20 +18,21 @@ func TestLoadExpectedFailures(t *testing.T) {
 		return p
 	}
 	today := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	list, err := LoadExpectedFailures(write("- id: NEG-LOGIN-001\n  kratos: [v1.3.1]\n  failure: Kratos answered status 200 to the replayed code\n  reason: timing differs, OPS-1\n  expires: 2027-01-31\n"), today)
+	list, err := LoadExpectedFailures(write("- id: NEG-LOGIN-001\n  kratos: [v1.3.1]\n  spec: Login refuses a replayed code\n  failure: Kratos answered status 200 to the replayed code\n  reason: timing differs, OPS-1\n  expires: 2027-01-31\n"), today)
 	if err != nil || len(list) != 1 || list[0].Expires != "2027-01-31" {
 		t.Fatalf("good file: %v, %+v", err, list)
 	}
 	for name, body := range map[string]string{
-		"no reason":     "- {id: A, kratos: [v1], failure: x, expires: 2027-01-31}\n",
-		"no version":    "- {id: A, failure: x, reason: r, expires: 2027-01-31}\n",
-		"no failure":    "- {id: A, kratos: [v1], reason: r, expires: 2027-01-31}\n",
-		"bad date":      "- {id: A, kratos: [v1], failure: x, reason: r, expires: soon}\n",
-		"twice":         "- {id: A, kratos: [v1], failure: x, reason: r, expires: 2027-01-31}\n- {id: A, kratos: [v1], failure: x, reason: r, expires: 2027-01-31}\n",
-		"unknown field": "- {id: A, kratos: [v1], failure: x, reason: r, expires: 2027-01-31, owner: me}\n",
+		"no reason":     "- {id: A, kratos: [v1], spec: s, failure: x, expires: 2027-01-31}\n",
+		"no version":    "- {id: A, spec: s, failure: x, reason: r, expires: 2027-01-31}\n",
+		"no failure":    "- {id: A, kratos: [v1], spec: s, reason: r, expires: 2027-01-31}\n",
+		"no spec":       "- {id: A, kratos: [v1], failure: Kratos answered status 200 to the replayed code, reason: r, expires: 2027-01-31}\n",
+		"bad date":      "- {id: A, kratos: [v1], spec: s, failure: x, reason: r, expires: soon}\n",
+		"twice":         "- {id: A, kratos: [v1], spec: s, failure: x, reason: r, expires: 2027-01-31}\n- {id: A, kratos: [v1], spec: s, failure: x, reason: r, expires: 2027-01-31}\n",
+		"unknown field": "- {id: A, kratos: [v1], spec: s, failure: x, reason: r, expires: 2027-01-31, owner: me}\n",
 		// A substring that every failure has (the location's file name) excused anything.
-		"too general": "- {id: A, kratos: [v1], failure: _test.go, reason: r, expires: 2027-01-31}\n",
-		"too far":     "- {id: A, kratos: [v1], failure: Kratos answered status 200 to the replayed code, reason: r, expires: 2027-06-05}\n",
+		"too general": "- {id: A, kratos: [v1], spec: s, failure: _test.go, reason: r, expires: 2027-01-31}\n",
+		"too far":     "- {id: A, kratos: [v1], spec: s, failure: Kratos answered status 200 to the replayed code, reason: r, expires: 2027-06-05}\n",
 	} {
 		if _, err := LoadExpectedFailures(write(body), today); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -64,7 +65,7 @@ func TestApplyExpectedFailures(t *testing.T) {
 		return s
 	}
 	entry := func(id, failure, expires string) ExpectedFailure {
-		return ExpectedFailure{ID: id, Kratos: []string{"v1.3"}, Failure: failure, Reason: "known", Expires: expires}
+		return ExpectedFailure{ID: id, Kratos: []string{"v1.3"}, Spec: "spec of " + id, Failure: failure, Reason: "known", Expires: expires}
 	}
 	// LISTED alone: EXPIRED still fails the run.
 	s := run("v1.3.1", entry("LISTED", "Kratos answered status 200 to the replayed code", "2026-11-26"))
@@ -84,6 +85,13 @@ func TestApplyExpectedFailures(t *testing.T) {
 		if r := s.requirement("LISTED"); r.Status != Fail || s.Verdict != Fail {
 			t.Errorf("%s: LISTED is %s (%s), verdict %s; want FAIL", name, r.Status, r.Reason, s.Verdict)
 		}
+	}
+	// The same line in another spec of the requirement: not excused.
+	other := entry("LISTED", "Kratos answered status 200 to the replayed code", "2027-01-01")
+	other.Spec = "another spec of LISTED"
+	s = run("v1.3.1", other, entry("EXPIRED", "Kratos answered status 200 to the replayed code", "2027-01-01"))
+	if r := s.requirement("LISTED"); r.Status != Fail || !strings.Contains(r.Reason, "another spec of LISTED") {
+		t.Errorf("another spec: LISTED is %s (%s); want FAIL naming both specs", r.Status, r.Reason)
 	}
 	for name, e := range map[string]ExpectedFailure{
 		"expired": entry("EXPIRED", "Kratos answered status 200 to the replayed code", "2026-11-25"),
