@@ -63,7 +63,10 @@ var remoteScenarios = map[string]func(public *url.URL, sessions []Session) *Scen
 type generatorEnd struct {
 	CPUSeconds  float64 `json:"cpu_seconds"`
 	WallSeconds float64 `json:"wall_seconds"`
-	Error       string  `json:"error,omitempty"`
+	// Results is how many window results it wrote: the driver must have
+	// read as many, or some were lost on the way.
+	Results uint64 `json:"results"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Generate runs spec's warm-up and window and writes every result to out,
@@ -71,8 +74,8 @@ type generatorEnd struct {
 func Generate(ctx context.Context, spec GeneratorSpec, out io.Writer) error {
 	start, cpu0 := time.Now(), cpuSeconds()
 	w := bufio.NewWriter(out)
-	err := generate(ctx, spec, w)
-	end := generatorEnd{CPUSeconds: cpuSeconds() - cpu0, WallSeconds: time.Since(start).Seconds()}
+	results, err := generate(ctx, spec, w)
+	end := generatorEnd{CPUSeconds: cpuSeconds() - cpu0, WallSeconds: time.Since(start).Seconds(), Results: results}
 	if err != nil {
 		end.Error = err.Error()
 	}
@@ -81,23 +84,24 @@ func Generate(ctx context.Context, spec GeneratorSpec, out io.Writer) error {
 	return errors.Join(err, w.Flush())
 }
 
-func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) error {
+// generate returns how many window results it wrote.
+func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) (uint64, error) {
 	public, err := url.Parse(spec.PublicURL)
 	if err != nil || spec.Rate <= 0 || spec.Window <= 0 || spec.MaxWorkers == 0 || spec.Timeout <= 0 {
-		return fmt.Errorf("load.GeneratorSpec needs a public URL, Rate, Window, MaxWorkers and Timeout: %v", err)
+		return 0, fmt.Errorf("load.GeneratorSpec needs a public URL, Rate, Window, MaxWorkers and Timeout: %v", err)
 	}
 	build, ok := remoteScenarios[spec.Scenario]
 	if !ok {
-		return fmt.Errorf("no remote generator for scenario %q", spec.Scenario)
+		return 0, fmt.Errorf("no remote generator for scenario %q", spec.Scenario)
 	}
 	sc := build(public, spec.Sessions)
 	if sc.Sessions != nil && len(sc.Sessions) == 0 {
-		return fmt.Errorf("scenario %s needs sessions; the spec has none", spec.Scenario)
+		return 0, fmt.Errorf("scenario %s needs sessions; the spec has none", spec.Scenario)
 	}
 	client, err := attackClient(Input{Endpoints: harness.Endpoints{KratosPublic: public, HostAliases: spec.HostAliases, CAPEM: spec.CAPEM},
 		MaxWorkers: spec.MaxWorkers, Timeout: spec.Timeout})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// One attack for warm-up and window, split by schedule (send i is due at
 	// start + i/rate): every generator starts at the barrier, so all windows
@@ -105,7 +109,7 @@ func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) error {
 	// own warm-up drained), and a send that falls behind stays in its phase.
 	tr, _, err := sc.Prepare(ctx, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	b := newResultBatch(w)
 	a := vegeta.NewAttacker(vegeta.Client(client), vegeta.MaxWorkers(spec.MaxWorkers), vegeta.Workers(min(spec.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
@@ -121,10 +125,10 @@ func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) error {
 		}
 		r.Body, r.Headers = nil, nil
 		if err := b.add(r); err != nil {
-			return err
+			return b.window, err
 		}
 	}
-	return errors.Join(b.flush(), ctx.Err())
+	return b.window, errors.Join(b.flush(), ctx.Err())
 }
 
 // resultBatch gathers JSON results and writes them as one generatorResults line.
@@ -133,8 +137,9 @@ type resultBatch struct {
 	raw   bytes.Buffer
 	enc   vegeta.Encoder
 	zip   bytes.Buffer
-	gz    *gzip.Writer
-	begun time.Time
+	gz     *gzip.Writer
+	begun  time.Time
+	window uint64 // window results added
 }
 
 func newResultBatch(out *bufio.Writer) *resultBatch {
@@ -150,6 +155,9 @@ func (b *resultBatch) add(r *vegeta.Result) error {
 	}
 	if err := b.enc.Encode(r); err != nil {
 		return err
+	}
+	if r.Attack != warmupAttack {
+		b.window++
 	}
 	if b.raw.Len() >= batchBytes || time.Since(b.begun) >= batchAge {
 		return b.flush()

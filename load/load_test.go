@@ -229,23 +229,10 @@ func TestWorkloadFiles(t *testing.T) {
 	}
 }
 
-// Remote generators' results merge into one step: every window result
-// counted once, each generator's share and CPU reported, and a wrong answer
-// sent by one generator fails the step as it would in process.
-func TestRemoteGeneratorsMergeIntoOneStep(t *testing.T) {
-	sessions := testSessions(4)
-	var calls atomic.Int64
-	var injected atomic.Bool
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		i := slices.IndexFunc(sessions, func(s Session) bool { return s.Token == r.Header.Get("X-Session-Token") })
-		identity := sessions[i].IdentityID
-		if calls.Add(1) > 100 && i == 1 && injected.CompareAndSwap(false, true) {
-			identity = "someone-else" // one wrong answer, from generator 1's slice
-		}
-		w.Header().Set("X-Kratos-Authenticated-Identity-Id", identity)
-		fmt.Fprintf(w, `{"id":"%s","identity":{"id":"%s"}}`, sessions[i].SessionID, identity)
-	}))
-	defer srv.Close()
+// remoteStep runs a step of whoami on two generators in this process
+// against srv, their logs passed through cut (the way to the driver).
+func remoteStep(t *testing.T, srv *httptest.Server, sessions []Session, cut func(g int, lines [][]byte) [][]byte) (Step, error) {
+	t.Helper()
 	u, _ := url.Parse(srv.URL + "/")
 	ca := pemOf(srv.Certificate().Raw)
 	run := func(ctx context.Context, specs [][]byte, lines func(int, []byte)) error {
@@ -259,7 +246,7 @@ func TestRemoteGeneratorsMergeIntoOneStep(t *testing.T) {
 				}
 				var out bytes.Buffer
 				errs[i] = Generate(ctx, spec, &out)
-				for _, l := range bytes.Split(out.Bytes(), []byte("\n")) {
+				for _, l := range cut(i, bytes.Split(out.Bytes(), []byte("\n"))) {
 					lines(i, l)
 				}
 			})
@@ -268,9 +255,35 @@ func TestRemoteGeneratorsMergeIntoOneStep(t *testing.T) {
 		return errors.Join(errs...)
 	}
 	sc := whoami("whoami-token", u, sessions, time.Second, false)
-	step, err := RunStep(context.Background(), StepInput{Scenario: sc, Rate: 100, Warmup: 200 * time.Millisecond, Window: 2 * time.Second,
+	return RunStep(context.Background(), StepInput{Scenario: sc, Rate: 100, Warmup: 200 * time.Millisecond, Window: 2 * time.Second,
 		Limits: Limits{MaxWorkers: 8, Timeout: time.Second, Client: srv.Client()},
 		Remote: &RemoteGenerators{Count: 2, Run: run, Endpoints: harness.Endpoints{KratosPublic: u, CAPEM: ca}}})
+}
+
+func whoamiServer(sessions []Session, wrong func(i int) bool) *httptest.Server {
+	return httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := slices.IndexFunc(sessions, func(s Session) bool { return s.Token == r.Header.Get("X-Session-Token") })
+		identity := sessions[i].IdentityID
+		if wrong(i) {
+			identity = "someone-else"
+		}
+		w.Header().Set("X-Kratos-Authenticated-Identity-Id", identity)
+		fmt.Fprintf(w, `{"id":"%s","identity":{"id":"%s"}}`, sessions[i].SessionID, identity)
+	}))
+}
+
+// Remote generators' results merge into one step: every window result
+// counted once, each generator's share and CPU reported, and a wrong answer
+// sent by one generator fails the step as it would in process.
+func TestRemoteGeneratorsMergeIntoOneStep(t *testing.T) {
+	sessions := testSessions(4)
+	var calls atomic.Int64
+	var injected atomic.Bool
+	srv := whoamiServer(sessions, func(i int) bool {
+		return calls.Add(1) > 100 && i == 1 && injected.CompareAndSwap(false, true) // one wrong answer, from generator 1's slice
+	})
+	defer srv.Close()
+	step, err := remoteStep(t, srv, sessions, func(_ int, l [][]byte) [][]byte { return l })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,6 +295,37 @@ func TestRemoteGeneratorsMergeIntoOneStep(t *testing.T) {
 	}
 	if step.WrongAnswers != 1 || step.Pass {
 		t.Errorf("wrong answers %d, pass %v (%v): the other identity's answer must fail the step", step.WrongAnswers, step.Pass, step.Why)
+	}
+}
+
+// A generator whose log ends half-way (a pod OOM-killed: no done line) or
+// loses a batch on the way fails the step: the end of a stream is not
+// success, and the rest of the window would otherwise look healthy.
+func TestRemoteGeneratorCutShortFailsTheStep(t *testing.T) {
+	sessions := testSessions(4)
+	srv := whoamiServer(sessions, func(int) bool { return false })
+	defer srv.Close()
+	for name, c := range map[string]struct {
+		cut  func(g int, lines [][]byte) [][]byte
+		want string
+	}{
+		"killed half-way": {func(g int, l [][]byte) [][]byte {
+			if g == 1 {
+				return l[:len(l)/2]
+			}
+			return l
+		}, "generator 1 ended without its done line"},
+		"a batch lost": {func(g int, l [][]byte) [][]byte {
+			if g == 0 {
+				return slices.Delete(slices.Clone(l), len(l)/2, len(l)/2+1)
+			}
+			return l
+		}, "arrived: results were lost"},
+	} {
+		_, err := remoteStep(t, srv, sessions, c.cut)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error naming %q", name, err, c.want)
+		}
 	}
 }
 

@@ -103,6 +103,7 @@ func remoteAttack(ctx context.Context, in StepInput, p *plot.Plot) (*vegeta.Metr
 		_ = p.Add(res)
 	}
 	var garbled []error
+	reported := make([]*uint64, n) // each generator's own count of window results, from its done line
 	lines := func(g int, line []byte) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -113,6 +114,7 @@ func remoteAttack(ctx context.Context, in StepInput, p *plot.Plot) (*vegeta.Metr
 			var e generatorEnd
 			if json.Unmarshal(end, &e) == nil && e.WallSeconds > 0 {
 				figs[g].CPUCores, figs[g].Error = round3(e.CPUSeconds/e.WallSeconds), e.Error
+				reported[g] = &e.Results
 			}
 			return
 		}
@@ -129,12 +131,25 @@ func remoteAttack(ctx context.Context, in StepInput, p *plot.Plot) (*vegeta.Metr
 	for g := range n {
 		out.senders[g].Close()
 		out.maxLag = max(out.maxLag, maxOff[g].Sub(minOff[g]))
-		if figs[g].Error != "" && err == nil {
-			err = fmt.Errorf("generator %d: %s", g, figs[g].Error)
-		}
-		if figs[g].Requests == 0 && err == nil {
-			err = fmt.Errorf("generator %d sent nothing in the window (its log has the reason)", g)
-		}
+		err = errors.Join(err, generatorComplete(g, figs[g], reported[g]))
 	}
 	return &m, out, figs, err
+}
+
+// generatorComplete says why a generator's results are not the whole of
+// its part of the window: an error of its own, no done line (the pod was
+// killed or its log cut: the end of a stream is not success), or fewer
+// results read than it wrote.
+func generatorComplete(g int, fig GeneratorFigure, reported *uint64) error {
+	switch {
+	case fig.Error != "":
+		return fmt.Errorf("generator %d: %s", g, fig.Error)
+	case reported == nil:
+		return fmt.Errorf("generator %d ended without its done line after %d results: killed, or its log cut short; its part of the window is incomplete", g, fig.Requests)
+	case *reported != fig.Requests:
+		return fmt.Errorf("generator %d wrote %d window results, %d arrived: results were lost", g, *reported, fig.Requests)
+	case fig.Requests == 0:
+		return fmt.Errorf("generator %d sent nothing in the window (its log has the reason)", g)
+	}
+	return nil
 }

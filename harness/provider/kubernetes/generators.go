@@ -175,7 +175,40 @@ func (s *Stack) RunGenerators(ctx context.Context, specs [][]byte, lines func(in
 		_ = s.cs.BatchV1().Jobs(ns).Delete(context.WithoutCancel(ctx), name, metav1.DeleteOptions{PropagationPolicy: &background})
 	}
 	wg.Wait()
+	if err == nil {
+		err = s.generatorExits(context.WithoutCancel(ctx), name, n)
+	}
 	return errors.Join(append([]error{err}, errs...)...)
+}
+
+// generatorExits waits for the n generator pods of job to end and checks
+// each exited 0 and none ran twice: a log that ended is not a generator
+// that succeeded (an OOM kill ends it too).
+func (s *Stack) generatorExits(ctx context.Context, job string, n int) error {
+	var failed []error
+	err := wait.For(ctx, wait.Input{Name: "the generator pods of Job " + job + " to end", Timeout: s.cfg.Intervals.Teardown, Interval: s.cfg.Intervals.Poll,
+		Check: func(ctx context.Context) error {
+			list, err := s.cs.CoreV1().Pods(s.opts.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=" + job})
+			if err != nil {
+				return err
+			}
+			failed = nil
+			if len(list.Items) != n {
+				failed = append(failed, fmt.Errorf("Job %s ran %d generator pods for %d generators: one was replaced and its results are incomplete", job, len(list.Items), n))
+			}
+			for _, p := range list.Items {
+				for _, c := range p.Status.ContainerStatuses {
+					switch t := c.State.Terminated; {
+					case t == nil:
+						return fmt.Errorf("generator pod %s still runs", p.Name)
+					case t.ExitCode != 0:
+						failed = append(failed, fmt.Errorf("generator pod %s exited %d (%s %s)", p.Name, t.ExitCode, t.Reason, t.Message))
+					}
+				}
+			}
+			return nil
+		}})
+	return errors.Join(err, errors.Join(failed...))
 }
 
 // generatorJob is the Indexed Job of n generators: the in-cluster Job's pod
