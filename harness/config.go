@@ -66,6 +66,10 @@ type Config struct {
 	LoadAfter string
 	SLOWhoami time.Duration // p99 bound for whoami steps
 	SLOLogin  time.Duration // p99 bound for login steps
+	// RolloutDropBudget is the share of requests a rolling restart of serve
+	// may drop in transport (REPLICA-002): a pod that closes while its
+	// Service still sends to it. 0 for a deployment that drains (preStop).
+	RolloutDropBudget float64
 	// Policy is what the security findings count as: PolicyGuide (warnings,
 	// the guide's bar) or PolicyASVSL2 (failures, naming the ASVS item).
 	Policy string
@@ -108,7 +112,7 @@ func (c *Config) ProviderSet() bool { return c.providerSet }
 // DefaultConfig is the embedded local-process stack.
 func DefaultConfig() Config {
 	c := Config{Provider: "process", Profile: "guide", Load: "off", Policy: PolicyGuide, ExpectedFailures: "expected-failures.yaml",
-		SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second, LoadGeneratorCPU: "1", Intervals: DefaultIntervals(),
+		SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second, RolloutDropBudget: 0.01, LoadGeneratorCPU: "1", Intervals: DefaultIntervals(),
 		providers: map[string]Provider{}, flagOwner: map[string]string{}}
 	for _, r := range registry {
 		c.providers[r.name] = r.factory()
@@ -160,6 +164,13 @@ func (f *Flags) Duration(p *time.Duration, name, usage string) {
 	f.fs.DurationVar(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
 }
 
+// Float adds -kc.<name>.
+func (f *Flags) Float(p *float64, name, usage string) {
+	f.own(name)
+	f.fromEnv(name, "a number", func(v string) (err error) { *p, err = strconv.ParseFloat(v, 64); return err })
+	f.fs.Float64Var(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
+}
+
 // own notes which provider's flag -kc.<name> is.
 func (f *Flags) own(name string) {
 	if f.owner != "" {
@@ -195,6 +206,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.LoadAfter, "load-after", "start the load stage only once this file exists (another stack on this machine is done), waiting at most the load-after interval")
 	f.Duration(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
 	f.Duration(&c.SLOLogin, "slo-login", "p99 latency a login load step must meet")
+	f.Float(&c.RolloutDropBudget, "rollout-drop-budget", "share of requests a rolling restart of serve may drop in transport (REPLICA-002, -kc.faults); the default 0.01 allows the close race of a pod without a preStop drain (the guide's drops 0-0.2%); 0 for a deployment that drains; a Recreate strategy drops far more")
 	f.String(&c.LoadGeneratorCPU, "load-generator-cpu", "CPU request and limit of each load generator pod (-kc.load-generators), e.g. 500m")
 	f.Int(&c.LoadGenerators, "load-generators", "run whoami's and alive's load steps on this many generator pods, an Indexed Job of the suite's image beside Kratos (kubernetes with -kc.k8s-suite-image, kind with -kc.kind-in-cluster); 0: from this process")
 	if v := os.Getenv(envName("intervals")); v != "" {
@@ -298,6 +310,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SLOWhoami <= 0 || c.SLOLogin <= 0 {
 		errs = append(errs, fmt.Errorf("-kc.slo-whoami and -kc.slo-login must be positive durations like 50ms"))
+	}
+	if c.RolloutDropBudget < 0 || c.RolloutDropBudget >= 1 {
+		errs = append(errs, fmt.Errorf("-kc.rollout-drop-budget=%g: a share from 0 to below 1, e.g. 0.01", c.RolloutDropBudget))
 	}
 	return errors.Join(errs...)
 }

@@ -93,7 +93,7 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 
 	// Cookie sessions: whoami must open them with the cookie secret, so old and
 	// new pods that disagree on secrets refuse them, which tokens would not show.
-	It("refuses no valid session during a rolling restart of serve under whoami load, and counts the requests it drops", Label(req("REPLICA-002")), func(ctx SpecContext) {
+	It("refuses no valid session during a rolling restart of serve under whoami load, and drops no more than its budget", Label(req("REPLICA-002")), func(ctx SpecContext) {
 		if !suite.Config.Faults {
 			Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults-kind runs it)")
 		}
@@ -134,7 +134,8 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 				answered[kind] = n
 			}
 		}
-		rec.Figures["requests"], rec.Figures["dropped_in_transport"] = float64(fr.Requests), float64(dropped)
+		budget := suite.Config.RolloutDropBudget
+		rec.Figures["requests"], rec.Figures["dropped_in_transport"], rec.Figures["drop_budget"] = float64(fr.Requests), float64(dropped), budget
 		rec.Figures["restart_began_s"], rec.Figures["rollout_done_s"] = fr.InjectedAt, fr.RecoveredAt
 		rec.Figures["first_error_s"], rec.Figures["last_error_s"] = fr.FirstError, fr.LastError
 		rec.Figures["errors_after_rollout"] = float64(fr.ErrorsAfterRecovery)
@@ -151,6 +152,9 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 		}
 		Expect(float64(fr.Requests)).To(BeNumerically(">=", 0.9*faultLoadRate*(fr.RecoveredAt+2*iv.FaultHold.Seconds())), "the generator did not keep its rate")
 		Expect(answered).To(BeEmpty(), "during the rolling restart (%s) serve answered valid cookie sessions with something else than the session: per second in load-rollout.html", window)
+		Expect(float64(dropped)).To(BeNumerically("<=", budget*float64(fr.Requests)),
+			"the rolling restart (%s) dropped %d of %d whoami calls in transport, over the budget of %.1f%% (-kc.rollout-drop-budget): clients saw the outage (a Recreate strategy, no readiness gating, or pods that close before leaving the Service); per second in load-rollout.html",
+			window, dropped, fr.Requests, budget*100)
 		app := newNative()
 		for _, s := range pop.Cookies {
 			who, _, err := app.API.FrontendAPI.ToSession(ctx).Cookie(s.Cookie).Execute()
