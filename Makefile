@@ -28,7 +28,7 @@ deps-kind: ## install the Debian packages the kind image build calls (debootstra
 	./.ci/deps kind
 
 build: stack-bins ## build or find the pinned Kratos and Mailpit (cached in ~/.cache/kratos-conformance), and build bin/kratos-conformance
-	$(GO) test -c -o bin/kratos-conformance ./suites/conformance
+	$(GO) test -c -ldflags "-X kratos-conformance/reports.Commit=$$(git rev-parse HEAD 2>/dev/null)$$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)" -o bin/kratos-conformance ./suites/conformance
 	@echo "bin/kratos-conformance: the compiled suite; runs anywhere, e.g. bin/kratos-conformance -kc.target=staging.yaml"
 
 # Prerequisites first (deps installs missing Debian packages as root, or

@@ -66,7 +66,8 @@ mailpit=$(build mailpit "$(basename "$mailpit_bin" | sed 's/^mailpit-//')-$(hash
 
 # 4. The suite itself on the Debian base (kind/incluster runs it in a cluster).
 rm -f "$ctx/app"
-CGO_ENABLED=0 go test -c -trimpath -o "$ctx/kratos-conformance" ./suites/conformance
+commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty || true)"
+CGO_ENABLED=0 go test -c -trimpath -ldflags "-X kratos-conformance/reports.Commit=$commit" -o "$ctx/kratos-conformance" ./suites/conformance
 cp "$here/in-cluster-run" "$ctx/"
 suite=$(build suite "$(hash_of "$ctx/kratos-conformance" "$here/in-cluster-run" "$here/suite.Dockerfile")" \
   --build-arg BASE="$base" -f "$here/suite.Dockerfile" "$ctx")
