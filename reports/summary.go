@@ -256,7 +256,7 @@ func (s *Summary) Decide(catalogue []string) {
 	if len(failed) > 0 {
 		s.Reasons = append(s.Reasons, "failed requirements: "+strings.Join(failed, ", "))
 	}
-	if s.Counts.Passed == 0 && !s.DryRun {
+	if s.Counts.Passed == 0 && !s.DryRun && !s.CouldNotRun {
 		s.Reasons = append(s.Reasons, "no spec passed")
 	}
 	why := "no spec of it reached an outcome (setup failed, or the run was interrupted)"

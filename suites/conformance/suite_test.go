@@ -51,38 +51,23 @@ func TestMain(m *testing.M) {
 
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
-	// A bad flag costs nothing: it is reported before anything starts.
-	if err := suite.Config.Complete(flag.CommandLine); err != nil {
-		suite.BadInput = true
-		t.Fatalf("bad kratos-conformance flags:\n%v\n(see -help for the kc.* flags)", err)
-	}
-	if suite.Config.Load != "off" {
-		if _, err := load.LookupProfile(suite.Config.Load); err != nil {
-			suite.BadInput = true
-			t.Fatalf("bad kratos-conformance flags:\n-kc.load / -kc.workload (or -kc.load=off): %v", err)
-		}
-	}
 	// Outside the repository (the kratos-conformance binary) root is empty:
 	// reports go under the working folder, the default list is the embedded one.
 	root, _ := harness.RepoRoot()
+	// A bad flag costs nothing: it is reported before anything starts.
+	if err := suite.Config.Complete(flag.CommandLine); err != nil {
+		refuse(t, root, "%v\n(see -help for the kc.* flags)", err)
+	}
+	if suite.Config.Load != "off" {
+		if _, err := load.LookupProfile(suite.Config.Load); err != nil {
+			refuse(t, root, "-kc.load / -kc.workload (or -kc.load=off): %v", err)
+		}
+	}
 	var err error
 	if suite.Expected, err = loadExpectedFailures(root); err != nil {
-		suite.BadInput = true
-		t.Fatalf("bad kratos-conformance flags:\n-kc.expected-failures: %v", err)
+		refuse(t, root, "-kc.expected-failures: %v", err)
 	}
-	out := suite.Config.OutDir
-	switch {
-	case out != "":
-	case root != "":
-		out = filepath.Join(root, "reports", "out")
-	default:
-		out = "kratos-conformance-reports"
-	}
-	if suite.Config.RunDir != "" {
-		suite.Run, err = reports.RunAt(suite.Config.RunDir)
-	} else {
-		suite.Run, err = reports.NewRun(out)
-	}
+	suite.Run, err = newRun(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +83,41 @@ func TestConformance(t *testing.T) {
 		(ginkgo.failed && suite.Final.Counts.ExpectedFailed == 0) {
 		t.Fail()
 	}
+}
+
+// newRun makes the run's folder: -kc.run-dir, else a new one under
+// -kc.out-dir, the repository's reports/out, or the working folder.
+func newRun(root string) (*reports.Run, error) {
+	if suite.Config.RunDir != "" {
+		return reports.RunAt(suite.Config.RunDir)
+	}
+	out := suite.Config.OutDir
+	switch {
+	case out != "":
+	case root != "":
+		out = filepath.Join(root, "reports", "out")
+	default:
+		out = "kratos-conformance-reports"
+	}
+	return reports.NewRun(out)
+}
+
+// refuse stops a run on bad input before anything starts: exit 2, the
+// error naming what to fix, and a summary.json that says why.
+func refuse(t *testing.T, root, format string, args ...any) {
+	t.Helper()
+	suite.BadInput = true
+	msg := fmt.Sprintf(format, args...)
+	if run, err := newRun(root); err == nil {
+		s := &reports.Summary{RunID: run.ID, StartedAt: run.StartedAt, CouldNotRun: true,
+			Problems: []string{"bad input, nothing started: " + strings.ReplaceAll(msg, "\n", " ")}, Environment: reports.Environment{Provider: suite.Config.Provider}}
+		s.Decide(nil)
+		suite.Final, suite.Run = s, run // TestMain prints its verdict line: could not run
+		if err := s.Write(run.Dir); err == nil {
+			msg += "\nsummary: " + filepath.Join(run.Dir, "summary.json")
+		}
+	}
+	t.Fatalf("bad kratos-conformance flags:\n%s", msg)
 }
 
 // loadExpectedFailures reads -kc.expected-failures: a relative path is from
