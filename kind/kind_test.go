@@ -1,10 +1,13 @@
 package kind
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"kratos-conformance/harness"
 )
 
 func TestDecodeIsStrict(t *testing.T) {
@@ -89,5 +92,22 @@ func TestInClusterObjectsRunAsTheBoundAccount(t *testing.T) {
 	}
 	if ic.TestPod.Annotations["helm.sh/hook"] != "test" {
 		t.Errorf("the helm-test Pod lacks helm.sh/hook: test")
+	}
+}
+
+// The cluster's Mailpit runs as every stack's does (harness.MailpitFlags):
+// without --smtp-disable-rdns a courier pod no Service selects waited 4 s
+// per mail for a reverse lookup the offline cluster cannot answer.
+func TestMailpitRunsWithTheStacksFlags(t *testing.T) {
+	r, err := Render(RenderInput{KratosImage: "k:1", PostgresImage: "p:1", RedisImage: "r:1", MailpitImage: "m:1", PublicHostPort: 30443})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range r.Objects.Deployments {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			if c.Image == "m:1" && !slices.Equal(c.Args, harness.MailpitFlags) {
+				t.Errorf("Mailpit's args %v, want harness.MailpitFlags %v", c.Args, harness.MailpitFlags)
+			}
+		}
 	}
 }

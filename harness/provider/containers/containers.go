@@ -236,7 +236,7 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 	c, err := s.run(ctx, harness.ComponentMailpit, func() (testcontainers.Container, error) {
 		return testcontainers.Run(ctx, s.opts.MailpitImage, append(s.common(harness.ComponentMailpit),
 			testcontainers.WithExposedPorts("8025/tcp", "1025/tcp"), loopbackPorts(map[string]int{"8025/tcp": apiPort}),
-			testcontainers.WithCmd("--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check"))...)
+			testcontainers.WithCmd(harness.MailpitFlags...))...)
 	})
 	if err != nil {
 		return imageHint(err, "-kc.mailpit-image", s.opts.MailpitImage)

@@ -26,9 +26,8 @@ func (s *Stack) startMailpit(ctx context.Context) error {
 	}
 	in := procInput{
 		Name: harness.ComponentMailpit, Path: s.mailpit.Path, LogPath: s.logPath(harness.ComponentMailpit), Keep: s.cfg.Keep,
-		Args: []string{"--listen", "127.0.0.1:" + strconv.Itoa(httpPort), "--smtp", "127.0.0.1:" + strconv.Itoa(smtpPort),
-			"--database", filepath.Join(s.tmp, "mailpit.db"), "--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
-			"--disable-version-check"},
+		Args: append([]string{"--listen", "127.0.0.1:" + strconv.Itoa(httpPort), "--smtp", "127.0.0.1:" + strconv.Itoa(smtpPort),
+			"--database", filepath.Join(s.tmp, "mailpit.db")}, harness.MailpitFlags...),
 	}
 	s.record(in)
 	s.endpoints.MailpitAPI = &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(httpPort), Path: "/"}
