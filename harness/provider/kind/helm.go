@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	release "helm.sh/helm/v4/pkg/release/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -123,7 +124,27 @@ func (s *Stack) helmInstall(ctx context.Context, publicPort int) error {
 	v1, _ := rel.(*release.Release)
 	s.env.Overlays = r.Overlays
 	s.env.Components["helm"] = s.hookEvidence(ctx, v1, r)
+	s.helmHookJobs = succeededHookJobs(v1, r)
 	return nil
+}
+
+// succeededHookJobs are the rendered Jobs Helm ran as hooks to success. A
+// chart may delete them at once (Ory's: hook-delete-policy hook-succeeded),
+// so the cluster read back lacks them; the manifest checks (KM-MIGRATE-001)
+// judge them as Helm ran them.
+func succeededHookJobs(rel *release.Release, r *manifests.HelmRender) []batchv1.Job {
+	var out []batchv1.Job
+	for _, h := range rel.Hooks {
+		if h.Kind != "Job" || h.LastRun.Phase != release.HookPhaseSucceeded {
+			continue
+		}
+		for _, j := range r.Objects.Jobs {
+			if j.Name == h.Name {
+				out = append(out, j)
+			}
+		}
+	}
+	return out
 }
 
 // warnings are the namespace's Warning events (a hook Job that cannot make

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	release "helm.sh/helm/v4/pkg/release/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	"sigs.k8s.io/yaml"
@@ -140,5 +141,32 @@ func TestHelmOverlayKeepsPoolSettings(t *testing.T) {
 	dsn := helmKratosConfig(r.Values).String("dsn")
 	if !strings.Contains(dsn, "max_conns=7") || strings.Contains(dsn, "db.example.com") || strings.Contains(dsn, "sslmode") {
 		t.Errorf("dsn %q: want the stack's server with their max_conns and without their sslmode", dsn)
+	}
+}
+
+// A hook Job Helm ran to success is judged even when the chart deleted it
+// (Ory's chart: hook-succeeded); one that failed or never ran is not added.
+func TestSucceededHookJobs(t *testing.T) {
+	h, err := manifests.LoadHelm("../../../kind/testdata/kratos-chart", []string{"../../../kind/testdata/values/good.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.Render("kratos", "identity", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(phase release.HookPhase) []string {
+		rel := &release.Release{Hooks: []*release.Hook{{Kind: "Job", Name: "kratos-automigrate", LastRun: release.HookExecution{Phase: phase}}}}
+		var names []string
+		for _, j := range succeededHookJobs(rel, r) {
+			names = append(names, j.Name)
+		}
+		return names
+	}
+	if got := run(release.HookPhaseSucceeded); len(got) != 1 || got[0] != "kratos-automigrate" {
+		t.Errorf("succeeded: %v", got)
+	}
+	if got := run(release.HookPhaseFailed); len(got) != 0 {
+		t.Errorf("failed: %v, want none", got)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 
+	batchv1 "k8s.io/api/batch/v1"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/provider/kind/engine"
 	k8sprovider "kratos-conformance/harness/provider/kubernetes"
@@ -54,11 +55,14 @@ type Stack struct {
 	rendered  *manifests.Rendered
 	site      harness.Site         // the host names the public API is reached under
 	helm      *manifests.HelmChart // -kc.helm-chart with its values, loaded once
-	reader    *k8sprovider.Stack   // -kc.kind-discover: the deployment as the kubernetes provider reads it
-	ep        harness.Endpoints
-	env       harness.Environment
-	up        harness.ImagePath // -kc.upgrade-from, to the tested image
-	hops      int               // the upgrade's rolls done
+	// helmHookJobs: the hook Jobs Helm ran to success, which the chart may
+	// have deleted from the cluster since.
+	helmHookJobs []batchv1.Job
+	reader       *k8sprovider.Stack // -kc.kind-discover: the deployment as the kubernetes provider reads it
+	ep           harness.Endpoints
+	env          harness.Environment
+	up           harness.ImagePath // -kc.upgrade-from, to the tested image
+	hops         int               // the upgrade's rolls done
 }
 
 var (
@@ -605,12 +609,25 @@ func (s *Stack) RunGenerators(ctx context.Context, specs [][]byte, lines func(in
 	return s.reader.RunGenerators(ctx, specs, lines)
 }
 
-// Manifests are the objects as read back from the cluster, with -kc.kind-discover only.
+// Manifests are the objects as read back from the cluster, with
+// -kc.kind-discover only; with -kc.helm-chart also the hook Jobs Helm ran
+// to success and the chart deleted after.
 func (s *Stack) Manifests() *manifests.Objects {
 	if s.reader == nil {
 		return nil
 	}
-	return s.reader.Manifests()
+	read := s.reader.Manifests()
+	if read == nil {
+		return nil
+	}
+	o := *read
+	o.Jobs = slices.Clone(read.Jobs)
+	for _, j := range s.helmHookJobs {
+		if !slices.ContainsFunc(o.Jobs, func(have batchv1.Job) bool { return have.Name == j.Name }) {
+			o.Jobs = append(o.Jobs, j)
+		}
+	}
+	return &o
 }
 
 // Down deletes the cluster, stops the engine and restores the host settings
