@@ -10,7 +10,6 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	release "helm.sh/helm/v4/pkg/release/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -124,23 +123,38 @@ func (s *Stack) helmInstall(ctx context.Context, publicPort int) error {
 	v1, _ := rel.(*release.Release)
 	s.env.Overlays = r.Overlays
 	s.env.Components["helm"] = s.hookEvidence(ctx, v1, r)
-	s.helmHookJobs = succeededHookJobs(v1, r)
+	s.helmHooks = succeededHooks(v1, r)
 	return nil
 }
 
-// succeededHookJobs are the rendered Jobs Helm ran as hooks to success. A
-// chart may delete them at once (Ory's: hook-delete-policy hook-succeeded),
-// so the cluster read back lacks them; the manifest checks (KM-MIGRATE-001)
-// judge them as Helm ran them.
-func succeededHookJobs(rel *release.Release, r *manifests.HelmRender) []batchv1.Job {
-	var out []batchv1.Job
+// succeededHooks are the rendered Jobs Helm ran as hooks to success, with
+// the ConfigMaps and Secrets they mount. A chart may delete such a Job at
+// once (Ory's: hook-delete-policy hook-succeeded), so the cluster read back
+// lacks it and what it mounts; the manifest checks (KM-MIGRATE-001,
+// KM-WIRE-001/002) judge them as Helm applied them.
+func succeededHooks(rel *release.Release, r *manifests.HelmRender) *manifests.Objects {
+	out := &manifests.Objects{}
 	for _, h := range rel.Hooks {
 		if h.Kind != "Job" || h.LastRun.Phase != release.HookPhaseSucceeded {
 			continue
 		}
 		for _, j := range r.Objects.Jobs {
 			if j.Name == h.Name {
-				out = append(out, j)
+				out.Jobs = append(out.Jobs, j)
+			}
+		}
+	}
+	for _, spec := range out.PodSpecs() {
+		for _, v := range spec.Volumes {
+			for _, c := range r.Objects.ConfigMaps {
+				if v.ConfigMap != nil && v.ConfigMap.Name == c.Name {
+					out.ConfigMaps = append(out.ConfigMaps, c)
+				}
+			}
+			for _, sec := range r.Objects.Secrets {
+				if v.Secret != nil && v.Secret.SecretName == sec.Name {
+					out.Secrets = append(out.Secrets, sec)
+				}
 			}
 		}
 	}

@@ -146,7 +146,7 @@ func TestHelmOverlayKeepsPoolSettings(t *testing.T) {
 
 // A hook Job Helm ran to success is judged even when the chart deleted it
 // (Ory's chart: hook-succeeded); one that failed or never ran is not added.
-func TestSucceededHookJobs(t *testing.T) {
+func TestSucceededHooks(t *testing.T) {
 	h, err := manifests.LoadHelm("../../../kind/testdata/kratos-chart", []string{"../../../kind/testdata/values/good.yaml"})
 	if err != nil {
 		t.Fatal(err)
@@ -158,8 +158,12 @@ func TestSucceededHookJobs(t *testing.T) {
 	run := func(phase release.HookPhase) []string {
 		rel := &release.Release{Hooks: []*release.Hook{{Kind: "Job", Name: "kratos-automigrate", LastRun: release.HookExecution{Phase: phase}}}}
 		var names []string
-		for _, j := range succeededHookJobs(rel, r) {
+		hooks := succeededHooks(rel, r)
+		for _, j := range hooks.Jobs {
 			names = append(names, j.Name)
+		}
+		if len(hooks.Jobs) > 0 && len(hooks.ConfigMaps) == 0 {
+			t.Error("the migration Job's ConfigMap is not with it")
 		}
 		return names
 	}

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,7 +26,6 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 
-	batchv1 "k8s.io/api/batch/v1"
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/provider/kind/engine"
 	k8sprovider "kratos-conformance/harness/provider/kubernetes"
@@ -55,14 +55,14 @@ type Stack struct {
 	rendered  *manifests.Rendered
 	site      harness.Site         // the host names the public API is reached under
 	helm      *manifests.HelmChart // -kc.helm-chart with its values, loaded once
-	// helmHookJobs: the hook Jobs Helm ran to success, which the chart may
-	// have deleted from the cluster since.
-	helmHookJobs []batchv1.Job
-	reader       *k8sprovider.Stack // -kc.kind-discover: the deployment as the kubernetes provider reads it
-	ep           harness.Endpoints
-	env          harness.Environment
-	up           harness.ImagePath // -kc.upgrade-from, to the tested image
-	hops         int               // the upgrade's rolls done
+	// helmHooks: the hook Jobs Helm ran to success and what they mount,
+	// which the chart may have deleted from the cluster since.
+	helmHooks *manifests.Objects
+	reader    *k8sprovider.Stack // -kc.kind-discover: the deployment as the kubernetes provider reads it
+	ep        harness.Endpoints
+	env       harness.Environment
+	up        harness.ImagePath // -kc.upgrade-from, to the tested image
+	hops      int               // the upgrade's rolls done
 }
 
 var (
@@ -611,23 +611,31 @@ func (s *Stack) RunGenerators(ctx context.Context, specs [][]byte, lines func(in
 
 // Manifests are the objects as read back from the cluster, with
 // -kc.kind-discover only; with -kc.helm-chart also the hook Jobs Helm ran
-// to success and the chart deleted after.
+// to success, and what they mount, where the cluster no longer has them.
 func (s *Stack) Manifests() *manifests.Objects {
 	if s.reader == nil {
 		return nil
 	}
 	read := s.reader.Manifests()
-	if read == nil {
-		return nil
+	if read == nil || s.helmHooks == nil {
+		return read
 	}
 	o := *read
-	o.Jobs = slices.Clone(read.Jobs)
-	for _, j := range s.helmHookJobs {
-		if !slices.ContainsFunc(o.Jobs, func(have batchv1.Job) bool { return have.Name == j.Name }) {
-			o.Jobs = append(o.Jobs, j)
+	o.Jobs = addMissing(read.Jobs, s.helmHooks.Jobs, func(j batchv1.Job) string { return j.Name })
+	o.ConfigMaps = addMissing(read.ConfigMaps, s.helmHooks.ConfigMaps, func(c corev1.ConfigMap) string { return c.Name })
+	o.Secrets = addMissing(read.Secrets, s.helmHooks.Secrets, func(c corev1.Secret) string { return c.Name })
+	return &o
+}
+
+// addMissing is have with the objects of extra whose name it lacks.
+func addMissing[T any](have, extra []T, name func(T) string) []T {
+	out := slices.Clone(have)
+	for _, e := range extra {
+		if !slices.ContainsFunc(out, func(h T) bool { return name(h) == name(e) }) {
+			out = append(out, e)
 		}
 	}
-	return &o
+	return out
 }
 
 // Down deletes the cluster, stops the engine and restores the host settings
