@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -289,9 +290,18 @@ func TestTheBinaryRunsOutsideTheRepository(t *testing.T) {
 	if err != nil || !strings.Contains(out, "verdict: PARTIAL") || !strings.Contains(out, "(built in)") {
 		t.Errorf("a filtered run outside the repository on the process provider must be PARTIAL, accepted with -kc.partial, with the built-in expected failures; got %v:\n%s", err, harness.LastLines(out, 15))
 	}
-	// The unreachable target's run and the real one; the refused flags made none.
-	if runs := runSummaries(filepath.Join(work, "kratos-conformance-reports")); len(runs) != 2 {
-		t.Errorf("want two run folders under the working folder's kratos-conformance-reports, got %v", runs)
+	// The refused target file's run (a summary that says why), the
+	// unreachable target's and the real one.
+	runs := runSummaries(filepath.Join(work, "kratos-conformance-reports"))
+	if len(runs) != 3 {
+		t.Errorf("want three run folders under the working folder's kratos-conformance-reports, got %v", runs)
+	}
+	refused := slices.ContainsFunc(runs, func(summary string) bool {
+		b, err := os.ReadFile(summary)
+		return err == nil && strings.Contains(string(b), `"could_not_run": true`) && strings.Contains(string(b), "admin_ulr")
+	})
+	if !refused {
+		t.Errorf("the refused target file left no summary.json saying could not run and naming admin_ulr: %v", runs)
 	}
 	checkClean(t, before, filepath.Join(work, "kratos-conformance-reports"))
 }
