@@ -17,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/tools/clientcmd"
-
 	"kratos-conformance/harness/provider/kubernetes"
 	"kratos-conformance/reports"
 )
@@ -33,17 +31,12 @@ func main() {
 	if flag.NArg() != 0 {
 		fail(fmt.Errorf("unexpected arguments %v (flags only: -kubeconfig, -context, -namespace, -all)", flag.Args()))
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = *kubeconfig
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: *kubeContext})
-	cfg, err := loader.ClientConfig()
+	cfg, ns, err := kubernetes.Kubeconfig(*kubeconfig, *kubeContext)
 	if err != nil {
 		fail(fmt.Errorf("no usable kubeconfig (-kubeconfig, $KUBECONFIG or ~/.kube/config; -context): %w", err))
 	}
 	if *namespace == "" {
-		if *namespace, _, err = loader.Namespace(); err != nil {
-			fail(fmt.Errorf("-namespace: %w", err))
-		}
+		*namespace = ns
 	}
 	cfg.Timeout = *timeout
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)

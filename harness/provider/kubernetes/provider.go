@@ -125,21 +125,34 @@ func (o *Options) load() error {
 		}
 		return nil
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = o.Kubeconfig
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
-	cfg, err := loader.ClientConfig()
+	cfg, ns, err := Kubeconfig(o.Kubeconfig, o.Context)
 	if err != nil {
 		return fmt.Errorf("-kc.provider=kubernetes: no usable kubeconfig (-kc.kubeconfig, $KUBECONFIG or ~/.kube/config; -kc.kube-context): %w", err)
 	}
 	o.rest = cfg
 	o.direct = o.Reach == ReachDirect
 	if o.Namespace == "" {
-		if o.Namespace, _, err = loader.Namespace(); err != nil {
-			return fmt.Errorf("-kc.k8s-namespace: %w", err)
-		}
+		o.Namespace = ns
 	}
 	return nil
+}
+
+// Kubeconfig loads a client configuration the way kubectl does (path, else
+// $KUBECONFIG, else ~/.kube/config; context, else the current one) and the
+// context's namespace.
+func Kubeconfig(path, context string) (*rest.Config, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	cfg, err := loader.ClientConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	ns, _, err := loader.Namespace()
+	if err != nil {
+		return nil, "", fmt.Errorf("the context's namespace: %w", err)
+	}
+	return cfg, ns, nil
 }
 
 // selector is the label selector of the Kratos workloads; empty selects all in the namespace.

@@ -21,8 +21,8 @@ import (
 // the next run (and kccleanup) removes what a killed run left once that
 // time has passed, and never what a live run is using.
 const (
-	LabelManaged       = "app.kubernetes.io/managed-by=kratos-conformance"
 	labelKey, labelVal = "app.kubernetes.io/managed-by", "kratos-conformance"
+	LabelManaged       = labelKey + "=" + labelVal // the selector of all of it
 	annotationDeadline = "kratos-conformance/deadline"
 )
 
