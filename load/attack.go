@@ -3,10 +3,10 @@ package load
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -34,6 +34,7 @@ type Step struct {
 	Pass         bool               `json:"pass"`
 	Why          []string           `json:"why,omitempty"` // why the step failed
 	Plot         string             `json:"plot,omitempty"`
+	Raw          string             `json:"raw_results,omitempty"` // gob, gzipped: zcat FILE | vegeta report
 	Interrupted  bool               `json:"interrupted,omitempty"`
 	// Generators are the remote generators' parts (-kc.load-generators); none: this process sent everything.
 	Generators []GeneratorFigure `json:"generators,omitempty"`
@@ -81,20 +82,16 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		return Step{}, fmt.Errorf("load.StepInput needs Scenario, Rate, Window and Limits (Client, MaxWorkers), got %+v", in)
 	}
 	step := Step{Scenario: in.Scenario.Name, TargetRPS: in.Rate, Errors: map[string]uint64{}}
-	p := plot.New(plot.Title(fmt.Sprintf("%s at %.1f/s", in.Scenario.Name, in.Rate)), plot.Downsample(4000),
-		plot.Label(func(r *vegeta.Result) string {
-			if r.Error != "" {
-				return "ERROR"
-			}
-			return "OK"
-		}))
+	rec, err := newStepRecord(in.PlotDir, fmt.Sprintf("%s-%07.1f", in.Scenario.Name, in.Rate), fmt.Sprintf("%s at %.1f/s", in.Scenario.Name, in.Rate))
+	if err != nil {
+		return step, err
+	}
 	var (
 		m   *vegeta.Metrics
 		out attacked
-		err error
 	)
 	if in.remote() {
-		m, out, step.Generators, err = remoteAttack(ctx, in, p)
+		m, out, step.Generators, err = remoteAttack(ctx, in, rec)
 	} else {
 		if in.Warmup > 0 {
 			var warm attacked
@@ -105,13 +102,15 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		}
 		warmWrong := out.warmWrong
 		before := in.CPU.sample()
-		m, out, step.FlowSetup, err = attack(ctx, in, in.Window, p)
+		m, out, step.FlowSetup, err = attack(ctx, in, in.Window, rec)
 		step.CPU = shares(before, in.CPU.sample())
 		out.warmWrong = warmWrong
 	}
-	if err != nil {
+	plotFile, rawFile, closeErr := rec.Close()
+	if err = errors.Join(err, closeErr); err != nil {
 		return step, err
 	}
+	step.Plot, step.Raw = plotFile, rawFile
 	step.WrongAnswers += out.warmWrong
 	step.Interrupted = ctx.Err() != nil
 	step.Requests = m.Requests
@@ -140,12 +139,6 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 	ms := func(q float64) float64 { return float64(m.Latencies.Quantile(q)) / float64(time.Millisecond) }
 	step.Latency = Latency{P50: ms(0.5), P90: ms(0.9), P99: ms(0.99), P999: ms(0.999), Max: float64(m.Latencies.Max) / float64(time.Millisecond)}
 	step.judge(in)
-	if in.PlotDir != "" {
-		step.Plot = fmt.Sprintf("plot-%s-%07.1f.html", in.Scenario.Name, in.Rate)
-		if err := writePlot(filepath.Join(in.PlotDir, step.Plot), p); err != nil {
-			return step, err
-		}
-	}
 	return step, nil
 }
 
@@ -207,7 +200,7 @@ func wrongAnswers(errs map[string]uint64) uint64 {
 // i is due at start + i/rate; its offset (sent - i/rate) is the same for
 // every send that kept the schedule, so the spread of offsets is the worst lag,
 // a stall mid-window included even when the sender caught up after it.
-func attack(ctx context.Context, in StepInput, d time.Duration, p *plot.Plot) (*vegeta.Metrics, attacked, *FlowSetup, error) {
+func attack(ctx context.Context, in StepInput, d time.Duration, rec *stepRecord) (*vegeta.Metrics, attacked, *FlowSetup, error) {
 	n := int(in.Rate*d.Seconds()*1.05) + 5 // login consumes one flow per request
 	tr, setup, err := in.Scenario.Prepare(ctx, n)
 	if err != nil {
@@ -237,8 +230,8 @@ func attack(ctx context.Context, in StepInput, d time.Duration, p *plot.Plot) (*
 			}
 		}
 		m.Add(r)
-		if p != nil {
-			_ = p.Add(r)
+		if rec != nil {
+			rec.Add(r)
 		}
 	}
 	m.Close()

@@ -133,10 +133,10 @@ func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) (uint64,
 
 // resultBatch gathers JSON results and writes them as one generatorResults line.
 type resultBatch struct {
-	out   *bufio.Writer
-	raw   bytes.Buffer
-	enc   vegeta.Encoder
-	zip   bytes.Buffer
+	out    *bufio.Writer
+	raw    bytes.Buffer
+	enc    vegeta.Encoder
+	zip    bytes.Buffer
 	gz     *gzip.Writer
 	begun  time.Time
 	window uint64 // window results added

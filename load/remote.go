@@ -10,7 +10,6 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-	"github.com/tsenart/vegeta/v12/lib/plot"
 
 	"kratos-conformance/harness"
 )
@@ -47,7 +46,7 @@ func (in StepInput) remote() bool {
 // remoteAttack runs the warm-up and the window on the generators, each with
 // its share of the rate and every Count-th session, and merges their results
 // into one vegeta.Metrics as they stream in.
-func remoteAttack(ctx context.Context, in StepInput, p *plot.Plot) (*vegeta.Metrics, attacked, []GeneratorFigure, error) {
+func remoteAttack(ctx context.Context, in StepInput, rec *stepRecord) (*vegeta.Metrics, attacked, []GeneratorFigure, error) {
 	r := in.Remote
 	n := r.Count
 	if in.Scenario.Sessions != nil && len(in.Scenario.Sessions) < n {
@@ -100,7 +99,7 @@ func remoteAttack(ctx context.Context, in StepInput, p *plot.Plot) (*vegeta.Metr
 		figs[g].Requests++
 		m.Add(res)
 		out.senders[g].Add(res)
-		_ = p.Add(res)
+		rec.Add(res)
 	}
 	var garbled []error
 	reported := make([]*uint64, n) // each generator's own count of window results, from its done line
