@@ -13,9 +13,11 @@ import (
 	"strings"
 )
 
-// Write puts load.json and load.html (knee and throughput charts, a table of
-// steps, links to vegeta's per-step plots) into dir.
-func (r *Result) Write(dir string) error { return writeReport(dir, "load", r, pageTemplate) }
+// Write puts load.json, metrics.prom and load.html (knee and throughput
+// charts, a table of steps, links to vegeta's per-step plots) into dir.
+func (r *Result) Write(dir string) error {
+	return errors.Join(r.WriteMetrics(dir), writeReport(dir, "load", r, pageTemplate))
+}
 
 // writeReport puts name.json (v) and name.html (page executed on v) into dir.
 func writeReport(dir, name string, v any, page *template.Template) error {
@@ -161,6 +163,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <p>Ratios: {{range $k, $v := .Ratios}}{{$k}} = {{printf "%.3f" $v}}; {{end}} generator CPU share at whoami-token max = {{pct .GeneratorShareAtWhoamiMax}}</p>
 {{range .Scenarios}}
 <h2>{{.Scenario}}: max sustainable {{printf "%.1f" .MaxSustainableRPS}}/s (p99 {{printf "%.1f" .P99AtMaxMillis}} ms, SLO {{printf "%.0f" .SLOMillis}} ms){{if .KneeRPS}}, knee {{printf "%.1f" .KneeRPS}}/s{{end}}</h2>
+{{with .LimitedBy}}<p{{if .Generator}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
 {{knee .}} {{throughput .}}
 <table><tr><th>order</th><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>flows made ahead</th><th>verdict</th><th>plot</th></tr>
 {{range .StepsByRate}}<tr><td>{{.Order}}</td><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>

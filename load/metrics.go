@@ -1,0 +1,117 @@
+package load
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// metricsFile is the run's figures as OpenMetrics text, for Prometheus
+// (textfile collector, promtool, a Pushgateway) and the operator's own
+// dashboards: every step's rate, latency, success and CPU shares, and each
+// scenario's capacity, labelled so steps line up with their own monitoring.
+const metricsFile = "metrics.prom"
+
+// WriteMetrics puts metrics.prom into dir.
+func (r *Result) WriteMetrics(dir string) error {
+	return os.WriteFile(filepath.Join(dir, metricsFile), []byte(r.OpenMetrics()), 0o644)
+}
+
+// metricFamily is one metric's help, type and samples.
+type metricFamily struct {
+	name, help, unit string
+	samples          []string
+}
+
+func (f *metricFamily) add(labels map[string]string, v float64) {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, labels[k]))
+	}
+	f.samples = append(f.samples, fmt.Sprintf("%s{%s} %g", f.name, strings.Join(parts, ","), v))
+}
+
+// OpenMetrics renders the figures; the step label is its place in the
+// search order, the rate label its offered rate.
+func (r *Result) OpenMetrics() string {
+	fam := func(name, unit, help string) *metricFamily {
+		return &metricFamily{name: "kratos_conformance_load_" + name, unit: unit, help: help}
+	}
+	var (
+		target   = fam("step_offered_rate", "", "requests per second the step offered")
+		achieved = fam("step_achieved_rate", "", "requests per second sent over the step's window")
+		requests = fam("step_requests", "", "requests in the step's window")
+		success  = fam("step_success_ratio", "ratio", "validated answers over requests")
+		latency  = fam("step_latency_seconds", "seconds", "latency percentiles of the step's window")
+		cpu      = fam("step_cpu_share_ratio", "ratio", "CPU share of the whole machine per component (machine: every process)")
+		pass     = fam("step_pass", "", "1 when the step met its SLO and gates")
+		maxRate  = fam("max_sustainable_rate", "", "highest offered rate that passed; 0 when none did")
+		slo      = fam("slo_p99_seconds", "seconds", "the scenario's p99 bound")
+		bounds   = fam("bound", "", "bounds measured in the same run")
+	)
+	base := map[string]string{"profile": r.Profile, "workload": shortHash(r.Workload)}
+	with := func(extra map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range base {
+			out[k] = v
+		}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
+	}
+	for _, c := range r.Scenarios {
+		sc := with(map[string]string{"scenario": c.Scenario})
+		maxRate.add(sc, c.MaxSustainableRPS)
+		slo.add(sc, c.SLOMillis/1000)
+		for i, s := range c.Steps {
+			l := with(map[string]string{"scenario": c.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TargetRPS)})
+			target.add(l, s.TargetRPS)
+			achieved.add(l, s.AchievedRPS)
+			requests.add(l, float64(s.Requests))
+			success.add(l, s.Success)
+			pass.add(l, boolFloat(s.Pass))
+			for q, v := range map[string]float64{"0.5": s.Latency.P50, "0.9": s.Latency.P90, "0.99": s.Latency.P99, "0.999": s.Latency.P999, "1": s.Latency.Max} {
+				latency.add(with(map[string]string{"scenario": c.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TargetRPS), "quantile": q}), v/1000)
+			}
+			for comp, v := range s.CPU {
+				cpu.add(with(map[string]string{"scenario": c.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TargetRPS), "component": comp}), v)
+			}
+		}
+	}
+	bounds.add(with(map[string]string{"bound": "hash_compares_per_second", "hasher": r.Bounds.Hasher}), r.Bounds.HashComparesPerSec)
+	bounds.add(with(map[string]string{"bound": "generator_max_rate"}), r.Bounds.GeneratorMaxRPS)
+	var b strings.Builder
+	for _, f := range []*metricFamily{target, achieved, requests, success, latency, cpu, pass, maxRate, slo, bounds} {
+		if len(f.samples) == 0 {
+			continue
+		}
+		sort.Strings(f.samples)
+		fmt.Fprintf(&b, "# TYPE %s gauge\n", f.name)
+		if f.unit != "" {
+			fmt.Fprintf(&b, "# UNIT %s %s\n", f.name, f.unit)
+		}
+		fmt.Fprintf(&b, "# HELP %s %s\n", f.name, f.help)
+		for _, s := range f.samples {
+			b.WriteString(s + "\n")
+		}
+	}
+	b.WriteString("# EOF\n")
+	return b.String()
+}
+
+func shortHash(h string) string { return h[:min(12, len(h))] }
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
