@@ -16,7 +16,7 @@ const clockTicks = 100
 // CPUGroups names the components whose CPU use a step reports, by the pid of
 // each one's group leader: the leader, its process group and its direct
 // children count (Postgres backends call setsid, so they are only children).
-// The generator (this process) is always added.
+// The generator (this process) is always added, and the whole machine.
 type CPUGroups map[string]int
 
 // cpuSnapshot is CPU seconds used so far per group name.
@@ -65,7 +65,31 @@ func (g CPUGroups) sample() cpuSnapshot {
 			snap.secs[name] += (utime + stime) / clockTicks
 		}
 	}
+	snap.secs[machine] = machineBusy()
 	return snap
+}
+
+// machine is the share of every process on the host: what the components'
+// shares must add up to, short of what nobody watched.
+const machine = "machine"
+
+// machineBusy is the host's busy CPU seconds so far (/proc/stat: every
+// state but idle and iowait).
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var busy float64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i != 3 && i != 4 && i < 8 { // not idle, iowait; guest time is inside user
+			busy += n
+		}
+	}
+	return busy / clockTicks
 }
 
 // shares is each group's share of the whole machine between two snapshots:

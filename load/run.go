@@ -182,6 +182,11 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	}
 	for i, pl := range plans {
 		c := results[i]
+		if len(c.Steps) > 0 {
+			l := limitOf(c, res.Bounds, in.SameMachine, pl.kind.HashPerRequest)
+			c.LimitedBy = &l
+			report(in.Progress, "load: %s limited by %s: %s", c.Scenario, l.Resource, l.Evidence)
+		}
 		res.Scenarios = append(res.Scenarios, c)
 		if errs[i] != nil {
 			return res, pop, errs[i]

@@ -120,6 +120,9 @@ type Kind struct {
 	// Ratio, when set, relates the highest sustained rate to a bound
 	// measured in the same run, so figures compare across machines.
 	Ratio func(c Capacity, r *Result, sameMachine bool)
+	// HashPerRequest: each request is one password-hash compare, so the
+	// hash bound caps it (limited_by says how close it came).
+	HashPerRequest bool
 }
 
 // Build is what a scenario is built from in one run.

@@ -19,6 +19,8 @@ type Capacity struct {
 	KneeRPS  float64 `json:"knee_rps"`
 	Steps    []Step  `json:"steps"`
 	Complete bool    `json:"complete"` // false: interrupted or stopped early
+	// LimitedBy is what ran out at the first failing rate, with its evidence.
+	LimitedBy *Limit `json:"limited_by,omitempty"`
 }
 
 // SearchInput drives the saturation search of one scenario.

@@ -24,9 +24,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	if pg, ok := suite.Stack.(harness.ProcessGroups); ok {
 		groups = load.CPUGroups{}
 		for name, pgid := range pg.ProcessGroups() {
-			if name == harness.ComponentKratos || name == harness.ComponentPostgres {
-				groups[string(name)] = pgid
-			}
+			groups[string(name)] = pgid // every component, so the shares explain the machine
 		}
 	}
 	var remote *load.RemoteGenerators

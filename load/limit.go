@@ -1,0 +1,101 @@
+package load
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// Limit names what bounded a scenario's rate, with the figures that show it.
+type Limit struct {
+	Resource string `json:"resource"`
+	Evidence string `json:"evidence"`
+	// Generator: the load generator, not the deployment, was the limit, so
+	// the max sustainable rate understates the deployment.
+	Generator bool `json:"generator_limited,omitempty"`
+}
+
+// Saturation thresholds: a machine this busy has no CPU left to give; a
+// step whose sending fell behind measured the generator.
+const (
+	saturatedMachine = 0.9
+	generatorHeavy   = 0.5 // of the busy machine
+)
+
+// limitOf reads the first failing step above the max sustainable rate (the
+// step where the rate stopped) for what ran out. hashPerRequest: each
+// request is one password-hash compare, so the hash bound applies.
+func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
+	var stop *Step
+	for i := range c.Steps {
+		s := &c.Steps[i]
+		if !s.Pass && s.TargetRPS > c.MaxSustainableRPS && (stop == nil || s.TargetRPS < stop.TargetRPS) {
+			stop = s
+		}
+	}
+	if stop == nil {
+		return Limit{Resource: "not reached", Evidence: fmt.Sprintf("every step passed, up to %.1f/s (the workload's max_rate): the deployment's limit is higher", c.MaxSustainableRPS)}
+	}
+	why := strings.Join(stop.Why, "; ")
+	if slices.ContainsFunc(stop.Why, func(w string) bool { return strings.Contains(w, "generator fell behind") || strings.Contains(w, "rate was not held") }) {
+		return Limit{Resource: "load generator", Generator: true,
+			Evidence: fmt.Sprintf("at %.1f/s the generator did not send on schedule (%s): the deployment may sustain more", stop.TargetRPS, why)}
+	}
+	busy, measured := stop.CPU[machine]
+	if !measured {
+		return Limit{Resource: "unknown", Evidence: fmt.Sprintf("at %.1f/s: %s; this provider gives no per-component CPU figures, so nothing is attributed", stop.TargetRPS, why)}
+	}
+	cores := float64(runtime.NumCPU())
+	top := topComponent(stop.CPU)
+	spent := cpuBreakdown(stop.CPU, cores)
+	if busy < saturatedMachine {
+		return Limit{Resource: "not CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy (%s) yet the step failed: %s; look at connections, locks and the network",
+			stop.TargetRPS, busy*100, spent, why)}
+	}
+	if top == "generator" || stop.CPU["generator"] >= generatorHeavy*busy {
+		return Limit{Resource: "load generator CPU", Generator: true,
+			Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy and the generator used %.2f of %.0f cores (%s): the generator competed with the deployment", stop.TargetRPS, busy*100, stop.CPU["generator"]*cores, cores, spent)}
+	}
+	l := Limit{Resource: top + " CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy: %s", stop.TargetRPS, busy*100, spent)}
+	if hashPerRequest && sameMachine && b.HashComparesPerSec > 0 {
+		l.Resource = fmt.Sprintf("password hashing (%s) on %s CPU", b.Hasher, top)
+		l.Evidence += fmt.Sprintf("; %s bounds this machine at %.1f compares/s, and %.1f/s sustained is %.2f of it", b.Hasher, b.HashComparesPerSec, c.MaxSustainableRPS, c.MaxSustainableRPS/b.HashComparesPerSec)
+	}
+	return l
+}
+
+// topComponent is the component, not the machine, with the largest share.
+func topComponent(shares map[string]float64) string {
+	var names []string
+	for n := range shares {
+		if n != machine {
+			names = append(names, n)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(shares[b], shares[a]), strings.Compare(a, b)) })
+	if len(names) == 0 {
+		return "unknown"
+	}
+	return names[0]
+}
+
+// cpuBreakdown lists each component's cores, largest first, and what no
+// watched component accounts for.
+func cpuBreakdown(shares map[string]float64, cores float64) string {
+	names := slices.Sorted(maps.Keys(shares))
+	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(shares[b], shares[a]) })
+	var parts []string
+	var sum float64
+	for _, n := range names {
+		if n == machine || shares[n] < 0.005 {
+			continue
+		}
+		sum += shares[n]
+		parts = append(parts, fmt.Sprintf("%s %.2f", n, shares[n]*cores))
+	}
+	parts = append(parts, fmt.Sprintf("other %.2f", max(shares[machine]-sum, 0)*cores))
+	return strings.Join(parts, ", ") + fmt.Sprintf(" of %.0f cores", cores)
+}

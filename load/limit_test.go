@@ -1,0 +1,47 @@
+package load
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// limited_by names what ran out at the first failing rate, from that step's
+// figures, and says when the generator itself was the limit.
+func TestLimitNamesWhatRanOut(t *testing.T) {
+	cores := float64(runtime.NumCPU())
+	ok := Step{TargetRPS: 4, Pass: true}
+	failing := func(cpu map[string]float64, why ...string) Capacity {
+		return Capacity{Steps: []Step{ok, {TargetRPS: 16, Why: why, CPU: cpu}, {TargetRPS: 8, Why: why, CPU: cpu}}}.finish()
+	}
+	bcrypt := Bounds{Hasher: "bcrypt cost 12", HashComparesPerSec: 7.5}
+	for _, tc := range []struct {
+		name      string
+		c         Capacity
+		hash      bool
+		resource  string
+		evidence  string
+		generator bool
+	}{
+		{"every step passed", Capacity{Steps: []Step{ok}}.finish(), false, "not reached", "up to 4.0/s", false},
+		{"sending fell behind", failing(nil, "sending overran the window by 5.0%: the generator fell behind"), false, "load generator", "at 8.0/s", true},
+		{"no CPU figures", failing(nil, "p99 90.0 ms > SLO 50 ms"), false, "unknown", "no per-component CPU", false},
+		{"machine not busy", failing(map[string]float64{"kratos": 0.3, "machine": 0.4}, "success 90.00% < 99.9%"), false, "not CPU", "40% busy", false},
+		{"kratos saturates, bcrypt", failing(map[string]float64{"kratos": 0.8, "postgres": 0.1, "generator": 0.02, "machine": 0.95}, "p99 2000.0 ms > SLO 1000 ms"), true,
+			"password hashing (bcrypt cost 12) on kratos CPU", "4.0/s sustained is 0.53 of it", false},
+		{"generator competes", failing(map[string]float64{"kratos": 0.3, "generator": 0.6, "machine": 0.95}, "p99 90.0 ms > SLO 50 ms"), false, "load generator CPU", "generator used", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := limitOf(tc.c, bcrypt, true, tc.hash)
+			if l.Resource != tc.resource || !strings.Contains(l.Evidence, tc.evidence) || l.Generator != tc.generator {
+				t.Errorf("got %+v, want resource %q, evidence with %q, generator %v", l, tc.resource, tc.evidence, tc.generator)
+			}
+		})
+	}
+	if cores > 0 {
+		got := cpuBreakdown(map[string]float64{"kratos": 0.5, "postgres": 0.25, "machine": 1}, cores)
+		if !strings.Contains(got, "kratos") || !strings.Contains(got, "other") {
+			t.Errorf("breakdown %q names neither kratos nor what nobody watched", got)
+		}
+	}
+}
