@@ -35,6 +35,7 @@ type Step struct {
 	Why          []string           `json:"why,omitempty"` // why the step failed
 	Plot         string             `json:"plot,omitempty"`
 	Raw          string             `json:"raw_results,omitempty"` // gob, gzipped: zcat FILE | vegeta report
+	Timeline     []Second           `json:"timeline,omitempty"`
 	Interrupted  bool               `json:"interrupted,omitempty"`
 	// Generators are the remote generators' parts (-kc.load-generators); none: this process sent everything.
 	Generators []GeneratorFigure `json:"generators,omitempty"`
@@ -110,7 +111,7 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 	if err = errors.Join(err, closeErr); err != nil {
 		return step, err
 	}
-	step.Plot, step.Raw = plotFile, rawFile
+	step.Plot, step.Raw, step.Timeline = plotFile, rawFile, rec.Timeline()
 	step.WrongAnswers += out.warmWrong
 	step.Interrupted = ctx.Err() != nil
 	step.Requests = m.Requests

@@ -143,8 +143,30 @@ func throughputChart(c Capacity) template.HTML {
 	return chart(c.Scenario+": throughput vs offered load", offeredRate, "req/s", chartMarks(c), ideal, got, ok)
 }
 
+// stepCharts draw a scenario of one step (the smoke profile): its latency
+// percentiles and its window second by second, where a curve against
+// offered load would have a single point.
+func stepCharts(c Capacity) template.HTML {
+	s := c.Steps[0]
+	pct := series{Name: "latency", Color: "#d62728", Points: [][2]float64{{50, s.Latency.P50}, {90, s.Latency.P90}, {99, s.Latency.P99}, {99.9, s.Latency.P999}, {100, s.Latency.Max}}}
+	slo := mark{Label: fmt.Sprintf("SLO p99 %.0f ms", c.SLOMillis), Color: "#999", Value: c.SLOMillis, Horizontal: true}
+	p50 := series{Name: "p50", Color: "#1f77b4"}
+	p99 := series{Name: "p99", Color: "#d62728"}
+	answers := series{Name: "answers/s", Color: "#2ca02c"}
+	failed := series{Name: "failed/s", Color: "#b00"}
+	for _, sec := range s.Timeline {
+		t := float64(sec.At)
+		p50.Points, p99.Points = append(p50.Points, [2]float64{t, sec.P50}), append(p99.Points, [2]float64{t, sec.P99})
+		answers.Points, failed.Points = append(answers.Points, [2]float64{t, float64(sec.Answers)}), append(failed.Points, [2]float64{t, float64(sec.Failed)})
+	}
+	title := fmt.Sprintf("%s at %.1f/s", c.Scenario, s.TargetRPS)
+	return chart(title+": latency by percentile", "percentile", "ms", []mark{slo}, pct) +
+		chart(title+": latency second by second", "second of the window", "ms", []mark{slo}, p50, p99) +
+		chart(title+": answers second by second", "second of the window", "per second", nil, answers, failed)
+}
+
 var pageTemplate = template.Must(template.New("load").Funcs(template.FuncMap{
-	"knee": kneeChart, "throughput": throughputChart,
+	"knee": kneeChart, "throughput": throughputChart, "oneStep": stepCharts,
 	"pct": func(f float64) string { return fmt.Sprintf("%.2f%%", f*100) },
 }).Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Kratos load: {{.Profile}}</title>
@@ -164,7 +186,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 {{range .Scenarios}}
 <h2>{{.Scenario}}: max sustainable {{printf "%.1f" .MaxSustainableRPS}}/s (p99 {{printf "%.1f" .P99AtMaxMillis}} ms, SLO {{printf "%.0f" .SLOMillis}} ms){{if .KneeRPS}}, knee {{printf "%.1f" .KneeRPS}}/s{{end}}</h2>
 {{with .LimitedBy}}<p{{if .Generator}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
-{{knee .}} {{throughput .}}
+{{if eq (len .Steps) 1}}{{oneStep .}}{{else}}{{knee .}} {{throughput .}}{{end}}
 <table><tr><th>order</th><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>flows made ahead</th><th>verdict</th><th>plot</th></tr>
 {{range .StepsByRate}}<tr><td>{{.Order}}</td><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>
 <td>{{printf "%.1f" .Latency.P50}}</td><td>{{printf "%.1f" .Latency.P90}}</td><td>{{printf "%.1f" .Latency.P99}}</td><td>{{printf "%.1f" .Latency.P999}}</td><td>{{printf "%.1f" .Latency.Max}}</td>

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // The report's table lists steps by offered rate with their search order,
@@ -36,5 +39,36 @@ func TestReportOrdersStepsByRateAndMarksTheSearch(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("load.html lacks %q", want)
 		}
+	}
+}
+
+// A scenario of one step draws its percentiles and its window second by
+// second, not a curve of one point.
+func TestOneStepDrawsItsWindow(t *testing.T) {
+	rec, err := newStepRecord("", "x", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := range 30 {
+		rec.Add(&vegeta.Result{Timestamp: start.Add(time.Duration(i) * 100 * time.Millisecond), Latency: time.Duration(i+1) * time.Millisecond})
+	}
+	s := Step{TargetRPS: 10, Pass: true, Requests: 30, Latency: Latency{P50: 15, P99: 30}, Timeline: rec.Timeline()}
+	if len(s.Timeline) != 3 || s.Timeline[0].Answers != 10 || s.Timeline[2].P99 < s.Timeline[0].P99 {
+		t.Fatalf("timeline %+v, want 3 seconds of 10 answers with latency rising", s.Timeline)
+	}
+	dir := t.TempDir()
+	c := Capacity{Scenario: "whoami-token", SLOMillis: 50, Steps: []Step{s}}.finish()
+	if err := (&Result{Profile: "smoke", Scenarios: []Capacity{c}}).Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "load.html"))
+	for _, want := range []string{"latency by percentile", "latency second by second", "answers second by second"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("load.html lacks %q", want)
+		}
+	}
+	if strings.Contains(string(b), "latency vs offered load") {
+		t.Error("a single step still draws a curve against offered load")
 	}
 }
