@@ -16,7 +16,7 @@ endif
 SUITE_ARGS  := -ginkgo.timeout=$(TIMEOUT) $(if $(CI),-ginkgo.no-color)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps deps-kind warm test-kind test-full kind-ci docker-check kind-images certify-kind certify-k8s faults-kind build stack-bins certify-lifespans faults race breakages hygiene repeat images certify certify-upgrade load diff e2e e2e-containers test-containers certify-upgrade-containers certify-own certify-helm-kind unit bench test clean distclean
+.PHONY: help deps deps-kind warm test-kind test-full kind-ci docker-check kind-images certify-kind certify-k8s faults-kind build stack-bins certify-lifespans faults race breakages hygiene repeat images certify certify-upgrade load diff e2e e2e-containers test-containers certify-upgrade-containers certify-own certify-helm-kind hygiene-kind unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -105,8 +105,11 @@ KIND_TEST_ARGS ?= -kc.slo-whoami=100ms
 kind-ci: kind-images
 	$(MAKE) certify-kind ARGS="-kc.kind-in-cluster $(KIND_TEST_ARGS) $(ARGS)"
 
-test-kind: kind-images ## the whole kind tier (builds the node image if needed): kind-ci, then faults on kind, then Ory's chart layout certified as an upgrade, then an operator's chart through Helm's SDK
-	$(MAKE) kind-ci && $(MAKE) faults-kind && $(MAKE) certify-upgrade-kind ARGS="$(KIND_TEST_ARGS) $(ARGS)" && $(MAKE) certify-helm-kind
+test-kind: kind-images ## the whole kind tier (builds the node image if needed): kind-ci, then faults on kind, then Ory's chart layout certified as an upgrade, then an operator's chart through Helm's SDK, then a SIGKILLed in-cluster run swept
+	$(MAKE) kind-ci && $(MAKE) faults-kind && $(MAKE) certify-upgrade-kind ARGS="$(KIND_TEST_ARGS) $(ARGS)" && $(MAKE) certify-helm-kind && $(MAKE) hygiene-kind
+
+hygiene-kind: kind-images ## a run with its in-cluster Job on kind, SIGKILLed: kccleanup leaves its objects until their deadline, then removes them; then kccleanup -kind removes the host's leftovers
+	$(KIND_ENV) KC_HYGIENE_KIND=1 $(GO) test -count=1 -timeout=30m -v -run=TestKilledInClusterRunIsSwept ./suites/hygiene/
 
 images: docker-check stack-bins ## build the containers provider's images and the suite's own image locally (no registry needed); writes .cache/images.env
 	./harness/provider/containers/images/build.sh

@@ -4,9 +4,13 @@
 // app.kubernetes.io/managed-by=kratos-conformance) that a killed run left.
 // By default only objects past their deadline, so a live run is never
 // disturbed; -all removes every one. The next kubernetes-provider run that
-// creates objects sweeps the same way by itself.
+// creates objects sweeps the same way by itself. With -kind it removes
+// instead what a SIGKILLed kind run left on this host (the private Docker
+// engine's daemons and containers, its network namespace, the host
+// settings kubelet changed), as the next kind run would.
 //
 //	kccleanup [-kubeconfig FILE] [-context NAME] [-namespace NS] [-all]
+//	kccleanup -kind
 package main
 
 import (
@@ -17,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"kratos-conformance/harness/provider/kind"
 	"kratos-conformance/harness/provider/kubernetes"
 	"kratos-conformance/reports"
 )
@@ -27,9 +32,17 @@ func main() {
 	namespace := flag.String("namespace", "", "the namespace the suite ran in; default the context's")
 	all := flag.Bool("all", false, "remove every object the suite created, also a live run's")
 	timeout := flag.Duration("timeout", time.Minute, "give up after this long")
+	kindHost := flag.Bool("kind", false, "remove what a killed kind run left on this host instead")
 	flag.Parse()
 	if flag.NArg() != 0 {
-		fail(fmt.Errorf("unexpected arguments %v (flags only: -kubeconfig, -context, -namespace, -all)", flag.Args()))
+		fail(fmt.Errorf("unexpected arguments %v (flags only: -kubeconfig, -context, -namespace, -all, -kind)", flag.Args()))
+	}
+	if *kindHost {
+		if err := kind.SweepKilledRun(); err != nil {
+			fail(err)
+		}
+		fmt.Println("kccleanup: nothing of a killed kind run is left on this host")
+		return
 	}
 	cfg, ns, err := kubernetes.Kubeconfig(*kubeconfig, *kubeContext)
 	if err != nil {

@@ -25,14 +25,31 @@ func sysctlPath(name string) string {
 	return filepath.Join("/proc/sys", strings.ReplaceAll(name, ".", "/"))
 }
 
+// staleSysctls is what a killed run recorded in path; nil when nothing was.
+func staleSysctls(path string) (*savedSysctls, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	stale := savedSysctls{path: path}
+	if json.Unmarshal(b, &stale.values) != nil {
+		return nil, nil
+	}
+	return &stale, nil
+}
+
 // saveSysctls first restores what a killed run recorded in path, then records the current values there.
 func saveSysctls(path string) (savedSysctls, error) {
-	if b, err := os.ReadFile(path); err == nil {
-		stale := savedSysctls{path: path}
-		if json.Unmarshal(b, &stale.values) == nil {
-			if err := stale.restore(); err != nil {
-				return savedSysctls{}, fmt.Errorf("a killed kind run changed host settings: %w", err)
-			}
+	stale, err := staleSysctls(path)
+	if err != nil {
+		return savedSysctls{}, err
+	}
+	if stale != nil {
+		if err := stale.restore(); err != nil {
+			return savedSysctls{}, fmt.Errorf("a killed kind run changed host settings: %w", err)
 		}
 	}
 	s := savedSysctls{path: path, values: map[string]string{}}

@@ -72,6 +72,24 @@ func Preflight() error {
 	return nil
 }
 
+// Sweep ends what a killed run left, if no live run holds the engine's
+// lock; it returns that error when one does.
+func (e *Engine) Sweep() error {
+	lock, err := os.OpenFile(filepath.Join(e.dir, "engine.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // no engine ever ran here
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("a live run uses the private Docker engine in %s: nothing swept", e.dir)
+	}
+	e.sweep()
+	return nil
+}
+
 // Start starts containerd and dockerd and waits, within ready, until the
 // engine answers. On error, Stop still removes what was started.
 func (e *Engine) Start(ctx context.Context, ready, poll time.Duration) error {
