@@ -40,7 +40,9 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 		return Limit{Resource: "not reached", Evidence: fmt.Sprintf("every step passed, up to %.1f/s (the workload's max_rate): the deployment's limit is higher", c.MaxSustainableRPS)}
 	}
 	why := strings.Join(stop.Why, "; ")
-	if slices.ContainsFunc(stop.Why, func(w string) bool { return strings.Contains(w, "generator fell behind") || strings.Contains(w, "rate was not held") }) {
+	if slices.ContainsFunc(stop.Why, func(w string) bool {
+		return strings.Contains(w, "generator fell behind") || strings.Contains(w, "rate was not held")
+	}) {
 		return Limit{Resource: "load generator", Generator: true,
 			Evidence: fmt.Sprintf("at %.1f/s the generator did not send on schedule (%s): the deployment may sustain more", stop.TargetRPS, why)}
 	}
