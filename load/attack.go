@@ -30,6 +30,7 @@ type Step struct {
 	Latency      Latency            `json:"latency_ms"`
 	Errors       map[string]uint64  `json:"errors,omitempty"`
 	CPU          map[string]float64 `json:"cpu_share,omitempty"` // of the whole machine, per component
+	Postgres     *PostgresFigures   `json:"postgres,omitempty"`  // from its statistics views, when the stack gives its DSN
 	FlowSetup    *FlowSetup         `json:"flow_setup,omitempty"`
 	Pass         bool               `json:"pass"`
 	Why          []string           `json:"why,omitempty"` // why the step failed
@@ -65,8 +66,11 @@ type StepInput struct {
 	Window   time.Duration
 	Limits   Limits
 	CPU      CPUGroups
-	PlotDir  string            // where the step's vegeta plot goes; empty: no plot
-	Remote   *RemoteGenerators // nil: attack from this process
+	PlotDir  string // where the step's vegeta plot goes; empty: no plot
+	// PostgresDSN, when the stack gives it, lets the step read what
+	// Postgres did during its window; empty: no Postgres figures.
+	PostgresDSN string
+	Remote      *RemoteGenerators // nil: attack from this process
 }
 
 // Pass criteria of a step (docs/requirements.md, LOAD-*): the generator kept up, nearly
@@ -92,7 +96,9 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		out attacked
 	)
 	if in.remote() {
+		pg := watchPostgres(ctx, in.PostgresDSN, pgSampleEvery)
 		m, out, step.Generators, err = remoteAttack(ctx, in, rec)
+		step.Postgres = pg.stop(ctx)
 	} else {
 		if in.Warmup > 0 {
 			var warm attacked
@@ -102,9 +108,11 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 			out.warmWrong = wrongAnswers(warm.errs)
 		}
 		warmWrong := out.warmWrong
+		pg := watchPostgres(ctx, in.PostgresDSN, pgSampleEvery)
 		before := in.CPU.sample()
 		m, out, step.FlowSetup, err = attack(ctx, in, in.Window, rec)
 		step.CPU = shares(before, in.CPU.sample())
+		step.Postgres = pg.stop(ctx)
 		out.warmWrong = warmWrong
 	}
 	plotFile, rawFile, closeErr := rec.Close()

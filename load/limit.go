@@ -46,6 +46,10 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 		return Limit{Resource: "load generator", Generator: true,
 			Evidence: fmt.Sprintf("at %.1f/s the generator did not send on schedule (%s): the deployment may sustain more", stop.TargetRPS, why)}
 	}
+	if pg := stop.Postgres; pg != nil && pg.MaxConnections > 0 && float64(pg.Connections) >= 0.9*float64(pg.MaxConnections) {
+		return Limit{Resource: "postgres connections", Evidence: fmt.Sprintf("at %.1f/s Postgres had %d of its %d connections open (%s): %s",
+			stop.TargetRPS, pg.Connections, pg.MaxConnections, pgEvidence(pg), why)}
+	}
 	busy, measured := stop.CPU[machine]
 	if !measured {
 		return Limit{Resource: "unknown", Evidence: fmt.Sprintf("at %.1f/s: %s; this provider gives no per-component CPU figures, so nothing is attributed", stop.TargetRPS, why)}
@@ -54,14 +58,18 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 	top := topComponent(stop.CPU)
 	spent := cpuBreakdown(stop.CPU, cores)
 	if busy < saturatedMachine {
-		return Limit{Resource: "not CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy (%s) yet the step failed: %s; look at connections, locks and the network",
-			stop.TargetRPS, busy*100, spent, why)}
+		if pg := stop.Postgres; pg != nil && (pg.LockWaits > 0 || pg.Deadlocks > 0) {
+			return Limit{Resource: "postgres locks", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy (%s) and %s: %s",
+				stop.TargetRPS, busy*100, spent, pgEvidence(pg), why)}
+		}
+		return Limit{Resource: "not CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy (%s; %s) yet the step failed: %s; look at connection pools and the network",
+			stop.TargetRPS, busy*100, spent, pgEvidence(stop.Postgres), why)}
 	}
 	if top == "generator" || stop.CPU["generator"] >= generatorHeavy*busy {
 		return Limit{Resource: "load generator CPU", Generator: true,
 			Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy and the generator used %.2f of %.0f cores (%s): the generator competed with the deployment", stop.TargetRPS, busy*100, stop.CPU["generator"]*cores, cores, spent)}
 	}
-	l := Limit{Resource: top + " CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy: %s", stop.TargetRPS, busy*100, spent)}
+	l := Limit{Resource: top + " CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy: %s; %s", stop.TargetRPS, busy*100, spent, pgEvidence(stop.Postgres))}
 	if hashPerRequest && sameMachine && b.HashComparesPerSec > 0 {
 		l.Resource = fmt.Sprintf("password hashing (%s) on %s CPU", b.Hasher, top)
 		l.Evidence += fmt.Sprintf("; %s bounds this machine at %.1f compares/s, and %.1f/s sustained is %.2f of it", b.Hasher, b.HashComparesPerSec, c.MaxSustainableRPS, c.MaxSustainableRPS/b.HashComparesPerSec)
@@ -100,4 +108,13 @@ func cpuBreakdown(shares map[string]float64, cores float64) string {
 	}
 	parts = append(parts, fmt.Sprintf("other %.2f", max(shares[machine]-sum, 0)*cores))
 	return strings.Join(parts, ", ") + fmt.Sprintf(" of %.0f cores", cores)
+}
+
+// pgEvidence sums up Postgres during the step, or says it was not read.
+func pgEvidence(pg *PostgresFigures) string {
+	if pg == nil {
+		return "Postgres not read"
+	}
+	return fmt.Sprintf("Postgres %.0f transactions/s, at most %d of %d connections open and %d active, %d waiting on locks, %d deadlocks",
+		pg.TransactionsPerSec, pg.Connections, pg.MaxConnections, pg.Active, pg.LockWaits, pg.Deadlocks)
 }

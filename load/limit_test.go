@@ -29,6 +29,10 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 		{"machine not busy", failing(map[string]float64{"kratos": 0.3, "machine": 0.4}, "success 90.00% < 99.9%"), false, "not CPU", "40% busy", false},
 		{"kratos saturates, bcrypt", failing(map[string]float64{"kratos": 0.8, "postgres": 0.1, "generator": 0.02, "machine": 0.95}, "p99 2000.0 ms > SLO 1000 ms"), true,
 			"password hashing (bcrypt cost 12) on kratos CPU", "4.0/s sustained is 0.53 of it", false},
+		{"postgres connections at their limit", withPG(failing(map[string]float64{"kratos": 0.3, "machine": 0.5}, "success 80.00% < 99.9%"), PostgresFigures{Connections: 98, MaxConnections: 100}),
+			false, "postgres connections", "98 of its 100 connections", false},
+		{"postgres lock waits", withPG(failing(map[string]float64{"kratos": 0.3, "machine": 0.5}, "p99 90.0 ms > SLO 50 ms"), PostgresFigures{Connections: 10, MaxConnections: 100, LockWaits: 4}),
+			false, "postgres locks", "4 waiting on locks", false},
 		{"generator competes", failing(map[string]float64{"kratos": 0.3, "generator": 0.6, "machine": 0.95}, "p99 90.0 ms > SLO 50 ms"), false, "load generator CPU", "generator used", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,4 +48,11 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 			t.Errorf("breakdown %q names neither kratos nor what nobody watched", got)
 		}
 	}
+}
+
+func withPG(c Capacity, pg PostgresFigures) Capacity {
+	for i := range c.Steps {
+		c.Steps[i].Postgres = &pg
+	}
+	return c
 }

@@ -52,6 +52,9 @@ func (r *Result) OpenMetrics() string {
 		latency  = fam("step_latency_seconds", "seconds", "latency percentiles of the step's window")
 		cpu      = fam("step_cpu_share_ratio", "ratio", "CPU share of the whole machine per component (machine: every process)")
 		pass     = fam("step_pass", "", "1 when the step met its SLO and gates")
+		pgXacts  = fam("step_postgres_transactions_rate", "", "Postgres commits and rollbacks per second in the step's window")
+		pgConns  = fam("step_postgres_connections", "", "most client connections Postgres had open at one sample")
+		pgLocks  = fam("step_postgres_lock_waits", "", "most backends waiting on a lock at one sample")
 		maxRate  = fam("max_sustainable_rate", "", "highest offered rate that passed; 0 when none did")
 		slo      = fam("slo_p99_seconds", "seconds", "the scenario's p99 bound")
 		bounds   = fam("bound", "", "bounds measured in the same run")
@@ -81,6 +84,11 @@ func (r *Result) OpenMetrics() string {
 			for q, v := range map[string]float64{"0.5": s.Latency.P50, "0.9": s.Latency.P90, "0.99": s.Latency.P99, "0.999": s.Latency.P999, "1": s.Latency.Max} {
 				latency.add(with(map[string]string{"scenario": c.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TargetRPS), "quantile": q}), v/1000)
 			}
+			if pg := s.Postgres; pg != nil {
+				pgXacts.add(l, pg.TransactionsPerSec)
+				pgConns.add(l, float64(pg.Connections))
+				pgLocks.add(l, float64(pg.LockWaits))
+			}
 			for comp, v := range s.CPU {
 				cpu.add(with(map[string]string{"scenario": c.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TargetRPS), "component": comp}), v)
 			}
@@ -89,7 +97,7 @@ func (r *Result) OpenMetrics() string {
 	bounds.add(with(map[string]string{"bound": "hash_compares_per_second", "hasher": r.Bounds.Hasher}), r.Bounds.HashComparesPerSec)
 	bounds.add(with(map[string]string{"bound": "generator_max_rate"}), r.Bounds.GeneratorMaxRPS)
 	var b strings.Builder
-	for _, f := range []*metricFamily{target, achieved, requests, success, latency, cpu, pass, maxRate, slo, bounds} {
+	for _, f := range []*metricFamily{target, achieved, requests, success, latency, cpu, pass, pgXacts, pgConns, pgLocks, maxRate, slo, bounds} {
 		if len(f.samples) == 0 {
 			continue
 		}
