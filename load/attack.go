@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"time"
@@ -31,6 +32,7 @@ type Step struct {
 	Errors       map[string]uint64  `json:"errors,omitempty"`
 	CPU          map[string]float64 `json:"cpu_share,omitempty"` // of the whole machine, per component
 	Postgres     *PostgresFigures   `json:"postgres,omitempty"`  // from its statistics views, when the stack gives its DSN
+	Kratos       *KratosFigures     `json:"kratos,omitempty"`    // serve's own metrics over the window
 	FlowSetup    *FlowSetup         `json:"flow_setup,omitempty"`
 	Pass         bool               `json:"pass"`
 	Why          []string           `json:"why,omitempty"` // why the step failed
@@ -67,6 +69,8 @@ type StepInput struct {
 	Limits   Limits
 	CPU      CPUGroups
 	PlotDir  string // where the step's vegeta plot goes; empty: no plot
+	// KratosAdmin is where serve's metrics are scraped; nil: not scraped.
+	KratosAdmin *url.URL
 	// PostgresDSN, when the stack gives it, lets the step read what
 	// Postgres did during its window; empty: no Postgres figures.
 	PostgresDSN string
@@ -97,7 +101,10 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 	)
 	if in.remote() {
 		pg := watchPostgres(ctx, in.PostgresDSN, pgSampleEvery)
+		kBefore, kErr := in.scrapeKratos(ctx)
 		m, out, step.Generators, err = remoteAttack(ctx, in, rec)
+		kAfter, kErr2 := in.scrapeKratos(ctx)
+		step.Kratos = kratosFigures(kBefore, kAfter, kErr, kErr2)
 		step.Postgres = pg.stop(ctx)
 	} else {
 		if in.Warmup > 0 {
@@ -109,9 +116,12 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		}
 		warmWrong := out.warmWrong
 		pg := watchPostgres(ctx, in.PostgresDSN, pgSampleEvery)
+		kBefore, kErr := in.scrapeKratos(ctx)
 		before := in.CPU.sample()
 		m, out, step.FlowSetup, err = attack(ctx, in, in.Window, rec)
 		step.CPU = shares(before, in.CPU.sample())
+		kAfter, kErr2 := in.scrapeKratos(ctx)
+		step.Kratos = kratosFigures(kBefore, kAfter, kErr, kErr2)
 		step.Postgres = pg.stop(ctx)
 		out.warmWrong = warmWrong
 	}
@@ -270,4 +280,12 @@ func quantiles(ds []time.Duration) func(q float64) float64 {
 		i := int(q * float64(len(sorted)-1))
 		return float64(sorted[i]) / float64(time.Millisecond)
 	}
+}
+
+// scrapeKratos reads serve's metrics, when the step knows the admin URL.
+func (in StepInput) scrapeKratos(ctx context.Context) (kratosScrape, error) {
+	if in.KratosAdmin == nil {
+		return kratosScrape{}, fmt.Errorf("no admin URL")
+	}
+	return scrapeKratos(ctx, in.Limits.Client, in.KratosAdmin)
 }

@@ -55,6 +55,8 @@ func (r *Result) OpenMetrics() string {
 		pgXacts  = fam("step_postgres_transactions_rate", "", "Postgres commits and rollbacks per second in the step's window")
 		pgConns  = fam("step_postgres_connections", "", "most client connections Postgres had open at one sample")
 		pgLocks  = fam("step_postgres_lock_waits", "", "most backends waiting on a lock at one sample")
+		kCPU     = fam("step_kratos_cpu_cores", "", "cores the serve process behind the admin URL used, from its own process_cpu_seconds_total")
+		kRSS     = fam("step_kratos_resident_bytes", "bytes", "the serve process's resident memory at the end of the window")
 		maxRate  = fam("max_sustainable_rate", "", "highest offered rate that passed; 0 when none did")
 		slo      = fam("slo_p99_seconds", "seconds", "the scenario's p99 bound")
 		bounds   = fam("bound", "", "bounds measured in the same run")
@@ -84,6 +86,10 @@ func (r *Result) OpenMetrics() string {
 			for q, v := range map[string]float64{"0.5": s.Latency.P50, "0.9": s.Latency.P90, "0.99": s.Latency.P99, "0.999": s.Latency.P999, "1": s.Latency.Max} {
 				latency.add(with(map[string]string{"scenario": c.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TargetRPS), "quantile": q}), v/1000)
 			}
+			if k := s.Kratos; k != nil {
+				kCPU.add(l, k.CPUCores)
+				kRSS.add(l, k.ResidentMB*(1<<20))
+			}
 			if pg := s.Postgres; pg != nil {
 				pgXacts.add(l, pg.TransactionsPerSec)
 				pgConns.add(l, float64(pg.Connections))
@@ -97,7 +103,7 @@ func (r *Result) OpenMetrics() string {
 	bounds.add(with(map[string]string{"bound": "hash_compares_per_second", "hasher": r.Bounds.Hasher}), r.Bounds.HashComparesPerSec)
 	bounds.add(with(map[string]string{"bound": "generator_max_rate"}), r.Bounds.GeneratorMaxRPS)
 	var b strings.Builder
-	for _, f := range []*metricFamily{target, achieved, requests, success, latency, cpu, pass, pgXacts, pgConns, pgLocks, maxRate, slo, bounds} {
+	for _, f := range []*metricFamily{target, achieved, requests, success, latency, cpu, pass, pgXacts, pgConns, pgLocks, kCPU, kRSS, maxRate, slo, bounds} {
 		if len(f.samples) == 0 {
 			continue
 		}

@@ -190,7 +190,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <table><tr><th>order</th><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>flows made ahead</th><th>verdict</th><th>plot</th></tr>
 {{range .StepsByRate}}<tr><td>{{.Order}}</td><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>
 <td>{{printf "%.1f" .Latency.P50}}</td><td>{{printf "%.1f" .Latency.P90}}</td><td>{{printf "%.1f" .Latency.P99}}</td><td>{{printf "%.1f" .Latency.P999}}</td><td>{{printf "%.1f" .Latency.Max}}</td>
-<td>{{range $k, $v := .CPU}}{{$k}} {{pct $v}} {{end}}{{with .Generators}}{{len .}} generator pods:{{range .}} #{{.Index}} {{.Requests}} req, {{printf "%.3f" .CPUCores}} cores{{end}}{{end}}</td><td>{{range $k, $v := .Errors}}{{$k}}: {{$v}} {{end}}</td>
+<td>{{range $k, $v := .CPU}}{{$k}} {{pct $v}} {{end}}{{with .Kratos}}serve's own metrics: {{printf "%.2f" .CPUCores}} cores, {{printf "%.0f" .ResidentMB}} MiB {{end}}{{with .Postgres}}postgres: {{printf "%.0f" .TransactionsPerSec}} tx/s, {{.Connections}}/{{.MaxConnections}} conns, {{.LockWaits}} lock waits {{end}}{{with .Generators}}{{len .}} generator pods:{{range .}} #{{.Index}} {{.Requests}} req, {{printf "%.3f" .CPUCores}} cores{{end}}{{end}}</td><td>{{range $k, $v := .Errors}}{{$k}}: {{$v}} {{end}}</td>
 <td>{{with .FlowSetup}}{{.Flows}} at {{printf "%.0f" .PerSecond}}/s, p99 {{printf "%.1f" .P99Millis}} ms{{end}}</td>
 <td {{if not .Pass}}class="fail"{{end}}>{{if .Pass}}PASS{{else}}FAIL {{.Why}}{{end}}</td><td>{{if .Plot}}<a href="{{.Plot}}">time series</a>{{end}}</td></tr>
 {{end}}</table>

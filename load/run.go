@@ -148,7 +148,7 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		sc := k.Build(Build{In: in, Pop: pop, Native: native, SLO: cmp.Or(plan.SLO, k.DefaultSLO(in))})
 		sc.MinSuccess = plan.MinSuccess
 		step := StepInput{Scenario: sc, Rate: plan.Rate, Warmup: p.Warmup, Window: p.Window,
-			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir, Remote: in.Remote, PostgresDSN: in.Endpoints.PostgresDSN}
+			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir, Remote: in.Remote, PostgresDSN: in.Endpoints.PostgresDSN, KratosAdmin: in.Endpoints.KratosAdmin}
 		maxRate := plan.MaxRate
 		if !p.Search {
 			maxRate = step.Rate
