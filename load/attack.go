@@ -69,6 +69,8 @@ type StepInput struct {
 	Limits   Limits
 	CPU      CPUGroups
 	PlotDir  string // where the step's vegeta plot goes; empty: no plot
+	// Label prefixes the step's files, apart from the same scenario's own steps.
+	Label string
 	// KratosAdmin is where serve's metrics are scraped; nil: not scraped.
 	KratosAdmin *url.URL
 	// PostgresDSN, when the stack gives it, lets the step read what
@@ -91,7 +93,7 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		return Step{}, fmt.Errorf("load.StepInput needs Scenario, Rate, Window and Limits (Client, MaxWorkers), got %+v", in)
 	}
 	step := Step{Scenario: in.Scenario.Name, TargetRPS: in.Rate, Errors: map[string]uint64{}}
-	rec, err := newStepRecord(in.PlotDir, fmt.Sprintf("%s-%07.1f", in.Scenario.Name, in.Rate), fmt.Sprintf("%s at %.1f/s", in.Scenario.Name, in.Rate))
+	rec, err := newStepRecord(in.PlotDir, fmt.Sprintf("%s%s-%07.1f", in.Label, in.Scenario.Name, in.Rate), fmt.Sprintf("%s at %.1f/s", in.Scenario.Name, in.Rate))
 	if err != nil {
 		return step, err
 	}

@@ -100,6 +100,19 @@ func (r *Result) OpenMetrics() string {
 			}
 		}
 	}
+	if mc := r.Mix; mc != nil {
+		maxRate.add(with(map[string]string{"scenario": "mix"}), mc.MaxTotalRPS)
+		for i, s := range mc.Steps {
+			for _, f := range s.Flows {
+				l := with(map[string]string{"scenario": "mix/" + f.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TotalRPS)})
+				target.add(l, f.TargetRPS)
+				achieved.add(l, f.AchievedRPS)
+				success.add(l, f.Success)
+				pass.add(l, boolFloat(f.Pass))
+				latency.add(with(map[string]string{"scenario": "mix/" + f.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TotalRPS), "quantile": "0.99"}), f.Latency.P99/1000)
+			}
+		}
+	}
 	bounds.add(with(map[string]string{"bound": "hash_compares_per_second", "hasher": r.Bounds.Hasher}), r.Bounds.HashComparesPerSec)
 	bounds.add(with(map[string]string{"bound": "generator_max_rate"}), r.Bounds.GeneratorMaxRPS)
 	var b strings.Builder

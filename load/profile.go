@@ -37,6 +37,9 @@ type Profile struct {
 	// BoundFor: how long each bound is measured.
 	BoundFor  time.Duration   `yaml:"bound_for"`
 	Scenarios map[string]Plan `yaml:"scenarios"`
+	// Mix runs several flows at once at a total rate split by weight
+	// (after the scenarios, if any).
+	Mix *MixPlan `yaml:"mix"`
 }
 
 // Plan is how hard a workload drives one scenario, and what its steps must meet.
@@ -125,8 +128,11 @@ func ParseProfile(b []byte) (Profile, error) {
 	if p.MaxSteps < 1 {
 		errs = append(errs, errors.New("max_steps must be at least 1"))
 	}
-	if len(p.Scenarios) == 0 {
-		errs = append(errs, fmt.Errorf("no scenarios; known: %s", kindNames()))
+	if len(p.Scenarios) == 0 && p.Mix == nil {
+		errs = append(errs, fmt.Errorf("no scenarios and no mix; known scenarios: %s", kindNames()))
+	}
+	if p.Mix != nil {
+		errs = append(errs, p.Mix.validate(p.Search))
 	}
 	for name, plan := range p.Scenarios {
 		if !slices.ContainsFunc(Kinds, func(k Kind) bool { return k.Name == name }) {

@@ -41,3 +41,26 @@ func TestWorkloadFloorAndSuccess(t *testing.T) {
 		t.Errorf("min_success 0.9: want refused, got %v", err)
 	}
 }
+
+// A mix names known flows whose weights sum to 100, and a searchable total.
+func TestMixIsRefusedNamingTheField(t *testing.T) {
+	base := "name: x\nidentities: 2\nsessions: 1\nwindow: 1s\nbound_for: 1s\nmax_steps: 3\nsearch: true\nmix:\n  rate: 10\n  max_rate: 100\n  flows:\n"
+	p, err := ParseProfile([]byte(base + "    whoami-token: {weight: 90}\n    login: {weight: 10, slo_p99: 2s}\n"))
+	if err != nil || p.Mix.Floor() != 10 || p.Mix.Flows["login"].SLO.Seconds() != 2 {
+		t.Fatalf("a valid mix: %+v, %v", p.Mix, err)
+	}
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"unknown flow":       {"    whoami-token: {weight: 90}\n    registration: {weight: 10}\n", `flow "registration" is unknown`},
+		"weights do not sum": {"    whoami-token: {weight: 90}\n    login: {weight: 5}\n", "weights sum to 95, not 100"},
+		"no weight":          {"    whoami-token: {weight: 100}\n    login: {}\n", "flow login: weight must be positive"},
+		"low min_success":    {"    whoami-token: {weight: 100, min_success: 0.9}\n", "min_success"},
+	} {
+		if _, err := ParseProfile([]byte(base + tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: want refused naming %q, got %v", name, tc.want, err)
+		}
+	}
+	noRate := "name: x\nidentities: 2\nsessions: 1\nwindow: 1s\nbound_for: 1s\nmax_steps: 3\nsearch: true\nmix:\n  flows:\n    alive: {weight: 100}\n"
+	if _, err := ParseProfile([]byte(noRate)); err == nil || !strings.Contains(err.Error(), "mix: rate must be positive") {
+		t.Errorf("a mix without a rate: want refused, got %v", err)
+	}
+}

@@ -166,7 +166,8 @@ func stepCharts(c Capacity) template.HTML {
 }
 
 var pageTemplate = template.Must(template.New("load").Funcs(template.FuncMap{
-	"knee": kneeChart, "throughput": throughputChart, "oneStep": stepCharts,
+	"knee": kneeChart, "throughput": throughputChart, "oneStep": stepCharts, "mixChart": mixChart,
+	"inc": func(i int) int { return i + 1 },
 	"pct": func(f float64) string { return fmt.Sprintf("%.2f%%", f*100) },
 }).Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Kratos load: {{.Profile}}</title>
@@ -195,8 +196,41 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <td {{if not .Pass}}class="fail"{{end}}>{{if .Pass}}PASS{{else}}FAIL {{.Why}}{{end}}</td><td>{{if .Plot}}<a href="{{.Plot}}">time series</a>{{end}}</td></tr>
 {{end}}</table>
 {{end}}
+{{with .Mix}}
+<h2>mix: max sustainable {{printf "%.1f" .MaxTotalRPS}}/s in all</h2>
+<p>Weights (% of the total): {{range $k, $v := .Weights}}{{$k}} {{$v}}; {{end}} every flow in the same window, each judged by its own SLO.</p>
+{{with .LimitedBy}}<p{{if .Generator}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
+{{mixChart .}}
+<table><tr><th>order</th><th>total/s</th>{{range .FlowNames}}<th>{{.}} /s, p99 ms, success</th>{{end}}<th>verdict</th></tr>
+{{range $i, $s := .Steps}}<tr><td>{{inc $i}}</td><td>{{printf "%.1f" $s.TotalRPS}}</td>{{range $s.Flows}}<td>{{printf "%.1f" .AchievedRPS}}, {{printf "%.1f" .Latency.P99}}, {{pct .Success}}{{if .Plot}} <a href="{{.Plot}}">plot</a>{{end}}</td>{{end}}
+<td {{if not $s.Pass}}class="fail"{{end}}>{{if $s.Pass}}PASS{{else}}FAIL {{$s.Why}}{{end}}</td></tr>
+{{end}}</table>
+{{end}}
 </body></html>
 `))
+
+// mixChart draws each flow's p99 against the mix's total offered rate.
+func mixChart(mc MixCapacity) template.HTML {
+	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"}
+	byFlow := map[string]*series{}
+	var lines []series
+	for i, name := range mc.FlowNames() {
+		lines = append(lines, series{Name: "p99 " + name, Color: colors[i%len(colors)]})
+		byFlow[name] = &lines[len(lines)-1]
+	}
+	for _, s := range mc.Steps {
+		for _, f := range s.Flows {
+			if l := byFlow[f.Scenario]; l != nil {
+				l.Points = append(l.Points, [2]float64{s.TotalRPS, f.Latency.P99})
+			}
+		}
+	}
+	var marks []mark
+	if mc.MaxTotalRPS > 0 {
+		marks = append(marks, mark{Label: fmt.Sprintf("max sustainable %.4g/s", mc.MaxTotalRPS), Color: "#2ca02c", Value: mc.MaxTotalRPS})
+	}
+	return chart("mix: each flow's p99 vs the total offered rate", "total offered rate (req/s)", "ms", marks, lines...)
+}
 
 // searchStep is a step with its place in the search order (1 first).
 type searchStep struct {

@@ -77,6 +77,8 @@ type Result struct {
 	Interrupted  bool   `json:"interrupted,omitempty"`
 	// SideBySide: the scenarios ran in one window together (Profile.SideBySide).
 	SideBySide bool `json:"side_by_side,omitempty"`
+	// Mix is the workload's mix of flows at a searched total rate; nil: none.
+	Mix *MixCapacity `json:"mix,omitempty"`
 	// Generators is how many generator pods sent whoami's steps (each step lists them); 0: this process.
 	Generators int `json:"generators,omitempty"`
 }
@@ -209,7 +211,62 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 			pl.kind.Ratio(c, res, in.SameMachine)
 		}
 	}
+	if p.Mix != nil && ctx.Err() == nil {
+		if err := runMixStage(ctx, in, res, mixInput{pop: pop, native: native, client: client}); err != nil {
+			return res, pop, err
+		}
+	}
 	return res, pop, nil
+}
+
+// mixInput is what the mix is built from, besides the stage's Input.
+type mixInput struct {
+	pop    *Population
+	native *kratosflow.Agent
+	client *http.Client
+}
+
+// runMixStage builds every flow of the workload's mix, searches its total
+// rate, and records the result and any failure in res.
+func runMixStage(ctx context.Context, in Input, res *Result, mi mixInput) error {
+	m := in.Profile.Mix
+	var flows []mixFlow
+	for _, k := range Kinds {
+		f, ok := m.Flows[k.Name]
+		if !ok {
+			continue
+		}
+		sc := k.Build(Build{In: in, Pop: mi.pop, Native: mi.native, SLO: cmp.Or(f.SLO, k.DefaultSLO(in))})
+		sc.MinSuccess = f.MinSuccess
+		flows = append(flows, mixFlow{scenario: sc, share: f.Weight / 100})
+	}
+	base := StepInput{Warmup: in.Profile.Warmup, Window: in.Profile.Window, Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: mi.client},
+		CPU: in.CPU, PlotDir: in.OutDir, Label: "mix-", Remote: in.Remote, PostgresDSN: in.Endpoints.PostgresDSN, KratosAdmin: in.Endpoints.KratosAdmin}
+	report(in.Progress, "load: the mix of %d flows, total from %.1f/s (up to %d steps)", len(flows), m.Rate, in.Profile.MaxSteps)
+	mc, err := runMix(ctx, in.Profile, flows, base, in.Progress)
+	mc.LimitedBy = mixLimit(mc, res.Bounds, in.SameMachine)
+	res.Mix = &mc
+	if err != nil {
+		return err
+	}
+	if mc.LimitedBy != nil {
+		report(in.Progress, "load: the mix is limited by %s: %s", mc.LimitedBy.Resource, mc.LimitedBy.Evidence)
+	}
+	if mc.MaxTotalRPS < m.Floor() {
+		res.SLOFailures = append(res.SLOFailures, fmt.Sprintf("mix: sustained %.1f/s in all with every flow within its SLO, below the workload's floor of %.1f/s (min_rate, else its first rate)",
+			mc.MaxTotalRPS, m.Floor()))
+	}
+	var wrong uint64
+	for _, s := range mc.Steps {
+		for _, f := range s.Flows {
+			wrong += f.WrongAnswers
+		}
+	}
+	if wrong > 0 {
+		res.WrongAnswers += wrong
+		res.SLOFailures = append(res.SLOFailures, fmt.Sprintf("mix: %d answer(s) carried another user's data or none: a correctness failure, whatever the rate", wrong))
+	}
+	return nil
 }
 
 func sloFailure(c Capacity) string {

@@ -50,28 +50,46 @@ func Search(ctx context.Context, in SearchInput) (Capacity, error) {
 			s.Scenario, len(c.Steps), in.MaxSteps, s.TargetRPS, s.AchievedRPS, s.Latency.P99, s.Success*100, s.Errors, passWord(s.Pass), s.Why)
 		return s.Pass, nil
 	}
+	var err error
+	c.Complete, err = searchRates(ctx, rateSearch{First: in.Step.Rate, Max: in.MaxRate, Precision: in.Precision, MaxSteps: in.MaxSteps}, try)
+	return c.finish(), err
+}
+
+// rateSearch bounds a search over one rate: a scenario's, or a mix's total.
+type rateSearch struct {
+	First, Max, Precision float64
+	MaxSteps              int
+}
+
+// searchRates doubles the rate from First until try fails or Max is
+// reached, looks below First if even it failed, then bisects between the
+// last passing and the first failing rate. It says whether the search
+// finished (not interrupted, not cut short by MaxSteps).
+func searchRates(ctx context.Context, in rateSearch, try func(rate float64) (bool, error)) (bool, error) {
+	steps := 0
+	run := func(rate float64) (bool, error) { steps++; return try(rate) }
 	pass, fail := 0.0, 0.0
-	for rate := in.Step.Rate; len(c.Steps) < in.MaxSteps && ctx.Err() == nil; rate *= 2 {
-		rate = min(rate, in.MaxRate)
-		ok, err := try(rate)
+	for rate := in.First; steps < in.MaxSteps && ctx.Err() == nil; rate *= 2 {
+		rate = min(rate, in.Max)
+		ok, err := run(rate)
 		if err != nil {
-			return c.finish(), err
+			return false, err
 		}
 		if !ok {
 			fail = rate
 			break
 		}
 		pass = rate
-		if rate == in.MaxRate {
+		if rate == in.Max {
 			break
 		}
 	}
 	if pass == 0 && fail > 0 {
 		// Even the first rate failed: look below it before bisecting.
-		for rate := fail / 2; rate >= in.Step.Rate/8 && len(c.Steps) < in.MaxSteps && ctx.Err() == nil; rate /= 2 {
-			ok, err := try(rate)
+		for rate := fail / 2; rate >= in.First/8 && steps < in.MaxSteps && ctx.Err() == nil; rate /= 2 {
+			ok, err := run(rate)
 			if err != nil {
-				return c.finish(), err
+				return false, err
 			}
 			if ok {
 				pass = rate
@@ -80,11 +98,11 @@ func Search(ctx context.Context, in SearchInput) (Capacity, error) {
 			fail = rate
 		}
 	}
-	for pass > 0 && fail > 0 && (fail-pass)/pass > in.Precision && len(c.Steps) < in.MaxSteps && ctx.Err() == nil {
+	for pass > 0 && fail > 0 && (fail-pass)/pass > in.Precision && steps < in.MaxSteps && ctx.Err() == nil {
 		mid := (pass + fail) / 2
-		ok, err := try(mid)
+		ok, err := run(mid)
 		if err != nil {
-			return c.finish(), err
+			return false, err
 		}
 		if ok {
 			pass = mid
@@ -92,8 +110,7 @@ func Search(ctx context.Context, in SearchInput) (Capacity, error) {
 			fail = mid
 		}
 	}
-	c.Complete = ctx.Err() == nil && (fail == 0 || pass == 0 || (fail-pass)/pass <= in.Precision)
-	return c.finish(), nil
+	return ctx.Err() == nil && (fail == 0 || pass == 0 || (fail-pass)/pass <= in.Precision), nil
 }
 
 // finish derives the figures from the steps run so far.

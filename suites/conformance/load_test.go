@@ -94,6 +94,12 @@ func addLoadRequirements(s *reports.Summary) {
 	s.AddRequirement(reqLoadCorrect, status, "load stage: every answer is the asked user's", "")
 	workload, _ := load.LookupProfile(suite.Config.Load) // read at start-up: no error here
 	for _, k := range load.Kinds {
+		if mixed := workload.Mix != nil && workload.Mix.Flows[k.Name].Weight > 0; mixed {
+			if _, planned := workload.Scenarios[k.Name]; !planned {
+				addMixRequirement(s, k, workload.Mix)
+				continue
+			}
+		}
 		if _, planned := workload.Scenarios[k.Name]; !planned {
 			s.AddRequirement(k.Requirement, reports.NA, "load stage: "+k.Name, "the workload "+workload.Name+" does not run "+k.Name)
 			continue
@@ -108,6 +114,20 @@ func addLoadRequirements(s *reports.Summary) {
 		}
 		s.AddRequirement(k.Requirement, status, "load stage: "+k.Name, reason)
 	}
+}
+
+// addMixRequirement judges a flow the workload runs only in its mix: the
+// mix passes when it sustained its floor with every flow within its SLO.
+func addMixRequirement(s *reports.Summary, k load.Kind, m *load.MixPlan) {
+	mc := suite.LoadResult.Mix
+	if mc == nil {
+		return // interrupted before the mix: NOT RUN
+	}
+	status, reason := reports.Pass, ""
+	if mc.MaxTotalRPS < m.Floor() {
+		status, reason = reports.Fail, fmt.Sprintf("the mix sustained %.1f/s in all, below the workload's floor of %.1f/s", mc.MaxTotalRPS, m.Floor())
+	}
+	s.AddRequirement(k.Requirement, status, "load stage: "+k.Name+" in the mix", reason)
 }
 
 func scenarioResult(name string) (load.Capacity, bool) {
@@ -136,6 +156,13 @@ func loadSummary() *reports.Load {
 			P99AtMaxMillis: c.P99AtMaxMillis, KneeRPS: c.KneeRPS, SLOMillis: c.SLOMillis, Steps: len(c.Steps)}
 		if len(c.Steps) > 0 {
 			ls.FirstRPS, ls.P99AtFirstMillis = c.Steps[0].TargetRPS, c.Steps[0].Latency.P99
+		}
+		l.Scenarios = append(l.Scenarios, ls)
+	}
+	if mc := r.Mix; mc != nil {
+		ls := reports.LoadScenario{Name: "mix", MaxSustainableRPS: mc.MaxTotalRPS, Steps: len(mc.Steps)}
+		if len(mc.Steps) > 0 {
+			ls.FirstRPS = mc.Steps[0].TotalRPS
 		}
 		l.Scenarios = append(l.Scenarios, ls)
 	}
