@@ -13,9 +13,9 @@ import (
 type Limit struct {
 	Resource string `json:"resource"`
 	Evidence string `json:"evidence"`
-	// Generator: the load generator, not the deployment, was the limit, so
-	// the max sustainable rate understates the deployment.
-	Generator bool `json:"generator_limited,omitempty"`
+	// NotTheDeployment: the load generator or another process on the
+	// machine was the limit, so the max sustainable rate understates the deployment.
+	NotTheDeployment bool `json:"not_the_deployment,omitempty"`
 }
 
 // Saturation thresholds: a machine this busy has no CPU left to give; a
@@ -43,7 +43,7 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 	if slices.ContainsFunc(stop.Why, func(w string) bool {
 		return strings.Contains(w, "generator fell behind") || strings.Contains(w, "rate was not held")
 	}) {
-		return Limit{Resource: "load generator", Generator: true,
+		return Limit{Resource: "load generator", NotTheDeployment: true,
 			Evidence: fmt.Sprintf("at %.1f/s the generator did not send on schedule (%s): the deployment may sustain more", stop.TargetRPS, why)}
 	}
 	if pg := stop.Postgres; pg != nil && pg.MaxConnections > 0 && float64(pg.Connections) >= 0.9*float64(pg.MaxConnections) {
@@ -69,8 +69,12 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 		return Limit{Resource: "not CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy (%s; %s) yet the step failed: %s; look at connection pools and the network",
 			stop.TargetRPS, busy*100, spent, pgEvidence(stop.Postgres), why)}
 	}
+	if other := busy - watched(stop.CPU); other > stop.CPU[top] {
+		return Limit{Resource: "other processes' CPU", NotTheDeployment: true,
+			Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy, most of it not the deployment's nor the generator's (%s): the figure is of a shared machine, not of the deployment", stop.TargetRPS, busy*100, spent)}
+	}
 	if top == "generator" || stop.CPU["generator"] >= generatorHeavy*busy {
-		return Limit{Resource: "load generator CPU", Generator: true,
+		return Limit{Resource: "load generator CPU", NotTheDeployment: true,
 			Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy and the generator used %.2f of %.0f cores (%s): the generator competed with the deployment", stop.TargetRPS, busy*100, stop.CPU["generator"]*cores, cores, spent)}
 	}
 	l := Limit{Resource: top + " CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy: %s; %s", stop.TargetRPS, busy*100, spent, pgEvidence(stop.Postgres))}
@@ -79,6 +83,17 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 		l.Evidence += fmt.Sprintf("; %s bounds this machine at %.1f compares/s, and %.1f/s sustained is %.2f of it", b.Hasher, b.HashComparesPerSec, c.MaxSustainableRPS, c.MaxSustainableRPS/b.HashComparesPerSec)
 	}
 	return l
+}
+
+// watched is the share of every watched component together.
+func watched(shares map[string]float64) float64 {
+	var sum float64
+	for n, v := range shares {
+		if n != machine {
+			sum += v
+		}
+	}
+	return sum
 }
 
 // topComponent is the component, not the machine, with the largest share.

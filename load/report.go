@@ -186,7 +186,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <p>Ratios: {{range $k, $v := .Ratios}}{{$k}} = {{printf "%.3f" $v}}; {{end}} generator CPU share at whoami-token max = {{pct .GeneratorShareAtWhoamiMax}}</p>
 {{range .Scenarios}}
 <h2>{{.Scenario}}: max sustainable {{printf "%.1f" .MaxSustainableRPS}}/s (p99 {{printf "%.1f" .P99AtMaxMillis}} ms, SLO {{printf "%.0f" .SLOMillis}} ms){{if .KneeRPS}}, knee {{printf "%.1f" .KneeRPS}}/s{{end}}</h2>
-{{with .LimitedBy}}<p{{if .Generator}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
+{{with .LimitedBy}}<p{{if .NotTheDeployment}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
 {{if eq (len .Steps) 1}}{{oneStep .}}{{else}}{{knee .}} {{throughput .}}{{end}}
 <table><tr><th>order</th><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>flows made ahead</th><th>verdict</th><th>plot</th></tr>
 {{range .StepsByRate}}<tr><td>{{.Order}}</td><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>
@@ -199,7 +199,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 {{with .Mix}}
 <h2>mix: max sustainable {{printf "%.1f" .MaxTotalRPS}}/s in all</h2>
 <p>Weights (% of the total): {{range $k, $v := .Weights}}{{$k}} {{$v}}; {{end}} every flow in the same window, each judged by its own SLO.</p>
-{{with .LimitedBy}}<p{{if .Generator}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
+{{with .LimitedBy}}<p{{if .NotTheDeployment}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
 {{mixChart .}}
 <table><tr><th>order</th><th>total/s</th>{{range .FlowNames}}<th>{{.}} /s, p99 ms, success</th>{{end}}<th>verdict</th></tr>
 {{range $i, $s := .Steps}}<tr><td>{{inc $i}}</td><td>{{printf "%.1f" $s.TotalRPS}}</td>{{range $s.Flows}}<td>{{printf "%.1f" .AchievedRPS}}, {{printf "%.1f" .Latency.P99}}, {{pct .Success}}{{if .Plot}} <a href="{{.Plot}}">plot</a>{{end}}</td>{{end}}
