@@ -74,6 +74,12 @@ type Config struct {
 	// the guide's bar) or PolicyASVSL2 (failures, naming the ASVS item).
 	Policy string
 
+	// Soak holds the workload's mix this long after its search (0: no
+	// soak), judged every SoakWindow, at SoakFraction of its max; a soak over
+	// SoakMax is refused, so a typo cannot occupy a deployment for a day.
+	Soak, SoakWindow, SoakMax time.Duration
+	SoakFraction              float64
+
 	// LoadGenerators: whoami's and alive's load steps run on this many generator pods
 	// (stacks with a cluster and the suite's image); 0: from this process.
 	LoadGenerators   int
@@ -112,7 +118,7 @@ func (c *Config) ProviderSet() bool { return c.providerSet }
 // DefaultConfig is the embedded local-process stack.
 func DefaultConfig() Config {
 	c := Config{Provider: "process", Profile: "guide", Load: "off", Policy: PolicyGuide, ExpectedFailures: "expected-failures.yaml",
-		SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second, RolloutDropBudget: 0.01, LoadGeneratorCPU: "1", Intervals: DefaultIntervals(),
+		SLOWhoami: 50 * time.Millisecond, SLOLogin: time.Second, RolloutDropBudget: 0.01, SoakWindow: 5 * time.Minute, SoakMax: time.Hour, SoakFraction: 0.5, LoadGeneratorCPU: "1", Intervals: DefaultIntervals(),
 		providers: map[string]Provider{}, flagOwner: map[string]string{}}
 	for _, r := range registry {
 		c.providers[r.name] = r.factory()
@@ -206,6 +212,10 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.String(&c.LoadAfter, "load-after", "start the load stage only once this file exists (another stack on this machine is done), waiting at most the load-after interval")
 	f.Duration(&c.SLOWhoami, "slo-whoami", "p99 latency a whoami load step must meet")
 	f.Duration(&c.SLOLogin, "slo-login", "p99 latency a login load step must meet")
+	f.Duration(&c.Soak, "soak", "after the load stage's mix, hold it this long and judge drift (serve memory, p99, table growth); 0: no soak")
+	f.Duration(&c.SoakWindow, "soak-window", "one judged window of the soak")
+	f.Duration(&c.SoakMax, "soak-max", "the longest soak accepted; raise it to soak longer")
+	f.Float(&c.SoakFraction, "soak-fraction", "the share of the mix's max sustainable total rate the soak holds")
 	f.Float(&c.RolloutDropBudget, "rollout-drop-budget", "share of requests a rolling restart of serve may drop in transport (REPLICA-002, -kc.faults); the default 0.01 allows the close race of a pod without a preStop drain (the guide's drops 0-0.2%); 0 for a deployment that drains; a Recreate strategy drops far more")
 	f.String(&c.LoadGeneratorCPU, "load-generator-cpu", "CPU request and limit of each load generator pod (-kc.load-generators), e.g. 500m")
 	f.Int(&c.LoadGenerators, "load-generators", "run whoami's and alive's load steps on this many generator pods, an Indexed Job of the suite's image beside Kratos (kubernetes with -kc.k8s-suite-image, kind with -kc.kind-in-cluster); 0: from this process")
@@ -288,6 +298,12 @@ func (c *Config) Validate() error {
 	}
 	if c.LoadGenerators < 0 || c.LoadGenerators > 0 && c.Load == "off" {
 		errs = append(errs, fmt.Errorf("-kc.load-generators=%d: give a number of generator pods for the load stage (-kc.load smoke or capacity), or 0", c.LoadGenerators))
+	}
+	if c.Soak < 0 || c.Soak > c.SoakMax {
+		errs = append(errs, fmt.Errorf("-kc.soak=%s: a duration up to -kc.soak-max (%s); raise -kc.soak-max to soak longer", c.Soak, c.SoakMax))
+	}
+	if c.Soak > 0 && (c.Load == "off" || c.SoakWindow <= 0 || c.SoakWindow > c.Soak || c.SoakFraction <= 0 || c.SoakFraction > 1) {
+		errs = append(errs, fmt.Errorf("-kc.soak needs a load workload with a mix (-kc.load=mix), -kc.soak-window within the soak (%s) and -kc.soak-fraction within 0..1 (%g)", c.SoakWindow, c.SoakFraction))
 	}
 	if strings.ContainsAny(c.EmailDomain, "@ /") {
 		errs = append(errs, fmt.Errorf("-kc.email-domain=%q is not a domain like mail.example.com", c.EmailDomain))

@@ -206,6 +206,13 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <td {{if not $s.Pass}}class="fail"{{end}}>{{if $s.Pass}}PASS{{else}}FAIL {{$s.Why}}{{end}}</td></tr>
 {{end}}</table>
 {{end}}
+{{with .Soak}}
+<h2>soak: the mix at {{printf "%.1f" .TotalRPS}}/s for {{printf "%.0f" .Seconds}} s{{if not .Complete}} (cut short){{end}}</h2>
+{{if .Leak}}<p class="fail">Leak: {{.Leak}}</p>{{else}}<p>No serve memory or latency drift{{if lt (len .Windows) 3}} could be judged (fewer than 3 windows){{end}}.</p>{{end}}
+<table><tr><th>figure</th><th>first</th><th>last</th><th>slope per hour</th><th>R²</th><th>growth</th><th>drifts</th></tr>
+{{range .Trends}}<tr><td>{{.Figure}}</td><td>{{printf "%.1f" .First}}</td><td>{{printf "%.1f" .Last}}</td><td>{{printf "%.3g" .SlopePerHour}}</td><td>{{printf "%.2f" .R2}}</td><td>{{pct .Growth}}</td><td {{if .Drifts}}class="fail"{{end}}>{{.Drifts}}</td></tr>
+{{end}}</table>
+{{end}}
 </body></html>
 `))
 

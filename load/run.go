@@ -34,6 +34,8 @@ type Input struct {
 	MaxWorkers  uint64    // requests in flight at most
 	Timeout     time.Duration
 	Progress    func(string)
+	// Soak, when set, holds the workload's mix after its search (-kc.soak).
+	Soak *SoakPlan
 	// Remote: whoami's and alive's steps run on generator pods (-kc.load-generators); login stays in this process.
 	Remote *RemoteGenerators
 }
@@ -79,6 +81,8 @@ type Result struct {
 	SideBySide bool `json:"side_by_side,omitempty"`
 	// Mix is the workload's mix of flows at a searched total rate; nil: none.
 	Mix *MixCapacity `json:"mix,omitempty"`
+	// Soak is the mix held for -kc.soak, window by window; nil: none.
+	Soak *SoakResult `json:"soak,omitempty"`
 	// Generators is how many generator pods sent whoami's steps (each step lists them); 0: this process.
 	Generators int `json:"generators,omitempty"`
 }
@@ -251,6 +255,18 @@ func runMixStage(ctx context.Context, in Input, res *Result, mi mixInput) error 
 	}
 	if mc.LimitedBy != nil {
 		report(in.Progress, "load: the mix is limited by %s: %s", mc.LimitedBy.Resource, mc.LimitedBy.Evidence)
+	}
+	if in.Soak != nil && ctx.Err() == nil {
+		total := in.Soak.Fraction * cmp.Or(mc.MaxTotalRPS, m.Rate)
+		report(in.Progress, "load: soak at %.1f/s (%.0f%% of the mix's max) for %s, judged every %s", total, in.Soak.Fraction*100, in.Soak.Duration, in.Soak.Window)
+		res.Soak = runSoak(ctx, *in.Soak, flows, base, in.Endpoints.PostgresDSN, total, in.Progress)
+		if res.Soak.Leak != "" {
+			res.SLOFailures = append(res.SLOFailures, "soak: "+res.Soak.Leak)
+		}
+		if w := res.Soak.WrongAnswers; w > 0 {
+			res.WrongAnswers += w
+			res.SLOFailures = append(res.SLOFailures, fmt.Sprintf("soak: %d answer(s) carried another user's data or none", w))
+		}
 	}
 	if mc.MaxTotalRPS < m.Floor() {
 		res.SLOFailures = append(res.SLOFailures, fmt.Sprintf("mix: sustained %.1f/s in all with every flow within its SLO, below the workload's floor of %.1f/s (min_rate, else its first rate)",

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -14,10 +15,13 @@ import (
 	"kratos-conformance/reports"
 )
 
-var _ = AfterSuite(func(ctx SpecContext) {
+var _ = AfterSuite(func(sc SpecContext) {
 	if suite.Config.Load == "off" || suite.Endpoints.KratosPublic == nil || interrupted.Load() {
 		return // interrupted: the LOAD rows stay NOT RUN and the verdict says the run was interrupted
 	}
+	// The stage's bound depends on -kc.soak, read after the node was declared.
+	ctx, cancel := context.WithTimeout(sc, loadStageTimeout+suite.Config.Soak)
+	defer cancel()
 	profile, err := load.LookupProfile(suite.Config.Load)
 	Expect(err).NotTo(HaveOccurred())
 	var groups load.CPUGroups
@@ -50,7 +54,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 			},
 			SampleHash: suite.SampleHash, SameMachine: !borrowed(),
 			CPU: groups, OutDir: suite.Run.Dir, MaxWorkers: 256, Timeout: suite.Intervals.HTTPRequest,
-			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) }, Remote: remote,
+			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) }, Remote: remote, Soak: soakPlan(),
 		})
 	})
 	// Written even when interrupted or failed: a partial report beats none.
@@ -63,10 +67,20 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	}
 	Expect(err).NotTo(HaveOccurred())
 	Expect(suite.LoadResult.SLOFailures).To(BeEmpty(), "load SLOs: %s", strings.Join(suite.LoadResult.SLOFailures, "; "))
-}, NodeTimeout(loadStageTimeout))
+})
 
-// loadStageTimeout bounds the whole load stage; the capacity profile aims at 5 minutes.
+// loadStageTimeout bounds the whole load stage but the soak (which is
+// bounded by -kc.soak); the capacity profile aims at 5 minutes.
 const loadStageTimeout = 15 * time.Minute
+
+// soakPlan is -kc.soak's plan; nil: no soak.
+func soakPlan() *load.SoakPlan {
+	c := suite.Config
+	if c.Soak == 0 {
+		return nil
+	}
+	return &load.SoakPlan{Duration: c.Soak, Window: c.SoakWindow, Fraction: c.SoakFraction}
+}
 
 // reqLoadCorrect is the load stage's own row: every answer under load is the
 // asked user's. Each scenario's row is its load.Kind's Requirement.

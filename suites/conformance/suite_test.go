@@ -59,8 +59,12 @@ func TestConformance(t *testing.T) {
 		refuse(t, root, "%v\n(see -help for the kc.* flags)", err)
 	}
 	if suite.Config.Load != "off" {
-		if _, err := load.LookupProfile(suite.Config.Load); err != nil {
+		p, err := load.LookupProfile(suite.Config.Load)
+		if err != nil {
 			refuse(t, root, "-kc.load / -kc.workload (or -kc.load=off): %v", err)
+		}
+		if suite.Config.Soak > 0 && p.Mix == nil {
+			refuse(t, root, "-kc.soak holds the workload's mix, and %s has none: use -kc.load=mix or a workload file with mix:", p.Name)
 		}
 	}
 	var err error
