@@ -68,7 +68,8 @@ func runSoak(ctx context.Context, plan SoakPlan, flows []mixFlow, base StepInput
 	res := &SoakResult{TotalRPS: total}
 	start := time.Now()
 	base.Window, base.Warmup, base.Label = plan.Window, 0, "soak-"
-	for i := 0; time.Since(start)+plan.Window <= plan.Duration+time.Second && ctx.Err() == nil; i++ {
+	windows := max(int(plan.Duration/plan.Window), 1)
+	for i := 0; i < windows && ctx.Err() == nil; i++ {
 		w := SoakWindow{StartSeconds: time.Since(start).Seconds(), P99Millis: map[string]float64{}}
 		s, err := runMixStep(ctx, flows, base, total)
 		if err != nil {
@@ -89,7 +90,7 @@ func runSoak(ctx context.Context, plan SoakPlan, flows []mixFlow, base StepInput
 		report(progress, "load: soak window %d at %.1f/s: p99 %v ms, %d of %d failed, serve RSS %.0f MiB, rows %v", i+1, total, w.P99Millis, w.Failed, w.Answers, w.ServeRSSMB, w.Rows)
 	}
 	res.Seconds = time.Since(start).Seconds()
-	res.Complete = ctx.Err() == nil && len(res.Windows) > 0 && res.Seconds >= plan.Duration.Seconds()*0.9
+	res.Complete = ctx.Err() == nil && len(res.Windows) == windows
 	res.judge()
 	return res
 }
