@@ -23,6 +23,8 @@ type MixPlan struct {
 	// MinRate is the floor the mix must sustain; 0: Rate.
 	MinRate float64            `yaml:"min_rate"`
 	Flows   map[string]MixFlow `yaml:"flows"`
+	// Target, when given, is sized from the measured mix (Sizing).
+	Target *Target `yaml:"target"`
 }
 
 // MixFlow is one flow's share of the mix and what its answers must meet.
@@ -60,6 +62,9 @@ func (m MixPlan) validate(search bool) error {
 		}
 		sum += f.Weight
 	}
+	if m.Target != nil {
+		errs = append(errs, m.Target.validate())
+	}
 	if len(m.Flows) > 0 && math.Abs(sum-100) > 0.01 {
 		errs = append(errs, fmt.Errorf("mix: the flows' weights sum to %g, not 100", sum))
 	}
@@ -73,6 +78,10 @@ type MixCapacity struct {
 	Steps       []MixStep          `json:"steps"`
 	Complete    bool               `json:"complete"`
 	LimitedBy   *Limit             `json:"limited_by,omitempty"`
+	// Sizing scales the measured mix to the workload's target; SizingError
+	// says why it could not be.
+	Sizing      *Sizing `json:"sizing,omitempty"`
+	SizingError string  `json:"sizing_error,omitempty"`
 }
 
 // MixStep is one total rate: every flow's step, run in the same window.

@@ -200,6 +200,10 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <h2>mix: max sustainable {{printf "%.1f" .MaxTotalRPS}}/s in all</h2>
 <p>Weights (% of the total): {{range $k, $v := .Weights}}{{$k}} {{$v}}; {{end}} every flow in the same window, each judged by its own SLO.</p>
 {{with .LimitedBy}}<p{{if .NotTheDeployment}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
+{{with .Sizing}}<h3>Sizing for {{printf "%.1f" .TargetRPS}}/s at peak</h3>
+<p><b>{{.Replicas}} serve replicas</b> ({{printf "%.2f" .ServeCores}} serve cores at {{printf "%.1f" .RPSPerServeCore}} req/s per core, measured: {{printf "%.1f" .MeasuredRPS}}/s on {{printf "%.2f" .ServeCoresAtMax}} cores){{if .PostgresConns}}, <b>{{.PostgresConns}} Postgres connections</b> ({{.PostgresConnsAtMax}} open at the measured max){{end}}.</p>
+<p>Assumptions:</p><ul>{{range .Assumptions}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with .SizingError}}<p class="fail">No sizing: {{.}}</p>{{end}}
 {{mixChart .}}
 <table><tr><th>order</th><th>total/s</th>{{range .FlowNames}}<th>{{.}} /s, p99 ms, success</th>{{end}}<th>verdict</th></tr>
 {{range $i, $s := .Steps}}<tr><td>{{inc $i}}</td><td>{{printf "%.1f" $s.TotalRPS}}</td>{{range $s.Flows}}<td>{{printf "%.1f" .AchievedRPS}}, {{printf "%.1f" .Latency.P99}}, {{pct .Success}}{{if .Plot}} <a href="{{.Plot}}">plot</a>{{end}}</td>{{end}}

@@ -249,6 +249,12 @@ func runMixStage(ctx context.Context, in Input, res *Result, mi mixInput) error 
 	report(in.Progress, "load: the mix of %d flows, total from %.1f/s (up to %d steps)", len(flows), m.Rate, in.Profile.MaxSteps)
 	mc, err := runMix(ctx, in.Profile, flows, base, in.Progress)
 	mc.LimitedBy = mixLimit(mc, res.Bounds, in.SameMachine)
+	if m.Target != nil && err == nil {
+		var sizeErr error
+		if mc.Sizing, sizeErr = size(*m.Target, mc); sizeErr != nil {
+			mc.SizingError = sizeErr.Error()
+		}
+	}
 	res.Mix = &mc
 	if err != nil {
 		return err
