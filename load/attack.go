@@ -33,6 +33,7 @@ type Step struct {
 	CPU          map[string]float64 `json:"cpu_share,omitempty"` // of the whole machine, per component
 	Postgres     *PostgresFigures   `json:"postgres,omitempty"`  // from its statistics views, when the stack gives its DSN
 	Kratos       *KratosFigures     `json:"kratos,omitempty"`    // serve's own metrics over the window
+	Mail         *MailFigures       `json:"mail,omitempty"`      // the window's mails followed to the inbox
 	FlowSetup    *FlowSetup         `json:"flow_setup,omitempty"`
 	Pass         bool               `json:"pass"`
 	Why          []string           `json:"why,omitempty"` // why the step failed
@@ -127,6 +128,9 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		step.Postgres = pg.stop(ctx)
 		out.warmWrong = warmWrong
 	}
+	if in.Scenario.Mail != nil && err == nil {
+		step.Mail = in.Scenario.Mail(ctx)
+	}
 	plotFile, rawFile, closeErr := rec.Close()
 	if err = errors.Join(err, closeErr); err != nil {
 		return step, err
@@ -192,6 +196,9 @@ func (s *Step) judge(in StepInput) {
 	}
 	if slo := float64(in.Scenario.SLO) / float64(time.Millisecond); s.Latency.P99 > slo {
 		s.Why = append(s.Why, fmt.Sprintf("p99 %.1f ms > SLO %.0f ms (of %d answers)", s.Latency.P99, slo, s.Requests))
+	}
+	if m := s.Mail; m != nil && m.Delivered < m.Queued {
+		s.Why = append(s.Why, fmt.Sprintf("%d of %d mails did not reach the inbox within %.0f s of the window's end", m.Queued-m.Delivered, m.Queued, m.DrainedSeconds))
 	}
 	if s.Interrupted {
 		s.Why = append(s.Why, "interrupted")

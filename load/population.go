@@ -25,9 +25,10 @@ type Identity struct {
 	Identifier string // what its password login types
 }
 
-// NewIdentity makes the traits of seeded identity i from the deployment's
-// identity schema, and the identifier a password login uses.
-type NewIdentity func(i int) (traits map[string]any, identifier string, err error)
+// NewIdentity makes the traits of identity i from the deployment's identity
+// schema, the identifier a password login uses, and the address Kratos
+// mails verification codes to ("" when the schema verifies none).
+type NewIdentity func(i int) (traits map[string]any, identifier, email string, err error)
 
 // Session is a real session from a real login, with what proves its owner.
 type Session struct {
@@ -45,6 +46,16 @@ type Population struct {
 	Identities []Identity
 	Tokens     []Session
 	Cookies    []Session
+
+	mu         sync.Mutex
+	registered []string // identities the registration scenario made, removed by Cleanup too
+}
+
+// addRegistered records an identity the load made, so Cleanup removes it.
+func (pop *Population) addRegistered(id string) {
+	pop.mu.Lock()
+	defer pop.mu.Unlock()
+	pop.registered = append(pop.registered, id)
 }
 
 // SeedInput says how many identities and sessions to make.
@@ -104,7 +115,7 @@ func Seed(ctx context.Context, in SeedInput) (*Population, error) {
 		var patches []ory.IdentityPatch
 		identifiers := map[string]string{} // patch id (a UUID, as Kratos requires) -> identifier
 		for i := start; i < min(start+batchSize, in.Identities); i++ {
-			traits, identifier, err := in.NewIdentity(i)
+			traits, identifier, _, err := in.NewIdentity(i)
 			if err != nil {
 				return nil, err
 			}
@@ -208,6 +219,13 @@ func (pop *Population) Cleanup(ctx context.Context, ep harness.Endpoints, iv har
 	for _, id := range pop.Identities {
 		if _, err := admin.IdentityAPI.DeleteIdentity(ctx, id.ID).Execute(); err != nil {
 			errs = append(errs, fmt.Errorf("delete %s: %w", id.Identifier, err))
+		}
+	}
+	pop.mu.Lock()
+	defer pop.mu.Unlock()
+	for _, id := range pop.registered {
+		if _, err := admin.IdentityAPI.DeleteIdentity(ctx, id).Execute(); err != nil {
+			errs = append(errs, fmt.Errorf("delete registered identity %s: %w", id, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -50,7 +50,7 @@ func TestMixIsRefusedNamingTheField(t *testing.T) {
 		t.Fatalf("a valid mix: %+v, %v", p.Mix, err)
 	}
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"unknown flow":       {"    whoami-token: {weight: 90}\n    registration: {weight: 10}\n", `flow "registration" is unknown`},
+		"unknown flow":       {"    whoami-token: {weight: 90}\n    signup: {weight: 10}\n", `flow "signup" is unknown`},
 		"weights do not sum": {"    whoami-token: {weight: 90}\n    login: {weight: 5}\n", "weights sum to 95, not 100"},
 		"no weight":          {"    whoami-token: {weight: 100}\n    login: {}\n", "flow login: weight must be positive"},
 		"low min_success":    {"    whoami-token: {weight: 100, min_success: 0.9}\n", "min_success"},

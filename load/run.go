@@ -11,6 +11,7 @@ import (
 
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/client/kratosflow"
+	"kratos-conformance/harness/client/mail"
 )
 
 // Input is one load stage against a deployment.
@@ -34,6 +35,12 @@ type Input struct {
 	MaxWorkers  uint64    // requests in flight at most
 	Timeout     time.Duration
 	Progress    func(string)
+	// Inbox is where the deployment's mail arrives (Mailpit, or the
+	// courier's table); nil: mails under load are not followed.
+	Inbox mail.Inbox
+	// VerificationMail: a registration mails a verification code (the schema
+	// verifies an address and the verification flow is enabled).
+	VerificationMail bool
 	// Soak, when set, holds the workload's mix after its search (-kc.soak).
 	Soak *SoakPlan
 	// Remote: whoami's and alive's steps run on generator pods (-kc.load-generators); login stays in this process.

@@ -26,6 +26,9 @@ type Scenario struct {
 	// Check returns "" for a valid response, else the error's key for the
 	// breakdown, e.g. "401 session_inactive" or "200 wrong identity".
 	Check func(*vegeta.Result) string
+	// Mail, when set, follows the last window's mails to the inbox after it
+	// (registration's verification mail); the step records the figures.
+	Mail func(ctx context.Context) *MailFigures
 	// Sessions are whoami's sessions, from which a remote generator rebuilds
 	// the scenario (each gets every N-th); nil: none needed.
 	Sessions []Session

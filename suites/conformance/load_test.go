@@ -48,10 +48,11 @@ var _ = AfterSuite(func(sc SpecContext) {
 	timed("load", func() {
 		suite.LoadResult, pop, err = load.Run(ctx, load.Input{
 			Endpoints: suite.Endpoints, Intervals: suite.Intervals, Profile: profile, SessionCookie: sessionCookieName(), SLOWhoami: suite.Config.SLOWhoami, SLOLogin: suite.Config.SLOLogin,
-			SchemaID: suite.Schema.ID, NewIdentity: func(i int) (map[string]any, string, error) {
+			SchemaID: suite.Schema.ID, NewIdentity: func(i int) (map[string]any, string, string, error) {
 				id, err := suite.Schema.NewIdentity(fmt.Sprintf("load-%d", i), suite.Config.MailDomain())
-				return id.Traits, id.Identifier, err
+				return id.Traits, id.Identifier, id.Email, err
 			},
+			Inbox: mailReader().Inbox, VerificationMail: verificationMailed(),
 			SampleHash: suite.SampleHash, SameMachine: !borrowed(),
 			CPU: groups, OutDir: suite.Run.Dir, MaxWorkers: 256, Timeout: suite.Intervals.HTTPRequest,
 			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) }, Remote: remote, Soak: soakPlan(),
@@ -181,4 +182,13 @@ func loadSummary() *reports.Load {
 		l.Scenarios = append(l.Scenarios, ls)
 	}
 	return l
+}
+
+// verificationMailed says whether a registration mails a verification code
+// here: the schema verifies an address and the config (read, not assumed)
+// enables the verification flow.
+func verificationMailed() bool {
+	_, verifies := suite.Schema.VerifiedEmail()
+	enabled, known := liveConfigEnabled("selfservice.flows.verification.enabled")
+	return verifies && enabled && known
 }

@@ -29,6 +29,9 @@ type Mail struct {
 	Status       string // courier status: queued, processing, sent, abandoned
 	SendCount    int64
 	At           time.Time
+	// ReceivedAt is when the receiving side took it, to the millisecond
+	// (Mailpit); zero where the source cannot tell (then At, the Date header).
+	ReceivedAt time.Time
 }
 
 // Courier statuses (Kratos' courier_messages.status).

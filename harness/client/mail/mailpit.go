@@ -80,7 +80,7 @@ func (c *Mailpit) Received(ctx context.Context, addr string) ([]Mail, error) {
 		if strings.TrimSpace(text) == "" {
 			text = htmlText(m.HTML)
 		}
-		out = append(out, Mail{ID: m.ID, Recipient: addr, Subject: m.Subject, Text: text, Status: StatusSent, At: m.Date})
+		out = append(out, Mail{ID: m.ID, Recipient: addr, Subject: m.Subject, Text: text, Status: StatusSent, At: m.Date, ReceivedAt: summaries[i].Created})
 	}
 	return out, nil
 }

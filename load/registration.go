@@ -1,0 +1,168 @@
+package load
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"kratos-conformance/harness/client/kratosflow"
+)
+
+func init() {
+	registerKind(Kind{Name: "registration", Requirement: "LOAD-006", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
+		Build: func(b Build) *Scenario {
+			return Registration(RegistrationInput{Agent: b.Native, In: b.In, Population: b.Pop, SLO: b.SLO, Concurrency: 8})
+		}})
+}
+
+// RegistrationInput is what the registration scenario needs.
+type RegistrationInput struct {
+	Agent       *kratosflow.Agent // native: API flows
+	In          Input             // the public URL, the schema's identities, the inbox
+	Population  *Population       // registered identities join it, so Cleanup removes them
+	SLO         time.Duration
+	Concurrency int // flow creation ahead of the attack
+}
+
+// registered is one registration of the window, for its verification mail.
+type registered struct {
+	address string
+	sent    time.Time
+}
+
+// Registration is the API registration flow's password submit, with a new
+// identity from the deployment's schema each time: a password hash, the
+// identity and its addresses written, a session, and (where the schema
+// verifies an address) the verification mail queued for the courier. The
+// mail is followed to the inbox after the window (Scenario.Mail).
+func Registration(in RegistrationInput) *Scenario {
+	var (
+		mu     sync.Mutex
+		expect = map[string]registrationTarget{} // flow id -> what the new identity must carry
+		window []registered                      // this attack's successful registrations
+		next   atomic.Uint64
+	)
+	sc := &Scenario{Name: "registration", SLO: in.SLO}
+	sc.Prepare = func(ctx context.Context, n int) (vegeta.Targeter, *FlowSetup, error) {
+		targets, setup, err := createRegistrationFlows(ctx, in, n, &next)
+		if err != nil {
+			return nil, nil, err
+		}
+		mu.Lock()
+		window = nil
+		for _, t := range targets {
+			expect[t.flowID] = t
+		}
+		mu.Unlock()
+		var used atomic.Uint64
+		return func(t *vegeta.Target) error {
+			i := used.Add(1) - 1
+			if i >= uint64(len(targets)) {
+				return vegeta.ErrNoTargets
+			}
+			*t = targets[i].target
+			return nil
+		}, setup, nil
+	}
+	sc.Check = func(r *vegeta.Result) string {
+		if key := statusKey(r, http.StatusOK); key != "" {
+			return key
+		}
+		_, flowID, _ := strings.Cut(r.URL, "flow=")
+		mu.Lock()
+		want := expect[flowID]
+		mu.Unlock()
+		var body struct {
+			Identity struct {
+				ID     string         `json:"id"`
+				Traits map[string]any `json:"traits"`
+			} `json:"identity"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil || body.Identity.ID == "" {
+			return "200 without an identity"
+		}
+		traits, _ := json.Marshal(body.Identity.Traits)
+		if want.identifier == "" || !strings.Contains(strings.ToLower(string(traits)), strings.ToLower(want.identifier)) {
+			return wrongAnswer + "an identity without the registered identifier"
+		}
+		in.Population.addRegistered(body.Identity.ID)
+		mu.Lock()
+		if want.email != "" {
+			window = append(window, registered{address: want.email, sent: r.Timestamp})
+		}
+		mu.Unlock()
+		return ""
+	}
+	if in.In.VerificationMail && in.In.Inbox != nil {
+		sc.Mail = func(ctx context.Context) *MailFigures {
+			mu.Lock()
+			defer mu.Unlock()
+			return followMail(ctx, in.In, window)
+		}
+	}
+	return sc
+}
+
+type registrationTarget struct {
+	target     vegeta.Target
+	flowID     string
+	identifier string
+	email      string // where the verification mail goes; "" for none
+}
+
+// registrationOffset keeps registered identities apart from seeded ones
+// (NewIdentity(i) for i below the population's size).
+const registrationOffset = 1_000_000
+
+func createRegistrationFlows(ctx context.Context, in RegistrationInput, n int, next *atomic.Uint64) ([]registrationTarget, *FlowSetup, error) {
+	out := make([]registrationTarget, n)
+	lat := make([]time.Duration, n)
+	errs := make(chan error, n)
+	slots := make(chan struct{}, max(1, in.Concurrency))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range out {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func(i int) {
+			defer func() { <-slots; wg.Done() }()
+			traits, identifier, email, err := in.In.NewIdentity(registrationOffset + int(next.Add(1)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			began := time.Now()
+			flow, _, err := in.Agent.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+			lat[i] = time.Since(began)
+			if err != nil {
+				errs <- fmt.Errorf("create registration flow: %w", err)
+				return
+			}
+			// A password of its own, long and random: the deployment's policy
+			// (length, similarity to the identifier, breach lists) accepts it.
+			body, _ := json.Marshal(map[string]any{"method": "password", "password": "Kc-" + rand.Text(), "traits": traits})
+			u := in.In.Endpoints.KratosPublic.JoinPath("self-service", "registration").String() + "?flow=" + flow.Id
+			out[i] = registrationTarget{flowID: flow.Id, identifier: identifier, email: email, target: vegeta.Target{
+				Method: http.MethodPost, URL: u, Body: body,
+				Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
+			}}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, nil, err
+	}
+	elapsed := time.Since(start)
+	q := quantiles(lat)
+	return out, &FlowSetup{Flows: n, Seconds: elapsed.Seconds(), PerSecond: float64(n) / elapsed.Seconds(),
+		P50Millis: q(0.5), P99Millis: q(0.99), MaxMillis: q(1), Concurrent: in.Concurrency}, nil
+}
