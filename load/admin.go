@@ -1,0 +1,48 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+func init() {
+	registerKind(Kind{Name: "admin-identity", Requirement: "LOAD-007", DefaultSLO: whoamiSLO,
+		Build: func(b Build) *Scenario { return AdminIdentity(b.In.Endpoints.KratosAdmin, b.Pop, b.SLO) }})
+}
+
+// AdminIdentity is GET /admin/identities/{id} through the seeded identities,
+// as a back office or another service reads users; the index in the query
+// string (ignored by Kratos) tells Check which identity must answer.
+func AdminIdentity(admin *url.URL, pop *Population, slo time.Duration) *Scenario {
+	targets := make([]vegeta.Target, len(pop.Identities))
+	for i, id := range pop.Identities {
+		targets[i] = vegeta.Target{Method: http.MethodGet, URL: admin.JoinPath("admin", "identities", id.ID).String() + "?kc=" + strconv.Itoa(i),
+			Header: http.Header{"Accept": {"application/json"}}}
+	}
+	return &Scenario{
+		Name: "admin-identity",
+		SLO:  slo,
+		Prepare: func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) {
+			return rotate(targets), nil, nil
+		},
+		Check: func(r *vegeta.Result) string {
+			i, ok := targetIndex(r.URL, len(pop.Identities))
+			if !ok {
+				return "unknown target " + r.URL
+			}
+			if key := statusKey(r, http.StatusOK); key != "" {
+				return key
+			}
+			if !bytes.Contains(r.Body, []byte(`"id":"`+pop.Identities[i].ID+`"`)) {
+				return wrongAnswer + "another identity"
+			}
+			return ""
+		},
+	}
+}
