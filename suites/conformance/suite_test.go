@@ -38,6 +38,19 @@ func TestMain(m *testing.M) {
 	if code, ok := kubernetes.GeneratorMain(); ok {
 		os.Exit(code)
 	}
+	// Go's flag parser stops an unknown flag with its usage and exit 2
+	// before any test runs; a -kc.* typo gets the suite's refusal instead:
+	// the message, summary.json saying why, and the could-not-run line.
+	if unknown, known := unknownSuiteFlags(os.Args[1:]); len(unknown) > 0 {
+		_ = flag.CommandLine.Parse(known) // the rest still counts: -kc.out says where the summary goes
+		root, _ := harness.RepoRoot()
+		fmt.Fprintln(os.Stderr, "bad kratos-conformance flags:\n"+writeRefusal(root,
+			fmt.Sprintf("unknown flag(s) %s (see -help for the kc.* flags)", strings.Join(unknown, ", "))))
+		if suite.Final != nil {
+			printVerdict(suite.Final)
+		}
+		os.Exit(reports.ExitCannotRun)
+	}
 	code := m.Run()
 	if suite.Final != nil {
 		// After Ginkgo's own tally, which counts expected failures as failed: the verdict is the last word.
@@ -110,8 +123,30 @@ func newRun(root string) (*reports.Run, error) {
 // error naming what to fix, and a summary.json that says why.
 func refuse(t *testing.T, root, format string, args ...any) {
 	t.Helper()
+	t.Fatalf("bad kratos-conformance flags:\n%s", writeRefusal(root, fmt.Sprintf(format, args...)))
+}
+
+// unknownSuiteFlags are the -kc.* arguments no flag of the suite answers
+// to, and the other arguments.
+func unknownSuiteFlags(args []string) (unknown, known []string) {
+	for i, a := range args {
+		if a == "--" {
+			return unknown, append(known, args[i:]...)
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && strings.HasPrefix(name, "kc.") && flag.CommandLine.Lookup(name) == nil {
+			unknown = append(unknown, "-"+name)
+			continue
+		}
+		known = append(known, a)
+	}
+	return unknown, known
+}
+
+// writeRefusal writes a could-not-run summary for bad input and returns
+// the message with where the summary is.
+func writeRefusal(root, msg string) string {
 	suite.BadInput = true
-	msg := fmt.Sprintf(format, args...)
 	if run, err := newRun(root); err == nil {
 		s := &reports.Summary{RunID: run.ID, StartedAt: run.StartedAt, CouldNotRun: true,
 			Problems: []string{"bad input, nothing started: " + strings.ReplaceAll(msg, "\n", " ")}, Environment: reports.Environment{Provider: suite.Config.Provider}}
@@ -121,7 +156,7 @@ func refuse(t *testing.T, root, format string, args ...any) {
 			msg += "\nsummary: " + filepath.Join(run.Dir, "summary.json")
 		}
 	}
-	t.Fatalf("bad kratos-conformance flags:\n%s", msg)
+	return msg
 }
 
 // loadExpectedFailures reads -kc.expected-failures: a relative path is from
