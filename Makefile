@@ -16,7 +16,7 @@ endif
 SUITE_ARGS  := -ginkgo.timeout=$(TIMEOUT) $(if $(CI),-ginkgo.no-color)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps deps-kind warm test-kind test-full kind-ci docker-check kind-images certify-kind certify-k8s faults-kind build stack-bins certify-lifespans faults race breakages hygiene repeat images certify certify-upgrade load diff e2e e2e-containers test-containers certify-upgrade-containers certify-own certify-helm-kind hygiene-kind unit bench test clean distclean
+.PHONY: help deps deps-kind warm test-kind test-full kind-ci docker-check kind-images certify-kind certify-k8s faults-kind build stack-bins certify-lifespans faults race breakages hygiene repeat images certify certify-upgrade load diff e2e e2e-containers test-containers certify-upgrade-containers certify-own certify-helm-kind hygiene-kind binary unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,7 +27,9 @@ deps: ## install the Debian packages the process provider needs (root; apt)
 deps-kind: ## install the Debian packages the kind image build calls (debootstrap, jq, gcc; root; apt)
 	./.ci/deps kind
 
-build: stack-bins ## build or find the pinned Kratos and Mailpit (cached in ~/.cache/kratos-conformance), and build bin/kratos-conformance
+build: stack-bins binary ## build or find the pinned Kratos and Mailpit (cached in ~/.cache/kratos-conformance), and build bin/kratos-conformance
+
+binary: ## only bin/kratos-conformance: no Debian packages, no Kratos or Mailpit, no root (enough to certify a deployment you run, or your images on the containers provider)
 	$(GO) test -c -ldflags "-X kratos-conformance/reports.Commit=$$(git rev-parse HEAD 2>/dev/null)$$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)" -o bin/kratos-conformance ./suites/conformance
 	@echo "bin/kratos-conformance: the compiled suite; runs anywhere, e.g. bin/kratos-conformance -kc.target=staging.yaml"
 
