@@ -159,11 +159,12 @@ func stack(ctx context.Context, bin, root, dir, name string, args []string, plan
 	return reports.Part{Name: name, Summary: s, Planned: planned}
 }
 
-// forExpiry drops -kc.load, -kc.workload and -kc.upgrade-from: the expiry
-// stack measures no capacity and starts on the tested Kratos.
+// forExpiry drops the load stage's flags (-kc.load, -kc.load-*, -kc.workload,
+// -kc.soak*) and -kc.upgrade-from: the expiry stack measures no capacity
+// (and refuses load flags without a load) and starts on the tested Kratos.
 func forExpiry(args []string) []string {
 	return slices.DeleteFunc(slices.Clone(args), func(a string) bool {
-		return slices.ContainsFunc([]string{"kc.load=", "kc.workload=", "kc.upgrade-from="}, func(p string) bool {
+		return slices.ContainsFunc([]string{"kc.load=", "kc.load-", "kc.workload=", "kc.soak", "kc.upgrade-from="}, func(p string) bool {
 			return strings.HasPrefix(strings.TrimLeft(a, "-"), p)
 		})
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -47,5 +48,14 @@ func TestBesideGuide(t *testing.T) {
 	t.Setenv("KC_PROVIDER", "kind")
 	if besideGuide(nil) {
 		t.Error("KC_PROVIDER=kind: want the stacks one after the other")
+	}
+}
+
+// The expiry stack gets no load stage's flags: with its load off it would
+// refuse -kc.load-generators and -kc.soak.
+func TestForExpiryDropsLoadFlags(t *testing.T) {
+	got := forExpiry([]string{"-kc.provider=kind", "-kc.load=smoke", "-kc.load-generators=2", "--kc.load-generator-cpu=250m", "-kc.soak=5m", "-kc.workload=w.yaml", "-kc.upgrade-from=old", "-kc.slo-whoami=100ms"})
+	if want := []string{"-kc.provider=kind", "-kc.slo-whoami=100ms"}; !slices.Equal(got, want) {
+		t.Errorf("forExpiry = %q, want %q", got, want)
 	}
 }
