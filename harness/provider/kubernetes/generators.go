@@ -20,6 +20,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -92,7 +93,7 @@ func (s *Stack) RunGenerators(ctx context.Context, specs [][]byte, lines func(in
 	if err := s.sweepKilledRuns(ctx); err != nil {
 		return err
 	}
-	if err := s.ensureRBAC(ctx, ic, &undo, name); err != nil { // the generators read their barrier ConfigMap
+	if err := s.generatorRBAC(ctx, name, &undo); err != nil { // the generators read their barrier ConfigMap
 		return err
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string]string{}}
@@ -231,6 +232,7 @@ func (s *Stack) generatorJob(ic *kind.InCluster, name string, n int) (*batchv1.J
 	deadline := int64(s.cfg.Intervals.InClusterRun.Seconds())
 	j.Spec.ActiveDeadlineSeconds = &deadline
 	spec := &j.Spec.Template.Spec
+	spec.ServiceAccountName = name // its own, which may read only its barrier (generatorRBAC)
 	suite := spec.Containers[0]
 	spec.Containers = []corev1.Container{{
 		Name: "generator", Image: s.opts.SuiteImage, ImagePullPolicy: suite.ImagePullPolicy,
@@ -354,6 +356,9 @@ func runGenerator(ctx context.Context, dir string) error {
 	defer tick.Stop()
 	for {
 		cm, err := cs.CoreV1().ConfigMaps(string(ns)).Get(ctx, os.Getenv(envGeneratorBarrier), metav1.GetOptions{})
+		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+			return fmt.Errorf("read the barrier ConfigMap: %w", err) // waiting would not help: end, and say why
+		}
 		if err == nil && cm.Data[barrierKey] != "" {
 			start, err := time.Parse(time.RFC3339Nano, cm.Data[barrierKey])
 			if err != nil {
