@@ -120,8 +120,8 @@ func addLoadRequirements(s *reports.Summary) {
 			continue
 		}
 		c, ok := scenarioResult(k.Name)
-		if !ok {
-			continue // interrupted before it: NOT RUN
+		if !ok || len(c.Steps) == 0 {
+			continue // interrupted before it, or its first step could not run: NOT RUN, the AfterSuite failure says why
 		}
 		status, reason := reports.Pass, ""
 		if floor := workload.Scenarios[k.Name].Floor(); c.MaxSustainableRPS < floor {
