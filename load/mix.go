@@ -37,8 +37,23 @@ type MixFlow struct {
 // Floor is the total rate the mix must sustain for the stage to pass.
 func (m MixPlan) Floor() float64 { return cmp.Or(m.MinRate, m.Rate) }
 
+// minFlowAnswers is the fewest requests a flow gets in a mix's window: fewer
+// cannot be judged (a flow at 0.06/s sent none in 10 s and "failed").
+const minFlowAnswers = 10
+
+// minTotal is the lowest total at which every flow still gets its answers.
+func (m MixPlan) minTotal(window time.Duration) float64 {
+	var least float64
+	for _, f := range m.Flows {
+		if f.Weight > 0 {
+			least = max(least, minFlowAnswers/(f.Weight/100*window.Seconds()))
+		}
+	}
+	return least
+}
+
 // validate names every field a mix cannot run with.
-func (m MixPlan) validate(search bool) error {
+func (m MixPlan) validate(search bool, window time.Duration) error {
 	var errs []error
 	if m.Rate <= 0 || search && m.MaxRate < m.Rate {
 		errs = append(errs, errors.New("mix: rate must be positive, and max_rate at least rate when search is on"))
@@ -64,6 +79,11 @@ func (m MixPlan) validate(search bool) error {
 	}
 	if m.Target != nil {
 		errs = append(errs, m.Target.validate())
+	}
+	for name, f := range m.Flows {
+		if n := m.Rate * f.Weight / 100 * window.Seconds(); f.Weight > 0 && n < minFlowAnswers {
+			errs = append(errs, fmt.Errorf("mix: flow %s gets %.1f requests a window at the first rate (rate x weight%% x window): raise rate or its weight to give it %d", name, n, minFlowAnswers))
+		}
 	}
 	if len(m.Flows) > 0 && math.Abs(sum-100) > 0.01 {
 		errs = append(errs, fmt.Errorf("mix: the flows' weights sum to %g, not 100", sum))
@@ -119,7 +139,7 @@ func runMix(ctx context.Context, p Profile, flows []mixFlow, base StepInput, pro
 		maxRate = m.Rate
 	}
 	var err error
-	mc.Complete, err = searchRates(ctx, rateSearch{First: m.Rate, Max: maxRate, Precision: 0.05, MaxSteps: p.MaxSteps}, try)
+	mc.Complete, err = searchRates(ctx, rateSearch{First: m.Rate, Max: maxRate, Min: m.minTotal(p.Window), Precision: 0.05, MaxSteps: p.MaxSteps}, try)
 	for _, s := range mc.Steps {
 		if s.Pass && s.TotalRPS > mc.MaxTotalRPS {
 			mc.MaxTotalRPS = s.TotalRPS

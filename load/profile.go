@@ -132,7 +132,7 @@ func ParseProfile(b []byte) (Profile, error) {
 		errs = append(errs, fmt.Errorf("no scenarios and no mix; known scenarios: %s", kindNames()))
 	}
 	if p.Mix != nil {
-		errs = append(errs, p.Mix.validate(p.Search))
+		errs = append(errs, p.Mix.validate(p.Search, p.Window))
 	}
 	for name, plan := range p.Scenarios {
 		if !slices.ContainsFunc(Kinds, func(k Kind) bool { return k.Name == name }) {

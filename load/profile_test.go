@@ -44,9 +44,9 @@ func TestWorkloadFloorAndSuccess(t *testing.T) {
 
 // A mix names known flows whose weights sum to 100, and a searchable total.
 func TestMixIsRefusedNamingTheField(t *testing.T) {
-	base := "name: x\nidentities: 2\nsessions: 1\nwindow: 1s\nbound_for: 1s\nmax_steps: 3\nsearch: true\nmix:\n  rate: 10\n  max_rate: 100\n  flows:\n"
+	base := "name: x\nidentities: 2\nsessions: 1\nwindow: 10s\nbound_for: 1s\nmax_steps: 3\nsearch: true\nmix:\n  rate: 10\n  max_rate: 100\n  flows:\n"
 	p, err := ParseProfile([]byte(base + "    whoami-token: {weight: 90}\n    login: {weight: 10, slo_p99: 2s}\n"))
-	if err != nil || p.Mix.Floor() != 10 || p.Mix.Flows["login"].SLO.Seconds() != 2 {
+	if err != nil || p.Mix.Floor() != 10 || p.Mix.Flows["login"].SLO.Seconds() != 2 || p.Mix.minTotal(p.Window) != 10 {
 		t.Fatalf("a valid mix: %+v, %v", p.Mix, err)
 	}
 	for name, tc := range map[string]struct{ yaml, want string }{
@@ -54,6 +54,7 @@ func TestMixIsRefusedNamingTheField(t *testing.T) {
 		"weights do not sum": {"    whoami-token: {weight: 90}\n    login: {weight: 5}\n", "weights sum to 95, not 100"},
 		"no weight":          {"    whoami-token: {weight: 100}\n    login: {}\n", "flow login: weight must be positive"},
 		"low min_success":    {"    whoami-token: {weight: 100, min_success: 0.9}\n", "min_success"},
+		"a flow too small":   {"    whoami-token: {weight: 95}\n    login: {weight: 5}\n", "flow login gets 5.0 requests a window"},
 	} {
 		if _, err := ParseProfile([]byte(base + tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: want refused naming %q, got %v", name, tc.want, err)

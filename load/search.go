@@ -58,7 +58,10 @@ func Search(ctx context.Context, in SearchInput) (Capacity, error) {
 // rateSearch bounds a search over one rate: a scenario's, or a mix's total.
 type rateSearch struct {
 	First, Max, Precision float64
-	MaxSteps              int
+	// Min is the lowest rate worth trying (a mix's smallest flow needs
+	// answers to judge); 0: an eighth of First.
+	Min      float64
+	MaxSteps int
 }
 
 // searchRates doubles the rate from First until try fails or Max is
@@ -86,7 +89,7 @@ func searchRates(ctx context.Context, in rateSearch, try func(rate float64) (boo
 	}
 	if pass == 0 && fail > 0 {
 		// Even the first rate failed: look below it before bisecting.
-		for rate := fail / 2; rate >= in.First/8 && steps < in.MaxSteps && ctx.Err() == nil; rate /= 2 {
+		for rate := fail / 2; rate >= max(in.First/8, in.Min) && steps < in.MaxSteps && ctx.Err() == nil; rate /= 2 {
 			ok, err := run(rate)
 			if err != nil {
 				return false, err
