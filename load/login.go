@@ -103,40 +103,19 @@ type loginTarget struct {
 }
 
 func createLoginFlows(ctx context.Context, in LoginInput, n int, next *atomic.Uint64) ([]loginTarget, *FlowSetup, error) {
-	out := make([]loginTarget, n)
-	lat := make([]time.Duration, n)
-	errs := make(chan error, n)
-	slots := make(chan struct{}, max(1, in.Concurrency))
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range out {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func(i int) {
-			defer func() { <-slots; wg.Done() }()
-			began := time.Now()
-			flow, _, err := in.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-			lat[i] = time.Since(began)
-			if err != nil {
-				errs <- fmt.Errorf("create login flow: %w", err)
-				return
-			}
-			id := in.Population.Identities[(next.Add(1)-1)%uint64(len(in.Population.Identities))]
-			body, _ := json.Marshal(map[string]string{"method": "password", "identifier": id.Identifier, "password": in.Population.Password})
-			u := in.Public.JoinPath("self-service", "login").String() + "?flow=" + flow.Id
-			out[i] = loginTarget{flowID: flow.Id, identityID: id.ID, target: vegeta.Target{
-				Method: http.MethodPost, URL: u, Body: body,
-				Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
-			}}
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, nil, err
-	}
-	elapsed := time.Since(start)
-	q := quantiles(lat)
-	return out, &FlowSetup{Flows: n, Seconds: elapsed.Seconds(), PerSecond: float64(n) / elapsed.Seconds(),
-		P50Millis: q(0.5), P99Millis: q(0.99), MaxMillis: q(1), Concurrent: in.Concurrency}, nil
+	return prepareAhead(n, in.Concurrency, func(int) (loginTarget, time.Duration, error) {
+		began := time.Now()
+		flow, _, err := in.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+		took := time.Since(began)
+		if err != nil {
+			return loginTarget{}, took, fmt.Errorf("create login flow: %w", err)
+		}
+		id := in.Population.Identities[(next.Add(1)-1)%uint64(len(in.Population.Identities))]
+		body, _ := json.Marshal(map[string]string{"method": "password", "identifier": id.Identifier, "password": in.Population.Password})
+		u := in.Public.JoinPath("self-service", "login").String() + "?flow=" + flow.Id
+		return loginTarget{flowID: flow.Id, identityID: id.ID, target: vegeta.Target{
+			Method: http.MethodPost, URL: u, Body: body,
+			Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
+		}}, took, nil
+	})
 }

@@ -123,46 +123,24 @@ type registrationTarget struct {
 const registrationOffset = 1_000_000
 
 func createRegistrationFlows(ctx context.Context, in RegistrationInput, n int, next *atomic.Uint64) ([]registrationTarget, *FlowSetup, error) {
-	out := make([]registrationTarget, n)
-	lat := make([]time.Duration, n)
-	errs := make(chan error, n)
-	slots := make(chan struct{}, max(1, in.Concurrency))
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range out {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func(i int) {
-			defer func() { <-slots; wg.Done() }()
-			traits, identifier, email, err := in.In.NewIdentity(registrationOffset + int(next.Add(1)))
-			if err != nil {
-				errs <- err
-				return
-			}
-			began := time.Now()
-			flow, _, err := in.Agent.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
-			lat[i] = time.Since(began)
-			if err != nil {
-				errs <- fmt.Errorf("create registration flow: %w", err)
-				return
-			}
-			// A password of its own, long and random: the deployment's policy
-			// (length, similarity to the identifier, breach lists) accepts it.
-			body, _ := json.Marshal(map[string]any{"method": "password", "password": "Kc-" + rand.Text(), "traits": traits})
-			u := in.In.Endpoints.KratosPublic.JoinPath("self-service", "registration").String() + "?flow=" + flow.Id
-			out[i] = registrationTarget{flowID: flow.Id, identifier: identifier, email: email, target: vegeta.Target{
-				Method: http.MethodPost, URL: u, Body: body,
-				Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
-			}}
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, nil, err
-	}
-	elapsed := time.Since(start)
-	q := quantiles(lat)
-	return out, &FlowSetup{Flows: n, Seconds: elapsed.Seconds(), PerSecond: float64(n) / elapsed.Seconds(),
-		P50Millis: q(0.5), P99Millis: q(0.99), MaxMillis: q(1), Concurrent: in.Concurrency}, nil
+	return prepareAhead(n, in.Concurrency, func(int) (registrationTarget, time.Duration, error) {
+		traits, identifier, email, err := in.In.NewIdentity(registrationOffset + int(next.Add(1)))
+		if err != nil {
+			return registrationTarget{}, 0, err
+		}
+		began := time.Now()
+		flow, _, err := in.Agent.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+		took := time.Since(began)
+		if err != nil {
+			return registrationTarget{}, took, fmt.Errorf("create registration flow: %w", err)
+		}
+		// A password of its own, long and random: the deployment's policy
+		// (length, similarity to the identifier, breach lists) accepts it.
+		body, _ := json.Marshal(map[string]any{"method": "password", "password": "Kc-" + rand.Text(), "traits": traits})
+		u := in.In.Endpoints.KratosPublic.JoinPath("self-service", "registration").String() + "?flow=" + flow.Id
+		return registrationTarget{flowID: flow.Id, identifier: identifier, email: email, target: vegeta.Target{
+			Method: http.MethodPost, URL: u, Body: body,
+			Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
+		}}, took, nil
+	})
 }
