@@ -115,6 +115,13 @@ type ProcessGroups interface {
 	ProcessGroups() map[Component]int
 }
 
+// PodCPU is implemented by providers whose components run as pods: the CPU
+// seconds each component's containers used so far, from the kubelets'
+// summary, "machine" for their nodes' busy CPU, and those nodes' cores.
+type PodCPU interface {
+	PodCPUSeconds(ctx context.Context) (secs map[string]float64, cores float64, err error)
+}
+
 // ConfigSource is implemented by providers that know the Kratos configuration
 // they deployed (or were given), so the guide's checklist can read it.
 type ConfigSource interface {

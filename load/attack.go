@@ -30,17 +30,21 @@ type Step struct {
 	Success      float64            `json:"success"` // validated successes / requests
 	Latency      Latency            `json:"latency_ms"`
 	Errors       map[string]uint64  `json:"errors,omitempty"`
-	CPU          map[string]float64 `json:"cpu_share,omitempty"` // of the whole machine, per component
-	Postgres     *PostgresFigures   `json:"postgres,omitempty"`  // from its statistics views, when the stack gives its DSN
-	Kratos       *KratosFigures     `json:"kratos,omitempty"`    // serve's own metrics over the window
-	Mail         *MailFigures       `json:"mail,omitempty"`      // the window's mails followed to the inbox
-	FlowSetup    *FlowSetup         `json:"flow_setup,omitempty"`
-	Pass         bool               `json:"pass"`
-	Why          []string           `json:"why,omitempty"` // why the step failed
-	Plot         string             `json:"plot,omitempty"`
-	Raw          string             `json:"raw_results,omitempty"` // gob, gzipped: zcat FILE | vegeta report
-	Timeline     []Second           `json:"timeline,omitempty"`
-	Interrupted  bool               `json:"interrupted,omitempty"`
+	CPU          map[string]float64 `json:"cpu_share,omitempty"` // of the hosts' cores, per component
+	// CPUCores are the hosts' cores the shares are of: this machine's, or
+	// the cluster nodes' the pods ran on; CPUNote: why there are no shares.
+	CPUCores    float64          `json:"cpu_cores,omitempty"`
+	CPUNote     string           `json:"cpu_note,omitempty"`
+	Postgres    *PostgresFigures `json:"postgres,omitempty"` // from its statistics views, when the stack gives its DSN
+	Kratos      *KratosFigures   `json:"kratos,omitempty"`   // serve's own metrics over the window
+	Mail        *MailFigures     `json:"mail,omitempty"`     // the window's mails followed to the inbox
+	FlowSetup   *FlowSetup       `json:"flow_setup,omitempty"`
+	Pass        bool             `json:"pass"`
+	Why         []string         `json:"why,omitempty"` // why the step failed
+	Plot        string           `json:"plot,omitempty"`
+	Raw         string           `json:"raw_results,omitempty"` // gob, gzipped: zcat FILE | vegeta report
+	Timeline    []Second         `json:"timeline,omitempty"`
+	Interrupted bool             `json:"interrupted,omitempty"`
 	// Generators are the remote generators' parts (-kc.load-generators); none: this process sent everything.
 	Generators []GeneratorFigure `json:"generators,omitempty"`
 }
@@ -68,8 +72,8 @@ type StepInput struct {
 	Warmup   time.Duration
 	Window   time.Duration
 	Limits   Limits
-	CPU      CPUGroups
-	PlotDir  string // where the step's vegeta plot goes; empty: no plot
+	CPU      CPUMeter // nil: this process only
+	PlotDir  string   // where the step's vegeta plot goes; empty: no plot
 	// Label prefixes the step's files, apart from the same scenario's own steps.
 	Label string
 	// KratosAdmin is where serve's metrics are scraped; nil: not scraped.
@@ -78,6 +82,21 @@ type StepInput struct {
 	// Postgres did during its window; empty: no Postgres figures.
 	PostgresDSN string
 	Remote      *RemoteGenerators // nil: attack from this process
+}
+
+func (in StepInput) meter() CPUMeter {
+	if in.CPU == nil {
+		return CPUGroups(nil)
+	}
+	return in.CPU
+}
+
+// setCPU records the window's CPU shares, or why there are none.
+func (s *Step) setCPU(before, after cpuSnapshot) {
+	var err error
+	if s.CPU, s.CPUCores, err = shares(before, after); err != nil {
+		s.CPUNote = "CPU not measured: " + err.Error()
+	}
 }
 
 // Pass criteria of a step (docs/requirements.md, LOAD-*): the generator kept up, nearly
@@ -105,7 +124,9 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 	if in.remote() {
 		pg := watchPostgres(ctx, in.PostgresDSN, pgSampleEvery)
 		kBefore, kErr := in.scrapeKratos(ctx)
+		before := in.meter().sample(ctx)
 		m, out, step.Generators, err = remoteAttack(ctx, in, rec)
+		step.setCPU(before, in.meter().sample(ctx))
 		kAfter, kErr2 := in.scrapeKratos(ctx)
 		step.Kratos = kratosFigures(kBefore, kAfter, kErr, kErr2)
 		step.Postgres = pg.stop(ctx)
@@ -120,9 +141,9 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		warmWrong := out.warmWrong
 		pg := watchPostgres(ctx, in.PostgresDSN, pgSampleEvery)
 		kBefore, kErr := in.scrapeKratos(ctx)
-		before := in.CPU.sample()
+		before := in.meter().sample(ctx)
 		m, out, step.FlowSetup, err = attack(ctx, in, in.Window, rec)
-		step.CPU = shares(before, in.CPU.sample())
+		step.setCPU(before, in.meter().sample(ctx))
 		kAfter, kErr2 := in.scrapeKratos(ctx)
 		step.Kratos = kratosFigures(kBefore, kAfter, kErr, kErr2)
 		step.Postgres = pg.stop(ctx)

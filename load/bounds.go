@@ -92,14 +92,14 @@ func GeneratorCeiling(ctx context.Context, d time.Duration, workers uint64) (rps
 	stop := context.AfterFunc(ctx, func() { a.Stop() })
 	defer stop()
 	self := CPUGroups{}
-	before := self.sample()
+	before := self.sample(ctx)
 	var m vegeta.Metrics
 	// Rate 0 with a fixed worker pool: as fast as the workers go.
 	for r := range a.Attack(vegeta.NewStaticTargeter(target), vegeta.Rate{Freq: 0}, d, "generator-ceiling") {
 		m.Add(r)
 	}
 	m.Close()
-	after := self.sample()
+	after := self.sample(ctx)
 	if m.Requests == 0 {
 		return 0, 0, fmt.Errorf("the generator sent nothing to a loopback handler")
 	}

@@ -1,6 +1,8 @@
 package load
 
 import (
+	"cmp"
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,16 +21,25 @@ const clockTicks = 100
 // The generator (this process) is always added, and the whole machine.
 type CPUGroups map[string]int
 
-// cpuSnapshot is CPU seconds used so far per group name.
+// CPUMeter reads the CPU seconds each component used so far: CPUGroups for
+// processes on this machine, PodCPU for pods in a cluster.
+type CPUMeter interface {
+	sample(ctx context.Context) cpuSnapshot
+}
+
+// cpuSnapshot is CPU seconds used so far per group name, "machine" for
+// every process on the hosts, which have cores; err: nothing was read.
 type cpuSnapshot struct {
-	at   time.Time
-	secs map[string]float64
+	at    time.Time
+	secs  map[string]float64
+	cores float64
+	err   error
 }
 
 // sample reads /proc once: CPU seconds of every process in each group
 // (Postgres backends share the postmaster's process group), and of this process.
-func (g CPUGroups) sample() cpuSnapshot {
-	snap := cpuSnapshot{at: time.Now(), secs: map[string]float64{}}
+func (g CPUGroups) sample(context.Context) cpuSnapshot {
+	snap := cpuSnapshot{at: time.Now(), secs: map[string]float64{}, cores: float64(runtime.NumCPU())}
 	byGroup := map[int]string{}
 	for name, pgid := range g {
 		byGroup[pgid] = name
@@ -92,18 +103,40 @@ func machineBusy() float64 {
 	return busy / clockTicks
 }
 
-// shares is each group's share of the whole machine between two snapshots:
-// 1.0 means every core busy for the whole interval.
-func shares(before, after cpuSnapshot) map[string]float64 {
-	wall := after.at.Sub(before.at).Seconds() * float64(runtime.NumCPU())
+// PodCPU reads a cluster's pods from their kubelets (harness.PodCPU): their
+// shares are of the nodes they run on.
+type PodCPU struct {
+	Read func(ctx context.Context) (secs map[string]float64, cores float64, err error)
+	// WithGenerator: this process runs on those nodes' machine (kind), so
+	// its own CPU is one more component of theirs.
+	WithGenerator bool
+}
+
+func (p PodCPU) sample(ctx context.Context) cpuSnapshot {
+	snap := cpuSnapshot{at: time.Now()}
+	snap.secs, snap.cores, snap.err = p.Read(ctx)
+	if snap.err == nil && p.WithGenerator {
+		snap.secs["generator"] = CPUGroups{}.sample(ctx).secs["generator"]
+	}
+	return snap
+}
+
+// shares is each group's share of the hosts' cores between two snapshots:
+// 1.0 means every core busy for the whole interval. A reading that failed
+// gives no shares, and its error.
+func shares(before, after cpuSnapshot) (map[string]float64, float64, error) {
+	if err := cmp.Or(before.err, after.err); err != nil {
+		return nil, 0, err
+	}
+	wall := after.at.Sub(before.at).Seconds() * after.cores
 	out := map[string]float64{}
 	if wall <= 0 {
-		return out
+		return out, after.cores, nil
 	}
 	for name, secs := range after.secs {
 		out[name] = round3((secs - before.secs[name]) / wall)
 	}
-	return out
+	return out, after.cores, nil
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

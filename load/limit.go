@@ -53,12 +53,15 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 	busy, measured := stop.CPU[machine]
 	if !measured {
 		ev := fmt.Sprintf("at %.1f/s: %s; this provider gives no per-component CPU figures, so nothing is attributed", stop.TargetRPS, why)
+		if stop.CPUNote != "" {
+			ev = fmt.Sprintf("at %.1f/s: %s; %s, so nothing is attributed", stop.TargetRPS, why, stop.CPUNote)
+		}
 		if k := stop.Kratos; k != nil {
 			ev += fmt.Sprintf("; the serve process behind the admin URL used %.2f cores and %.0f MiB (its own metrics)", k.CPUCores, k.ResidentMB)
 		}
 		return Limit{Resource: "unknown", Evidence: ev}
 	}
-	cores := float64(runtime.NumCPU())
+	cores := cmp.Or(stop.CPUCores, float64(runtime.NumCPU()))
 	top := topComponent(stop.CPU)
 	spent := cpuBreakdown(stop.CPU, cores)
 	if busy < saturatedMachine {

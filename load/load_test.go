@@ -143,14 +143,14 @@ func TestCPUSampleCountsGroupsAndTheGenerator(t *testing.T) {
 	}
 	defer busy.Process.Kill()
 	groups := CPUGroups{"busy": busy.Process.Pid}
-	before := groups.sample()
+	before := groups.sample(context.Background())
 	// Spin (CPU time is counted in 10 ms ticks) until both have been seen, or give up.
 	after := before
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		for i := 0; i < 1e6; i++ {
 			_ = i * i
 		}
-		if after = groups.sample(); after.secs["busy"] > before.secs["busy"] && after.secs["generator"] > before.secs["generator"] {
+		if after = groups.sample(context.Background()); after.secs["busy"] > before.secs["busy"] && after.secs["generator"] > before.secs["generator"] {
 			return
 		}
 	}

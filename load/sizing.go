@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -41,16 +42,22 @@ func (t Target) PeakRate() float64 {
 // Sizing answers "how big must it be" for a target, from the mix measured
 // in this run, with every assumption it rests on.
 type Sizing struct {
-	TargetRPS          float64  `json:"target_rps"`
-	MeasuredRPS        float64  `json:"measured_max_total_rps"`
-	ServeCoresAtMax    float64  `json:"serve_cores_at_max"`
-	RPSPerServeCore    float64  `json:"rps_per_serve_core"`
-	ServeCores         float64  `json:"serve_cores_needed"`
-	Replicas           int      `json:"serve_replicas"`
-	PostgresConnsAtMax int      `json:"postgres_connections_at_max,omitempty"`
-	PostgresConns      int      `json:"postgres_connections_needed,omitempty"`
-	Assumptions        []string `json:"assumptions"`
+	TargetRPS          float64 `json:"target_rps"`
+	MeasuredRPS        float64 `json:"measured_max_total_rps"`
+	ServeCoresAtMax    float64 `json:"serve_cores_at_max"`
+	RPSPerServeCore    float64 `json:"rps_per_serve_core"`
+	ServeCores         float64 `json:"serve_cores_needed"`
+	Replicas           int     `json:"serve_replicas"`
+	PostgresConnsAtMax int     `json:"postgres_connections_at_max,omitempty"`
+	PostgresConns      int     `json:"postgres_connections_needed,omitempty"`
+	// ScalingEfficiency is the mix's measured by a replica sweep; 0: not measured, linear assumed.
+	ScalingEfficiency float64  `json:"scaling_efficiency,omitempty"`
+	Assumptions       []string `json:"assumptions"`
+	coresPerReplica   float64
 }
+
+// linearScaling is sizing's assumption until a replica sweep measures it.
+const linearScaling = "serve scales linearly with cores: not measured (a replica sweep, -kc.load-replicas on kind, measures it)"
 
 // size scales the mix's highest passing step to the target. It needs that
 // step's serve CPU (per-component shares, or serve's own metrics).
@@ -68,8 +75,8 @@ func size(t Target, mc MixCapacity) (*Sizing, error) {
 	s := &Sizing{TargetRPS: round3(t.PeakRate()), MeasuredRPS: mc.MaxTotalRPS}
 	switch {
 	case f.CPU["kratos"] > 0 && f.CPU[machine] > 0:
-		s.ServeCoresAtMax = round3(f.CPU["kratos"] * float64(runtime.NumCPU()))
-		s.Assumptions = append(s.Assumptions, "serve's CPU at the max is its process group's share of this machine (/proc)")
+		s.ServeCoresAtMax = round3(f.CPU["kratos"] * cmp.Or(f.CPUCores, float64(runtime.NumCPU())))
+		s.Assumptions = append(s.Assumptions, "serve's CPU at the max is what its processes or pods used (/proc, or the kubelets' summary)")
 	case f.Kratos != nil && f.Kratos.CPUCores > 0:
 		s.ServeCoresAtMax = f.Kratos.CPUCores
 		s.Assumptions = append(s.Assumptions, "serve's CPU at the max is one serve process's own process_cpu_seconds_total: with several replicas behind the admin URL it undercounts")
@@ -83,6 +90,7 @@ func size(t Target, mc MixCapacity) (*Sizing, error) {
 		per = 1
 		s.Assumptions = append(s.Assumptions, "each serve replica has 1 core (target.cores_per_replica)")
 	}
+	s.coresPerReplica = per
 	s.Replicas = max(int(math.Ceil(s.ServeCores/per)), 1)
 	if pg := f.Postgres; pg != nil && pg.Connections > 0 {
 		s.PostgresConnsAtMax = pg.Connections
@@ -90,7 +98,7 @@ func size(t Target, mc MixCapacity) (*Sizing, error) {
 		s.Assumptions = append(s.Assumptions, "each replica holds as many Postgres connections as serve held at the max (the DSN's pool settings unchanged)")
 	}
 	s.Assumptions = append(s.Assumptions,
-		fmt.Sprintf("serve scales linearly with cores: not measured here (one machine of %d cores; a replica sweep on a cluster measures the efficiency)", runtime.NumCPU()),
+		linearScaling,
 		"the traffic has this workload's mix; Postgres, Redis and the network keep up (their own capacity is not sized)")
 	if t.Users > 0 {
 		s.Assumptions = append(s.Assumptions, fmt.Sprintf("%.0f users x %.0f requests a day / 86400 s x peak factor %.1f", t.Users, t.RequestsPerUserPerDay, max(t.PeakFactor, 1)))

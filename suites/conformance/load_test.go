@@ -24,18 +24,26 @@ var _ = AfterSuite(func(sc SpecContext) {
 	defer cancel()
 	profile, err := load.LookupProfile(suite.Config.Load)
 	Expect(err).NotTo(HaveOccurred())
-	var groups load.CPUGroups
-	if pg, ok := suite.Stack.(harness.ProcessGroups); ok {
-		groups = load.CPUGroups{}
-		for name, pgid := range pg.ProcessGroups() {
-			groups[string(name)] = pgid // every component, so the shares explain the machine
+	var groups load.CPUMeter
+	switch s := suite.Stack.(type) {
+	case harness.ProcessGroups:
+		pgs := load.CPUGroups{}
+		for name, pgid := range s.ProcessGroups() {
+			pgs[string(name)] = pgid // every component, so the shares explain the machine
 		}
+		groups = pgs
+	case harness.PodCPU:
+		groups = load.PodCPU{Read: s.PodCPUSeconds, WithGenerator: !borrowed()}
 	}
 	var remote *load.RemoteGenerators
 	if lg, ok := suite.Stack.(harness.LoadGenerators); ok && suite.Config.LoadGenerators > 0 {
 		ep, err := lg.GeneratorEndpoints(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		remote = &load.RemoteGenerators{Count: suite.Config.LoadGenerators, Run: lg.RunGenerators, Endpoints: ep}
+	}
+	var sweep *load.ReplicaSweep
+	if sc, ok := suite.Stack.(harness.ServeScaler); ok && len(suite.Config.LoadReplicas) > 0 {
+		sweep = &load.ReplicaSweep{Counts: suite.Config.LoadReplicas, Scale: sc.ScaleServe}
 	}
 	if after := suite.Config.LoadAfter; after != "" {
 		fmt.Fprintf(os.Stdout, "load: waiting for the other stack on this machine to finish (%s)\n", after)
@@ -55,7 +63,7 @@ var _ = AfterSuite(func(sc SpecContext) {
 			Inbox: mailReader().Inbox, VerificationMail: verificationMailed(),
 			SampleHash: suite.SampleHash, SameMachine: !borrowed(),
 			CPU: groups, OutDir: suite.Run.Dir, MaxWorkers: 256, Timeout: suite.Intervals.HTTPRequest,
-			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) }, Remote: remote, Soak: soakPlan(),
+			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) }, Remote: remote, Soak: soakPlan(), Sweep: sweep,
 		})
 	})
 	// Written even when interrupted or failed: a partial report beats none.
