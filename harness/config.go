@@ -84,6 +84,9 @@ type Config struct {
 	// (stacks with a cluster and the suite's image); 0: from this process.
 	LoadGenerators   int
 	LoadGeneratorCPU string // each generator pod's CPU request and limit, e.g. 500m
+	// LoadReplicas: the load stage measures its workload at each of these
+	// counts of serve replicas, in order (providers that scale serve).
+	LoadReplicas []int
 
 	Intervals Intervals
 
@@ -177,6 +180,24 @@ func (f *Flags) Float(p *float64, name, usage string) {
 	f.fs.Float64Var(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
 }
 
+// Counts adds -kc.<name>, a comma-separated list of whole numbers.
+func (f *Flags) Counts(p *[]int, name, usage string) {
+	f.own(name)
+	parse := func(v string) error {
+		*p = nil
+		for part := range strings.SplitSeq(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(part))
+			if err != nil {
+				return err
+			}
+			*p = append(*p, n)
+		}
+		return nil
+	}
+	f.fromEnv(name, "whole numbers separated by commas", parse)
+	f.fs.Func("kc."+name, usage+" (env "+envName(name)+")", parse)
+}
+
 // own notes which provider's flag -kc.<name> is.
 func (f *Flags) own(name string) {
 	if f.owner != "" {
@@ -218,6 +239,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.Float(&c.SoakFraction, "soak-fraction", "the share of the mix's max sustainable total rate the soak holds")
 	f.Float(&c.RolloutDropBudget, "rollout-drop-budget", "share of requests a rolling restart of serve may drop in transport (REPLICA-002, -kc.faults); the default 0.01 allows the close race of a pod without a preStop drain (the guide's drops 0-0.2%); 0 for a deployment that drains; a Recreate strategy drops far more")
 	f.String(&c.LoadGeneratorCPU, "load-generator-cpu", "CPU request and limit of each load generator pod (-kc.load-generators), e.g. 500m")
+	f.Counts(&c.LoadReplicas, "load-replicas", "measure the load workload at each of these counts of serve replicas, e.g. 1,2,3, and report the scaling efficiency and sizing from it (kind)")
 	f.Int(&c.LoadGenerators, "load-generators", "run whoami's and alive's load steps on this many generator pods, an Indexed Job of the suite's image beside Kratos (kubernetes with -kc.k8s-suite-image, kind with -kc.kind-in-cluster); 0: from this process")
 	if v := os.Getenv(envName("intervals")); v != "" {
 		if err := c.Intervals.Set(v); err != nil {
@@ -298,6 +320,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LoadGenerators < 0 || c.LoadGenerators > 0 && c.Load == "off" {
 		errs = append(errs, fmt.Errorf("-kc.load-generators=%d: give a number of generator pods for the load stage (-kc.load smoke or capacity), or 0", c.LoadGenerators))
+	}
+	if len(c.LoadReplicas) > 0 && (c.Load == "off" || len(c.LoadReplicas) < 2 || slices.Min(c.LoadReplicas) < 1) {
+		errs = append(errs, fmt.Errorf("-kc.load-replicas=%v: give two or more counts of serve replicas, each 1 or more (e.g. 1,2,3), and a load workload (-kc.load)", c.LoadReplicas))
 	}
 	if c.Soak < 0 || c.Soak > c.SoakMax {
 		errs = append(errs, fmt.Errorf("-kc.soak=%s: a duration up to -kc.soak-max (%s); raise -kc.soak-max to soak longer", c.Soak, c.SoakMax))

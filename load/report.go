@@ -210,6 +210,14 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <td {{if not $s.Pass}}class="fail"{{end}}>{{if $s.Pass}}PASS{{else}}FAIL {{$s.Why}}{{end}}</td></tr>
 {{end}}</table>
 {{end}}
+{{with .Sweep}}
+<h2>serve replicas: the workload at each count</h2>
+<p>Scaling efficiency is the max rate over what the first count's rate per replica predicts: 1 is linear, 1/n no gain.</p>
+<table><tr><th>replicas</th><th>max sustainable /s (efficiency)</th><th>what ran out</th></tr>
+{{range $st := .}}<tr><td>{{$st.Replicas}}</td><td>{{range $k, $v := $st.MaxRPS}}{{$k}} {{printf "%.1f" $v}} ({{printf "%.2f" (index $st.Efficiency $k)}}); {{end}}</td>
+<td>{{if .NodesSaturated}}<span class="fail">the nodes' CPU at every limit: more replicas had no cores to run on</span>{{end}}{{range .Scenarios}}{{with .LimitedBy}} {{.Resource}};{{end}}{{end}}{{with .Mix}}{{with .LimitedBy}} mix: {{.Resource}}{{end}}{{end}}</td></tr>
+{{end}}</table>
+{{end}}
 {{with .Soak}}
 <h2>soak: the mix at {{printf "%.1f" .TotalRPS}}/s for {{printf "%.0f" .Seconds}} s{{if not .Complete}} (cut short){{end}}</h2>
 {{if .Leak}}<p class="fail">Leak: {{.Leak}}</p>{{else}}<p>No serve memory or latency drift{{if lt (len .Windows) 3}} could be judged (fewer than 3 windows){{end}}.</p>{{end}}

@@ -30,9 +30,9 @@ type Input struct {
 	// SameMachine: the generator runs where Kratos does (local providers), so
 	// the hash bound measured here bounds Kratos too; else it is only reported.
 	SameMachine bool
-	CPU         CPUGroups // component process groups to watch; nil: the generator only
-	OutDir      string    // plots go here
-	MaxWorkers  uint64    // requests in flight at most
+	CPU         CPUMeter // the components' CPU; nil: the generator only
+	OutDir      string   // plots go here
+	MaxWorkers  uint64   // requests in flight at most
 	Timeout     time.Duration
 	Progress    func(string)
 	// Inbox is where the deployment's mail arrives (Mailpit, or the
@@ -45,6 +45,9 @@ type Input struct {
 	Soak *SoakPlan
 	// Remote: whoami's and alive's steps run on generator pods (-kc.load-generators); login stays in this process.
 	Remote *RemoteGenerators
+	// Sweep, when set, measures the workload again at each count of serve replicas (-kc.load-replicas).
+	Sweep *ReplicaSweep
+	label string // prefixes each step's files: a sweep's are apart from the first count's
 }
 
 func (in Input) validate() error {
@@ -60,6 +63,9 @@ func (in Input) validate() error {
 	}
 	if in.OutDir == "" {
 		errs = append(errs, errors.New("load.Input.OutDir is empty"))
+	}
+	if in.Sweep != nil {
+		errs = append(errs, in.Sweep.validate())
 	}
 	return errors.Join(errs...)
 }
@@ -92,6 +98,8 @@ type Result struct {
 	Soak *SoakResult `json:"soak,omitempty"`
 	// Generators is how many generator pods sent whoami's steps (each step lists them); 0: this process.
 	Generators int `json:"generators,omitempty"`
+	// Sweep is the workload measured again at each count of serve replicas; nil: not swept.
+	Sweep []SweepStep `json:"replica_sweep,omitempty"`
 }
 
 // SeedFigure is how the population was made.
@@ -140,13 +148,31 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	report(in.Progress, "load: bounds: %s %.1f compares/s (%s), generator %.0f req/s at %.0f µs CPU each, wrk whoami %.0f req/s",
 		res.Bounds.Hasher, res.Bounds.HashComparesPerSec, res.Bounds.HashNote, res.Bounds.GeneratorMaxRPS, res.Bounds.GeneratorCPUMicrosPerReq, res.Bounds.WrkWhoamiRPS)
 
+	if in.Sweep != nil {
+		if err := in.Sweep.Scale(ctx, in.Sweep.Counts[0]); err != nil {
+			return res, pop, fmt.Errorf("scale serve to %d replicas: %w", in.Sweep.Counts[0], err)
+		}
+	}
+	if err := measure(ctx, in, res, pop); err != nil {
+		return res, pop, err
+	}
+	if in.Sweep != nil && ctx.Err() == nil {
+		res.Sweep, err = runSweep(ctx, in, res, pop)
+		return res, pop, err
+	}
+	return res, pop, nil
+}
+
+// measure runs the workload's searches, then its mix, into res.
+func measure(ctx context.Context, in Input, res *Result, pop *Population) error {
+	p := in.Profile
 	client, err := attackClient(in)
 	if err != nil {
-		return res, pop, err
+		return err
 	}
 	native, err := kratosflow.NewNative(in.Endpoints, in.Intervals.HTTPRequest)
 	if err != nil {
-		return res, pop, err
+		return err
 	}
 	type planned struct {
 		kind  Kind
@@ -161,7 +187,7 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		sc := k.Build(Build{In: in, Pop: pop, Native: native, SLO: cmp.Or(plan.SLO, k.DefaultSLO(in))})
 		sc.MinSuccess = plan.MinSuccess
 		step := StepInput{Scenario: sc, Rate: plan.Rate, Warmup: p.Warmup, Window: p.Window,
-			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir, Remote: in.Remote, PostgresDSN: in.Endpoints.PostgresDSN, KratosAdmin: in.Endpoints.KratosAdmin}
+			Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: client}, CPU: in.CPU, PlotDir: in.OutDir, Label: in.label, Remote: in.Remote, PostgresDSN: in.Endpoints.PostgresDSN, KratosAdmin: in.Endpoints.KratosAdmin}
 		maxRate := plan.MaxRate
 		if !p.Search {
 			maxRate = step.Rate
@@ -202,7 +228,7 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 		}
 		res.Scenarios = append(res.Scenarios, c)
 		if errs[i] != nil {
-			return res, pop, errs[i]
+			return errs[i]
 		}
 		if c.MaxSustainableRPS == 0 {
 			res.SLOFailures = append(res.SLOFailures, sloFailure(c))
@@ -224,10 +250,10 @@ func Run(ctx context.Context, in Input) (*Result, *Population, error) {
 	}
 	if p.Mix != nil && ctx.Err() == nil {
 		if err := runMixStage(ctx, in, res, mixInput{pop: pop, native: native, client: client}); err != nil {
-			return res, pop, err
+			return err
 		}
 	}
-	return res, pop, nil
+	return nil
 }
 
 // mixInput is what the mix is built from, besides the stage's Input.
@@ -252,7 +278,7 @@ func runMixStage(ctx context.Context, in Input, res *Result, mi mixInput) error 
 		flows = append(flows, mixFlow{scenario: sc, share: f.Weight / 100})
 	}
 	base := StepInput{Warmup: in.Profile.Warmup, Window: in.Profile.Window, Limits: Limits{MaxWorkers: in.MaxWorkers, Timeout: in.Timeout, Client: mi.client},
-		CPU: in.CPU, PlotDir: in.OutDir, Label: "mix-", Remote: in.Remote, PostgresDSN: in.Endpoints.PostgresDSN, KratosAdmin: in.Endpoints.KratosAdmin}
+		CPU: in.CPU, PlotDir: in.OutDir, Label: in.label + "mix-", Remote: in.Remote, PostgresDSN: in.Endpoints.PostgresDSN, KratosAdmin: in.Endpoints.KratosAdmin}
 	report(in.Progress, "load: the mix of %d flows, total from %.1f/s (up to %d steps)", len(flows), m.Rate, in.Profile.MaxSteps)
 	mc, err := runMix(ctx, in.Profile, flows, base, in.Progress)
 	mc.LimitedBy = mixLimit(mc, res.Bounds, in.SameMachine)

@@ -223,6 +223,9 @@ var _ = BeforeSuite(func(sctx SpecContext) {
 	if _, ok := suite.Stack.(harness.LoadGenerators); suite.Config.LoadGenerators > 0 && !ok {
 		Fail(fmt.Sprintf("-kc.load-generators=%d: the %s provider cannot run generator pods (kubernetes with -kc.k8s-suite-image, kind with -kc.kind-in-cluster can)", suite.Config.LoadGenerators, suite.Config.Provider))
 	}
+	if _, ok := suite.Stack.(harness.ServeScaler); len(suite.Config.LoadReplicas) > 0 && !ok {
+		Fail(fmt.Sprintf("-kc.load-replicas=%v: the %s provider cannot scale serve (kind can)", suite.Config.LoadReplicas, suite.Config.Provider))
+	}
 	// Registered before Up's error is checked: a half-started stack is still
 	// torn down. Logs are collected first, while the components exist.
 	DeferCleanup(func(ctx SpecContext) {
