@@ -60,6 +60,8 @@ func (r *Result) OpenMetrics() string {
 		maxRate  = fam("max_sustainable_rate", "", "highest offered rate that passed; 0 when none did")
 		slo      = fam("slo_p99_seconds", "seconds", "the scenario's p99 bound")
 		bounds   = fam("bound", "", "bounds measured in the same run")
+		sweepMax = fam("replicas_max_sustainable_rate", "", "a replica sweep's max sustainable rate at each count of serve replicas")
+		sweepEff = fam("replicas_scaling_efficiency", "", "that rate over what the first count's rate per replica predicts: 1 is linear")
 	)
 	base := map[string]string{"profile": r.Profile, "workload": shortHash(r.Workload)}
 	with := func(extra map[string]string) map[string]string {
@@ -113,10 +115,17 @@ func (r *Result) OpenMetrics() string {
 			}
 		}
 	}
+	for _, st := range r.Sweep {
+		for sc, v := range st.MaxRPS {
+			l := with(map[string]string{"scenario": sc, "replicas": fmt.Sprint(st.Replicas)})
+			sweepMax.add(l, v)
+			sweepEff.add(l, st.Efficiency[sc])
+		}
+	}
 	bounds.add(with(map[string]string{"bound": "hash_compares_per_second", "hasher": r.Bounds.Hasher}), r.Bounds.HashComparesPerSec)
 	bounds.add(with(map[string]string{"bound": "generator_max_rate"}), r.Bounds.GeneratorMaxRPS)
 	var b strings.Builder
-	for _, f := range []*metricFamily{target, achieved, requests, success, latency, cpu, pass, pgXacts, pgConns, pgLocks, kCPU, kRSS, maxRate, slo, bounds} {
+	for _, f := range []*metricFamily{target, achieved, requests, success, latency, cpu, pass, pgXacts, pgConns, pgLocks, kCPU, kRSS, maxRate, slo, bounds, sweepMax, sweepEff} {
 		if len(f.samples) == 0 {
 			continue
 		}

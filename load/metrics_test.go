@@ -15,7 +15,9 @@ func TestMetricsCarryEveryStepAndParse(t *testing.T) {
 		Scenarios: []Capacity{Capacity{Scenario: "login", SLOMillis: 1000, Steps: []Step{
 			{TargetRPS: 4, AchievedRPS: 4, Requests: 80, Success: 1, Pass: true, Latency: Latency{P99: 300}, CPU: map[string]float64{"kratos": 0.6, "machine": 0.7}},
 			{TargetRPS: 8, AchievedRPS: 7.1, Requests: 142, Success: 0.97, Latency: Latency{P99: 2100}},
-		}}.finish()}}
+		}}.finish()},
+		Sweep: []SweepStep{{Replicas: 1, MaxRPS: map[string]float64{"login": 4}, Efficiency: map[string]float64{"login": 1}},
+			{Replicas: 2, MaxRPS: map[string]float64{"login": 6}, Efficiency: map[string]float64{"login": 0.75}}}}
 	text := r.OpenMetrics()
 	if !strings.HasSuffix(text, "# EOF\n") {
 		t.Error("metrics.prom must end with # EOF (OpenMetrics)")
@@ -26,7 +28,7 @@ func TestMetricsCarryEveryStepAndParse(t *testing.T) {
 		t.Fatalf("metrics.prom does not parse: %v\n%s", err, text)
 	}
 	for name, want := range map[string]int{"kratos_conformance_load_step_offered_rate": 2, "kratos_conformance_load_step_latency_seconds": 10,
-		"kratos_conformance_load_step_cpu_share_ratio": 2, "kratos_conformance_load_max_sustainable_rate": 1, "kratos_conformance_load_bound": 2} {
+		"kratos_conformance_load_step_cpu_share_ratio": 2, "kratos_conformance_load_max_sustainable_rate": 1, "kratos_conformance_load_bound": 2, "kratos_conformance_load_replicas_scaling_efficiency": 2} {
 		if got := len(fams[name].GetMetric()); got != want {
 			t.Errorf("%s: %d samples, want %d", name, got, want)
 		}
