@@ -3,6 +3,8 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -69,6 +71,7 @@ var _ = AfterSuite(func(sc SpecContext) {
 	// Written even when interrupted or failed: a partial report beats none.
 	if suite.LoadResult != nil {
 		Expect(suite.LoadResult.Write(suite.Run.Dir)).To(Succeed())
+		pushLoadFigures(ctx)
 	}
 	if pop != nil && borrowed() {
 		// A live deployment keeps what we seed unless we remove it.
@@ -77,6 +80,21 @@ var _ = AfterSuite(func(sc SpecContext) {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(suite.LoadResult.SLOFailures).To(BeEmpty(), "load SLOs: %s", strings.Join(suite.LoadResult.SLOFailures, "; "))
 })
+
+// pushLoadFigures pushes the load figures to -kc.load-push's Pushgateway; a
+// refusal is a warning: the figures are on disk already.
+func pushLoadFigures(ctx context.Context) {
+	if suite.Config.LoadPush == "" {
+		return
+	}
+	gateway, _ := url.Parse(suite.Config.LoadPush) // checked at start-up
+	client := &http.Client{Timeout: suite.Intervals.HTTPRequest}
+	if err := load.Push(ctx, client, gateway, suite.Run.ID, suite.LoadResult); err != nil {
+		suite.Warnings = append(suite.Warnings, "the load figures were not pushed (-kc.load-push): "+err.Error()+"; they are in metrics.prom")
+		return
+	}
+	fmt.Fprintf(os.Stdout, "load: figures pushed to %s (job kratos_conformance, run %s)\n", gateway.Redacted(), suite.Run.ID)
+}
 
 // loadStageTimeout bounds the whole load stage but the soak (which is
 // bounded by -kc.soak); the capacity profile aims at 5 minutes.
