@@ -21,13 +21,20 @@ func init() {
 		Build: func(b Build) *Scenario {
 			return Registration(RegistrationInput{Agent: b.Native, In: b.In, Population: b.Pop, SLO: b.SLO, Concurrency: 8})
 		}})
+	registerKind(Kind{Name: "registration-browser", Requirement: "LOAD-010", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
+		Build: func(b Build) *Scenario {
+			return Registration(RegistrationInput{In: b.In, Population: b.Pop, SLO: b.SLO, Concurrency: 8, Browser: true})
+		}})
 }
 
 // RegistrationInput is what the registration scenario needs.
 type RegistrationInput struct {
-	Agent       *kratosflow.Agent // native: API flows
-	In          Input             // the public URL, the schema's identities, the inbox
-	Population  *Population       // registered identities join it, so Cleanup removes them
+	Agent *kratosflow.Agent // native: API flows
+	// Browser: browser flows instead, each made by its own cookie jar, whose
+	// CSRF cookie and token the submit carries, as a browser's form post does.
+	Browser     bool
+	In          Input       // the public URL, the schema's identities, the inbox
+	Population  *Population // registered identities join it, so Cleanup removes them
 	SLO         time.Duration
 	Concurrency int // flow creation ahead of the attack
 }
@@ -51,6 +58,9 @@ func Registration(in RegistrationInput) *Scenario {
 		next   atomic.Uint64
 	)
 	sc := &Scenario{Name: "registration", SLO: in.SLO}
+	if in.Browser {
+		sc.Name = "registration-browser"
+	}
 	sc.Prepare = func(ctx context.Context, n int) (vegeta.Targeter, *FlowSetup, error) {
 		targets, setup, err := createRegistrationFlows(ctx, in, n, &next)
 		if err != nil {
@@ -128,19 +138,50 @@ func createRegistrationFlows(ctx context.Context, in RegistrationInput, n int, n
 		if err != nil {
 			return registrationTarget{}, 0, err
 		}
-		began := time.Now()
-		flow, _, err := in.Agent.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
-		took := time.Since(began)
-		if err != nil {
-			return registrationTarget{}, took, fmt.Errorf("create registration flow: %w", err)
-		}
 		// A password of its own, long and random: the deployment's policy
 		// (length, similarity to the identifier, breach lists) accepts it.
-		body, _ := json.Marshal(map[string]any{"method": "password", "password": "Kc-" + rand.Text(), "traits": traits})
-		u := in.In.Endpoints.KratosPublic.JoinPath("self-service", "registration").String() + "?flow=" + flow.Id
-		return registrationTarget{flowID: flow.Id, identifier: identifier, email: email, target: vegeta.Target{
-			Method: http.MethodPost, URL: u, Body: body,
-			Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}},
-		}}, took, nil
+		submit := map[string]any{"method": "password", "password": "Kc-" + rand.Text(), "traits": traits}
+		header := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+		began := time.Now()
+		flowID, err := createRegistrationFlow(ctx, in, submit, header)
+		took := time.Since(began)
+		if err != nil {
+			return registrationTarget{}, took, err
+		}
+		body, _ := json.Marshal(submit)
+		u := in.In.Endpoints.KratosPublic.JoinPath("self-service", "registration").String() + "?flow=" + flowID
+		return registrationTarget{flowID: flowID, identifier: identifier, email: email, target: vegeta.Target{
+			Method: http.MethodPost, URL: u, Body: body, Header: header}}, took, nil
 	})
+}
+
+// createRegistrationFlow makes one flow: an API flow, or a browser flow by
+// a fresh cookie jar, whose CSRF token joins submit and cookies join header.
+func createRegistrationFlow(ctx context.Context, in RegistrationInput, submit map[string]any, header http.Header) (string, error) {
+	if !in.Browser {
+		flow, _, err := in.Agent.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+		if err != nil {
+			return "", fmt.Errorf("create registration flow: %w", err)
+		}
+		return flow.Id, nil
+	}
+	browser, err := kratosflow.NewBrowser(in.In.Endpoints, in.In.Intervals.HTTPRequest)
+	if err != nil {
+		return "", err
+	}
+	flow, _, err := browser.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
+	if err != nil {
+		return "", fmt.Errorf("create browser registration flow: %w (%s)", err, kratosflow.ErrorBody(err))
+	}
+	csrf, err := kratosflow.CSRFToken(flow.Ui)
+	if err != nil {
+		return "", err
+	}
+	submit["csrf_token"] = csrf
+	var cookies []string
+	for _, c := range browser.Jar.Cookies(in.In.Endpoints.KratosPublic) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	header.Set("Cookie", strings.Join(cookies, "; "))
+	return flow.Id, nil
 }
