@@ -41,6 +41,9 @@ type Input struct {
 	// VerificationMail: a registration mails a verification code (the schema
 	// verifies an address and the verification flow is enabled).
 	VerificationMail bool
+	// RecoveryMail: the schema recovers by that same address and recovery
+	// by code is enabled, so a recovery request mails a code there.
+	RecoveryMail bool
 	// Soak, when set, holds the workload's mix after its search (-kc.soak).
 	Soak *SoakPlan
 	// Remote: whoami's and alive's steps run on generator pods (-kc.load-generators); login stays in this process.

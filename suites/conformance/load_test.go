@@ -62,7 +62,7 @@ var _ = AfterSuite(func(sc SpecContext) {
 				id, err := suite.Schema.NewIdentity(fmt.Sprintf("load-%d", i), suite.Config.MailDomain())
 				return id.Traits, id.Identifier, id.Email, err
 			},
-			Inbox: mailReader().Inbox, VerificationMail: verificationMailed(),
+			Inbox: mailReader().Inbox, VerificationMail: verificationMailed(), RecoveryMail: recoveryMailed(),
 			SampleHash: suite.SampleHash, SameMachine: !borrowed(),
 			CPU: groups, OutDir: suite.Run.Dir, MaxWorkers: 256, Timeout: suite.Intervals.HTTPRequest,
 			Progress: func(line string) { fmt.Fprintln(os.Stdout, line) }, Remote: remote, Soak: soakPlan(), Sweep: sweep,
@@ -213,6 +213,16 @@ func loadSummary() *reports.Load {
 // verificationMailed says whether a registration mails a verification code
 // here: the schema verifies an address and the config (read, not assumed)
 // enables the verification flow.
+// recoveryMailed: a recovery request mails a code to the address a load
+// identity's NewIdentity returns (the verified one).
+func recoveryMailed() bool {
+	verified, ok := suite.Schema.VerifiedEmail()
+	recovers, ok2 := suite.Schema.RecoveryEmail()
+	enabled, known := liveConfigEnabled("selfservice.flows.recovery.enabled")
+	use := configOr("selfservice.flows.recovery.use", "code") // Kratos' default
+	return ok && ok2 && verified.Path == recovers.Path && enabled && known && use == "code"
+}
+
 func verificationMailed() bool {
 	_, verifies := suite.Schema.VerifiedEmail()
 	enabled, known := liveConfigEnabled("selfservice.flows.verification.enabled")
