@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 func init() {
 	registerKind(Kind{Name: "admin-identity", Requirement: "LOAD-007", DefaultSLO: whoamiSLO,
 		Build: func(b Build) *Scenario { return AdminIdentity(b.In.Endpoints.KratosAdmin, b.Pop, b.SLO) }})
+	registerKind(Kind{Name: "admin-identity-list", Requirement: "LOAD-012", DefaultSLO: whoamiSLO,
+		Build: func(b Build) *Scenario { return AdminIdentityList(b.In.Endpoints.KratosAdmin, b.Pop, b.SLO) }})
 }
 
 // AdminIdentity is GET /admin/identities/{id} through the seeded identities,
@@ -41,6 +44,44 @@ func AdminIdentity(admin *url.URL, pop *Population, slo time.Duration) *Scenario
 			}
 			if !bytes.Contains(r.Body, []byte(`"id":"`+pop.Identities[i].ID+`"`)) {
 				return wrongAnswer + "another identity"
+			}
+			return ""
+		},
+	}
+}
+
+// AdminIdentityList is GET /admin/identities filtered by a login identifier
+// (credentials_identifier), as a back office finds a user: the list must
+// hold exactly the identity that owns it.
+func AdminIdentityList(admin *url.URL, pop *Population, slo time.Duration) *Scenario {
+	targets := make([]vegeta.Target, len(pop.Identities))
+	for i, id := range pop.Identities {
+		q := url.Values{"credentials_identifier": {id.Identifier}, "kc": {strconv.Itoa(i)}}
+		targets[i] = vegeta.Target{Method: http.MethodGet, URL: admin.JoinPath("admin", "identities").String() + "?" + q.Encode(),
+			Header: http.Header{"Accept": {"application/json"}}}
+	}
+	return &Scenario{
+		Name: "admin-identity-list",
+		SLO:  slo,
+		Prepare: func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) {
+			return rotate(targets), nil, nil
+		},
+		Check: func(r *vegeta.Result) string {
+			i, ok := targetIndex(r.URL, len(pop.Identities))
+			if !ok {
+				return "unknown target " + r.URL
+			}
+			if key := statusKey(r, http.StatusOK); key != "" {
+				return key
+			}
+			var list []struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(r.Body, &list); err != nil {
+				return "200 unreadable body"
+			}
+			if len(list) != 1 || list[0].ID != pop.Identities[i].ID {
+				return wrongAnswer + "not exactly the identity with that identifier"
 			}
 			return ""
 		},
