@@ -235,6 +235,8 @@ type LoadScenario struct {
 	// sits near the SLO by construction).
 	FirstRPS         float64 `json:"first_step_rps"`
 	P99AtFirstMillis float64 `json:"p99_at_first_step_ms"`
+	// LimitedBy is what ran out above the max (load.json has the evidence).
+	LimitedBy string `json:"limited_by,omitempty"`
 }
 
 // Decide judges the run against the catalogue (every requirement id of
@@ -377,9 +379,9 @@ func (s *Summary) Markdown() string {
 
 	if l := s.Load; l != nil {
 		fmt.Fprintf(&b, "\n## Load (%s profile, %.0f s; plots in `%s`)\n\n", l.Profile, l.Seconds, l.Report)
-		b.WriteString("| scenario | max sustainable req/s | p99 there (ms) | knee req/s | SLO p99 (ms) | steps |\n|---|---|---|---|---|---|\n")
+		b.WriteString("| scenario | max sustainable req/s | p99 there (ms) | knee req/s | SLO p99 (ms) | steps | limited by |\n|---|---|---|---|---|---|---|\n")
 		for _, sc := range l.Scenarios {
-			fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.0f | %d |\n", sc.Name, sc.MaxSustainableRPS, sc.P99AtMaxMillis, sc.KneeRPS, sc.SLOMillis, sc.Steps)
+			fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.0f | %d | %s |\n", sc.Name, sc.MaxSustainableRPS, sc.P99AtMaxMillis, sc.KneeRPS, sc.SLOMillis, sc.Steps, sc.LimitedBy)
 		}
 		b.WriteString("\n")
 		for _, m := range []map[string]float64{l.Bounds, l.Ratios} {

@@ -198,6 +198,9 @@ func loadSummary() *reports.Load {
 		if len(c.Steps) > 0 {
 			ls.FirstRPS, ls.P99AtFirstMillis = c.Steps[0].TargetRPS, c.Steps[0].Latency.P99
 		}
+		if c.LimitedBy != nil {
+			ls.LimitedBy = c.LimitedBy.Resource
+		}
 		l.Scenarios = append(l.Scenarios, ls)
 	}
 	if mc := r.Mix; mc != nil {
@@ -205,14 +208,14 @@ func loadSummary() *reports.Load {
 		if len(mc.Steps) > 0 {
 			ls.FirstRPS = mc.Steps[0].TotalRPS
 		}
+		if mc.LimitedBy != nil {
+			ls.LimitedBy = mc.LimitedBy.Resource
+		}
 		l.Scenarios = append(l.Scenarios, ls)
 	}
 	return l
 }
 
-// verificationMailed says whether a registration mails a verification code
-// here: the schema verifies an address and the config (read, not assumed)
-// enables the verification flow.
 // recoveryMailed: a recovery request mails a code to the address a load
 // identity's NewIdentity returns (the verified one).
 func recoveryMailed() bool {
@@ -223,6 +226,9 @@ func recoveryMailed() bool {
 	return ok && ok2 && verified.Path == recovers.Path && enabled && known && use == "code"
 }
 
+// verificationMailed says whether a registration mails a verification code
+// here: the schema verifies an address and the config (read, not assumed)
+// enables the verification flow.
 func verificationMailed() bool {
 	_, verifies := suite.Schema.VerifiedEmail()
 	enabled, known := liveConfigEnabled("selfservice.flows.verification.enabled")
