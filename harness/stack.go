@@ -117,9 +117,10 @@ type ProcessGroups interface {
 
 // PodCPU is implemented by providers whose components run as pods: the CPU
 // seconds each component's containers used so far, from the kubelets'
-// summary, "machine" for their nodes' busy CPU, and those nodes' cores.
+// summary, "machine" for their nodes' busy CPU, those nodes' cores, and
+// when the kubelets read the counters.
 type PodCPU interface {
-	PodCPUSeconds(ctx context.Context) (secs map[string]float64, cores float64, err error)
+	PodCPUSeconds(ctx context.Context) (secs map[string]float64, cores float64, at time.Time, err error)
 }
 
 // ConfigSource is implemented by providers that know the Kratos configuration

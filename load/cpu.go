@@ -3,6 +3,7 @@ package load
 import (
 	"cmp"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -106,16 +107,18 @@ func machineBusy() float64 {
 // PodCPU reads a cluster's pods from their kubelets (harness.PodCPU): their
 // shares are of the nodes they run on.
 type PodCPU struct {
-	Read func(ctx context.Context) (secs map[string]float64, cores float64, err error)
+	Read func(ctx context.Context) (secs map[string]float64, cores float64, at time.Time, err error)
 	// WithGenerator: this process runs on those nodes' machine (kind), so
 	// its own CPU is one more component of theirs.
 	WithGenerator bool
 }
 
 func (p PodCPU) sample(ctx context.Context) cpuSnapshot {
-	snap := cpuSnapshot{at: time.Now()}
-	snap.secs, snap.cores, snap.err = p.Read(ctx)
+	var snap cpuSnapshot
+	snap.secs, snap.cores, snap.at, snap.err = p.Read(ctx)
 	if snap.err == nil && p.WithGenerator {
+		// Read now, not when the kubelet read its counters: over a window
+		// the two differ by at most the kubelet's refresh interval.
 		snap.secs["generator"] = CPUGroups{}.sample(ctx).secs["generator"]
 	}
 	return snap
@@ -129,10 +132,10 @@ func shares(before, after cpuSnapshot) (map[string]float64, float64, error) {
 		return nil, 0, err
 	}
 	wall := after.at.Sub(before.at).Seconds() * after.cores
-	out := map[string]float64{}
 	if wall <= 0 {
-		return out, after.cores, nil
+		return nil, 0, errors.New("the CPU counters were not refreshed during the window (a kubelet reads them every 10-15 s): give the workload a longer window")
 	}
+	out := map[string]float64{}
 	for name, secs := range after.secs {
 		out[name] = round3((secs - before.secs[name]) / wall)
 	}

@@ -2,6 +2,7 @@ package kind
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -13,7 +14,7 @@ var _ harness.PodCPU = (*Stack)(nil)
 
 // PodCPUSeconds reads every pod in the namespace: the deployment's and the
 // run's generator pods.
-func (s *Stack) PodCPUSeconds(ctx context.Context) (map[string]float64, float64, error) {
+func (s *Stack) PodCPUSeconds(ctx context.Context) (map[string]float64, float64, time.Time, error) {
 	if s.reader != nil {
 		return s.reader.PodCPUSeconds(ctx)
 	}
