@@ -115,12 +115,21 @@ type ProcessGroups interface {
 	ProcessGroups() map[Component]int
 }
 
-// PodCPU is implemented by providers whose components run as pods: the CPU
-// seconds each component's containers used so far, from the kubelets'
-// summary, "machine" for their nodes' busy CPU, those nodes' cores, and
-// when the kubelets read the counters.
+// PodCPU is implemented by providers whose components run as pods: each
+// container's and node's CPU counter, from the kubelets' summary (keyed by
+// pod/container and node/<name>; the nodes' component is "machine"), and
+// the cores of those nodes.
 type PodCPU interface {
-	PodCPUSeconds(ctx context.Context) (secs map[string]float64, cores float64, at time.Time, err error)
+	PodCPUSeconds(ctx context.Context) (counters map[string]CPUCounter, cores float64, err error)
+}
+
+// CPUCounter is CPU seconds used so far by one container or node, as read
+// At: a kubelet refreshes each counter on its own every 10-15 s, so a rate
+// over a window must use each counter's own time.
+type CPUCounter struct {
+	Component string
+	Seconds   float64
+	At        time.Time
 }
 
 // ConfigSource is implemented by providers that know the Kratos configuration

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kratos-conformance/harness"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat; 100
@@ -28,13 +30,16 @@ type CPUMeter interface {
 	sample(ctx context.Context) cpuSnapshot
 }
 
-// cpuSnapshot is CPU seconds used so far per group name, "machine" for
-// every process on the hosts, which have cores; err: nothing was read.
+// cpuSnapshot is CPU seconds used so far per counter: a group name,
+// "machine" for every process on the hosts (which have cores), or a pod's
+// container, whose component and reading time are its own; err: nothing was read.
 type cpuSnapshot struct {
-	at    time.Time
-	secs  map[string]float64
-	cores float64
-	err   error
+	at        time.Time
+	secs      map[string]float64
+	component map[string]string    // counter -> component; absent: the counter's name
+	readAt    map[string]time.Time // counter -> when it was read; absent: at
+	cores     float64
+	err       error
 }
 
 // sample reads /proc once: CPU seconds of every process in each group
@@ -107,39 +112,66 @@ func machineBusy() float64 {
 // PodCPU reads a cluster's pods from their kubelets (harness.PodCPU): their
 // shares are of the nodes they run on.
 type PodCPU struct {
-	Read func(ctx context.Context) (secs map[string]float64, cores float64, at time.Time, err error)
+	Read func(ctx context.Context) (counters map[string]harness.CPUCounter, cores float64, err error)
 	// WithGenerator: this process runs on those nodes' machine (kind), so
 	// its own CPU is one more component of theirs.
 	WithGenerator bool
 }
 
 func (p PodCPU) sample(ctx context.Context) cpuSnapshot {
-	var snap cpuSnapshot
-	snap.secs, snap.cores, snap.at, snap.err = p.Read(ctx)
-	if snap.err == nil && p.WithGenerator {
-		// Read now, not when the kubelet read its counters: over a window
-		// the two differ by at most the kubelet's refresh interval.
+	snap := cpuSnapshot{at: time.Now(), secs: map[string]float64{}, component: map[string]string{}, readAt: map[string]time.Time{}}
+	var counters map[string]harness.CPUCounter
+	if counters, snap.cores, snap.err = p.Read(ctx); snap.err != nil {
+		return snap
+	}
+	for key, c := range counters {
+		snap.secs[key], snap.component[key], snap.readAt[key] = c.Seconds, c.Component, c.At
+	}
+	if p.WithGenerator {
 		snap.secs["generator"] = CPUGroups{}.sample(ctx).secs["generator"]
 	}
 	return snap
 }
 
-// shares is each group's share of the hosts' cores between two snapshots:
-// 1.0 means every core busy for the whole interval. A reading that failed
-// gives no shares, and its error.
+// shares is each component's share of the hosts' cores between two
+// snapshots: 1.0 means every core busy all along. Each counter's rate is
+// over its own two reading times (a kubelet refreshes each on its own), so
+// a pod's share is of its counters' interval, close to the window. A
+// reading that failed, or counters that never moved, give no shares.
 func shares(before, after cpuSnapshot) (map[string]float64, float64, error) {
 	if err := cmp.Or(before.err, after.err); err != nil {
 		return nil, 0, err
 	}
-	wall := after.at.Sub(before.at).Seconds() * after.cores
-	if wall <= 0 {
-		return nil, 0, errors.New("the CPU counters were not refreshed during the window (a kubelet reads them every 10-15 s): give the workload a longer window")
-	}
 	out := map[string]float64{}
-	for name, secs := range after.secs {
-		out[name] = round3((secs - before.secs[name]) / wall)
+	for key, secs := range after.secs {
+		prev, ok := before.secs[key]
+		dt := after.when(key).Sub(before.when(key)).Seconds()
+		if !ok || dt <= 0 || after.cores <= 0 {
+			continue // a pod that started in the window, or a counter not refreshed
+		}
+		out[after.componentOf(key)] += (secs - prev) / dt / after.cores
+	}
+	if len(out) == 0 {
+		return nil, 0, errors.New("no CPU counter moved during the window (a kubelet refreshes them every 10-15 s): give the workload a longer window")
+	}
+	for name, v := range out {
+		out[name] = round3(v)
 	}
 	return out, after.cores, nil
+}
+
+func (s cpuSnapshot) when(key string) time.Time {
+	if t, ok := s.readAt[key]; ok {
+		return t
+	}
+	return s.at
+}
+
+func (s cpuSnapshot) componentOf(key string) string {
+	if c, ok := s.component[key]; ok {
+		return c
+	}
+	return key
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

@@ -94,7 +94,7 @@ func size(t Target, mc MixCapacity) (*Sizing, error) {
 	s.Replicas = max(int(math.Ceil(s.ServeCores/per)), 1)
 	if pg := f.Postgres; pg != nil && pg.Connections > 0 {
 		s.PostgresConnsAtMax = pg.Connections
-		s.PostgresConns = int(math.Ceil(float64(pg.Connections) * float64(s.Replicas) / max(1, math.Ceil(s.ServeCoresAtMax/per))))
+		s.sizePostgres()
 		s.Assumptions = append(s.Assumptions, "each replica holds as many Postgres connections as serve held at the max (the DSN's pool settings unchanged)")
 	}
 	s.Assumptions = append(s.Assumptions,
@@ -104,4 +104,11 @@ func size(t Target, mc MixCapacity) (*Sizing, error) {
 		s.Assumptions = append(s.Assumptions, fmt.Sprintf("%.0f users x %.0f requests a day / 86400 s x peak factor %.1f", t.Users, t.RequestsPerUserPerDay, max(t.PeakFactor, 1)))
 	}
 	return s, nil
+}
+
+// sizePostgres scales the connections serve held at the max to the replicas.
+func (s *Sizing) sizePostgres() {
+	if s.PostgresConnsAtMax > 0 {
+		s.PostgresConns = int(math.Ceil(float64(s.PostgresConnsAtMax) * float64(s.Replicas) / max(1, math.Ceil(s.ServeCoresAtMax/s.coresPerReplica))))
+	}
 }

@@ -129,6 +129,7 @@ func applySweep(s *Sizing, steps []SweepStep) {
 	s.ScalingEfficiency = eff
 	s.ServeCores = round3(s.TargetRPS / (s.RPSPerServeCore * min(eff, 1)))
 	s.Replicas = max(int(math.Ceil(s.ServeCores/s.coresPerReplica)), 1)
+	s.sizePostgres()
 	s.Assumptions = slices.DeleteFunc(s.Assumptions, func(a string) bool { return a == linearScaling })
 	note := fmt.Sprintf("serve scales as measured from %d to %d replicas: %.2f of linear at %d (beyond %d replicas assumed no worse)",
 		steps[0].Replicas, last.Replicas, eff, last.Replicas, last.Replicas)

@@ -23,10 +23,10 @@ func TestSweepMeasuresScalingAndSizesWithIt(t *testing.T) {
 	if generator := sweepStep(2, []Capacity{{Scenario: "w", MaxSustainableRPS: 1, LimitedBy: &Limit{Resource: "load generator CPU", NotTheDeployment: true}}}, nil, &one); generator.NodesSaturated {
 		t.Error("a generator limit is not the nodes' CPU")
 	}
-	s := &Sizing{TargetRPS: 100, RPSPerServeCore: 10, ServeCores: 10, Replicas: 10, coresPerReplica: 1, Assumptions: []string{linearScaling}}
+	s := &Sizing{TargetRPS: 100, RPSPerServeCore: 10, ServeCores: 10, Replicas: 10, ServeCoresAtMax: 1, PostgresConnsAtMax: 5, PostgresConns: 50, coresPerReplica: 1, Assumptions: []string{linearScaling}}
 	applySweep(s, []SweepStep{one, three})
-	if s.ScalingEfficiency != 0.5 || s.ServeCores != 20 || s.Replicas != 20 {
-		t.Errorf("sizing %+v: want efficiency 0.5, 20 cores, 20 replicas", s)
+	if s.ScalingEfficiency != 0.5 || s.ServeCores != 20 || s.Replicas != 20 || s.PostgresConns != 100 {
+		t.Errorf("sizing %+v: want efficiency 0.5, 20 cores, 20 replicas, 100 Postgres connections", s)
 	}
 	dir := t.TempDir()
 	if err := (&Result{Profile: "mix", Sweep: []SweepStep{one, three}}).Write(dir); err != nil {

@@ -2,7 +2,6 @@ package kind
 
 import (
 	"context"
-	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -14,7 +13,7 @@ var _ harness.PodCPU = (*Stack)(nil)
 
 // PodCPUSeconds reads every pod in the namespace: the deployment's and the
 // run's generator pods.
-func (s *Stack) PodCPUSeconds(ctx context.Context) (map[string]float64, float64, time.Time, error) {
+func (s *Stack) PodCPUSeconds(ctx context.Context) (map[string]harness.CPUCounter, float64, error) {
 	if s.reader != nil {
 		return s.reader.PodCPUSeconds(ctx)
 	}

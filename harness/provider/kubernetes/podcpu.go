@@ -21,7 +21,7 @@ import (
 type kubeletSummary struct {
 	Node struct {
 		CPU struct {
-			Time                 time.Time `json:"time"` // when the kubelet read the counters
+			Time                 time.Time `json:"time"` // when the kubelet read the counter
 			UsageCoreNanoSeconds uint64    `json:"usageCoreNanoSeconds"`
 		} `json:"cpu"`
 	} `json:"node"`
@@ -33,7 +33,8 @@ type kubeletSummary struct {
 		Containers []struct {
 			Name string `json:"name"`
 			CPU  struct {
-				UsageCoreNanoSeconds uint64 `json:"usageCoreNanoSeconds"`
+				Time                 time.Time `json:"time"`
+				UsageCoreNanoSeconds uint64    `json:"usageCoreNanoSeconds"`
 			} `json:"cpu"`
 		} `json:"containers"`
 	} `json:"pods"`
@@ -43,16 +44,14 @@ type kubeletSummary struct {
 const generatorComponent = "generator-pods"
 
 // PodCPUSeconds reads, through the API server's proxy to each kubelet
-// (get on nodes/proxy), the CPU seconds used so far by every container of
-// the namespace's pods matching sel, summed per component: the container's
-// name, the serve pods' courier as "kratos-courier". "machine" is the busy
-// CPU of the nodes they run on, whose cores are the second result. The
-// kubelet refreshes its counters every 10-15 s, not per request: at is when
-// it last read them (the latest node's), which a window's shares must use.
-func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace string, sel labels.Selector) (secs map[string]float64, cores float64, at time.Time, err error) {
+// (get on nodes/proxy), the CPU counter of every container of the
+// namespace's pods matching sel, named by component (the container's name,
+// the serve pods' courier as "kratos-courier"), and of the nodes they run
+// on ("machine"), whose cores are the second result.
+func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace string, sel labels.Selector) (map[string]harness.CPUCounter, float64, error) {
 	pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
-		return nil, 0, time.Time{}, fmt.Errorf("list pods in %s: %w", namespace, err)
+		return nil, 0, fmt.Errorf("list pods in %s: %w", namespace, err)
 	}
 	ours := map[string]string{} // pod name → the app it belongs to
 	var nodes []string
@@ -65,39 +64,38 @@ func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace strin
 			nodes = append(nodes, p.Spec.NodeName)
 		}
 	}
-	secs = map[string]float64{}
+	if len(nodes) == 0 {
+		return nil, 0, fmt.Errorf("no scheduled pod in %s matches %q", namespace, sel)
+	}
+	counters := map[string]harness.CPUCounter{}
+	var cores float64
 	for _, node := range nodes {
 		n, err := cs.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
 		if err != nil {
-			return nil, 0, time.Time{}, fmt.Errorf("get node %s: %w", node, err)
+			return nil, 0, fmt.Errorf("get node %s: %w", node, err)
 		}
 		cores += n.Status.Capacity.Cpu().AsApproximateFloat64()
 		raw, err := cs.CoreV1().RESTClient().Get().Resource("nodes").Name(node).SubResource("proxy").Suffix("stats/summary").DoRaw(ctx)
 		if err != nil {
-			return nil, 0, time.Time{}, fmt.Errorf("read node %s's kubelet summary (needs get on nodes/proxy): %w", node, err)
+			return nil, 0, fmt.Errorf("read node %s's kubelet summary (needs get on nodes/proxy): %w", node, err)
 		}
 		var sum kubeletSummary
 		if err := json.Unmarshal(raw, &sum); err != nil {
-			return nil, 0, time.Time{}, fmt.Errorf("node %s's kubelet summary: %w", node, err)
+			return nil, 0, fmt.Errorf("node %s's kubelet summary: %w", node, err)
 		}
-		secs["machine"] += float64(sum.Node.CPU.UsageCoreNanoSeconds) / 1e9
-		if sum.Node.CPU.Time.After(at) {
-			at = sum.Node.CPU.Time
-		}
+		counters["node/"+node] = harness.CPUCounter{Component: "machine", Seconds: float64(sum.Node.CPU.UsageCoreNanoSeconds) / 1e9, At: sum.Node.CPU.Time}
 		for _, p := range sum.Pods {
 			app, ok := ours[p.PodRef.Name]
 			if !ok || p.PodRef.Namespace != namespace {
 				continue
 			}
 			for _, c := range p.Containers {
-				secs[podComponent(app, c.Name)] += float64(c.CPU.UsageCoreNanoSeconds) / 1e9
+				counters[p.PodRef.Name+"/"+c.Name] = harness.CPUCounter{Component: podComponent(app, c.Name),
+					Seconds: float64(c.CPU.UsageCoreNanoSeconds) / 1e9, At: c.CPU.Time}
 			}
 		}
 	}
-	if len(nodes) == 0 {
-		return nil, 0, time.Time{}, fmt.Errorf("no scheduled pod in %s matches %q", namespace, sel)
-	}
-	return secs, cores, at, nil
+	return counters, cores, nil
 }
 
 // podComponent names a container's CPU the way the other providers name
@@ -115,10 +113,10 @@ func podComponent(app, container string) string {
 var _ harness.PodCPU = (*Stack)(nil)
 
 // PodCPUSeconds reads the release's pods (-kc.k8s-release or -kc.k8s-selector).
-func (s *Stack) PodCPUSeconds(ctx context.Context) (map[string]float64, float64, time.Time, error) {
+func (s *Stack) PodCPUSeconds(ctx context.Context) (map[string]harness.CPUCounter, float64, error) {
 	sel, err := labels.Parse(s.opts.selector())
 	if err != nil {
-		return nil, 0, time.Time{}, err
+		return nil, 0, err
 	}
 	return PodCPUSeconds(ctx, s.cs, s.opts.Namespace, sel)
 }
