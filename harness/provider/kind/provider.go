@@ -61,8 +61,8 @@ func (p *provider) Validate(c *harness.Config) error {
 	if c.LoadGenerators > 0 && !p.o.InCluster {
 		return errors.New("-kc.load-generators on kind runs the suite's image in the cluster: add -kc.kind-in-cluster")
 	}
-	if p.o.Discover && (c.Faults || c.Race > 0) {
-		return errors.New("-kc.kind-discover reads a deployment it does not touch: drop -kc.faults and -kc.race, which restart its pods")
+	if p.o.Discover && (c.Faults || c.Race > 0 || len(c.LoadReplicas) > 0) {
+		return errors.New("-kc.kind-discover (implied by -kc.kind-in-cluster and -kc.helm-chart) reads a deployment it does not touch: drop -kc.faults, -kc.race and -kc.load-replicas, which restart or scale its pods")
 	}
 	if p.o.Layout == "" {
 		p.o.Layout = manifests.LayoutGuide

@@ -2,6 +2,7 @@ package kind
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -64,7 +65,11 @@ func (s *Stack) afterServeRollout(ctx context.Context) error {
 	if err := s.waitEndpoints(ctx); err != nil {
 		return err
 	}
-	return s.forwardTo(ctx, "kratos", s.forwards["kratos"].Local)
+	fw := s.forwards["kratos"]
+	if fw == nil {
+		return errors.New("the admin API is not forwarded by the kind provider (-kc.kind-discover): it cannot follow serve's pods")
+	}
+	return s.forwardTo(ctx, "kratos", fw.Local)
 }
 
 // waitEndpoints waits until every Service in front of serve lists exactly its
