@@ -72,7 +72,7 @@ func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace strin
 	for _, node := range nodes {
 		n, err := cs.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
 		if err != nil {
-			return nil, 0, fmt.Errorf("get node %s: %w", node, err)
+			return nil, 0, fmt.Errorf("get node %s (needs get on nodes): %w", node, err)
 		}
 		cores += n.Status.Capacity.Cpu().AsApproximateFloat64()
 		raw, err := cs.CoreV1().RESTClient().Get().Resource("nodes").Name(node).SubResource("proxy").Suffix("stats/summary").DoRaw(ctx)
