@@ -94,7 +94,10 @@ func (in StepInput) meter() CPUMeter {
 // setCPU records the window's CPU shares, or why there are none.
 func (s *Step) setCPU(before, after cpuSnapshot) {
 	var err error
-	if s.CPU, s.CPUCores, err = shares(before, after); err != nil {
+	switch s.CPU, s.CPUCores, err = shares(before, after); {
+	case errors.Is(err, errStale):
+		s.CPUNote = err.Error()
+	case err != nil:
 		s.CPUNote = "CPU not measured: " + err.Error()
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,11 +146,16 @@ func shares(before, after cpuSnapshot) (map[string]float64, float64, error) {
 		return nil, 0, err
 	}
 	out := map[string]float64{}
+	stale := map[string]bool{}
 	for key, secs := range after.secs {
 		prev, ok := before.secs[key]
+		if !ok || after.cores <= 0 {
+			continue // a pod that started in the window
+		}
 		dt := after.when(key).Sub(before.when(key)).Seconds()
-		if !ok || dt <= 0 || after.cores <= 0 {
-			continue // a pod that started in the window, or a counter not refreshed
+		if dt <= 0 {
+			stale[after.componentOf(key)] = true // its kubelet did not refresh it within the window
+			continue
 		}
 		out[after.componentOf(key)] += (secs - prev) / dt / after.cores
 	}
@@ -157,8 +165,14 @@ func shares(before, after cpuSnapshot) (map[string]float64, float64, error) {
 	for name, v := range out {
 		out[name] = round3(v)
 	}
+	if names := slices.Sorted(maps.Keys(stale)); len(names) > 0 {
+		return out, after.cores, fmt.Errorf("%w: %s (a kubelet refreshes each every 10-15 s; a longer window misses fewer)", errStale, strings.Join(names, ", "))
+	}
 	return out, after.cores, nil
 }
+
+// errStale: shares were measured, but some counters did not move.
+var errStale = errors.New("some CPU counters were not refreshed within the window, their shares are missing or partial")
 
 func (s cpuSnapshot) when(key string) time.Time {
 	if t, ok := s.readAt[key]; ok {

@@ -64,6 +64,9 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 	cores := cmp.Or(stop.CPUCores, float64(runtime.NumCPU()))
 	top := topComponent(stop.CPU)
 	spent := cpuBreakdown(stop.CPU, cores)
+	if stop.CPUNote != "" {
+		spent += " (" + stop.CPUNote + ")"
+	}
 	if busy < saturatedMachine {
 		if pg := stop.Postgres; pg != nil && (pg.LockWaits > 0 || pg.Deadlocks > 0) {
 			return Limit{Resource: "postgres locks", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy (%s) and %s: %s",

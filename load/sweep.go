@@ -133,8 +133,12 @@ func applySweep(s *Sizing, steps []SweepStep) {
 	s.Assumptions = slices.DeleteFunc(s.Assumptions, func(a string) bool { return a == linearScaling })
 	note := fmt.Sprintf("serve scales as measured from %d to %d replicas: %.2f of linear at %d (beyond %d replicas assumed no worse)",
 		steps[0].Replicas, last.Replicas, eff, last.Replicas, last.Replicas)
-	if last.NodesSaturated {
+	switch flat := last.MaxRPS["mix"] <= 1.1*steps[0].MaxRPS["mix"]; {
+	case last.NodesSaturated:
 		note += fmt.Sprintf("; at %d replicas the nodes' CPU was the limit, so this efficiency is of this cluster's cores, not of serve: on nodes with cores to spare it is higher and this sizing errs large", last.Replicas)
+	case flat:
+		note += fmt.Sprintf("; the sweep was flat (%.1f/s at %d replicas, %.1f/s at %d): the replicas shared what limited the first (the same nodes' cores, Postgres), so this efficiency is of this cluster, not of serve, and this sizing errs large",
+			steps[0].MaxRPS["mix"], steps[0].Replicas, last.MaxRPS["mix"], last.Replicas)
 	}
 	s.Assumptions = append(s.Assumptions, note)
 }
