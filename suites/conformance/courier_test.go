@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -246,8 +247,9 @@ func drainBurst(ctx context.Context, rec *reports.Fault, label string, n int) []
 	Expect(errs).To(HaveEach(BeNil()))
 	courier := mail.NewCourier(admin)
 	var first, last time.Time
+	var trips []mailTrip
 	Eventually(func(g Gomega) {
-		first, last = time.Time{}, time.Time{}
+		first, last, trips = time.Time{}, time.Time{}, nil
 		for _, email := range addresses {
 			msgs, err := courier.Messages(ctx, email)
 			g.Expect(err).NotTo(HaveOccurred())
@@ -256,6 +258,7 @@ func drainBurst(ctx context.Context, rec *reports.Fault, label string, n int) []
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(got).NotTo(BeEmpty(), "no mail for %s", email)
 			at := cmp.Or(got[0].ReceivedAt, got[0].At)
+			trips = append(trips, mailTrip{queued: msgs[0].At, arrived: at})
 			if first.IsZero() || at.Before(first) {
 				first = at
 			}
@@ -268,7 +271,34 @@ func drainBurst(ctx context.Context, rec *reports.Fault, label string, n int) []
 	if spread := last.Sub(first).Seconds(); spread > 0 {
 		rec.Figures[label+"_mails_per_s"] = float64(n-1) / spread
 	}
+	rec.Figures[label+"_overtaken"] = float64(overtaken(trips))
 	return addresses
+}
+
+// mailTrip is one mail's queue time (the courier's record) and arrival.
+type mailTrip struct{ queued, arrived time.Time }
+
+// overtaken counts the mails that arrived before one queued ahead of them:
+// Kratos promises no order, so this is a figure of how far a burst is
+// reordered (by two couriers, or within one courier's batch).
+func overtaken(trips []mailTrip) int {
+	slices.SortFunc(trips, func(a, b mailTrip) int { return a.queued.Compare(b.queued) })
+	var n int
+	var latest time.Time
+	for _, t := range trips {
+		if t.arrived.Before(latest) {
+			n++
+		}
+		latest = maxTime(latest, t.arrived)
+	}
+	return n
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // courierBurst is how many mails RACE-002 queues at once.
