@@ -52,7 +52,7 @@ certify-upgrade: build ## certification of an upgrade: data made on FROM=<old kr
 certify-lifespans: stack-bins ## the expiry requirements alone (flows, privileged session) on a stack with 5 s lifespans (a partial run)
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) --label-filter=lifespan ./suites/conformance -- -kc.profile=short-lifespans -kc.partial $(ARGS)
 
-load: stack-bins ## capacity planning: specs, then each scenario's saturation search (every load scenario, one after another; about 12 minutes)
+load: stack-bins ## capacity planning: specs, then each scenario's saturation search (every load scenario, one after another; about 17 minutes)
 	$(GINKGO) --timeout=$(TIMEOUT) $(GINKGO_ARGS) ./suites/conformance -- -kc.load=capacity $(ARGS)
 
 e2e: stack-bins ## the Ginkgo specs alone, e.g. GINKGO_ARGS="--label-filter=admin -v" (a filtered run is PARTIAL, accepted here)

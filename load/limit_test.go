@@ -34,6 +34,8 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 		{"postgres lock waits", withPG(failing(map[string]float64{"kratos": 0.3, "machine": 0.5}, "p99 90.0 ms > SLO 50 ms"), PostgresFigures{Connections: 10, MaxConnections: 100, LockWaits: 4}),
 			false, "postgres locks", "4 waiting on locks", false},
 		{"another process takes the machine", failing(map[string]float64{"kratos": 0.25, "generator": 0.02, "machine": 0.98}, "p99 90.0 ms > SLO 50 ms"), false, "other processes' CPU", "shared machine", true},
+		{"mails queued faster than sent", withMail(failing(map[string]float64{"kratos": 0.2, "machine": 0.3}, "170 of 170 mails did not reach the inbox"), MailFigures{Queued: 170}),
+			false, "courier (mail delivery)", "170 of 170 mails", false},
 		{"generator competes", failing(map[string]float64{"kratos": 0.3, "generator": 0.6, "machine": 0.95}, "p99 90.0 ms > SLO 50 ms"), false, "load generator CPU", "generator used", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,6 +56,13 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 func withPG(c Capacity, pg PostgresFigures) Capacity {
 	for i := range c.Steps {
 		c.Steps[i].Postgres = &pg
+	}
+	return c
+}
+
+func withMail(c Capacity, m MailFigures) Capacity {
+	for i := range c.Steps {
+		c.Steps[i].Mail, c.Steps[i].Success = &m, 1
 	}
 	return c
 }
