@@ -55,19 +55,13 @@ func Login(in LoginInput) *Scenario {
 				return nil, nil, err
 			}
 			mu.Lock()
-			for _, t := range targets {
+			sent := make([]vegeta.Target, len(targets))
+			for i, t := range targets {
+				sent[i] = t.target
 				expect[t.flowID] = t.identityID
 			}
 			mu.Unlock()
-			var used atomic.Uint64
-			return func(t *vegeta.Target) error {
-				i := used.Add(1) - 1
-				if i >= uint64(len(targets)) {
-					return vegeta.ErrNoTargets
-				}
-				*t = targets[i].target
-				return nil
-			}, setup, nil
+			return once(sent), setup, nil
 		},
 		Check: func(r *vegeta.Result) string {
 			if key := statusKey(r, http.StatusOK); key != "" {
