@@ -28,26 +28,12 @@ func AdminIdentity(admin *url.URL, pop *Population, slo time.Duration) *Scenario
 		targets[i] = vegeta.Target{Method: http.MethodGet, URL: admin.JoinPath("admin", "identities", id.ID).String() + "?kc=" + strconv.Itoa(i),
 			Header: http.Header{"Accept": {"application/json"}}}
 	}
-	return &Scenario{
-		Name: "admin-identity",
-		SLO:  slo,
-		Prepare: func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) {
-			return rotate(targets), nil, nil
-		},
-		Check: func(r *vegeta.Result) string {
-			i, ok := targetIndex(r.URL, len(pop.Identities))
-			if !ok {
-				return "unknown target " + r.URL
-			}
-			if key := statusKey(r, http.StatusOK); key != "" {
-				return key
-			}
-			if !bytes.Contains(r.Body, []byte(`"id":"`+pop.Identities[i].ID+`"`)) {
-				return wrongAnswer + "another identity"
-			}
-			return ""
-		},
-	}
+	return adminRead("admin-identity", slo, targets, func(i int, r *vegeta.Result) string {
+		if !bytes.Contains(r.Body, []byte(`"id":"`+pop.Identities[i].ID+`"`)) {
+			return wrongAnswer + "another identity"
+		}
+		return ""
+	})
 }
 
 // AdminIdentityList is GET /admin/identities filtered by a login identifier
@@ -60,30 +46,39 @@ func AdminIdentityList(admin *url.URL, pop *Population, slo time.Duration) *Scen
 		targets[i] = vegeta.Target{Method: http.MethodGet, URL: admin.JoinPath("admin", "identities").String() + "?" + q.Encode(),
 			Header: http.Header{"Accept": {"application/json"}}}
 	}
+	return adminRead("admin-identity-list", slo, targets, func(i int, r *vegeta.Result) string {
+		var list []struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(r.Body, &list); err != nil {
+			return "200 unreadable body"
+		}
+		if len(list) != 1 || list[0].ID != pop.Identities[i].ID {
+			return wrongAnswer + "not exactly the identity with that identifier"
+		}
+		return ""
+	})
+}
+
+// adminRead is an admin API read through the seeded identities: targets
+// rotate, each answer must be a 200 for its own target's identity (the kc
+// index), and check judges the body for identity i.
+func adminRead(name string, slo time.Duration, targets []vegeta.Target, check func(i int, r *vegeta.Result) string) *Scenario {
 	return &Scenario{
-		Name: "admin-identity-list",
+		Name: name,
 		SLO:  slo,
 		Prepare: func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) {
 			return rotate(targets), nil, nil
 		},
 		Check: func(r *vegeta.Result) string {
-			i, ok := targetIndex(r.URL, len(pop.Identities))
+			i, ok := targetIndex(r.URL, len(targets))
 			if !ok {
 				return "unknown target " + r.URL
 			}
 			if key := statusKey(r, http.StatusOK); key != "" {
 				return key
 			}
-			var list []struct {
-				ID string `json:"id"`
-			}
-			if err := json.Unmarshal(r.Body, &list); err != nil {
-				return "200 unreadable body"
-			}
-			if len(list) != 1 || list[0].ID != pop.Identities[i].ID {
-				return wrongAnswer + "not exactly the identity with that identifier"
-			}
-			return ""
+			return check(i, r)
 		},
 	}
 }
