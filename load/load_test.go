@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -155,6 +156,35 @@ func TestCPUSampleCountsGroupsAndTheGenerator(t *testing.T) {
 		}
 	}
 	t.Errorf("CPU not counted for both the busy group and the generator: %v -> %v", before.secs, after.secs)
+}
+
+// A component's processes that exit within a window (Postgres backends of
+// closed connections) still count: their leader reaps them.
+func TestCPUSampleKeepsReapedChildren(t *testing.T) {
+	leader := exec.Command("sh", "-c", `(i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done); exec sleep 30`)
+	leader.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := leader.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer leader.Process.Kill()
+	groups := CPUGroups{"db": leader.Process.Pid}
+	before := groups.sample(context.Background())
+	children := fmt.Sprintf("/proc/%d/task/%d/children", leader.Process.Pid, leader.Process.Pid)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if b, err := os.ReadFile(children); err == nil && len(bytes.TrimSpace(b)) == 0 {
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", leader.Process.Pid)); string(comm) == "sleep\n" {
+				break // the busy child is gone and reaped, the leader sleeps
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the busy child did not finish within 20 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	after := groups.sample(context.Background())
+	if used := after.secs["db"] - before.secs["db"]; used < 0.1 {
+		t.Errorf("the group's CPU grew by %.2f s while its child spun and exited: a reaped child's time was lost", used)
+	}
 }
 
 // The driver's own work per request (pick a target, validate the answer)
