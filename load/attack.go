@@ -224,6 +224,9 @@ func (s *Step) judge(in StepInput) {
 	if m := s.Mail; m != nil && m.Delivered < m.Queued {
 		s.Why = append(s.Why, fmt.Sprintf("%d of %d mails did not reach the inbox within %.0f s of the window's end", m.Queued-m.Delivered, m.Queued, m.DrainedSeconds))
 	}
+	if why := s.Mail.fellBehind(); why != "" {
+		s.Why = append(s.Why, why)
+	}
 	if s.Interrupted {
 		s.Why = append(s.Why, "interrupted")
 	}

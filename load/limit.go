@@ -46,9 +46,9 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 		return Limit{Resource: "load generator", NotTheDeployment: true,
 			Evidence: fmt.Sprintf("at %.1f/s the generator did not send on schedule (%s): the deployment may sustain more", stop.TargetRPS, why)}
 	}
-	if m := stop.Mail; m != nil && m.Delivered < m.Queued && stop.Success >= minSuccess {
-		return Limit{Resource: "courier (mail delivery)", Evidence: fmt.Sprintf("at %.1f/s every answer was right but %d of %d mails did not reach the inbox within the mail-arrival interval: the courier sends fewer mails a second than the flow queues (its pull_count per pull_wait; see RACE-002's courier figures)",
-			stop.TargetRPS, m.Queued-m.Delivered, m.Queued)}
+	if m := stop.Mail; m != nil && (m.Delivered < m.Queued || m.fellBehind() != "") && stop.Success >= minSuccess {
+		return Limit{Resource: "courier (mail delivery)", Evidence: fmt.Sprintf("at %.1f/s every answer was right but %d of %d mails reached the inbox within the mail-arrival interval, their delay growing %.2f s per second of the window: the courier sends fewer mails a second than the flow queues (its pull_count per pull_wait; see RACE-002's courier figures)",
+			stop.TargetRPS, m.Delivered, m.Queued, m.Climb)}
 	}
 	if pg := stop.Postgres; pg != nil && pg.MaxConnections > 0 && float64(pg.Connections) >= 0.9*float64(pg.MaxConnections) {
 		return Limit{Resource: "postgres connections", Evidence: fmt.Sprintf("at %.1f/s Postgres had %d of its %d connections open (%s): %s",

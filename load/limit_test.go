@@ -35,7 +35,9 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 			false, "postgres locks", "4 waiting on locks", false},
 		{"another process takes the machine", failing(map[string]float64{"kratos": 0.25, "generator": 0.02, "machine": 0.98}, "p99 90.0 ms > SLO 50 ms"), false, "other processes' CPU", "shared machine", true},
 		{"mails queued faster than sent", withMail(failing(map[string]float64{"kratos": 0.2, "machine": 0.3}, "170 of 170 mails did not reach the inbox"), MailFigures{Queued: 170}),
-			false, "courier (mail delivery)", "170 of 170 mails", false},
+			false, "courier (mail delivery)", "0 of 170 mails", false},
+		{"mails delivered late and later", withMail(failing(map[string]float64{"kratos": 0.2, "machine": 0.3}, "the mails' delay grew"), MailFigures{Queued: 170, Delivered: 170, Climb: 0.5, ClimbStdErr: 0.02}),
+			false, "courier (mail delivery)", "growing 0.50 s per second", false},
 		{"generator competes", failing(map[string]float64{"kratos": 0.3, "generator": 0.6, "machine": 0.95}, "p99 90.0 ms > SLO 50 ms"), false, "load generator CPU", "generator used", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
