@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -143,6 +145,55 @@ func throughputChart(c Capacity) template.HTML {
 	return chart(c.Scenario+": throughput vs offered load", offeredRate, "req/s", chartMarks(c), ideal, got, ok)
 }
 
+// cpuPoint is one step's CPU shares at its offered rate.
+type cpuPoint struct {
+	rate   float64
+	shares map[string]float64
+	cores  float64
+}
+
+// attributionChart draws each component's cores against offered load, and
+// the machine's busy cores they should add up to: which component grows
+// into the limit, and how much of the machine nobody watched.
+func attributionChart(title, xLabel string, points []cpuPoint) template.HTML {
+	colors := map[string]string{machine: "#999", "kratos": "#d62728", "postgres": "#1f77b4", "generator": "#ff7f0e", "kratos-courier": "#2ca02c", "mailpit": "#9467bd", "redis": "#8c564b"}
+	byName := map[string]*series{}
+	var names []string
+	for _, p := range points {
+		for name := range p.shares {
+			if byName[name] == nil {
+				color := cmp.Or(colors[name], "#e377c2")
+				byName[name] = &series{Name: name + " cores", Color: color}
+				names = append(names, name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	var lines []series
+	for _, p := range points {
+		for _, name := range names {
+			if v, ok := p.shares[name]; ok {
+				byName[name].Points = append(byName[name].Points, [2]float64{p.rate, v * p.cores})
+			}
+		}
+	}
+	for _, name := range names {
+		lines = append(lines, *byName[name])
+	}
+	return chart(title, xLabel, "cores", nil, lines...)
+}
+
+func scenarioAttribution(c Capacity) template.HTML {
+	var points []cpuPoint
+	for _, s := range c.Steps {
+		points = append(points, cpuPoint{rate: s.TargetRPS, shares: s.CPU, cores: cmp.Or(s.CPUCores, float64(runtime.NumCPU()))})
+	}
+	return attributionChart(c.Scenario+": CPU per component vs offered load", offeredRate, points)
+}
+
 // stepCharts draw a scenario of one step (the smoke profile): its latency
 // percentiles and its window second by second, where a curve against
 // offered load would have a single point.
@@ -166,7 +217,7 @@ func stepCharts(c Capacity) template.HTML {
 }
 
 var pageTemplate = template.Must(template.New("load").Funcs(template.FuncMap{
-	"knee": kneeChart, "throughput": throughputChart, "oneStep": stepCharts, "mixChart": mixChart,
+	"knee": kneeChart, "throughput": throughputChart, "oneStep": stepCharts, "mixChart": mixChart, "attribution": scenarioAttribution, "mixAttribution": mixAttribution,
 	"inc": func(i int) int { return i + 1 },
 	"pct": func(f float64) string { return fmt.Sprintf("%.2f%%", f*100) },
 }).Parse(`<!doctype html>
@@ -187,7 +238,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 {{range .Scenarios}}
 <h2>{{.Scenario}}: max sustainable {{printf "%.1f" .MaxSustainableRPS}}/s (p99 {{printf "%.1f" .P99AtMaxMillis}} ms, SLO {{printf "%.0f" .SLOMillis}} ms){{if .KneeRPS}}, knee {{printf "%.1f" .KneeRPS}}/s{{end}}</h2>
 {{with .LimitedBy}}<p{{if .NotTheDeployment}} class="fail"{{end}}>Limited by <b>{{.Resource}}</b>: {{.Evidence}}</p>{{end}}
-{{if eq (len .Steps) 1}}{{oneStep .}}{{else}}{{knee .}} {{throughput .}}{{end}}
+{{if eq (len .Steps) 1}}{{oneStep .}}{{else}}{{knee .}} {{throughput .}} {{attribution .}}{{end}}
 <table><tr><th>order</th><th>offered/s</th><th>achieved/s</th><th>requests</th><th>success</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>CPU share</th><th>errors</th><th>flows made ahead</th><th>verdict</th><th>plot</th></tr>
 {{range .StepsByRate}}<tr><td>{{.Order}}</td><td>{{printf "%.1f" .TargetRPS}}</td><td>{{printf "%.1f" .AchievedRPS}}</td><td>{{.Requests}}</td><td>{{pct .Success}}</td>
 <td>{{printf "%.1f" .Latency.P50}}</td><td>{{printf "%.1f" .Latency.P90}}</td><td>{{printf "%.1f" .Latency.P99}}</td><td>{{printf "%.1f" .Latency.P999}}</td><td>{{printf "%.1f" .Latency.Max}}</td>
@@ -204,7 +255,7 @@ Seeded {{.Seed.Identities}} identities, {{.Seed.TokenSessions}} token and {{.See
 <p><b>{{.Replicas}} serve replicas</b> ({{printf "%.2f" .ServeCores}} serve cores at {{printf "%.1f" .RPSPerServeCore}} req/s per core, measured: {{printf "%.1f" .MeasuredRPS}}/s on {{printf "%.2f" .ServeCoresAtMax}} cores){{if .PostgresConns}}, <b>{{.PostgresConns}} Postgres connections</b> ({{.PostgresConnsAtMax}} open at the measured max){{end}}.</p>
 <p>Assumptions:</p><ul>{{range .Assumptions}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{with .SizingError}}<p class="fail">No sizing: {{.}}</p>{{end}}
-{{mixChart .}}
+{{mixChart .}} {{mixAttribution .}}
 <table><tr><th>order</th><th>total/s</th>{{range .FlowNames}}<th>{{.}} /s, p99 ms, success</th>{{end}}<th>verdict</th></tr>
 {{range $i, $s := .Steps}}<tr><td>{{inc $i}}</td><td>{{printf "%.1f" $s.TotalRPS}}</td>{{range $s.Flows}}<td>{{printf "%.1f" .AchievedRPS}}, {{printf "%.1f" .Latency.P99}}, {{pct .Success}}{{if .Plot}} <a href="{{.Plot}}">plot</a>{{end}}</td>{{end}}
 <td {{if not $s.Pass}}class="fail"{{end}}>{{if $s.Pass}}PASS{{else}}FAIL {{$s.Why}}{{end}}</td></tr>
@@ -249,6 +300,19 @@ func mixChart(mc MixCapacity) template.HTML {
 		marks = append(marks, mark{Label: fmt.Sprintf("max sustainable %.4g/s", mc.MaxTotalRPS), Color: "#2ca02c", Value: mc.MaxTotalRPS})
 	}
 	return chart("mix: each flow's p99 vs the total offered rate", "total offered rate (req/s)", "ms", marks, lines...)
+}
+
+// mixAttribution is the CPU per component against the mix's total rate:
+// its flows ran in one window, so any flow's shares are of them all.
+func mixAttribution(mc MixCapacity) template.HTML {
+	var points []cpuPoint
+	for _, s := range mc.Steps {
+		if len(s.Flows) > 0 {
+			f := s.Flows[0]
+			points = append(points, cpuPoint{rate: s.TotalRPS, shares: f.CPU, cores: cmp.Or(f.CPUCores, float64(runtime.NumCPU()))})
+		}
+	}
+	return attributionChart("mix: CPU per component vs the total offered rate", "total offered rate (req/s)", points)
 }
 
 // searchStep is a step with its place in the search order (1 first).

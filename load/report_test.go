@@ -72,3 +72,21 @@ func TestOneStepDrawsItsWindow(t *testing.T) {
 		t.Error("a single step still draws a curve against offered load")
 	}
 }
+
+// Steps with CPU figures draw each component's cores and the machine's
+// against offered load; steps without draw no empty chart.
+func TestAttributionChartDrawsEachComponent(t *testing.T) {
+	step := func(rate, kratos float64) Step {
+		return Step{TargetRPS: rate, Pass: true, CPUCores: 2, CPU: map[string]float64{"kratos": kratos, "postgres": 0.1, machine: kratos + 0.12}}
+	}
+	page := string(attributionChart("login: CPU per component vs offered load", offeredRate, []cpuPoint{
+		{rate: 2, shares: step(2, 0.2).CPU, cores: 2}, {rate: 4, shares: step(4, 0.45).CPU, cores: 2}}))
+	for _, want := range []string{"kratos cores", "postgres cores", "machine cores", "login: CPU per component"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("attribution chart lacks %q", want)
+		}
+	}
+	if got := scenarioAttribution(Capacity{Scenario: "x", Steps: []Step{{TargetRPS: 1}, {TargetRPS: 2}}}); got != "" {
+		t.Errorf("steps without CPU figures drew %q", got)
+	}
+}
