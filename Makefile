@@ -162,6 +162,13 @@ diff: ## compare two run folders (OLD=reports/out/<id> NEW=...): requirements th
 bench: ## benchmarks of the load driver's own per-request work
 	$(GO) test ./load -run '^$$' -bench . -benchmem
 
+load-picture: ## docs/load-html.png: headless Chromium's picture of a run's load.html (RUN=folder; default: the newest run with one)
+	@run="$(RUN)"; [ -n "$$run" ] || run=$$(dirname "$$(ls -t reports/out/*/load.html 2>/dev/null | head -1)"); \
+	[ -f "$$run/load.html" ] || { echo "load-picture: no load.html in '$$run': give RUN=<a run folder of make load>" >&2; exit 2; }; \
+	command -v chromium >/dev/null || { echo "load-picture: needs chromium (apt-get install chromium)" >&2; exit 2; }; \
+	chromium --headless --no-sandbox --hide-scrollbars --window-size=1200,1700 --screenshot=docs/load-html.png "file://$$(cd "$$run" && pwd)/load.html" 2>/dev/null; \
+	echo "load-picture: docs/load-html.png from $$run/load.html"
+
 # The containers provider needs an engine: find a missing one in a second, not after the builds.
 docker-check:
 	@docker info >/dev/null 2>&1 || { echo "the containers provider needs a running Docker engine; start it, or run make certify, which needs none" >&2; exit 1; }
