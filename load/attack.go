@@ -33,18 +33,21 @@ type Step struct {
 	CPU          map[string]float64 `json:"cpu_share,omitempty"` // of the hosts' cores, per component
 	// CPUCores are the hosts' cores the shares are of: this machine's, or
 	// the cluster nodes' the pods ran on; CPUNote: why there are no shares.
-	CPUCores    float64          `json:"cpu_cores,omitempty"`
-	CPUNote     string           `json:"cpu_note,omitempty"`
-	Postgres    *PostgresFigures `json:"postgres,omitempty"` // from its statistics views, when the stack gives its DSN
-	Kratos      *KratosFigures   `json:"kratos,omitempty"`   // serve's own metrics over the window
-	Mail        *MailFigures     `json:"mail,omitempty"`     // the window's mails followed to the inbox
-	FlowSetup   *FlowSetup       `json:"flow_setup,omitempty"`
-	Pass        bool             `json:"pass"`
-	Why         []string         `json:"why,omitempty"` // why the step failed
-	Plot        string           `json:"plot,omitempty"`
-	Raw         string           `json:"raw_results,omitempty"` // gob, gzipped: zcat FILE | vegeta report
-	Timeline    []Second         `json:"timeline,omitempty"`
-	Interrupted bool             `json:"interrupted,omitempty"`
+	CPUCores float64 `json:"cpu_cores,omitempty"`
+	CPUNote  string  `json:"cpu_note,omitempty"`
+	// CPUUnwatched are the other processes on this machine that used half
+	// a percent of it or more, by command name: who the rest of "machine" was.
+	CPUUnwatched map[string]float64 `json:"cpu_unwatched,omitempty"`
+	Postgres     *PostgresFigures   `json:"postgres,omitempty"` // from its statistics views, when the stack gives its DSN
+	Kratos       *KratosFigures     `json:"kratos,omitempty"`   // serve's own metrics over the window
+	Mail         *MailFigures       `json:"mail,omitempty"`     // the window's mails followed to the inbox
+	FlowSetup    *FlowSetup         `json:"flow_setup,omitempty"`
+	Pass         bool               `json:"pass"`
+	Why          []string           `json:"why,omitempty"` // why the step failed
+	Plot         string             `json:"plot,omitempty"`
+	Raw          string             `json:"raw_results,omitempty"` // gob, gzipped: zcat FILE | vegeta report
+	Timeline     []Second           `json:"timeline,omitempty"`
+	Interrupted  bool               `json:"interrupted,omitempty"`
 	// Generators are the remote generators' parts (-kc.load-generators); none: this process sent everything.
 	Generators []GeneratorFigure `json:"generators,omitempty"`
 }
@@ -93,6 +96,7 @@ func (in StepInput) meter() CPUMeter {
 
 // setCPU records the window's CPU shares, or why there are none.
 func (s *Step) setCPU(before, after cpuSnapshot) {
+	s.CPUUnwatched = unwatchedShares(before, after)
 	var err error
 	switch s.CPU, s.CPUCores, err = shares(before, after); {
 	case errors.Is(err, errStale):

@@ -43,12 +43,21 @@ type cpuSnapshot struct {
 	readAt    map[string]time.Time // counter -> when it was read; absent: at
 	cores     float64
 	err       error
+	// unwatched are the CPU seconds of every other process on this
+	// machine, by pid, with its command name: who the rest of "machine" was.
+	unwatched map[int]proc
+}
+
+// proc is a process no component owns: its command and CPU seconds so far.
+type proc struct {
+	comm string
+	secs float64
 }
 
 // sample reads /proc once: CPU seconds of every process in each group
 // (Postgres backends share the postmaster's process group), and of this process.
 func (g CPUGroups) sample(context.Context) cpuSnapshot {
-	snap := cpuSnapshot{at: time.Now(), secs: map[string]float64{}, cores: float64(runtime.NumCPU())}
+	snap := cpuSnapshot{at: time.Now(), secs: map[string]float64{}, cores: float64(runtime.NumCPU()), unwatched: map[int]proc{}}
 	byGroup := map[int]string{}
 	for name, pgid := range g {
 		byGroup[pgid] = name
@@ -60,11 +69,12 @@ func (g CPUGroups) sample(context.Context) cpuSnapshot {
 		if err != nil {
 			continue // the process ended between Glob and ReadFile
 		}
-		// Fields after the command name, which is in parentheses and may hold spaces.
-		rest := string(b)
-		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
-			rest = rest[i+2:]
+		// The command name is in parentheses and may hold spaces and parentheses.
+		start, end := strings.IndexByte(string(b), '('), strings.LastIndexByte(string(b), ')')
+		if start < 0 || end < start || end+2 > len(b) {
+			continue
 		}
+		comm, rest := string(b[start+1:end]), string(b[end+2:])
 		f := strings.Fields(rest)
 		if len(f) < 15 {
 			continue
@@ -87,6 +97,8 @@ func (g CPUGroups) sample(context.Context) cpuSnapshot {
 		}
 		if ok {
 			snap.secs[name] += ticks / clockTicks
+		} else {
+			snap.unwatched[pid] = proc{comm: comm, secs: ticks / clockTicks}
 		}
 	}
 	snap.secs[machine] = machineBusy(snap.cores)
@@ -183,6 +195,35 @@ func shares(before, after cpuSnapshot) (map[string]float64, float64, error) {
 		return out, after.cores, fmt.Errorf("%w: %s (a kubelet refreshes each every 10-15 s; a longer window misses fewer)", errStale, strings.Join(names, ", "))
 	}
 	return out, after.cores, nil
+}
+
+// unwatchedShares are the shares of the machine's cores that processes no
+// component owns used between two snapshots, by command name, those of at
+// least half a percent: a process that started within the window counts
+// whole, one that ended is lost.
+func unwatchedShares(before, after cpuSnapshot) map[string]float64 {
+	dt := after.at.Sub(before.at).Seconds()
+	if dt <= 0 || after.cores <= 0 || len(after.unwatched) == 0 {
+		return nil
+	}
+	byComm := map[string]float64{}
+	for pid, p := range after.unwatched {
+		prev := before.unwatched[pid]
+		if prev.comm != p.comm {
+			prev.secs = 0 // a new process, perhaps on a reused pid
+		}
+		byComm[p.comm] += max(p.secs-prev.secs, 0) / dt / after.cores
+	}
+	out := map[string]float64{}
+	for comm, v := range byComm {
+		if v >= 0.005 {
+			out[comm] = round3(v)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // errStale: shares were measured, but some counters did not move.

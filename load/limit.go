@@ -67,7 +67,7 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 	}
 	cores := cmp.Or(stop.CPUCores, float64(runtime.NumCPU()))
 	top := topComponent(stop.CPU)
-	spent := cpuBreakdown(stop.CPU, cores)
+	spent := cpuBreakdown(stop.CPU, stop.CPUUnwatched, cores)
 	if stop.CPUNote != "" {
 		spent += " (" + stop.CPUNote + ")"
 	}
@@ -122,8 +122,8 @@ func topComponent(shares map[string]float64) string {
 }
 
 // cpuBreakdown lists each component's cores, largest first, and what no
-// watched component accounts for.
-func cpuBreakdown(shares map[string]float64, cores float64) string {
+// watched component accounts for, with the largest of the other processes.
+func cpuBreakdown(shares, unwatched map[string]float64, cores float64) string {
 	names := slices.Sorted(maps.Keys(shares))
 	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(shares[b], shares[a]) })
 	var parts []string
@@ -135,8 +135,17 @@ func cpuBreakdown(shares map[string]float64, cores float64) string {
 		sum += shares[n]
 		parts = append(parts, fmt.Sprintf("%s %.2f", n, shares[n]*cores))
 	}
-	parts = append(parts, fmt.Sprintf("other %.2f", max(shares[machine]-sum, 0)*cores))
-	return strings.Join(parts, ", ") + fmt.Sprintf(" of %.0f cores", cores)
+	other := fmt.Sprintf("other %.2f", max(shares[machine]-sum, 0)*cores)
+	if len(unwatched) > 0 {
+		names := slices.Sorted(maps.Keys(unwatched))
+		slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(unwatched[b], unwatched[a]) })
+		var top []string
+		for _, n := range names[:min(3, len(names))] {
+			top = append(top, fmt.Sprintf("%s %.2f", n, unwatched[n]*cores))
+		}
+		other += " (" + strings.Join(top, ", ") + ")"
+	}
+	return strings.Join(append(parts, other), ", ") + fmt.Sprintf(" of %.0f cores", cores)
 }
 
 // pgEvidence sums up Postgres during the step, or says it was not read.

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -48,9 +49,9 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 		})
 	}
 	if cores > 0 {
-		got := cpuBreakdown(map[string]float64{"kratos": 0.5, "postgres": 0.25, "machine": 1}, cores)
-		if !strings.Contains(got, "kratos") || !strings.Contains(got, "other") {
-			t.Errorf("breakdown %q names neither kratos nor what nobody watched", got)
+		got := cpuBreakdown(map[string]float64{"kratos": 0.5, "postgres": 0.25, "machine": 1}, map[string]float64{"go": 0.2, "dockerd": 0.01}, cores)
+		if !strings.Contains(got, "kratos") || !strings.Contains(got, fmt.Sprintf("other %.2f (go %.2f, dockerd", 0.25*cores, 0.2*cores)) {
+			t.Errorf("breakdown %q names neither kratos nor who the rest was", got)
 		}
 	}
 }

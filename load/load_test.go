@@ -158,6 +158,22 @@ func TestCPUSampleCountsGroupsAndTheGenerator(t *testing.T) {
 	t.Errorf("CPU not counted for both the busy group and the generator: %v -> %v", before.secs, after.secs)
 }
 
+// A process no component owns is named with its share: who the rest of
+// the machine was.
+func TestCPUSampleNamesUnwatchedProcesses(t *testing.T) {
+	busy := exec.Command("sh", "-c", "while :; do :; done")
+	if err := busy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Process.Kill()
+	before := CPUGroups{}.sample(context.Background())
+	time.Sleep(500 * time.Millisecond)
+	got := unwatchedShares(before, CPUGroups{}.sample(context.Background()))
+	if got["sh"] < 0.1 {
+		t.Errorf("a spinning sh beside the run: unwatched %v, want sh at a tenth of the machine or more", got)
+	}
+}
+
 // A component's processes that exit within a window (Postgres backends of
 // closed connections) still count: their leader reaps them.
 func TestCPUSampleKeepsReapedChildren(t *testing.T) {
