@@ -175,10 +175,7 @@ var _ = Describe("Two couriers on one mail queue", Label(labelRace), Serial, fun
 		if suite.Config.Race <= 0 {
 			Skip("N/A: an opt-in scenario, not asked for (-kc.race=N; make race runs it)")
 		}
-		scaler, ok := suite.Stack.(harness.CourierScaler)
-		if !ok {
-			Skip("N/A: the " + suite.Config.Provider + " provider cannot run a second courier")
-		}
+		scaler := stackCan[harness.CourierScaler]("cannot run a second courier")
 		if suite.Endpoints.MailpitAPI == nil {
 			Skip("N/A: a mail sent twice shows only in the mailbox, and this target has no Mailpit")
 		}

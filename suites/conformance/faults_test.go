@@ -257,10 +257,7 @@ func startFault(ctx context.Context, name string, component harness.Component) (
 	if !suite.Config.Faults {
 		Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults runs it)")
 	}
-	faults, ok := suite.Stack.(harness.Faults)
-	if !ok {
-		Skip("N/A: the " + suite.Config.Provider + " provider cannot stop and start components")
-	}
+	faults := stackCan[harness.Faults]("cannot stop and start components")
 	rec := &reports.Fault{Name: name, Component: string(component), Figures: map[string]float64{}}
 	suite.FaultRecords = append(suite.FaultRecords, rec)
 	inj := &injector{Faults: faults, down: map[harness.Component]bool{}}

@@ -481,3 +481,13 @@ func certificateAdvisories(ctx context.Context) []reports.Advisory {
 	}
 	return nil
 }
+
+// stackCan is the stack as the optional capability T, or skips the spec as
+// N/A saying what this provider cannot do: the one gate of every capability.
+func stackCan[T any](cannot string) T {
+	c, ok := suite.Stack.(T)
+	if !ok {
+		Skip("N/A: the " + suite.Config.Provider + " provider " + cannot)
+	}
+	return c
+}

@@ -75,10 +75,7 @@ func startSupervised(name string) (harness.Supervised, *reports.Fault) {
 	if !suite.Config.Faults {
 		Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults runs it)")
 	}
-	sup, ok := suite.Stack.(harness.Supervised)
-	if !ok {
-		Skip("N/A: the " + suite.Config.Provider + " provider runs Kratos without a supervisor that restarts it (restart policy, probes)")
-	}
+	sup := stackCan[harness.Supervised]("runs Kratos without a supervisor that restarts it (restart policy, probes)")
 	rec := &reports.Fault{Name: name, Component: string(harness.ComponentKratos), Figures: map[string]float64{}}
 	suite.FaultRecords = append(suite.FaultRecords, rec)
 	return sup, rec

@@ -97,10 +97,7 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 		if !suite.Config.Faults {
 			Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults-kind runs it)")
 		}
-		scaler, ok := suite.Stack.(harness.ServeScaler)
-		if !ok {
-			Skip("N/A: the " + suite.Config.Provider + " provider cannot roll serve (Kubernetes providers that deploy can)")
-		}
+		scaler := stackCan[harness.ServeScaler]("cannot roll serve (Kubernetes providers that deploy can)")
 		pop := &load.Population{}
 		for range 5 {
 			u := registerBrowserUser(ctx, "rollout")
@@ -168,10 +165,7 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 // when the deployment runs fewer than two or the provider cannot tell them apart.
 func replicaEndpoints(ctx context.Context) []harness.Endpoints {
 	GinkgoHelper()
-	r, ok := suite.Stack.(harness.Replicas)
-	if !ok {
-		Skip("N/A: the " + suite.Config.Provider + " provider cannot reach serve replicas one by one (Kubernetes providers can)")
-	}
+	r := stackCan[harness.Replicas]("cannot reach serve replicas one by one (Kubernetes providers can)")
 	eps, closeAll, err := r.ReplicaEndpoints(ctx)
 	DeferCleanup(closeAll)
 	Expect(err).NotTo(HaveOccurred())
