@@ -43,6 +43,8 @@ type Suite struct {
 	// JudgedEarly is a failure of the deployment found before the specs
 	// (a failed upgrade, a certificate that fails verification); nil otherwise.
 	JudgedEarly *judgedEarly
+	// Workload is -kc.load's workload, read once at start-up; nil: -kc.load=off.
+	Workload *load.Profile
 	// LoadResult and FaultRecords are the load stage's and the fault scenarios' figures.
 	LoadResult   *load.Result
 	FaultRecords []*reports.Fault

@@ -24,8 +24,7 @@ var _ = AfterSuite(func(sc SpecContext) {
 	// The stage's bound depends on -kc.soak, read after the node was declared.
 	ctx, cancel := context.WithTimeout(sc, loadStageTimeout*time.Duration(max(1, len(suite.Config.LoadReplicas)))+suite.Config.Soak)
 	defer cancel()
-	profile, err := load.LookupProfile(suite.Config.Load)
-	Expect(err).NotTo(HaveOccurred())
+	profile := *suite.Workload
 	var groups load.CPUMeter
 	switch s := suite.Stack.(type) {
 	case harness.ProcessGroups:
@@ -54,7 +53,10 @@ var _ = AfterSuite(func(sc SpecContext) {
 				Should(Succeed(), "the other stack sharing this machine did not finish within the load-after interval (-kc.intervals=load-after=...); no load was measured beside it")
 		})
 	}
-	var pop *load.Population
+	var (
+		pop *load.Population
+		err error
+	)
 	timed("load", func() {
 		suite.LoadResult, pop, err = load.Run(ctx, load.Input{
 			Endpoints: suite.Endpoints, Intervals: suite.Intervals, Profile: profile, SessionCookie: sessionCookieName(), SLOWhoami: suite.Config.SLOWhoami, SLOLogin: suite.Config.SLOLogin,
@@ -134,7 +136,7 @@ func addLoadRequirements(s *reports.Summary) {
 		status = reports.Fail
 	}
 	s.AddRequirement(reqLoadCorrect, status, "load stage: every answer is the asked user's", "")
-	workload, _ := load.LookupProfile(suite.Config.Load) // read at start-up: no error here
+	workload := suite.Workload
 	for _, k := range load.Kinds {
 		if mixed := workload.Mix != nil && workload.Mix.Flows[k.Name].Weight > 0; mixed {
 			if _, planned := workload.Scenarios[k.Name]; !planned {

@@ -79,6 +79,7 @@ func TestConformance(t *testing.T) {
 		if suite.Config.Soak > 0 && p.Mix == nil {
 			refuse(t, root, "-kc.soak holds the workload's mix, and %s has none: use -kc.load=mix or a workload file with mix:", p.Name)
 		}
+		suite.Workload = &p
 	}
 	var err error
 	if suite.Expected, err = loadExpectedFailures(root); err != nil {
