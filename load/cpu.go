@@ -101,7 +101,7 @@ func (g CPUGroups) sample(context.Context) cpuSnapshot {
 			snap.unwatched[pid] = proc{comm: comm, secs: ticks / clockTicks}
 		}
 	}
-	snap.secs[machine] = machineBusy(snap.cores)
+	snap.secs[machine] = machineBusy()
 	return snap
 }
 
@@ -119,21 +119,28 @@ func sumFields(fields ...string) float64 {
 const machine = "machine"
 
 // machineBusy is the host's busy CPU seconds so far: its cores' time since
-// boot less their idle, iowait and steal time. A tickless kernel counts
-// idle time exactly but user and system time by sampling at each tick,
-// which over a 5 s window read 91-106% of the processes' own (exact) CPU
-// where idle-based busy read a steady 105-109% (the rest: interrupts).
-func machineBusy(cores float64) float64 {
+// boot (every cpuN line of /proc/stat, whatever this process may run on)
+// less their idle, iowait and steal time. A tickless kernel counts idle
+// time exactly but user and system time by sampling at each tick, which
+// over a 5 s window read 91-106% of the processes' own (exact) CPU where
+// idle-based busy read a steady 105-109% (the rest: interrupts).
+func machineBusy() float64 {
 	up, err1 := os.ReadFile("/proc/uptime")
 	st, err2 := os.ReadFile("/proc/stat")
 	if err1 != nil || err2 != nil {
 		return 0
 	}
 	uptime, _ := strconv.ParseFloat(strings.Fields(string(up))[0], 64)
-	line, _, _ := strings.Cut(string(st), "\n")
-	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	lines := strings.Split(string(st), "\n")
+	f := strings.Fields(lines[0]) // cpu user nice system idle iowait irq softirq steal ...
 	if len(f) < 9 {
 		return 0
+	}
+	var cores float64
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "cpu") {
+			cores++
+		}
 	}
 	return uptime*cores - sumFields(f[4], f[5], f[8])/clockTicks
 }
