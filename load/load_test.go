@@ -135,14 +135,22 @@ func TestCapacityFigures(t *testing.T) {
 	}
 }
 
-func TestCPUSampleCountsGroupsAndTheGenerator(t *testing.T) {
-	// A busy child in its own process group stands in for a component.
-	busy := exec.Command("sh", "-c", "while :; do :; done")
-	busy.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := busy.Start(); err != nil {
+// startLeader runs script in a process group of its own, as a component's
+// leader is started, and kills it when the test ends.
+func startLeader(t *testing.T, script string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Process.Kill()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
+}
+
+func TestCPUSampleCountsGroupsAndTheGenerator(t *testing.T) {
+	// A busy child in its own process group stands in for a component.
+	busy := startLeader(t, "while :; do :; done")
 	groups := CPUGroups{"busy": busy.Process.Pid}
 	before := groups.sample(context.Background())
 	// Spin (CPU time is counted in 10 ms ticks) until both have been seen, or give up.
@@ -161,11 +169,7 @@ func TestCPUSampleCountsGroupsAndTheGenerator(t *testing.T) {
 // A process no component owns is named with its share: who the rest of
 // the machine was.
 func TestCPUSampleNamesUnwatchedProcesses(t *testing.T) {
-	busy := exec.Command("sh", "-c", "while :; do :; done")
-	if err := busy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Process.Kill()
+	startLeader(t, "while :; do :; done") // in no component's group
 	before := CPUGroups{}.sample(context.Background())
 	time.Sleep(500 * time.Millisecond)
 	got := unwatchedShares(before, CPUGroups{}.sample(context.Background()))
@@ -177,12 +181,7 @@ func TestCPUSampleNamesUnwatchedProcesses(t *testing.T) {
 // A component's processes that exit within a window (Postgres backends of
 // closed connections) still count: their leader reaps them.
 func TestCPUSampleKeepsReapedChildren(t *testing.T) {
-	leader := exec.Command("sh", "-c", `(i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done); exec sleep 30`)
-	leader.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := leader.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer leader.Process.Kill()
+	leader := startLeader(t, `(i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done); exec sleep 30`)
 	groups := CPUGroups{"db": leader.Process.Pid}
 	before := groups.sample(context.Background())
 	children := fmt.Sprintf("/proc/%d/task/%d/children", leader.Process.Pid, leader.Process.Pid)
