@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -114,7 +115,8 @@ const (
 	minSuccess       = 0.999
 )
 
-// RunStep attacks at in.Rate for in.Warmup (not measured), then for in.Window.
+// RunStep attacks at in.Rate for in.Warmup (not measured) and, in the same
+// attack, for in.Window.
 func RunStep(ctx context.Context, in StepInput) (Step, error) {
 	if in.Scenario == nil || in.Rate <= 0 || in.Window <= 0 || in.Limits.Client == nil || in.Limits.MaxWorkers == 0 {
 		return Step{}, fmt.Errorf("load.StepInput needs Scenario, Rate, Window and Limits (Client, MaxWorkers), got %+v", in)
@@ -128,34 +130,14 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		m   *vegeta.Metrics
 		out attacked
 	)
+	pr := openProbes(ctx, in)
 	if in.remote() {
-		pg := watchPostgres(ctx, in.PostgresDSN, pgSampleEvery)
-		kBefore, kErr := in.scrapeKratos(ctx)
-		before := in.meter().sample(ctx)
+		pr.begin(ctx)
 		m, out, step.Generators, err = remoteAttack(ctx, in, rec)
-		step.setCPU(before, in.meter().sample(ctx))
-		kAfter, kErr2 := in.scrapeKratos(ctx)
-		step.Kratos = kratosFigures(kBefore, kAfter, kErr, kErr2)
-		step.Postgres = pg.stop(ctx)
 	} else {
-		if in.Warmup > 0 {
-			var warm attacked
-			if _, warm, _, err = attack(ctx, in, in.Warmup, nil); err != nil {
-				return step, err
-			}
-			out.warmWrong = wrongAnswers(warm.errs)
-		}
-		warmWrong := out.warmWrong
-		pg := watchPostgres(ctx, in.PostgresDSN, pgSampleEvery)
-		kBefore, kErr := in.scrapeKratos(ctx)
-		before := in.meter().sample(ctx)
-		m, out, step.FlowSetup, err = attack(ctx, in, in.Window, rec)
-		step.setCPU(before, in.meter().sample(ctx))
-		kAfter, kErr2 := in.scrapeKratos(ctx)
-		step.Kratos = kratosFigures(kBefore, kAfter, kErr, kErr2)
-		step.Postgres = pg.stop(ctx)
-		out.warmWrong = warmWrong
+		m, out, step.FlowSetup, err = attack(ctx, in, rec, pr.begin)
 	}
+	pr.end(ctx, &step)
 	if in.Scenario.Mail != nil && err == nil {
 		step.Mail = in.Scenario.Mail(ctx)
 	}
@@ -255,19 +237,32 @@ func wrongAnswers(errs map[string]uint64) uint64 {
 	return n
 }
 
-// attack runs one bounded vegeta attack and validates every response. Send
-// i is due at start + i/rate; its offset (sent - i/rate) is the same for
-// every send that kept the schedule, so the spread of offsets is the worst lag,
-// a stall mid-window included even when the sender caught up after it.
-func attack(ctx context.Context, in StepInput, d time.Duration, rec *stepRecord) (*vegeta.Metrics, attacked, *FlowSetup, error) {
-	n := int(in.Rate*d.Seconds()*1.05) + 5 // login consumes one flow per request
-	tr, setup, err := in.Scenario.Prepare(ctx, n)
+// attack runs one bounded vegeta attack over the warm-up and the window and
+// validates every response. The warm-up is the sends due before in.Warmup,
+// checked for wrong answers only; begin runs as the window opens while the
+// attack goes on, so the window does not start with a generator stopping
+// and starting again. Send i is due at start + i/rate; its offset (sent -
+// i/rate) is the same for every send that kept the schedule, so the spread
+// of the window's offsets is the worst lag, a stall mid-window included
+// even when the sender caught up after it.
+func attack(ctx context.Context, in StepInput, rec *stepRecord, begin func(context.Context)) (*vegeta.Metrics, attacked, *FlowSetup, error) {
+	tr, setup, err := in.Scenario.Prepare(ctx, in.sends())
 	if err != nil {
 		return nil, attacked{}, nil, err
 	}
 	a := vegeta.NewAttacker(vegeta.Client(in.Limits.Client), vegeta.MaxWorkers(in.Limits.MaxWorkers),
 		vegeta.Workers(min(in.Limits.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
-	results := a.Attack(tr, vegeta.Rate{Freq: int(in.Rate * 1000), Per: time.Second * 1000}, d, in.Scenario.Name)
+	warmup := warmupSends(in.Rate, in.Warmup)
+	began := make(chan struct{})
+	open := func() { begin(ctx); close(began) }
+	if warmup == 0 {
+		open()
+	}
+	results := a.Attack(tr, vegeta.Rate{Freq: int(in.Rate * 1000), Per: time.Second * 1000}, in.Warmup+in.Window, in.Scenario.Name)
+	var opens *time.Timer
+	if warmup > 0 {
+		opens = time.AfterFunc(in.Warmup, open)
+	}
 	stop := context.AfterFunc(ctx, func() { a.Stop() })
 	defer stop()
 	var m vegeta.Metrics
@@ -275,6 +270,13 @@ func attack(ctx context.Context, in StepInput, d time.Duration, rec *stepRecord)
 	interval := time.Duration(float64(time.Second) / in.Rate)
 	var minOff, maxOff time.Time
 	for r := range results {
+		key := in.Scenario.Check(r)
+		if r.Seq < warmup {
+			if IsWrongAnswer(key) {
+				out.warmWrong++
+			}
+			continue
+		}
 		off := r.Timestamp.Add(-time.Duration(r.Seq) * interval)
 		if minOff.IsZero() || off.Before(minOff) {
 			minOff = off
@@ -282,7 +284,7 @@ func attack(ctx context.Context, in StepInput, d time.Duration, rec *stepRecord)
 		if maxOff.IsZero() || off.After(maxOff) {
 			maxOff = off
 		}
-		if key := in.Scenario.Check(r); key != "" {
+		if key != "" {
 			out.errs[key]++
 			if r.Error == "" {
 				r.Error = key // so vegeta's plot and metrics see the failure too
@@ -294,8 +296,22 @@ func attack(ctx context.Context, in StepInput, d time.Duration, rec *stepRecord)
 		}
 	}
 	m.Close()
+	if opens == nil || !opens.Stop() {
+		<-began // the window opened: wait for its first readings
+	}
 	out.maxLag = maxOff.Sub(minOff)
 	return &m, out, setup, nil
+}
+
+// sends is how many requests a step makes ahead for its warm-up and window
+// (login consumes one flow per request), with a margin for a late send.
+func (in StepInput) sends() int {
+	return int(in.Rate*(in.Warmup+in.Window).Seconds()*1.05) + 10
+}
+
+// warmupSends is how many sends at rate fall due before warmup ends.
+func warmupSends(rate float64, warmup time.Duration) uint64 {
+	return uint64(math.Ceil(rate * warmup.Seconds()))
 }
 
 func writePlot(path string, p *plot.Plot) error {

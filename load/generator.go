@@ -115,12 +115,12 @@ func generate(ctx context.Context, spec GeneratorSpec, w *bufio.Writer) (uint64,
 	a := vegeta.NewAttacker(vegeta.Client(client), vegeta.MaxWorkers(spec.MaxWorkers), vegeta.Workers(min(spec.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
 	stop := context.AfterFunc(ctx, func() { a.Stop() })
 	defer stop()
-	warmupSends := uint64(spec.Rate * spec.Warmup.Seconds())
+	warmup := warmupSends(spec.Rate, spec.Warmup)
 	for r := range a.Attack(tr, vegeta.Rate{Freq: int(spec.Rate * 1000), Per: time.Second * 1000}, spec.Warmup+spec.Window, spec.Scenario) {
 		if key := sc.Check(r); key != "" {
 			r.Error = key
 		}
-		if r.Seq < warmupSends {
+		if r.Seq < warmup {
 			r.Attack = warmupAttack
 		}
 		r.Body, r.Headers = nil, nil

@@ -125,6 +125,36 @@ func TestAStallMidWindowIsCaught(t *testing.T) {
 	}
 }
 
+// The warm-up and the window are one attack: the warm-up's sends reach the
+// server but not the step's figures (its failures, here the first 20
+// answers, do not count against the window), and the window's readings
+// are taken as it opens.
+func TestWarmupIsSentButNotMeasured(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) <= 20 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	sc := &Scenario{Name: "warm", SLO: time.Second,
+		Prepare: func(context.Context, int) (vegeta.Targeter, *FlowSetup, error) {
+			return func(tgt *vegeta.Target) error { *tgt = vegeta.Target{Method: http.MethodGet, URL: srv.URL}; return nil }, nil, nil
+		},
+		Check: func(r *vegeta.Result) string { return statusKey(r, http.StatusOK) }}
+	step, err := RunStep(context.Background(), StepInput{Scenario: sc, Rate: 40, Warmup: time.Second, Window: time.Second,
+		Limits: Limits{MaxWorkers: 4, Timeout: time.Second, Client: srv.Client()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !step.Pass || step.Requests != 40 || calls.Load() != 80 {
+		t.Errorf("40 warm-up sends (20 failing) and 40 in the window: pass %v, window requests %d, calls %d, why %v", step.Pass, step.Requests, calls.Load(), step.Why)
+	}
+	if step.CPU == nil {
+		t.Errorf("the window's CPU was not read: %s", step.CPUNote)
+	}
+}
+
 func TestCapacityFigures(t *testing.T) {
 	step := func(rate, p99 float64, pass bool) Step {
 		return Step{TargetRPS: rate, Pass: pass, Latency: Latency{P99: p99}}

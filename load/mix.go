@@ -156,8 +156,7 @@ func runMixStep(ctx context.Context, flows []mixFlow, base StepInput, total floa
 	for i, f := range flows {
 		in := base
 		in.Rate = total * f.share
-		n := int(in.Rate*(in.Warmup+in.Window).Seconds()*1.05) + 10 // warm-up and window share one preparation
-		sc, err := f.scenario.Prepared(ctx, n)
+		sc, err := f.scenario.Prepared(ctx, in.sends())
 		if err != nil {
 			return ms, fmt.Errorf("mix at %.1f/s: prepare %s: %w", total, f.scenario.Name, err)
 		}

@@ -56,13 +56,13 @@ type pgWatch struct {
 	first  pgSample
 	last   pgSample
 	fig    PostgresFigures
-	err    error
 }
 
-// watchPostgres starts sampling; nil when there is no DSN or Postgres
-// cannot be read (the step then reports no Postgres figures, not an error:
-// the load itself does not depend on them).
-func watchPostgres(ctx context.Context, dsn string, every time.Duration) *pgWatch {
+// openPostgres connects the step's watcher ahead of its window (a new
+// backend costs Postgres a fork); nil when there is no DSN or Postgres
+// cannot be reached (the step then reports no Postgres figures, not an
+// error: the load itself does not depend on them).
+func openPostgres(ctx context.Context, dsn string) *pgWatch {
 	if dsn == "" {
 		return nil
 	}
@@ -70,12 +70,19 @@ func watchPostgres(ctx context.Context, dsn string, every time.Duration) *pgWatc
 	if err != nil {
 		return nil
 	}
-	first, err := readPG(ctx, conn)
-	if err != nil {
-		conn.Close(context.WithoutCancel(ctx))
-		return nil
+	return &pgWatch{conn: conn}
+}
+
+// start takes the window's first sample and samples every interval until stop.
+func (w *pgWatch) start(ctx context.Context, every time.Duration) {
+	if w == nil {
+		return
 	}
-	w := &pgWatch{conn: conn, first: first, last: first}
+	first, err := readPG(ctx, w.conn)
+	if err != nil {
+		return
+	}
+	w.first, w.last = first, first
 	w.note(first)
 	sampleCtx, cancel := context.WithCancel(ctx)
 	w.cancel = cancel
@@ -87,7 +94,7 @@ func watchPostgres(ctx context.Context, dsn string, every time.Duration) *pgWatc
 			case <-sampleCtx.Done():
 				return
 			case <-t.C:
-				s, err := readPG(sampleCtx, conn)
+				s, err := readPG(sampleCtx, w.conn)
 				if err != nil {
 					return
 				}
@@ -95,7 +102,6 @@ func watchPostgres(ctx context.Context, dsn string, every time.Duration) *pgWatc
 			}
 		}
 	})
-	return w
 }
 
 func (w *pgWatch) note(s pgSample) {
@@ -112,9 +118,12 @@ func (w *pgWatch) stop(ctx context.Context) *PostgresFigures {
 	if w == nil {
 		return nil
 	}
+	defer w.conn.Close(context.WithoutCancel(ctx))
+	if w.cancel == nil {
+		return nil // never started, or its first sample failed
+	}
 	w.cancel()
 	w.done.Wait()
-	defer w.conn.Close(context.WithoutCancel(ctx))
 	if s, err := readPG(ctx, w.conn); err == nil {
 		w.note(s)
 	}

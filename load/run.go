@@ -201,6 +201,17 @@ func measure(ctx context.Context, in Input, res *Result, pop *Population) error 
 	errs := make([]error, len(plans))
 	if p.SideBySide {
 		report(in.Progress, "load: %d scenarios side by side, one step each (the stage ends within about %s)", len(plans), (p.Warmup + p.Window).Round(time.Second))
+		// What a scenario creates ahead (login's flows, recovery's identities)
+		// is made before any starts: made as each starts, it would load the
+		// others' windows.
+		for i, pl := range plans {
+			step := pl.input.Step
+			sc, err := step.Scenario.Prepared(ctx, step.sends())
+			if err != nil {
+				return fmt.Errorf("prepare %s: %w", pl.kind.Name, err)
+			}
+			plans[i].input.Step.Scenario = sc
+		}
 		var wg sync.WaitGroup
 		for i, pl := range plans {
 			wg.Go(func() { results[i], errs[i] = Search(ctx, pl.input) })
