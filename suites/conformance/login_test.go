@@ -17,7 +17,7 @@ var _ = Describe("Browser login and whoami as the guide walks them", Label(label
 			browser := newBrowser() // a second browser: no session cookie from registration
 
 			By("walking the login flow with identifier and password")
-			var opts []kratosflow.LoginOption
+			var opts []kratosflow.FlowOption
 			if refresh {
 				opts = append(opts, kratosflow.Refresh())
 			}

@@ -15,47 +15,71 @@ type LoggedIn struct {
 	Response *http.Response
 }
 
-// LoginOption varies a login flow.
-type LoginOption func(*loginOptions)
-
-type loginOptions struct{ refresh bool }
-
-// Refresh asks for re-authentication of the current session, as the
-// guide's ?refresh=true does (browser flows).
-func Refresh() LoginOption { return func(o *loginOptions) { o.refresh = true } }
-
-// Login walks the login flow with identifier and password as the agent's
-// kind of client does: the browser flow with CSRF, or the API flow, whose
-// Result carries the session token.
-func (a *Agent) Login(ctx context.Context, identifier, password string, opts ...LoginOption) (LoggedIn, error) {
-	var o loginOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+// InitLogin starts a login flow as the agent's kind of client does: the
+// browser flow (which sets the CSRF cookie) or the API flow. Both take
+// Refresh, AAL2 and ReturnTo; the API flow also SessionToken.
+func (a *Agent) InitLogin(ctx context.Context, opts ...FlowOption) (Flow[ory.LoginFlow], error) {
 	if !a.Browser() {
+		o, err := flowOpts("an API login flow", opts, takesRefresh|takesAAL|takesReturnTo|takesToken)
+		if err != nil {
+			return Flow[ory.LoginFlow]{}, err
+		}
 		req := a.API.FrontendAPI.CreateNativeLoginFlow(ctx)
 		if o.refresh {
 			req = req.Refresh(true)
 		}
-		flow, _, err := req.Execute()
-		if err != nil {
-			return LoggedIn{}, fmt.Errorf("init API login: %w (%s)", err, ErrorBody(err))
+		if o.aal2 {
+			req = req.Aal("aal2")
 		}
-		return a.SubmitLogin(ctx, flow.Id, identifier, password, nil)
+		if o.returnTo != "" {
+			req = req.ReturnTo(o.returnTo)
+		}
+		if o.token != "" {
+			req = req.XSessionToken(o.token)
+		}
+		f, resp, err := req.Execute()
+		return shown(false, f, resp, err, "init API login")
+	}
+	o, err := flowOpts("a browser login flow", opts, takesRefresh|takesAAL|takesReturnTo)
+	if err != nil {
+		return Flow[ory.LoginFlow]{}, err
 	}
 	req := a.API.FrontendAPI.CreateBrowserLoginFlow(ctx)
 	if o.refresh {
 		req = req.Refresh(true)
 	}
-	flow, _, err := req.Execute()
-	if err != nil {
-		return LoggedIn{}, fmt.Errorf("init browser login: %w (%s)", err, ErrorBody(err))
+	if o.aal2 {
+		req = req.Aal("aal2")
 	}
-	csrf, err := CSRFToken(flow.Ui)
+	if o.returnTo != "" {
+		req = req.ReturnTo(o.returnTo)
+	}
+	f, resp, err := req.Execute()
+	return shown(true, f, resp, err, "init browser login")
+}
+
+// GetLoginFlow reads a login flow by id, e.g. the replacement of an expired one.
+func (a *Agent) GetLoginFlow(ctx context.Context, id string) (Flow[ory.LoginFlow], error) {
+	f, resp, err := a.API.FrontendAPI.GetLoginFlow(ctx).Id(id).Execute()
+	return shown(a.Browser(), f, resp, err, "get login flow "+id)
+}
+
+// Login walks the login flow with identifier and password as the agent's
+// kind of client does: the browser flow with CSRF, or the API flow, whose
+// Result carries the session token. opts vary the flow (InitLogin).
+func (a *Agent) Login(ctx context.Context, identifier, password string, opts ...FlowOption) (LoggedIn, error) {
+	f, err := a.InitLogin(ctx, opts...)
 	if err != nil {
 		return LoggedIn{}, err
 	}
-	return a.SubmitLogin(ctx, flow.Id, identifier, password, &csrf)
+	if !a.Browser() {
+		return a.SubmitLogin(ctx, f.Flow.Id, identifier, password, nil)
+	}
+	csrf, err := CSRFToken(f.Flow.Ui)
+	if err != nil {
+		return LoggedIn{}, err
+	}
+	return a.SubmitLogin(ctx, f.Flow.Id, identifier, password, &csrf)
 }
 
 // LoginBody is the password method's submit; csrf is nil on API flows.
@@ -71,6 +95,25 @@ func (a *Agent) SubmitLogin(ctx context.Context, flowID, identifier, password st
 	res, resp, err := a.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flowID).UpdateLoginFlowBody(LoginBody(identifier, password, csrf)).Execute()
 	if err != nil {
 		return LoggedIn{Response: resp}, fmt.Errorf("submit login: %w (%s)", err, ErrorBody(err))
+	}
+	return LoggedIn{Result: res, Response: resp}, nil
+}
+
+// SubmitTOTP submits a TOTP code on an API flow started with AAL2, for the
+// session given with SessionToken: the second factor that raises it to aal2.
+func (a *Agent) SubmitTOTP(ctx context.Context, flowID, code string, opts ...FlowOption) (LoggedIn, error) {
+	o, err := flowOpts("a TOTP submit", opts, takesToken)
+	if err != nil {
+		return LoggedIn{}, err
+	}
+	req := a.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flowID).UpdateLoginFlowBody(
+		ory.UpdateLoginFlowWithTotpMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithTotpMethod{Method: "totp", TotpCode: code}))
+	if o.token != "" {
+		req = req.XSessionToken(o.token)
+	}
+	res, resp, err := req.Execute()
+	if err != nil {
+		return LoggedIn{Response: resp}, fmt.Errorf("submit TOTP: %w (%s)", err, ErrorBody(err))
 	}
 	return LoggedIn{Result: res, Response: resp}, nil
 }

@@ -15,28 +15,54 @@ type Registered struct {
 	Response *http.Response
 }
 
+// InitRegistration starts a registration flow as the agent's kind of client
+// does: the browser flow (which sets the CSRF cookie) or the API flow. Both
+// take ReturnTo.
+func (a *Agent) InitRegistration(ctx context.Context, opts ...FlowOption) (Flow[ory.RegistrationFlow], error) {
+	o, err := flowOpts("a registration flow", opts, takesReturnTo)
+	if err != nil {
+		return Flow[ory.RegistrationFlow]{}, err
+	}
+	if !a.Browser() {
+		req := a.API.FrontendAPI.CreateNativeRegistrationFlow(ctx)
+		if o.returnTo != "" {
+			req = req.ReturnTo(o.returnTo)
+		}
+		f, resp, err := req.Execute()
+		return shown(false, f, resp, err, "init API registration")
+	}
+	req := a.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx)
+	if o.returnTo != "" {
+		req = req.ReturnTo(o.returnTo)
+	}
+	f, resp, err := req.Execute()
+	return shown(true, f, resp, err, "init browser registration")
+}
+
+// GetRegistrationFlow reads a registration flow by id, e.g. the replacement of an expired one.
+func (a *Agent) GetRegistrationFlow(ctx context.Context, id string) (Flow[ory.RegistrationFlow], error) {
+	f, resp, err := a.API.FrontendAPI.GetRegistrationFlow(ctx).Id(id).Execute()
+	return shown(a.Browser(), f, resp, err, "get registration flow "+id)
+}
+
 // Register walks the registration flow with the password method as the
 // agent's kind of client does: a browser inits the browser flow (which sets
 // the CSRF cookie) and sends csrf_token; an app inits the API flow. Kratos
 // accepts this one submit whether it renders the one-step form or the
 // two-step one (traits first), so it works on either.
 func (a *Agent) Register(ctx context.Context, traits map[string]any, password string) (Registered, error) {
-	if !a.Browser() {
-		flow, _, err := a.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
-		if err != nil {
-			return Registered{}, fmt.Errorf("init API registration: %w (%s)", err, ErrorBody(err))
-		}
-		return a.SubmitRegistration(ctx, flow.Id, traits, password, nil)
-	}
-	flow, _, err := a.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
-	if err != nil {
-		return Registered{}, fmt.Errorf("init browser registration: %w (%s)", err, ErrorBody(err))
-	}
-	csrf, err := CSRFToken(flow.Ui)
+	f, err := a.InitRegistration(ctx)
 	if err != nil {
 		return Registered{}, err
 	}
-	return a.SubmitRegistration(ctx, flow.Id, traits, password, &csrf)
+	if !a.Browser() {
+		return a.SubmitRegistration(ctx, f.Flow.Id, traits, password, nil)
+	}
+	csrf, err := CSRFToken(f.Flow.Ui)
+	if err != nil {
+		return Registered{}, err
+	}
+	return a.SubmitRegistration(ctx, f.Flow.Id, traits, password, &csrf)
 }
 
 // RegistrationBody is the password method's submit; csrf is nil on API flows.
