@@ -18,27 +18,25 @@ var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
 	It("answers a submit on an expired login flow with 410 self_service_flow_expired and a replacement flow that works", Label(req("EXP-001"), labelAPI, labelLogin), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "expired-login")
 		app := newNative()
-		flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
+		started, err := app.InitLogin(ctx)
 		issuedBy := time.Now()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(err).NotTo(HaveOccurred())
+		flow := started.Flow
 		lifespan := flow.ExpiresAt.Sub(flow.IssuedAt)
 		skipUnlessWaitable(lifespan, "the login flow's lifespan")
 
 		waitForGone(ctx, lifespan, issuedBy, func() (*http.Response, error) {
-			_, resp, err := app.API.FrontendAPI.GetLoginFlow(ctx).Id(flow.Id).Execute()
-			return resp, err
+			f, err := app.GetLoginFlow(ctx, flow.Id)
+			return f.Response, err
 		})
-		login := func(id string) (*ory.SuccessfulNativeLogin, *http.Response, error) {
-			return app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(id).UpdateLoginFlowBody(kratosflow.LoginBody(u.Identifier, u.Password, nil)).Execute()
-		}
-		_, resp, err := login(flow.Id)
-		replacement := expectExpired(resp, err)
-		next, _, err := app.API.FrontendAPI.GetLoginFlow(ctx).Id(replacement).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(kratosflow.MsgLoginFlowExpired))
-		done, _, err := login(replacement)
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(done.GetSessionToken()).NotTo(BeEmpty())
+		expired, err := app.SubmitLogin(ctx, flow.Id, u.Identifier, u.Password, nil)
+		replacement := expectExpired(expired.Response, err)
+		next, err := app.GetLoginFlow(ctx, replacement)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(kratosflow.MessageIDs(next.Flow.Ui)).To(ContainElement(kratosflow.MsgLoginFlowExpired))
+		done, err := app.SubmitLogin(ctx, replacement, u.Identifier, u.Password, nil)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(done.Result.GetSessionToken()).NotTo(BeEmpty())
 	})
 
 	It("answers a submit on an expired registration flow with 410 self_service_flow_expired and creates no identity", Label(req("EXP-002"), labelAPI, labelRegistration), func(ctx SpecContext) {

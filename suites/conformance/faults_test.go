@@ -27,8 +27,8 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		u := registerNativeUser(ctx, "fault-pg")
 		app := u.Agent
 		token := u.Registration.Result.GetSessionToken()
-		inFlight, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		inFlight, err := newNative().InitLogin(ctx)
+		Expect(err).NotTo(HaveOccurred())
 		kratosPID := componentPID(harness.ComponentKratos)
 		kratosReady := readinessProbe()
 
@@ -60,7 +60,7 @@ var _ = Describe("Faults", Label(labelFaults), Serial, func() {
 		}
 
 		By("the login flow made before the outage still completes")
-		done, err := app.SubmitLogin(ctx, inFlight.Id, u.Identifier, u.Password, nil)
+		done, err := app.SubmitLogin(ctx, inFlight.Flow.Id, u.Identifier, u.Password, nil)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(done.Result.GetSessionToken()).NotTo(BeEmpty())
 		rec.Findings = append(rec.Findings, "the existing session and the in-flight login flow survived")

@@ -24,20 +24,16 @@ var _ = Describe("Second factor (TOTP), as the guide enables it", Label(labelMFA
 		Expect(login.Result.Session.GetAuthenticatorAssuranceLevel()).To(Equal(ory.AUTHENTICATORASSURANCELEVEL_AAL1))
 
 		By("the second factor: a wrong code is refused, the right one upgrades the session")
-		flow, _, err := u.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Aal("aal2").XSessionToken(token).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		submit := func(code string) (*ory.SuccessfulNativeLogin, *http.Response, error) {
-			return u.Agent.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateLoginFlowBody(
-				ory.UpdateLoginFlowWithTotpMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithTotpMethod{Method: "totp", TotpCode: code})).Execute()
-		}
-		_, resp, err := submit(wrongTOTP(u.secret))
-		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
+		flow, err := u.Agent.InitLogin(ctx, kratosflow.AAL2(), kratosflow.SessionToken(token))
+		Expect(err).NotTo(HaveOccurred())
+		wrong, err := u.Agent.SubmitTOTP(ctx, flow.Flow.Id, wrongTOTP(u.secret), kratosflow.SessionToken(token))
+		Expect(statusOf(wrong.Response)).To(Equal(http.StatusBadRequest), bodyOf(err))
 		Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgTOTPWrong))
 		code, err := kratosflow.TOTPCode(u.secret, time.Now())
 		Expect(err).NotTo(HaveOccurred())
-		done, _, err := submit(code)
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(done.Session.Id).To(Equal(login.Result.Session.Id), "the second factor raises the session it was asked for")
+		done, err := u.Agent.SubmitTOTP(ctx, flow.Flow.Id, code, kratosflow.SessionToken(token))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(done.Result.Session.Id).To(Equal(login.Result.Session.Id), "the second factor raises the session it was asked for")
 
 		By("whoami shows aal2 and both methods")
 		who, _, err := u.Agent.Whoami(ctx, token)

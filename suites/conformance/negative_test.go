@@ -66,16 +66,15 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 			before, _, err := admin.IdentityAPI.ListIdentitySessions(ctx, u.Registration.Result.Identity.Id).Execute()
 			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 			app := newNative()
-			flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			flow, err := app.InitLogin(ctx)
+			Expect(err).NotTo(HaveOccurred())
 			if value == "" {
 				value = anyOrigin()
 			}
 			withHeader := newNative(kratosflow.WithHeader(header, value)) // the flow was made without it
-			res, resp, err := withHeader.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(
-				kratosflow.LoginBody(u.Identifier, u.Password, nil)).Execute()
-			Expect(err).To(HaveOccurred(), "Kratos logged the API client in despite its %s header (session %s)", header, res.GetSession().Id)
-			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest), bodyOf(err))
+			login, err := withHeader.SubmitLogin(ctx, flow.Flow.Id, u.Identifier, u.Password, nil)
+			Expect(err).To(HaveOccurred(), "Kratos logged the API client in despite its %s header (session %s)", header, login.Result.GetSession().Id)
+			Expect(statusOf(login.Response)).To(Equal(http.StatusBadRequest), bodyOf(err))
 			Expect(flowMessages(err)).To(ContainElement(kratosflow.MsgBlocked))
 			Expect(bodyOf(err)).To(ContainSubstring(`\"%s\"`, header), "the refusal names the header")
 			Expect(bodyOf(err)).NotTo(ContainSubstring("session_token"))
@@ -112,10 +111,11 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 		u := registerNativeUser(ctx, "timing")
 		app := newNative()
 		submit := func(identifier string) float64 {
-			flow, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			flow, err := app.InitLogin(ctx)
+			Expect(err).NotTo(HaveOccurred())
 			start := time.Now()
-			_, resp, _ := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).UpdateLoginFlowBody(
+			// The submit stays a bare kratos-client-go call: only the exchange is timed.
+			_, resp, _ := app.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Flow.Id).UpdateLoginFlowBody(
 				kratosflow.LoginBody(identifier, "Wrong-"+u.Password, nil)).Execute()
 			took := time.Since(start)
 			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
@@ -244,18 +244,18 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 
 	It("refuses an API login while the token's session is active with 400 session_already_available", Label(req("NEG-SES-004")), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "already")
-		_, resp, err := u.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).XSessionToken(u.Registration.Result.GetSessionToken()).Execute()
+		flow, err := u.Agent.InitLogin(ctx, kratosflow.SessionToken(u.Registration.Result.GetSessionToken()))
 		Expect(err).To(HaveOccurred())
-		Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
+		Expect(statusOf(flow.Response)).To(Equal(http.StatusBadRequest))
 		Expect(kratosflow.ErrorID(err)).To(Equal("session_already_available"))
 	})
 
 	It("refuses every return_to off the cookie domain with 400 self_service_flow_return_to_forbidden", Label(req("NEG-RET-001")), func(ctx SpecContext) {
 		for _, target := range offDomain("/return", "allowed_return_urls", "selfservice.allowed_return_urls") {
 			By("return_to=" + target)
-			_, resp, err := newBrowser().API.FrontendAPI.CreateBrowserLoginFlow(ctx).ReturnTo(target).Execute()
+			flow, err := newBrowser().InitLogin(ctx, kratosflow.ReturnTo(target))
 			Expect(err).To(HaveOccurred(), "Kratos accepted return_to=%s: an open redirect off the shared domain", target)
-			Expect(statusOf(resp)).To(Equal(http.StatusBadRequest))
+			Expect(statusOf(flow.Response)).To(Equal(http.StatusBadRequest))
 			Expect(kratosflow.ErrorID(err)).To(Equal("self_service_flow_return_to_forbidden"))
 		}
 	})

@@ -308,8 +308,8 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		attempts := []attempt{{
 			flow: "login",
 			init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
-				f, _, err := a.API.FrontendAPI.CreateBrowserLoginFlow(ctx).Execute()
-				return idAndUI(f, err)
+				f, err := a.InitLogin(ctx)
+				return idAndUI(f.Flow, err)
 			}),
 			submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
 				r, err := a.SubmitLogin(ctx, flowID, u.Identifier, u.Password, &csrf)
@@ -380,11 +380,11 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 	It("renews the CSRF token when a browser signs in: the token from before the login is refused afterwards", Label(req("SEC-CSRF-002"), labelBrowser, labelNegative), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "csrf-rotation")
 		b := newBrowser()
-		flow, _, err := b.API.FrontendAPI.CreateBrowserLoginFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		before, err := kratosflow.CSRFToken(flow.Ui)
+		flow, err := b.InitLogin(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		_, err = b.SubmitLogin(ctx, flow.Id, u.Identifier, u.Password, &before)
+		before, err := kratosflow.CSRFToken(flow.Flow.Ui)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = b.SubmitLogin(ctx, flow.Flow.Id, u.Identifier, u.Password, &before)
 		Expect(err).NotTo(HaveOccurred())
 
 		settings, _, err := b.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
@@ -430,9 +430,9 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 	It("answers malformed input with a 4xx, never a 5xx: a NUL byte, broken JSON, a wrong content type, a 10 MiB body", Label(req("SEC-INPUT-002"), labelAPI, labelNegative), func(ctx SpecContext) {
 		app := newNative()
 		newFlow := func() string {
-			f, _, err := app.API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-			return f.Id
+			f, err := app.InitLogin(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			return f.Flow.Id
 		}
 		submit := func(contentType string, body io.Reader) (int, []byte, error) {
 			u := suite.Endpoints.KratosPublic.JoinPath("self-service", "login")
@@ -580,11 +580,10 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 			login, err := newNative().Login(ctx, u.Identifier, u.Password)
 			Expect(err).NotTo(HaveOccurred())
 			token := login.Result.GetSessionToken()
-			flow, _, err := u.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Aal("aal2").XSessionToken(token).Execute()
-			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-			_, resp, err := u.Agent.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateLoginFlowBody(
-				ory.UpdateLoginFlowWithTotpMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithTotpMethod{Method: "totp", TotpCode: totpCode})).Execute()
-			return resp, err
+			flow, err := u.Agent.InitLogin(ctx, kratosflow.AAL2(), kratosflow.SessionToken(token))
+			Expect(err).NotTo(HaveOccurred())
+			done, err := u.Agent.SubmitTOTP(ctx, flow.Flow.Id, totpCode, kratosflow.SessionToken(token))
+			return done.Response, err
 		}
 		By("the first use of the code raises a session to aal2")
 		_, err = secondFactor(code)
@@ -594,12 +593,11 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		login, err := newNative().Login(ctx, u.Identifier, u.Password)
 		Expect(err).NotTo(HaveOccurred())
 		token := login.Result.GetSessionToken()
-		flow, _, err := u.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Aal("aal2").XSessionToken(token).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		flow, err := u.Agent.InitLogin(ctx, kratosflow.AAL2(), kratosflow.SessionToken(token))
+		Expect(err).NotTo(HaveOccurred())
 		submit := func(c string) (*http.Response, error) {
-			_, resp, err := u.Agent.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateLoginFlowBody(
-				ory.UpdateLoginFlowWithTotpMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithTotpMethod{Method: "totp", TotpCode: c})).Execute()
-			return resp, err
+			done, err := u.Agent.SubmitTOTP(ctx, flow.Flow.Id, c, kratosflow.SessionToken(token))
+			return done.Response, err
 		}
 		for range totpWrongAttempts {
 			resp, err := submit(wrongTOTP(u.secret))
@@ -678,8 +676,8 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		// Every flow refuses an absolute return_to off the domain at once.
 		flows := map[string]initFlow{
 			"login": func(a *kratosflow.Agent, t string) (string, *http.Response, error) {
-				f, resp, err := a.API.FrontendAPI.CreateBrowserLoginFlow(ctx).ReturnTo(t).Execute()
-				return f.GetReturnTo(), resp, err
+				f, err := a.InitLogin(ctx, kratosflow.ReturnTo(t))
+				return f.Flow.GetReturnTo(), f.Response, err
 			},
 			"registration": func(a *kratosflow.Agent, t string) (string, *http.Response, error) {
 				f, resp, err := a.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).ReturnTo(t).Execute()
@@ -719,16 +717,16 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		By("login with each return_to, spelled " + fmt.Sprint(len(redirectVariants())) + " more ways: refused, or the browser is sent on the domain")
 		for _, target := range redirectVariants() {
 			b := newBrowser()
-			flow, resp, err := b.API.FrontendAPI.CreateBrowserLoginFlow(ctx).ReturnTo(target).Execute()
+			flow, err := b.InitLogin(ctx, kratosflow.ReturnTo(target))
 			if err != nil {
-				if statusOf(resp) >= 500 || statusOf(resp) < 400 {
-					opened = append(opened, fmt.Sprintf("login return_to=%q: answered %d", target, statusOf(resp)))
+				if status := statusOf(flow.Response); status >= 500 || status < 400 {
+					opened = append(opened, fmt.Sprintf("login return_to=%q: answered %d", target, status))
 				}
 				continue
 			}
-			csrf, err := kratosflow.CSRFToken(flow.Ui)
+			csrf, err := kratosflow.CSRFToken(flow.Flow.Ui)
 			Expect(err).NotTo(HaveOccurred())
-			resp, err = b.SubmitHTMLForm(ctx, flow.Ui.Action, url.Values{"csrf_token": {csrf}, "method": {"password"}, "identifier": {u.Identifier}, "password": {u.Password}})
+			resp, err := b.SubmitHTMLForm(ctx, flow.Flow.Ui.Action, url.Values{"csrf_token": {csrf}, "method": {"password"}, "identifier": {u.Identifier}, "password": {u.Password}})
 			Expect(err).NotTo(HaveOccurred())
 			if loc := resp.Header.Get("Location"); offTheDomain(loc) {
 				opened = append(opened, fmt.Sprintf("login return_to=%q: redirected to %q", target, loc))
@@ -939,9 +937,9 @@ func rawDo(req *http.Request, want int) []byte {
 // rawLogin is the body of a successful API login, as sent.
 func rawLogin(ctx context.Context, identifier, password string) []byte {
 	GinkgoHelper()
-	flow, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	return rawSubmit(ctx, "login", flow.Id, map[string]any{"method": "password", "identifier": identifier, "password": password})
+	flow, err := newNative().InitLogin(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return rawSubmit(ctx, "login", flow.Flow.Id, map[string]any{"method": "password", "identifier": identifier, "password": password})
 }
 
 // rawRegistration registers another person and returns the answer, as sent.

@@ -96,9 +96,9 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 
 	By("flows left half done: an API login, an API registration, a browser settings flow")
-	flow, _, err := newNative().API.FrontendAPI.CreateNativeLoginFlow(ctx).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	d.LoginFlow = flow.Id
+	flow, err := newNative().InitLogin(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	d.LoginFlow = flow.Flow.Id
 	reg, _, err := newNative().API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 	d.RegistrationFlow = reg.Id
@@ -273,13 +273,12 @@ func aal2Session(ctx context.Context, u totpUser) string {
 	login, err := newNative().Login(ctx, u.Identifier, u.Password)
 	Expect(err).NotTo(HaveOccurred())
 	token := login.Result.GetSessionToken()
-	flow, _, err := u.Agent.API.FrontendAPI.CreateNativeLoginFlow(ctx).Aal("aal2").XSessionToken(token).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	flow, err := u.Agent.InitLogin(ctx, kratosflow.AAL2(), kratosflow.SessionToken(token))
+	Expect(err).NotTo(HaveOccurred())
 	code, err := kratosflow.TOTPCode(u.secret, time.Now())
 	Expect(err).NotTo(HaveOccurred())
-	_, _, err = u.Agent.API.FrontendAPI.UpdateLoginFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateLoginFlowBody(
-		ory.UpdateLoginFlowWithTotpMethodAsUpdateLoginFlowBody(&ory.UpdateLoginFlowWithTotpMethod{Method: "totp", TotpCode: code})).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	_, err = u.Agent.SubmitTOTP(ctx, flow.Flow.Id, code, kratosflow.SessionToken(token))
+	Expect(err).NotTo(HaveOccurred())
 	return token
 }
 
