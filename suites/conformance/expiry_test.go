@@ -41,22 +41,23 @@ var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
 
 	It("answers a submit on an expired registration flow with 410 self_service_flow_expired and creates no identity", Label(req("EXP-002"), labelAPI, labelRegistration), func(ctx SpecContext) {
 		app := newNative()
-		flow, _, err := app.API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
+		started, err := app.InitRegistration(ctx)
 		issuedBy := time.Now()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(err).NotTo(HaveOccurred())
+		flow := started.Flow
 		lifespan := flow.ExpiresAt.Sub(flow.IssuedAt)
 		skipUnlessWaitable(lifespan, "the registration flow's lifespan")
 
 		waitForGone(ctx, lifespan, issuedBy, func() (*http.Response, error) {
-			_, resp, err := app.API.FrontendAPI.GetRegistrationFlow(ctx).Id(flow.Id).Execute()
-			return resp, err
+			f, err := app.GetRegistrationFlow(ctx, flow.Id)
+			return f.Response, err
 		})
 		p := newPerson("expired-registration")
 		reg, err := app.SubmitRegistration(ctx, flow.Id, p.Traits, p.Password, nil)
 		replacement := expectExpired(reg.Response, err)
-		next, _, err := app.API.FrontendAPI.GetRegistrationFlow(ctx).Id(replacement).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(kratosflow.MsgRegistrationFlowExpired))
+		next, err := app.GetRegistrationFlow(ctx, replacement)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(kratosflow.MessageIDs(next.Flow.Ui)).To(ContainElement(kratosflow.MsgRegistrationFlowExpired))
 		found, _, err := newAdmin().IdentityAPI.ListIdentities(ctx).CredentialsIdentifier(p.Identifier).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(found).To(BeEmpty(), "an expired flow must not create the identity")

@@ -27,14 +27,14 @@ const (
 var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 	It("refuses a browser submit without the CSRF cookie with 403 security_csrf_violation", Label(req("NEG-CSRF-001")), func(ctx SpecContext) {
 		owner := newBrowser()
-		flow, _, err := owner.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		csrf, err := kratosflow.CSRFToken(flow.Ui)
+		flow, err := owner.InitRegistration(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		csrf, err := kratosflow.CSRFToken(flow.Flow.Ui)
 		Expect(err).NotTo(HaveOccurred())
 
 		By("submitting the flow from another browser that never got the CSRF cookie")
 		p := newPerson("csrf")
-		reg, err := newBrowser().SubmitRegistration(ctx, flow.Id, p.Traits, p.Password, &csrf)
+		reg, err := newBrowser().SubmitRegistration(ctx, flow.Flow.Id, p.Traits, p.Password, &csrf)
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusForbidden))
 		Expect(kratosflow.ErrorID(err)).To(Equal("security_csrf_violation"))
@@ -42,16 +42,16 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 
 	It("refuses a browser submit whose csrf_token is another browser's, with 403 security_csrf_violation", Label(req("NEG-CSRF-002")), func(ctx SpecContext) {
 		victim, attacker := newBrowser(), newBrowser()
-		victimFlow, _, err := victim.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		attackerFlow, _, err := attacker.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		foreign, err := kratosflow.CSRFToken(attackerFlow.Ui)
+		victimFlow, err := victim.InitRegistration(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		attackerFlow, err := attacker.InitRegistration(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		foreign, err := kratosflow.CSRFToken(attackerFlow.Flow.Ui)
 		Expect(err).NotTo(HaveOccurred())
 
 		By("the victim's browser, with its own CSRF cookie, submits the attacker's token")
 		p := newPerson("csrf-mismatch")
-		reg, err := victim.SubmitRegistration(ctx, victimFlow.Id, p.Traits, p.Password, &foreign)
+		reg, err := victim.SubmitRegistration(ctx, victimFlow.Flow.Id, p.Traits, p.Password, &foreign)
 		Expect(err).To(HaveOccurred())
 		Expect(statusOf(reg.Response)).To(Equal(http.StatusForbidden))
 		Expect(kratosflow.ErrorID(err)).To(Equal("security_csrf_violation"))

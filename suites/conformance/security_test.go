@@ -680,8 +680,8 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 				return f.Flow.GetReturnTo(), f.Response, err
 			},
 			"registration": func(a *kratosflow.Agent, t string) (string, *http.Response, error) {
-				f, resp, err := a.API.FrontendAPI.CreateBrowserRegistrationFlow(ctx).ReturnTo(t).Execute()
-				return f.GetReturnTo(), resp, err
+				f, err := a.InitRegistration(ctx, kratosflow.ReturnTo(t))
+				return f.Flow.GetReturnTo(), f.Response, err
 			},
 			"settings": func(_ *kratosflow.Agent, t string) (string, *http.Response, error) {
 				f, resp, err := u.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).ReturnTo(t).Execute()
@@ -946,9 +946,9 @@ func rawLogin(ctx context.Context, identifier, password string) []byte {
 func rawRegistration(ctx context.Context) []byte {
 	GinkgoHelper()
 	p := newPerson("exposure-registration")
-	flow, _, err := newNative().API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	body := rawSubmit(ctx, "registration", flow.Id, map[string]any{"method": "password", "traits": p.Traits, "password": p.Password})
+	flow, err := newNative().InitRegistration(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	body := rawSubmit(ctx, "registration", flow.Flow.Id, map[string]any{"method": "password", "traits": p.Traits, "password": p.Password})
 	Expect(string(body)).NotTo(ContainSubstring(p.Password), "the registration answer contains the password")
 	return body
 }

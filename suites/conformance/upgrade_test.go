@@ -99,9 +99,9 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	flow, err := newNative().InitLogin(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	d.LoginFlow = flow.Flow.Id
-	reg, _, err := newNative().API.FrontendAPI.CreateNativeRegistrationFlow(ctx).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	d.RegistrationFlow = reg.Id
+	reg, err := newNative().InitRegistration(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	d.RegistrationFlow = reg.Flow.Id
 	d.Settings = registerBrowserUser(ctx, "upgrade-settings")
 	d.SettingsFlow, _, err = d.Settings.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
