@@ -67,23 +67,22 @@ var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
 		u := registerNativeUser(ctx, "expired-settings")
 		app := u.Agent
 		token := u.Registration.Result.GetSessionToken()
-		flow, _, err := app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
+		started, err := app.InitSettings(ctx, kratosflow.SessionToken(token))
 		issuedBy := time.Now()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		Expect(err).NotTo(HaveOccurred())
+		flow := started.Flow
 		lifespan := flow.ExpiresAt.Sub(flow.IssuedAt)
 		skipUnlessWaitable(lifespan, "the settings flow's lifespan")
 
 		waitForGone(ctx, lifespan, issuedBy, func() (*http.Response, error) {
-			_, resp, err := app.API.FrontendAPI.GetSettingsFlow(ctx).Id(flow.Id).XSessionToken(token).Execute()
-			return resp, err
+			f, err := app.GetSettingsFlow(ctx, flow.Id, kratosflow.SessionToken(token))
+			return f.Response, err
 		})
-		_, resp, err := app.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
-			ory.UpdateSettingsFlowWithProfileMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithProfileMethod{
-				Method: "profile", Traits: newPerson("expired-settings-new").Traits})).Execute()
+		_, resp, err := app.SubmitSettings(ctx, flow.Id, kratosflow.SettingsProfileBody(newPerson("expired-settings-new").Traits, nil), kratosflow.SessionToken(token))
 		replacement := expectExpired(resp, err)
-		next, _, err := app.API.FrontendAPI.GetSettingsFlow(ctx).Id(replacement).XSessionToken(token).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(kratosflow.MessageIDs(next.Ui)).To(ContainElement(kratosflow.MsgSettingsFlowExpired))
+		next, err := app.GetSettingsFlow(ctx, replacement, kratosflow.SessionToken(token))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(kratosflow.MessageIDs(next.Flow.Ui)).To(ContainElement(kratosflow.MsgSettingsFlowExpired))
 		who, _, err := app.Whoami(ctx, token)
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		expectTraits(who.Identity.Traits, u.Traits)

@@ -54,8 +54,8 @@ var _ = Describe("Second factor (TOTP), as the guide enables it", Label(labelMFA
 		expectAALGate(guideWhoamiAAL, resp, err)
 
 		By("settings, which the guide holds to the highest factor (selfservice.flows.settings.required_aal: " + guideSettingsAAL + ")")
-		_, resp, err = u.Agent.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
-		expectAALGate(guideSettingsAAL, resp, err)
+		settings, err := u.Agent.InitSettings(ctx, kratosflow.SessionToken(token))
+		expectAALGate(guideSettingsAAL, settings.Response, err)
 	})
 })
 
@@ -71,15 +71,14 @@ func enrolTOTP(ctx context.Context) totpUser {
 	GinkgoHelper()
 	u := totpUser{user: registerNativeUser(ctx, "totp")}
 	token := u.Registration.Result.GetSessionToken()
-	flow, _, err := u.Agent.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	u.secret, err = kratosflow.TextValue(flow.Ui, "totp_secret_key")
+	flow, err := u.Agent.InitSettings(ctx, kratosflow.SessionToken(token))
+	Expect(err).NotTo(HaveOccurred())
+	u.secret, err = kratosflow.TextValue(flow.Flow.Ui, "totp_secret_key")
 	Expect(err).NotTo(HaveOccurred(), "the settings flow offers no TOTP secret; is selfservice.methods.totp enabled?")
 	code, err := kratosflow.TOTPCode(u.secret, time.Now())
 	Expect(err).NotTo(HaveOccurred())
-	done, _, err := u.Agent.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
-		ory.UpdateSettingsFlowWithTotpMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithTotpMethod{Method: "totp", TotpCode: &code})).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	done, _, err := u.Agent.SubmitSettings(ctx, flow.Flow.Id, kratosflow.SettingsTOTPBody(code, nil), kratosflow.SessionToken(token))
+	Expect(err).NotTo(HaveOccurred())
 	Expect(done.State).To(Equal("success"))
 	return u
 }

@@ -41,11 +41,11 @@ var _ = Describe("Refusing misuse of flows and sessions", Label(labelNegative), 
 	It("refuses another user's settings flow with 403 security_identity_mismatch", Label(req("NEG-SET-001")), func(ctx SpecContext) {
 		alice := registerBrowserUser(ctx, "settings-alice")
 		bob := registerBrowserUser(ctx, "settings-bob")
-		flow, _, err := alice.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		_, resp, err := bob.Agent.API.FrontendAPI.GetSettingsFlow(ctx).Id(flow.Id).Execute()
+		flow, err := alice.Agent.InitSettings(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		shown, err := bob.Agent.GetSettingsFlow(ctx, flow.Flow.Id)
 		Expect(err).To(HaveOccurred())
-		Expect(statusOf(resp)).To(Equal(http.StatusForbidden))
+		Expect(statusOf(shown.Response)).To(Equal(http.StatusForbidden))
 		Expect(kratosflow.ErrorID(err)).To(Equal("security_identity_mismatch"))
 	})
 

@@ -33,13 +33,11 @@ var _ = Describe("Account recovery by code", Label(labelRecovery, labelBrowser, 
 		Expect(settingsID).NotTo(BeEmpty(), "no settings flow after the code (status %d): %s", statusOf(resp), bodyOf(err))
 
 		By("setting a new password in that settings flow")
-		settings, _, err := browser.API.FrontendAPI.GetSettingsFlow(ctx).Id(settingsID).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		csrf, _ := kratosflow.CSRFToken(settings.Ui)
+		settings, err := browser.GetSettingsFlow(ctx, settingsID)
+		Expect(err).NotTo(HaveOccurred())
 		newPassword := fixtures.NewPassword()
-		done, resp, err := browser.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(settingsID).UpdateSettingsFlowBody(
-			kratosflow.SettingsPasswordBody(newPassword, &csrf)).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		done, resp, err := browser.SubmitSettings(ctx, settingsID, kratosflow.SettingsPasswordBody(newPassword, settings.CSRF))
+		Expect(err).NotTo(HaveOccurred())
 		Expect(statusOf(resp)).To(Equal(http.StatusOK))
 		Expect(done.State).To(Equal("success"))
 

@@ -148,8 +148,8 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		_, _, err = app.API.FrontendAPI.ListMySessions(ctx).XSessionToken(token).Execute()
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		_, _, err = app.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		_, err = app.InitSettings(ctx, kratosflow.SessionToken(token))
+		Expect(err).NotTo(HaveOccurred())
 		browser := register(ctx, "no-store-browser", newBrowser(record))
 		_, _, err = browser.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
@@ -387,16 +387,16 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		_, err = b.SubmitLogin(ctx, flow.Flow.Id, u.Identifier, u.Password, &before)
 		Expect(err).NotTo(HaveOccurred())
 
-		settings, _, err := b.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		settings, err := b.InitSettings(ctx)
+		Expect(err).NotTo(HaveOccurred())
 		By("the signed-in browser submits settings with the token it held before the login")
-		_, resp, err := b.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(settings.Id).UpdateSettingsFlowBody(kratosflow.SettingsPasswordBody(fixtures.NewPassword(), &before)).Execute()
+		_, resp, err := b.SubmitSettings(ctx, settings.Flow.Id, kratosflow.SettingsPasswordBody(fixtures.NewPassword(), &before))
 		expectCSRFRefusal("settings with the token from before the login (a token planted before sign-in would still work)", resp, err)
 
 		By("the same submit with the settings flow's own token is accepted (the refusal was the token's)")
-		now, err := kratosflow.CSRFToken(settings.Ui)
+		now, err := kratosflow.CSRFToken(settings.Flow.Ui)
 		Expect(err).NotTo(HaveOccurred())
-		_, resp, err = b.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(settings.Id).UpdateSettingsFlowBody(kratosflow.SettingsPasswordBody(fixtures.NewPassword(), &now)).Execute()
+		_, resp, err = b.SubmitSettings(ctx, settings.Flow.Id, kratosflow.SettingsPasswordBody(fixtures.NewPassword(), &now))
 		Expect(err).NotTo(HaveOccurred(), "status %d: %s", statusOf(resp), bodyOf(err))
 	})
 
@@ -684,8 +684,8 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 				return f.Flow.GetReturnTo(), f.Response, err
 			},
 			"settings": func(_ *kratosflow.Agent, t string) (string, *http.Response, error) {
-				f, resp, err := u.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).ReturnTo(t).Execute()
-				return f.GetReturnTo(), resp, err
+				f, err := u.Agent.InitSettings(ctx, kratosflow.ReturnTo(t))
+				return f.Flow.GetReturnTo(), f.Response, err
 			},
 		}
 		if _, ok := suite.Schema.RecoveryEmail(); ok && enabledOrUnknown("selfservice.flows.recovery.enabled") {

@@ -23,13 +23,12 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		token := u.Registration.Result.GetSessionToken()
 
 		By("submitting the profile method with a new address in " + address.Path)
-		flow, _, err := u.Agent.API.FrontendAPI.CreateNativeSettingsFlow(ctx).XSessionToken(token).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		flow, err := u.Agent.InitSettings(ctx, kratosflow.SessionToken(token))
+		Expect(err).NotTo(HaveOccurred())
 		newEmail := newEmail("settings-trait-new")
-		done, resp, err := u.Agent.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).XSessionToken(token).UpdateSettingsFlowBody(
-			ory.UpdateSettingsFlowWithProfileMethodAsUpdateSettingsFlowBody(&ory.UpdateSettingsFlowWithProfileMethod{
-				Method: "profile", Traits: identityschema.With(u.Traits, address.Path, newEmail)})).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		done, resp, err := u.Agent.SubmitSettings(ctx, flow.Flow.Id,
+			kratosflow.SettingsProfileBody(identityschema.With(u.Traits, address.Path, newEmail), nil), kratosflow.SessionToken(token))
+		Expect(err).NotTo(HaveOccurred())
 		Expect(statusOf(resp)).To(Equal(http.StatusOK))
 		Expect(done.State).To(Equal("success"))
 
@@ -76,9 +75,9 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 		waitPast(ctx, u.RegisteredAt.Add(maxAge)) // authenticated before the answer arrived, on any clock
 
 		By("a password change is refused and the browser is sent to a refresh login")
-		flow, _, err := u.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		_, resp, err := submitPassword(ctx, u.Agent, flow, fixtures.NewPassword())
+		flow, err := u.Agent.InitSettings(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		_, resp, err := submitPassword(ctx, u.Agent, flow.Flow, fixtures.NewPassword())
 		Expect(statusOf(resp)).To(Equal(http.StatusForbidden), bodyOf(err))
 		Expect(kratosflow.ErrorID(err)).To(Equal("session_refresh_required"))
 		Expect(bodyOf(err)).To(ContainSubstring("refresh=true"))
@@ -93,22 +92,22 @@ var _ = Describe("Account settings", Label(labelSettings), func() {
 // changePassword sets a new password through a fresh browser settings flow and returns it.
 func changePassword(ctx SpecContext, browser *kratosflow.Agent) string {
 	GinkgoHelper()
-	flow, _, err := browser.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	flow, err := browser.InitSettings(ctx)
+	Expect(err).NotTo(HaveOccurred())
 	password := fixtures.NewPassword()
-	done, resp, err := submitPassword(ctx, browser, flow, password)
+	done, resp, err := submitPassword(ctx, browser, flow.Flow, password)
 	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 	Expect(statusOf(resp)).To(Equal(http.StatusOK))
 	Expect(done.State).To(Equal("success"))
 	return password
 }
 
+// submitPassword submits a new password on a browser settings flow with the flow's csrf_token.
 func submitPassword(ctx SpecContext, browser *kratosflow.Agent, flow *ory.SettingsFlow, password string) (*ory.SettingsFlow, *http.Response, error) {
 	GinkgoHelper()
 	csrf, err := kratosflow.CSRFToken(flow.Ui)
 	Expect(err).NotTo(HaveOccurred())
-	return browser.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flow.Id).UpdateSettingsFlowBody(
-		kratosflow.SettingsPasswordBody(password, &csrf)).Execute()
+	return browser.SubmitSettings(ctx, flow.Id, kratosflow.SettingsPasswordBody(password, &csrf))
 }
 
 // privilegedSessionMaxAge reads the window from the live config; unknown

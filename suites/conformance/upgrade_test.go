@@ -103,8 +103,9 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	Expect(err).NotTo(HaveOccurred())
 	d.RegistrationFlow = reg.Flow.Id
 	d.Settings = registerBrowserUser(ctx, "upgrade-settings")
-	d.SettingsFlow, _, err = d.Settings.Agent.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	settings, err := d.Settings.Agent.InitSettings(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	d.SettingsFlow = settings.Flow
 
 	By("an identity with TOTP enrolled and an aal2 session")
 	d.TOTP = enrolTOTP(ctx)
@@ -387,9 +388,9 @@ var _ = Describe("Data made on the old Kratos after an upgrade (-kc.upgrade-from
 			By("the session outlived privileged_session_max_age: a refresh login on the new Kratos, then the same flow again (its CSRF token renewed by the login)")
 			_, err = u.Agent.Login(ctx, u.Identifier, u.Password, kratosflow.Refresh())
 			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-			flow, _, err := u.Agent.API.FrontendAPI.GetSettingsFlow(ctx).Id(d.SettingsFlow.Id).Execute()
+			flow, err := u.Agent.GetSettingsFlow(ctx, d.SettingsFlow.Id)
 			Expect(err).NotTo(HaveOccurred(), "the settings flow from %s: %s", d.From, bodyOf(err))
-			done, resp, err = submitPassword(ctx, u.Agent, flow, password)
+			done, resp, err = submitPassword(ctx, u.Agent, flow.Flow, password)
 		}
 		Expect(err).NotTo(HaveOccurred(), "the settings flow from %s: %s", d.From, bodyOf(err))
 		Expect(statusOf(resp)).To(Equal(http.StatusOK))
