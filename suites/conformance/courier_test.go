@@ -231,11 +231,7 @@ func drainBurst(ctx context.Context, rec *reports.Fault, label string, n int) []
 	for i, email := range addresses {
 		wg.Go(func() {
 			app := newNative()
-			flow, _, err := app.API.FrontendAPI.CreateNativeVerificationFlow(ctx).Execute()
-			if err == nil {
-				_, _, err = app.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flow.Id).UpdateVerificationFlowBody(
-					ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Email: &email})).Execute()
-			}
+			_, _, err := app.StartVerification(ctx, email)
 			errs[i] = err
 		})
 	}

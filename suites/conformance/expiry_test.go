@@ -8,7 +8,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/harness/client/kratosflow"
 	"kratos-conformance/harness/identityschema"
@@ -111,26 +110,26 @@ var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
 		u := registerBrowserUser(ctx, "expired-verification")
 		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
 		Expect(ok).To(BeTrue(), "registration gave no show_verification_ui")
-		flow, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		shown, err := u.Agent.GetVerificationFlow(ctx, flowID)
+		Expect(err).NotTo(HaveOccurred())
+		flow := shown.Flow
 		lifespan := flow.ExpiresAt.Sub(flow.GetIssuedAt())
 		skipUnlessWaitable(lifespan, "the verification flow's lifespan")
 		code := verificationCode(ctx, u.Email)
 
 		waitForGone(ctx, lifespan, u.RegisteredAt, func() (*http.Response, error) {
-			_, resp, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
-			return resp, err
+			f, err := u.Agent.GetVerificationFlow(ctx, flowID)
+			return f.Response, err
 		})
 		csrf, _ := kratosflow.CSRFToken(flow.Ui)
-		_, resp, err := u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(
-			ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+		_, resp, err := u.Agent.SubmitVerification(ctx, flowID, kratosflow.VerificationCodeBody(code, &csrf))
 		Expect(err).To(HaveOccurred(), "a code on an expired flow must not pass")
 		Expect(statusOf(resp)).To(Equal(http.StatusSeeOther))
 		next, err := flowIDFromLocation(resp)
 		Expect(err).NotTo(HaveOccurred())
-		replaced, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(next).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(kratosflow.MessageIDs(replaced.Ui)).To(ContainElement(kratosflow.MsgVerificationFlowExpired))
+		replaced, err := u.Agent.GetVerificationFlow(ctx, next)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(kratosflow.MessageIDs(replaced.Flow.Ui)).To(ContainElement(kratosflow.MsgVerificationFlowExpired))
 		who, _, err := u.Agent.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		Expect(who.Identity.VerifiableAddresses).To(ConsistOf(HaveField("Verified", false)))
@@ -147,12 +146,11 @@ var _ = Describe("Expired flows", Label(labelNegative, labelLifespan), func() {
 		skipUnlessWaitable(lifespan, "the recovery flow's lifespan")
 
 		waitForGone(ctx, lifespan, asked, func() (*http.Response, error) {
-			_, resp, err := b.API.FrontendAPI.GetRecoveryFlow(ctx).Id(flow.Id).Execute()
-			return resp, err
+			f, err := b.GetRecoveryFlow(ctx, flow.Id)
+			return f.Response, err
 		})
 		csrf, _ := kratosflow.CSRFToken(flow.Ui)
-		res, resp, err := b.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
-			ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+		res, resp, err := b.SubmitRecovery(ctx, flow.Id, kratosflow.RecoveryCodeBody(code, &csrf))
 		Expect(settingsFlowFromRecovery(res, err)).To(BeEmpty(), "the code recovered the account after its flow expired")
 		expectCodeRefusal("the code on the expired flow", resp, err)
 		_, resp, _ = b.Whoami(ctx, "")

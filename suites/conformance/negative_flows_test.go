@@ -57,12 +57,11 @@ var _ = Describe("Refusing misuse of flows and sessions", Label(labelNegative), 
 		u := registerBrowserUser(ctx, "brute-force")
 		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
 		Expect(ok).To(BeTrue())
-		flow, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		csrf, _ := kratosflow.CSRFToken(flow.Ui)
+		flow, err := u.Agent.GetVerificationFlow(ctx, flowID)
+		Expect(err).NotTo(HaveOccurred())
+		csrf, _ := kratosflow.CSRFToken(flow.Flow.Ui)
 		submit := func(code string) (*ory.VerificationFlow, *http.Response, error) {
-			return u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(
-				ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+			return u.Agent.SubmitVerification(ctx, flowID, kratosflow.VerificationCodeBody(code, &csrf))
 		}
 		By("five wrong codes: each refused with 4070006")
 		for i := 0; i < 5; i++ {
@@ -86,26 +85,24 @@ var _ = Describe("Refusing misuse of flows and sessions", Label(labelNegative), 
 		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
 		Expect(ok).To(BeTrue())
 		code := verificationCode(ctx, u.Email)
-		submit := func(flow *ory.VerificationFlow, body ory.UpdateVerificationFlowWithCodeMethod) *ory.VerificationFlow {
+		// submitCode answers flow with the code and the csrf_token the flow shows.
+		submitCode := func(flow *ory.VerificationFlow) *ory.VerificationFlow {
 			GinkgoHelper()
 			csrf, _ := kratosflow.CSRFToken(flow.Ui)
-			body.Method, body.CsrfToken = "code", &csrf
-			res, _, err := u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flow.Id).UpdateVerificationFlowBody(
-				ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&body)).Execute()
-			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			res, _, err := u.Agent.SubmitVerification(ctx, flow.Id, kratosflow.VerificationCodeBody(code, &csrf))
+			Expect(err).NotTo(HaveOccurred())
 			return res
 		}
 		By("using the code once")
-		first, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		Expect(submit(first, ory.UpdateVerificationFlowWithCodeMethod{Code: &code}).State).To(Equal("passed_challenge"))
+		first, err := u.Agent.GetVerificationFlow(ctx, flowID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(submitCode(first.Flow).State).To(Equal("passed_challenge"))
 
 		By("asking a new flow to mail the address again, and answering it with the used code")
-		second, _, err := u.Agent.API.FrontendAPI.CreateBrowserVerificationFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		second = submit(second, ory.UpdateVerificationFlowWithCodeMethod{Email: &u.Email})
+		second, _, err := u.Agent.StartVerification(ctx, u.Email)
+		Expect(err).NotTo(HaveOccurred())
 		Expect(second.State).To(Equal("sent_email"))
-		res := submit(second, ory.UpdateVerificationFlowWithCodeMethod{Code: &code})
+		res := submitCode(second)
 		Expect(res.State).To(Equal("sent_email"))
 		Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(kratosflow.MsgVerificationBad))
 	})
@@ -118,13 +115,8 @@ var _ = Describe("Refusing misuse of flows and sessions", Label(labelNegative), 
 		unknown := newEmail("recovery-unknown")
 
 		submit := func(email string) *ory.RecoveryFlow {
-			browser := newBrowser()
-			flow, _, err := browser.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).Execute()
-			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-			csrf, _ := kratosflow.CSRFToken(flow.Ui)
-			res, _, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
-				ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Email: &email, CsrfToken: &csrf})).Execute()
-			Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+			res, _, err := newBrowser().StartRecovery(ctx, email)
+			Expect(err).NotTo(HaveOccurred())
 			return res
 		}
 		By("asking recovery for the unknown address, then for the known one")

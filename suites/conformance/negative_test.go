@@ -188,15 +188,14 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 		u := registerBrowserUser(ctx, "wrong-code")
 		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
 		Expect(ok).To(BeTrue())
-		flow, _, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		csrf, _ := kratosflow.CSRFToken(flow.Ui)
+		flow, err := u.Agent.GetVerificationFlow(ctx, flowID)
+		Expect(err).NotTo(HaveOccurred())
+		csrf, _ := kratosflow.CSRFToken(flow.Flow.Ui)
 		// Not a fixed guess: "000000" is the mailed code once in a million
 		// runs, and CI hit it (the flow passed its challenge).
 		wrong := otherCode(verificationCode(ctx, u.Email))
-		res, resp, err := u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(
-			ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Code: &wrong, CsrfToken: &csrf})).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		res, resp, err := u.Agent.SubmitVerification(ctx, flowID, kratosflow.VerificationCodeBody(wrong, &csrf))
+		Expect(err).NotTo(HaveOccurred())
 		Expect(statusOf(resp)).To(Equal(http.StatusOK))
 		Expect(res.State).To(Equal("sent_email"))
 		Expect(kratosflow.MessageIDs(res.Ui)).To(ContainElement(kratosflow.MsgVerificationBad))

@@ -56,13 +56,8 @@ var _ = Describe("Account recovery by code", Label(labelRecovery, labelBrowser, 
 // (the template's text is the operator's).
 func askRecoveryCode(ctx context.Context, browser *kratosflow.Agent, to string) (*ory.RecoveryFlow, string) {
 	GinkgoHelper()
-	flow, _, err := browser.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	csrf, err := kratosflow.CSRFToken(flow.Ui)
+	sent, _, err := browser.StartRecovery(ctx, to)
 	Expect(err).NotTo(HaveOccurred())
-	sent, _, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flow.Id).UpdateRecoveryFlowBody(
-		ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Email: &to, CsrfToken: &csrf})).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 	Expect(sent.State).To(Equal("sent_email"))
 	return sent, codeFrom(waitForMails(ctx, to, mail.TypeRecoveryCode, 1)[0])
 }
@@ -72,12 +67,11 @@ func askRecoveryCode(ctx context.Context, browser *kratosflow.Agent, to string) 
 // privileged settings flow the code leads to, "" when it leads nowhere.
 func submitRecoveryCode(ctx context.Context, browser *kratosflow.Agent, flowID, code string) (string, *http.Response, error) {
 	GinkgoHelper()
-	flow, _, err := browser.API.FrontendAPI.GetRecoveryFlow(ctx).Id(flowID).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	csrf, err := kratosflow.CSRFToken(flow.Ui)
+	flow, err := browser.GetRecoveryFlow(ctx, flowID)
 	Expect(err).NotTo(HaveOccurred())
-	res, resp, err := browser.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flowID).UpdateRecoveryFlowBody(
-		ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Code: &code, CsrfToken: &csrf})).Execute()
+	csrf, err := kratosflow.CSRFToken(flow.Flow.Ui)
+	Expect(err).NotTo(HaveOccurred())
+	res, resp, err := browser.SubmitRecovery(ctx, flowID, kratosflow.RecoveryCodeBody(code, &csrf))
 	return settingsFlowFromRecovery(res, err), resp, err
 }
 

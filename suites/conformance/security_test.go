@@ -690,14 +690,14 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		}
 		if _, ok := suite.Schema.RecoveryEmail(); ok && enabledOrUnknown("selfservice.flows.recovery.enabled") {
 			flows["recovery"] = func(a *kratosflow.Agent, t string) (string, *http.Response, error) {
-				f, resp, err := a.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).ReturnTo(t).Execute()
-				return f.GetReturnTo(), resp, err
+				f, err := a.InitRecovery(ctx, kratosflow.ReturnTo(t))
+				return f.Flow.GetReturnTo(), f.Response, err
 			}
 		}
 		if u.Email != "" && enabledOrUnknown("selfservice.flows.verification.enabled") {
 			flows["verification"] = func(a *kratosflow.Agent, t string) (string, *http.Response, error) {
-				f, resp, err := a.API.FrontendAPI.CreateBrowserVerificationFlow(ctx).ReturnTo(t).Execute()
-				return f.GetReturnTo(), resp, err
+				f, err := a.InitVerification(ctx, kratosflow.ReturnTo(t))
+				return f.Flow.GetReturnTo(), f.Response, err
 			}
 		}
 		off := offDomain("/return", "allowed_return_urls", "selfservice.allowed_return_urls")

@@ -123,14 +123,10 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	Expect(faults.Stop(ctx, harness.ComponentCourier)).To(Succeed())
 	waitForMails(ctx, d.Registered.Email, mail.TypeVerificationCode, 1) // the registration's, sent before the stop
 	d.QueuedTo = d.Registered.Email
-	app := newNative()
-	vf, _, err := app.API.FrontendAPI.CreateNativeVerificationFlow(ctx).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-	sent, _, err := app.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(vf.Id).UpdateVerificationFlowBody(
-		ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Email: &d.QueuedTo})).Execute()
-	Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+	sent, _, err := newNative().StartVerification(ctx, d.QueuedTo)
+	Expect(err).NotTo(HaveOccurred())
 	Expect(sent.State).To(Equal("sent_email"))
-	d.QueuedFlow = vf.Id
+	d.QueuedFlow = sent.Id
 
 	suite.Upgrade = d
 	for u.UpgradingFrom() != "" && suite.JudgedEarly == nil {
@@ -338,9 +334,8 @@ var _ = Describe("Data made on the old Kratos after an upgrade (-kc.upgrade-from
 		}
 		By("its code, on the flow the old Kratos made for it")
 		code := codeFrom(mails[1])
-		done, _, err := newNative().API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(d.QueuedFlow).UpdateVerificationFlowBody(
-			ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Code: &code})).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		done, _, err := newNative().SubmitVerification(ctx, d.QueuedFlow, kratosflow.VerificationCodeBody(code, nil))
+		Expect(err).NotTo(HaveOccurred())
 		Expect(done.State).To(Equal("passed_challenge"))
 		who, _, err := newNative().Whoami(ctx, d.Token)
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))

@@ -5,7 +5,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/harness/client/kratosflow"
 	"kratos-conformance/harness/client/mail"
@@ -29,8 +28,9 @@ var _ = Describe("Email verification as the guide walks it", Label(labelGuide, l
 		}
 
 		By("reading the verification flow: state sent_email with message 1080003")
-		flow, resp, err := u.Agent.API.FrontendAPI.GetVerificationFlow(ctx).Id(flowID).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		shown, err := u.Agent.GetVerificationFlow(ctx, flowID)
+		Expect(err).NotTo(HaveOccurred())
+		flow, resp := shown.Flow, shown.Response
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(flow.State).To(Equal("sent_email"))
 		Expect(kratosflow.MessageIDs(flow.Ui)).To(ContainElement(kratosflow.MsgVerificationEmailSent))
@@ -38,11 +38,8 @@ var _ = Describe("Email verification as the guide walks it", Label(labelGuide, l
 		By("submitting the mailed code with the csrf_token")
 		csrf, err := kratosflow.CSRFToken(flow.Ui)
 		Expect(err).NotTo(HaveOccurred())
-		body := ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{
-			Method: "code", Code: &code, CsrfToken: &csrf,
-		})
-		done, resp, err := u.Agent.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(body).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		done, resp, err := u.Agent.SubmitVerification(ctx, flowID, kratosflow.VerificationCodeBody(code, &csrf))
+		Expect(err).NotTo(HaveOccurred())
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(done.State).To(Equal("passed_challenge"))
 		Expect(kratosflow.MessageIDs(done.Ui)).To(ContainElement(kratosflow.MsgVerificationSuccess))
