@@ -17,18 +17,15 @@ var _ = Describe("Browser logout as the guide walks it", Label(labelGuide, label
 		Expect(old).NotTo(BeEmpty(), "the jar holds no ory_kratos_session after registration")
 
 		By("asking logout/browser with the session cookie for logout_url and logout_token")
-		flow, resp, err := u.Agent.API.FrontendAPI.CreateBrowserLogoutFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		flow, resp, err := u.Agent.InitLogout(ctx)
+		Expect(err).NotTo(HaveOccurred())
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(flow.LogoutToken).NotTo(BeEmpty())
 		Expect(flow.LogoutUrl).To(HavePrefix(suite.Endpoints.KratosPublic.JoinPath("self-service", "logout").String() + "?token="))
 
 		By("following logout_url: Kratos redirects to the configured return URL")
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, flow.LogoutUrl, nil)
+		resp, err = u.Agent.FollowLogout(ctx, flow.LogoutUrl)
 		Expect(err).NotTo(HaveOccurred())
-		resp, err = u.Agent.HTTP.Do(req)
-		Expect(err).NotTo(HaveOccurred())
-		resp.Body.Close()
 		Expect(resp.StatusCode).To(Equal(http.StatusSeeOther))
 
 		By("calling whoami with the same cookie jar: 401")
@@ -37,7 +34,7 @@ var _ = Describe("Browser logout as the guide walks it", Label(labelGuide, label
 		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
 
 		By("replaying the old session cookie by hand: 401, the session is revoked, not only forgotten")
-		_, resp, err = newNative().API.FrontendAPI.ToSession(ctx).Cookie(sessionCookieName() + "=" + old).Execute()
+		_, resp, err = newNative().WhoamiCookie(ctx, sessionCookieName()+"="+old)
 		Expect(err).To(HaveOccurred())
 		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
 	})

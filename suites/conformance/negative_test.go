@@ -276,7 +276,7 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 		Expect(issued.Value).NotTo(Equal(planted), "login must issue a new session cookie")
 
 		By("using the planted cookie: it is never the victim's session")
-		who, resp, err := newNative().API.FrontendAPI.ToSession(ctx).Cookie(sessionCookieName() + "=" + planted).Execute()
+		who, resp, err := newNative().WhoamiCookie(ctx, sessionCookieName()+"="+planted)
 		if err == nil {
 			Expect(who.Identity.Id).NotTo(Equal(victim.Registration.Result.Identity.Id))
 		} else {

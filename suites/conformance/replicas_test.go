@@ -9,7 +9,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	ory "github.com/ory/kratos-client-go"
 
 	"kratos-conformance/harness"
 	"kratos-conformance/harness/client/kratosflow"
@@ -80,8 +79,8 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 		By("logging the first token session out on the last replica: every replica refuses the token afterwards")
 		last, err := kratosflow.NewNative(replicas[len(replicas)-1], suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
 		Expect(err).NotTo(HaveOccurred())
-		resp, err := last.API.FrontendAPI.PerformNativeLogout(ctx).PerformNativeLogoutBody(ory.PerformNativeLogoutBody{SessionToken: made[0].token}).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		resp, err := last.Logout(ctx, made[0].token)
+		Expect(err).NotTo(HaveOccurred())
 		Expect(statusOf(resp)).To(Equal(http.StatusNoContent))
 		for j, ep := range replicas {
 			a, err := kratosflow.NewNative(ep, suite.Intervals.HTTPRequest, kratosflow.WithRecorder(suite.Exchanges))
@@ -154,7 +153,7 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 			window, dropped, fr.Requests, budget*100)
 		app := newNative()
 		for _, s := range pop.Cookies {
-			who, _, err := app.API.FrontendAPI.ToSession(ctx).Cookie(s.Cookie).Execute()
+			who, _, err := app.WhoamiCookie(ctx, s.Cookie)
 			Expect(err).NotTo(HaveOccurred(), "a cookie session made before the rolling restart: %s", bodyOf(err))
 			Expect(who.Identity.Id).To(Equal(s.IdentityID))
 		}

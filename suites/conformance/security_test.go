@@ -97,15 +97,15 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		Expect(err).NotTo(HaveOccurred())
 
 		By("GET /sessions with alice's token lists only alice's sessions")
-		list, _, err := alice.Agent.API.FrontendAPI.ListMySessions(ctx).XSessionToken(aliceToken).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		list, _, err := alice.Agent.MySessions(ctx, aliceToken)
+		Expect(err).NotTo(HaveOccurred())
 		Expect(list).NotTo(BeEmpty(), "alice's other session is not listed")
 		for _, s := range list {
 			Expect(s.Identity.Id).To(Equal(alice.Registration.Result.Identity.Id), "GET /sessions lists another identity's session %s", s.Id)
 		}
 
 		By("DELETE /sessions/{bob's session} with alice's token changes nothing and is refused")
-		resp, deleteErr := alice.Agent.API.FrontendAPI.DisableMySession(ctx, bobSession).XSessionToken(aliceToken).Execute()
+		resp, deleteErr := alice.Agent.RevokeMySession(ctx, bobSession, aliceToken)
 		status := statusOf(resp)
 		_, resp, err = bob.Agent.Whoami(ctx, bobToken)
 		Expect(err).NotTo(HaveOccurred(), "bob's session died after alice's DELETE (answered %d): %s", status, bodyOf(err))
@@ -117,8 +117,8 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 	It("ends an API session on logout server-side: the token answers 401 afterwards", Label(req("SEC-SES-004"), labelAPI, labelLogout), func(ctx SpecContext) {
 		u := registerNativeUser(ctx, "logout-api")
 		token := u.Registration.Result.GetSessionToken()
-		resp, err := u.Agent.API.FrontendAPI.PerformNativeLogout(ctx).PerformNativeLogoutBody(ory.PerformNativeLogoutBody{SessionToken: token}).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		resp, err := u.Agent.Logout(ctx, token)
+		Expect(err).NotTo(HaveOccurred())
 		Expect(statusOf(resp)).To(Equal(http.StatusNoContent))
 		_, resp, err = newNative().Whoami(ctx, token)
 		Expect(err).To(HaveOccurred())
@@ -146,8 +146,8 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		Expect(err).NotTo(HaveOccurred())
 		_, _, err = app.Whoami(ctx, token)
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		_, _, err = app.API.FrontendAPI.ListMySessions(ctx).XSessionToken(token).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
+		_, _, err = app.MySessions(ctx, token)
+		Expect(err).NotTo(HaveOccurred())
 		_, err = app.InitSettings(ctx, kratosflow.SessionToken(token))
 		Expect(err).NotTo(HaveOccurred())
 		browser := register(ctx, "no-store-browser", newBrowser(record))
@@ -258,13 +258,8 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 		who, _, err := b.Whoami(ctx, "")
 		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
 		changePassword(ctx, b)
-		flow, _, err := b.API.FrontendAPI.CreateBrowserLogoutFlow(ctx).Execute()
-		Expect(err).NotTo(HaveOccurred(), bodyOf(err))
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, flow.LogoutUrl, nil)
+		_, err = b.Logout(ctx, "")
 		Expect(err).NotTo(HaveOccurred())
-		resp, err := b.HTTP.Do(req)
-		Expect(err).NotTo(HaveOccurred())
-		resp.Body.Close()
 
 		sessionRule, csrfRule := cookieRules()
 		mu.Lock()
@@ -737,16 +732,13 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 			b := newBrowser()
 			_, err := b.Login(ctx, u.Identifier, u.Password)
 			Expect(err).NotTo(HaveOccurred())
-			flow, resp, err := b.API.FrontendAPI.CreateBrowserLogoutFlow(ctx).ReturnTo(target).Execute()
+			flow, resp, err := b.InitLogout(ctx, kratosflow.ReturnTo(target))
 			if err != nil {
 				Expect(statusOf(resp)).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "logout return_to=%s: %s", target, bodyOf(err))
 				continue
 			}
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, flow.LogoutUrl, nil)
+			resp, err = b.FollowLogout(ctx, flow.LogoutUrl)
 			Expect(err).NotTo(HaveOccurred())
-			resp, err = b.HTTP.Do(req)
-			Expect(err).NotTo(HaveOccurred())
-			resp.Body.Close()
 			if loc := resp.Header.Get("Location"); offTheDomain(loc) {
 				opened = append(opened, fmt.Sprintf("logout return_to=%s: redirected to %q", target, loc))
 			}
