@@ -285,88 +285,79 @@ var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", La
 	It("refuses browser submits of login, settings, recovery and verification without the CSRF cookie or with another browser's token (403 security_csrf_violation)", Label(req("SEC-CSRF-001"), labelBrowser, labelNegative), func(ctx SpecContext) {
 		u := registerBrowserUser(ctx, "csrf-flows")
 		type attempt struct {
-			flow   string
-			submit func(victim *kratosflow.Agent, csrf string) (*http.Response, error)
-			init   func(victim *kratosflow.Agent) (string, error) // the flow's csrf_token
-		}
-		var flowID string
-		initWith := func(get func(*kratosflow.Agent) (string, ory.UiContainer, error)) func(*kratosflow.Agent) (string, error) {
-			return func(a *kratosflow.Agent) (string, error) {
-				id, ui, err := get(a)
-				if err != nil {
-					return "", err
-				}
-				flowID = id
-				return kratosflow.CSRFToken(ui)
-			}
+			flow string
+			// signedIn: the flow is the signed-in victim's own (settings), so the
+			// victim is u's browser and the attacker a signed-in browser too.
+			signedIn bool
+			init     func(a *kratosflow.Agent) (flowID, csrf string, err error)
+			submit   func(a *kratosflow.Agent, flowID, csrf string) (*http.Response, error)
 		}
 		attempts := []attempt{{
 			flow: "login",
-			init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
+			init: func(a *kratosflow.Agent) (string, string, error) {
 				f, err := a.InitLogin(ctx)
-				return idAndUI(f.Flow, err)
-			}),
-			submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
+				return flowAndCSRF(f.Flow, err)
+			},
+			submit: func(a *kratosflow.Agent, flowID, csrf string) (*http.Response, error) {
 				r, err := a.SubmitLogin(ctx, flowID, u.Identifier, u.Password, &csrf)
 				return r.Response, err
 			},
 		}, {
-			flow: "settings (the signed-in browser)",
-			init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
-				f, _, err := a.API.FrontendAPI.CreateBrowserSettingsFlow(ctx).Execute()
-				return idAndUI(f, err)
-			}),
-			submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
-				_, resp, err := a.API.FrontendAPI.UpdateSettingsFlow(ctx).Flow(flowID).UpdateSettingsFlowBody(kratosflow.SettingsPasswordBody(fixtures.NewPassword(), &csrf)).Execute()
+			flow:     "settings (the signed-in browser)",
+			signedIn: true,
+			init: func(a *kratosflow.Agent) (string, string, error) {
+				f, err := a.InitSettings(ctx)
+				return flowAndCSRF(f.Flow, err)
+			},
+			submit: func(a *kratosflow.Agent, flowID, csrf string) (*http.Response, error) {
+				_, resp, err := a.SubmitSettings(ctx, flowID, kratosflow.SettingsPasswordBody(fixtures.NewPassword(), &csrf))
 				return resp, err
 			},
 		}}
 		if _, ok := suite.Schema.RecoveryEmail(); ok && enabledOrUnknown("selfservice.flows.recovery.enabled") {
 			attempts = append(attempts, attempt{flow: "recovery",
-				init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
-					f, _, err := a.API.FrontendAPI.CreateBrowserRecoveryFlow(ctx).Execute()
-					return idAndUI(f, err)
-				}),
-				submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
-					_, resp, err := a.API.FrontendAPI.UpdateRecoveryFlow(ctx).Flow(flowID).UpdateRecoveryFlowBody(
-						ory.UpdateRecoveryFlowWithCodeMethodAsUpdateRecoveryFlowBody(&ory.UpdateRecoveryFlowWithCodeMethod{Method: "code", Email: &u.Email, CsrfToken: &csrf})).Execute()
+				init: func(a *kratosflow.Agent) (string, string, error) {
+					f, err := a.InitRecovery(ctx)
+					return flowAndCSRF(f.Flow, err)
+				},
+				submit: func(a *kratosflow.Agent, flowID, csrf string) (*http.Response, error) {
+					_, resp, err := a.SubmitRecovery(ctx, flowID, kratosflow.RecoveryEmailBody(u.Email, &csrf))
 					return resp, err
 				}})
 		}
 		if u.Email != "" && enabledOrUnknown("selfservice.flows.verification.enabled") {
 			attempts = append(attempts, attempt{flow: "verification",
-				init: initWith(func(a *kratosflow.Agent) (string, ory.UiContainer, error) {
-					f, _, err := a.API.FrontendAPI.CreateBrowserVerificationFlow(ctx).Execute()
-					return idAndUI(f, err)
-				}),
-				submit: func(a *kratosflow.Agent, csrf string) (*http.Response, error) {
-					_, resp, err := a.API.FrontendAPI.UpdateVerificationFlow(ctx).Flow(flowID).UpdateVerificationFlowBody(
-						ory.UpdateVerificationFlowWithCodeMethodAsUpdateVerificationFlowBody(&ory.UpdateVerificationFlowWithCodeMethod{Method: "code", Email: &u.Email, CsrfToken: &csrf})).Execute()
+				init: func(a *kratosflow.Agent) (string, string, error) {
+					f, err := a.InitVerification(ctx)
+					return flowAndCSRF(f.Flow, err)
+				},
+				submit: func(a *kratosflow.Agent, flowID, csrf string) (*http.Response, error) {
+					_, resp, err := a.SubmitVerification(ctx, flowID, kratosflow.VerificationEmailBody(u.Email, &csrf))
 					return resp, err
 				}})
 		}
 		for _, a := range attempts {
 			victim := u.Agent
-			if !strings.HasPrefix(a.flow, "settings") {
+			if !a.signedIn {
 				victim = newBrowser()
 			}
 			By(a.flow + ": the victim's browser submits another browser's csrf_token")
 			attacker := newBrowser()
-			if strings.HasPrefix(a.flow, "settings") {
+			if a.signedIn {
 				attacker = registerBrowserUser(ctx, "csrf-attacker").Agent
 			}
-			foreign, err := a.init(attacker)
+			_, foreign, err := a.init(attacker)
 			Expect(err).NotTo(HaveOccurred())
-			_, err = a.init(victim)
+			victimFlow, _, err := a.init(victim)
 			Expect(err).NotTo(HaveOccurred())
-			resp, err := a.submit(victim, foreign)
+			resp, err := a.submit(victim, victimFlow, foreign)
 			expectCSRFRefusal(a.flow+", foreign token", resp, err)
 
-			if !strings.HasPrefix(a.flow, "settings") { // without its cookies a browser has no session to change settings of
+			if !a.signedIn { // without its cookies a browser has no session to change settings of
 				By(a.flow + ": a browser without the CSRF cookie submits the flow's own token")
-				own, err := a.init(victim)
+				ownFlow, own, err := a.init(victim)
 				Expect(err).NotTo(HaveOccurred())
-				resp, err = a.submit(newBrowser(), own)
+				resp, err = a.submit(newBrowser(), ownFlow, own)
 				expectCSRFRefusal(a.flow+", no CSRF cookie", resp, err)
 			}
 		}
@@ -821,14 +812,16 @@ func importWithCheapHash(ctx context.Context, p person) {
 	DeferCleanup(func(ctx SpecContext) { _, _ = admin.IdentityAPI.DeleteIdentity(ctx, id.Id).Execute() })
 }
 
-func idAndUI[F interface {
+// flowAndCSRF is a started flow's id and the csrf_token its UI shows.
+func flowAndCSRF[F interface {
 	GetId() string
 	GetUi() ory.UiContainer
-}](f F, err error) (string, ory.UiContainer, error) {
+}](f F, err error) (string, string, error) {
 	if err != nil {
-		return "", ory.UiContainer{}, fmt.Errorf("%w (%s)", err, bodyOf(err))
+		return "", "", err
 	}
-	return f.GetId(), f.GetUi(), nil
+	csrf, err := kratosflow.CSRFToken(f.GetUi())
+	return f.GetId(), csrf, err
 }
 
 func expectCSRFRefusal(what string, resp *http.Response, err error) {
