@@ -123,10 +123,13 @@ func upgrade(ctx context.Context, u harness.Upgrader) {
 	Expect(faults.Stop(ctx, harness.ComponentCourier)).To(Succeed())
 	waitForMails(ctx, d.Registered.Email, mail.TypeVerificationCode, 1) // the registration's, sent before the stop
 	d.QueuedTo = d.Registered.Email
-	sent, _, err := newNative().StartVerification(ctx, d.QueuedTo)
+	app := newNative()
+	vf, err := app.InitVerification(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	sent, _, err := app.SubmitVerification(ctx, vf.Flow.Id, kratosflow.VerificationEmailBody(d.QueuedTo, vf.CSRF))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(sent.State).To(Equal("sent_email"))
-	d.QueuedFlow = sent.Id
+	d.QueuedFlow = vf.Flow.Id
 
 	suite.Upgrade = d
 	for u.UpgradingFrom() != "" && suite.JudgedEarly == nil {
