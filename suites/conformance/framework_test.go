@@ -13,6 +13,7 @@ import (
 	"kratos-conformance/harness/identityschema"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
+	"kratos-conformance/suites/framework"
 )
 
 // Suite is what every spec of one run shares (like the Kubernetes e2e
@@ -71,8 +72,6 @@ type Suite struct {
 // recordedExchanges is how many a failed spec's report shows.
 const recordedExchanges = 20
 
-const exchangesEntry = "HTTP exchanges"
-
 var _ = BeforeEach(func() { suite.Exchanges = kratosflow.NewRecorder(recordedExchanges) })
 
 // judgedEarly is a failure of the deployment itself found in setup: the
@@ -89,7 +88,7 @@ var _ = BeforeEach(func() {
 	if j == nil {
 		return
 	}
-	if slices.ContainsFunc(requirementIDs(CurrentSpecReport()), j.breaks) {
+	if slices.ContainsFunc(framework.RequirementIDs(CurrentSpecReport()), j.breaks) {
 		Fail(j.why)
 	}
 	Skip("not run: " + j.why)
@@ -97,7 +96,7 @@ var _ = BeforeEach(func() {
 
 var _ = AfterEach(func() {
 	if CurrentSpecReport().Failed() && suite.Exchanges != nil {
-		AddReportEntry(exchangesEntry, suite.Exchanges.String())
+		AddReportEntry(framework.ExchangesEntry, suite.Exchanges.String())
 	}
 })
 

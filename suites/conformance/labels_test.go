@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	kratosconformance "kratos-conformance"
+	"kratos-conformance/suites/framework"
 )
 
 // Labels: the fixed set every spec draws from (--label-filter selects by them).
@@ -40,10 +41,8 @@ func req(id string) string {
 	if !slices.Contains(catalogue, id) {
 		panic("requirement " + id + " is not in docs/requirements.md; catalogue it first")
 	}
-	return reqPrefix + id
+	return framework.ReqPrefix + id
 }
 
 // catalogue is every requirement id of docs/requirements.md.
 var catalogue = kratosconformance.RequirementIDs()
-
-const reqPrefix = "req:"

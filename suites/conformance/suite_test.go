@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -30,6 +29,7 @@ import (
 	"kratos-conformance/internal/wait"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
+	"kratos-conformance/suites/framework"
 )
 
 // TestMain runs the binary as a load generator when a generator pod starts
@@ -47,14 +47,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "bad kratos-conformance flags:\n"+writeRefusal(root,
 			fmt.Sprintf("unknown flag(s) %s (see -help for the kc.* flags)", strings.Join(unknown, ", "))))
 		if suite.Final != nil {
-			printVerdict(suite.Final)
+			framework.PrintVerdict(os.Stdout, suite.Final, judging())
 		}
 		os.Exit(reports.ExitCannotRun)
 	}
 	code := m.Run()
 	if suite.Final != nil {
 		// After Ginkgo's own tally, which counts expected failures as failed: the verdict is the last word.
-		printVerdict(suite.Final)
+		framework.PrintVerdict(os.Stdout, suite.Final, judging())
 	}
 	if code != 0 && (suite.BadInput || suite.Final != nil && suite.Final.CouldNotRun) {
 		code = reports.ExitCannotRun
@@ -97,7 +97,7 @@ func TestConformance(t *testing.T) {
 	RunSpecs(&ginkgo, "Kratos conformance", suiteCfg, reporterCfg)
 	// The exit follows the verdict, which excuses an operator's unexpired
 	// expected failures and nothing else.
-	if suite.Final == nil || !(suite.Final.Verdict == reports.Pass || suite.Final.Verdict == reports.Partial && suite.Config.Partial) ||
+	if suite.Final == nil || !judging().Accepted(suite.Final) ||
 		(ginkgo.failed && suite.Final.Counts.ExpectedFailed == 0) {
 		t.Fail()
 	}
@@ -298,7 +298,7 @@ var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
 	s := summarize(r)
 	suite.Final = s
 	junit := filepath.Join(suite.Run.Dir, "junit.xml")
-	if err := reporters.GenerateJUnitReportWithConfig(junitView(r, s), junit, reporters.JunitReportConfig{OmitTimelinesForSpecState: types.SpecStatePassed}); err != nil {
+	if err := reporters.GenerateJUnitReportWithConfig(framework.JUnitView(r, s, judging()), junit, reporters.JunitReportConfig{OmitTimelinesForSpecState: types.SpecStatePassed}); err != nil {
 		fmt.Fprintf(os.Stderr, "writing %s: %v\n", junit, err)
 	}
 	if err := s.Write(suite.Run.Dir); err != nil {
@@ -311,50 +311,8 @@ var _ = ReportAfterSuite("kratos-conformance reports", func(r Report) {
 	}
 })
 
-// printVerdict ends the output: the verdict with its tally, why it is not
-// PASS (each failed requirement with its first failure line), the report folder.
-func printVerdict(s *reports.Summary) {
-	headline := "Kratos conformance verdict"
-	if suite.Config.RunDir != "" {
-		headline = "This stack (one part of a certification; the certification's verdict follows)"
-	}
-	fmt.Printf("\n%s: %s (%s) on the %s provider\n", headline, s.Headline(), s.Counts.Tally(), suite.Config.Provider)
-	if s.Counts.ExpectedFailed > 0 {
-		fmt.Printf("  the expected failures are listed in %s (junit.xml marks them skipped with the reason)\n", suite.Config.ExpectedFailures)
-	}
-	for _, reason := range append(slices.Clone(s.Reasons), s.Partial...) {
-		fmt.Printf("  - %s\n", reason)
-	}
-	for _, line := range s.FailedRequirements() {
-		fmt.Printf("  FAIL %s\n", line)
-	}
-	if s.Verdict == reports.Partial && !suite.Config.Partial {
-		fmt.Println("  (a partial run exits non-zero; -kc.partial accepts it when that is what you asked for)")
-	}
-	fmt.Printf("Reports: %s\n", suite.Run.Dir)
-}
-
-// junitView is the report junit.xml is written from, so a CI that reads it
-// agrees with the verdict: the failures the verdict excused become skips that
-// say so, and a verdict the exit status rejects without a failed spec (a
-// filtered run, a problem of the run) becomes one failed test case of its own.
-func junitView(r Report, s *reports.Summary) Report {
-	excused := map[string]bool{}
-	for _, sp := range s.Specs {
-		excused[sp.Name] = sp.ExpectedFailure
-	}
-	r.SpecReports = slices.Clone(r.SpecReports)
-	for i, sr := range r.SpecReports {
-		if sr.LeafNodeType == types.NodeTypeIt && excused[sr.FullText()] {
-			sr.State = types.SpecStateSkipped
-			sr.Failure.Message = "expected failure (" + suite.Config.ExpectedFailures + "), not counted: " + sr.Failure.Message
-			r.SpecReports[i] = sr
-		}
-	}
-	if s.Verdict != reports.Pass && !(s.Verdict == reports.Partial && suite.Config.Partial) {
-		r.SpecReports = append(r.SpecReports, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStateFailed,
-			LeafNodeText: "the certification's verdict is " + string(s.Verdict),
-			Failure:      types.Failure{Message: strings.Join(append(slices.Clone(s.Reasons), s.Partial...), "\n"), FailureNodeType: types.NodeTypeReportAfterSuite}})
-	}
-	return r
+// judging is how this run is judged beyond its summary.
+func judging() framework.Judging {
+	return framework.Judging{Provider: suite.Config.Provider, ExpectedFailures: suite.Config.ExpectedFailures,
+		PartialAccepted: suite.Config.Partial, OnePart: suite.Config.RunDir != "", RunDir: suite.Run.Dir}
 }
