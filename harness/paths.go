@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -34,23 +35,29 @@ func RepoRoot() (string, error) {
 	}
 }
 
+// SuiteCommand runs the suite once: a program and the arguments that make
+// it the suite (none for the compiled test binary, "suite" for the
+// installed kratos-conformance binary).
+type SuiteCommand []string
+
 // CompiledSuite is bin/kratos-conformance of the repository at root, which
 // make build compiles; the commands that run the suite many times use it.
-func CompiledSuite(root string) (string, error) {
+func CompiledSuite(root string) (SuiteCommand, error) {
 	bin := filepath.Join(root, "bin", "kratos-conformance")
 	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("%s is missing: run make build", bin)
+		return nil, fmt.Errorf("%s is missing: run make build", bin)
 	}
-	return bin, nil
+	return SuiteCommand{bin}, nil
 }
 
-// RunCompiledSuite runs the compiled suite from root with its reports in
-// exactly dir, its output to out. An interrupt reaches it as SIGINT, so it
-// tears its stack down and still writes its summary. The exit status is the
-// verdict, which the caller reads from dir's summary; only an error that kept
-// the suite from running at all is returned.
-func RunCompiledSuite(ctx context.Context, bin, root, dir string, out io.Writer, args ...string) error {
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-kc.run-dir=" + dir}, args...)...)
+// RunCompiledSuite runs the suite from root (empty: the working folder)
+// with its reports in exactly dir, its output to out. An interrupt reaches
+// it as SIGINT, so it tears its stack down and still writes its summary.
+// The exit status is the verdict, which the caller reads from dir's
+// summary; only an error that kept the suite from running at all is returned.
+func RunCompiledSuite(ctx context.Context, suite SuiteCommand, root, dir string, out io.Writer, args ...string) error {
+	argv := append(slices.Clone(suite[1:]), "-kc.run-dir="+dir)
+	cmd := exec.CommandContext(ctx, suite[0], append(argv, args...)...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = out, out
 	// The suite runs in a process group of its own and gets exactly one
@@ -60,7 +67,7 @@ func RunCompiledSuite(ctx context.Context, bin, root, dir string, out io.Writer,
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	var exit *exec.ExitError
 	if err := cmd.Run(); err != nil && !errors.As(err, &exit) {
-		return fmt.Errorf("run %s: %w", bin, err)
+		return fmt.Errorf("run %s: %w", suite[0], err)
 	}
 	return nil
 }
