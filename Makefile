@@ -16,7 +16,7 @@ endif
 SUITE_ARGS  := -ginkgo.timeout=$(TIMEOUT) $(if $(CI),-ginkgo.no-color)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps deps-kind warm test-kind test-full kind-ci docker-check kind-images certify-kind certify-k8s faults-kind build stack-bins certify-lifespans faults race breakages hygiene repeat images certify certify-upgrade load diff e2e e2e-containers test-containers certify-upgrade-containers certify-own certify-helm-kind hygiene-kind binary unit bench test clean distclean
+.PHONY: help deps deps-kind warm test-kind test-full kind-ci docker-check kind-images certify-kind certify-k8s faults-kind build stack-bins certify-lifespans faults race breakages hygiene repeat images certify certify-upgrade load diff e2e e2e-containers test-containers certify-upgrade-containers certify-own certify-helm-kind hygiene-kind binary install unit bench test clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,10 @@ build: stack-bins binary ## build or find the pinned Kratos and Mailpit (cached 
 binary: ## only bin/kratos-conformance: no Debian packages, no Kratos or Mailpit, no root (enough to certify a deployment you run, or your images on the containers provider)
 	$(GO) test -c -ldflags "-X kratos-conformance/reports.Commit=$$(git rev-parse HEAD 2>/dev/null)$$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)" -o bin/kratos-conformance ./suites/conformance
 	@echo "bin/kratos-conformance: the compiled suite; runs anywhere, e.g. bin/kratos-conformance -kc.target=staging.yaml"
+
+install: ## the one binary an operator runs, kratos-conformance (certify, load, results, diff, cleanup, version, help), into $(go env GOPATH)/bin: go install ./cmd/kratos-conformance with the commit stamped
+	$(GO) install -ldflags "-X kratos-conformance/reports.Commit=$$(git rev-parse HEAD 2>/dev/null)$$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)" ./cmd/kratos-conformance
+	@echo "kratos-conformance: $$($(GO) env GOPATH)/bin/kratos-conformance; try: kratos-conformance help"
 
 # Prerequisites first (deps installs missing Debian packages as root, or
 # names the command), so a missing redis-server costs seconds, not a build.
