@@ -1,6 +1,8 @@
 package kratosconformance
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,6 +42,21 @@ func TestLoadScenariosAreCatalogued(t *testing.T) {
 	for _, k := range load.Kinds {
 		if !slices.Contains(RequirementIDs(), k.Requirement) {
 			t.Errorf("load scenario %s judges %q, which docs/requirements.md does not list", k.Name, k.Requirement)
+		}
+	}
+}
+
+// A requirement row names the spec file that checks it; the file exists.
+func TestRequirementRowsNameSpecFilesThatExist(t *testing.T) {
+	rows := regexp.MustCompile("(?m)^\\| ([A-Z]+-[A-Z0-9-]+) \\|.*$").FindAllStringSubmatch(string(Requirements), -1)
+	if len(rows) < 70 {
+		t.Fatalf("read %d requirement rows", len(rows))
+	}
+	for _, row := range rows {
+		for _, m := range regexp.MustCompile("`([a-z_]+\\.go)`").FindAllStringSubmatch(row[0], -1) {
+			if _, err := os.Stat(filepath.Join("suites", "conformance", m[1])); err != nil && m[1] != "catalogue_test.go" {
+				t.Errorf("%s names %s, which suites/conformance does not have", row[1], m[1])
+			}
 		}
 	}
 }

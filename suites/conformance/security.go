@@ -23,7 +23,7 @@ import (
 
 // The security specs are one container, so their full names and the other
 // containers' order stay as they were; the specs live by area in
-// security_*_test.go (Ginkgo runs a container's specs by file, then line).
+// security_*.go (Ginkgo runs a container's specs by file, then line).
 var _ = Describe("Security rules an auditor checks first (OWASP ASVS 4.0.3)", Label(labelSecurity), func() {
 	sessionSpecs()
 	cookieSpecs()
