@@ -19,7 +19,7 @@ type KratosFigures struct {
 	CPUCores   float64 `json:"cpu_cores"`   // process_cpu_seconds_total over the window's wall time
 	ResidentMB float64 `json:"resident_mb"` // process_resident_memory_bytes at the end
 	Goroutines float64 `json:"goroutines"`  // go_goroutines at the end
-	Requests   float64 `json:"requests"`    // Kratos' own count of requests served in the window, all routes
+	Requests   float64 `json:"requests"`    // Kratos' own count of requests served from the window's first reading (half-way through the warm-up), all routes
 }
 
 // kratosScrape is one read of the metrics, by metric name (labels summed).

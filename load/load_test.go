@@ -128,7 +128,7 @@ func TestAStallMidWindowIsCaught(t *testing.T) {
 // The warm-up and the window are one attack: the warm-up's sends reach the
 // server but not the step's figures (its failures, here the first 20
 // answers, do not count against the window), and the window's readings
-// are taken as it opens.
+// are taken.
 func TestWarmupIsSentButNotMeasured(t *testing.T) {
 	var calls atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -3,7 +3,8 @@ package load
 import "context"
 
 // probes are a step's instruments: the Postgres watch, serve's metrics and
-// the CPU counters, read at the window's start and end. They are opened
+// the CPU counters, read as the window begins (half-way through its
+// warm-up) and at its end. They are opened
 // before the attack so the window does not begin with the suite's own
 // start-up (a new Postgres backend, four of them when scenarios run side by side).
 type probes struct {
