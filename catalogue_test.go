@@ -60,3 +60,18 @@ func TestRequirementRowsNameSpecFilesThatExist(t *testing.T) {
 		}
 	}
 }
+
+// The ginkgo CLI (make e2e, faults, load) passes its flags, the label
+// filter among them, only to a package one of whose _test.go files
+// imports Ginkgo (filesHaveGinkgoSuite in its internal/test_suite.go, whose
+// pattern this is); otherwise it runs the package as plain go test.
+func TestTheSpecPackageIsAGinkgoSuiteToTheCLI(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("suites", "conformance", "*_test.go"))
+	ginkgo := regexp.MustCompile(`package ginkgo|\/ginkgo"|\/ginkgo\/v2"|\/ginkgo\/v2/dsl/`)
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil && ginkgo.Match(b) {
+			return
+		}
+	}
+	t.Errorf("no _test.go file of suites/conformance (%v) imports Ginkgo: the ginkgo CLI would ignore --label-filter", files)
+}

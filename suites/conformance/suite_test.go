@@ -4,6 +4,11 @@ import (
 	"os"
 	"testing"
 
+	// The ginkgo CLI runs a package as a Ginkgo suite, passing it its flags
+	// (--label-filter, --focus), only when one of its _test.go files imports
+	// Ginkgo; without this it ran every spec of make faults' filtered runs.
+	_ "github.com/onsi/ginkgo/v2"
+
 	"kratos-conformance/harness/provider/kubernetes"
 	"kratos-conformance/reports"
 	"kratos-conformance/suites/framework"
