@@ -68,8 +68,7 @@ var _ = Describe("Serve and courier start order", Label(labelRace), Serial, func
 			Skip("N/A: the " + suite.Config.Provider + " provider cannot restart serve and the courier on a database the suite may wipe")
 		}
 		requireMail()
-		rec := &reports.Fault{Name: "serve and courier started on a fresh database", Component: string(harness.ComponentCourier), Figures: map[string]float64{}}
-		suite.FaultRecords = append(suite.FaultRecords, rec)
+		rec := recordFault(reports.Fault{Name: "serve and courier started on a fresh database", Component: string(harness.ComponentCourier), Figures: map[string]float64{}})
 		DeferCleanup(func(ctx SpecContext) {
 			By("leaving serve and the courier running, in the safe order")
 			for _, c := range []harness.Component{harness.ComponentKratos, harness.ComponentCourier} {
@@ -180,8 +179,7 @@ var _ = Describe("Two couriers on one mail queue", Label(labelRace), Serial, fun
 			Skip("N/A: a mail sent twice shows only in the mailbox, and this target has no Mailpit")
 		}
 		requireMail()
-		rec := &reports.Fault{Name: "two couriers, one queue, a burst of mail", Component: string(harness.ComponentCourier), Figures: map[string]float64{}}
-		suite.FaultRecords = append(suite.FaultRecords, rec)
+		rec := recordFault(reports.Fault{Name: "two couriers, one queue, a burst of mail", Component: string(harness.ComponentCourier), Figures: map[string]float64{}})
 		DeferCleanup(func(ctx SpecContext) {
 			Expect(scaler.ScaleCouriers(ctx, 1)).To(Succeed(), "back to one courier")
 		}, NodeTimeout(suite.Intervals.StackUp))

@@ -258,8 +258,7 @@ func startFault(ctx context.Context, name string, component harness.Component) (
 		Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults runs it)")
 	}
 	faults := stackCan[harness.Faults]("cannot stop and start components")
-	rec := &reports.Fault{Name: name, Component: string(component), Figures: map[string]float64{}}
-	suite.FaultRecords = append(suite.FaultRecords, rec)
+	rec := recordFault(reports.Fault{Name: name, Component: string(component), Figures: map[string]float64{}})
 	inj := &injector{Faults: faults, down: map[harness.Component]bool{}}
 	DeferCleanup(func(ctx SpecContext) {
 		for c := range inj.down {

@@ -46,11 +46,9 @@ type Suite struct {
 	JudgedEarly *judgedEarly
 	// Workload is -kc.load's workload, read once at start-up; nil: -kc.load=off.
 	Workload *load.Profile
-	// LoadResult and FaultRecords are the load stage's and the fault scenarios' figures.
-	LoadResult   *load.Result
-	FaultRecords []*reports.Fault
-	// Warnings are what passing requirements still flag, for the summary.
-	Warnings []string
+	// LoadResult is the load stage's figures. (Warnings and fault records
+	// are report entries: warn, recordFault.)
+	LoadResult *load.Result
 	// Advisories are the deployment's settings an auditor would flag (its config, read after stack up).
 	Advisories []reports.Advisory
 	// BadInput: a flag or file the suite was given is wrong; it never ran (exit ExitCannotRun).

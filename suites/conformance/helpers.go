@@ -20,6 +20,7 @@ import (
 	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/harness/identityschema"
 	"kratos-conformance/reports"
+	"kratos-conformance/suites/framework"
 )
 
 // probeHasher records what the deployment really hashes passwords with
@@ -439,12 +440,25 @@ func timed(phase string, f func()) {
 	f()
 }
 
+// warn records what a passing requirement still flags, for the summary's warnings.
+func warn(text string) {
+	AddReportEntry(framework.WarningEntry, text, ReportEntryVisibilityNever)
+}
+
+// recordFault starts a fault scenario's record, which the spec fills in as
+// it goes; it enters the spec's report when the spec ends, failed half-way
+// included (registered first, this cleanup runs after the spec's own).
+func recordFault(rec reports.Fault) *reports.Fault {
+	DeferCleanup(func() { AddReportEntry(framework.FaultEntry, rec, ReportEntryVisibilityNever) })
+	return &rec
+}
+
 // finding reports what a requirement still flags although the guide's bar
 // is met (a warning in the summary, naming the ASVS item). Under
 // -kc.policy=asvs-l2 an auditor counts it as a failure: the spec then
 // fails with it once the rest of the spec has run.
 func finding(id, asvs, text string) {
-	suite.Warnings = append(suite.Warnings, fmt.Sprintf("%s: FINDING: %s (ASVS %s)", id, text, asvs))
+	warn(fmt.Sprintf("%s: FINDING: %s (ASVS %s)", id, text, asvs))
 	if suite.Config.Policy == harness.PolicyASVSL2 {
 		DeferCleanup(func() {
 			Fail(fmt.Sprintf("ASVS %s: %s (-kc.policy=asvs-l2 counts this finding as a failure)", asvs, text))

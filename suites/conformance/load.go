@@ -92,7 +92,7 @@ func pushLoadFigures(ctx context.Context) {
 	gateway, _ := url.Parse(suite.Config.LoadPush) // checked at start-up
 	client := &http.Client{Timeout: suite.Intervals.HTTPRequest}
 	if err := load.Push(ctx, client, gateway, suite.Run.ID, suite.LoadResult); err != nil {
-		suite.Warnings = append(suite.Warnings, "the load figures were not pushed (-kc.load-push): "+err.Error()+"; they are in metrics.prom")
+		warn("the load figures were not pushed (-kc.load-push): " + err.Error() + "; they are in metrics.prom")
 		return
 	}
 	fmt.Fprintf(os.Stdout, "load: figures pushed to %s (job kratos_conformance, run %s)\n", gateway.Redacted(), suite.Run.ID)

@@ -76,7 +76,6 @@ func startSupervised(name string) (harness.Supervised, *reports.Fault) {
 		Skip("N/A: an opt-in scenario, not asked for (-kc.faults; make faults runs it)")
 	}
 	sup := stackCan[harness.Supervised]("runs Kratos without a supervisor that restarts it (restart policy, probes)")
-	rec := &reports.Fault{Name: name, Component: string(harness.ComponentKratos), Figures: map[string]float64{}}
-	suite.FaultRecords = append(suite.FaultRecords, rec)
+	rec := recordFault(reports.Fault{Name: name, Component: string(harness.ComponentKratos), Figures: map[string]float64{}})
 	return sup, rec
 }

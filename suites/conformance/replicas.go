@@ -103,8 +103,7 @@ var _ = Describe("Serve replicas (Kubernetes: replicaCount, HPA, RollingUpdate)"
 			pop.Cookies = append(pop.Cookies, load.Session{IdentityID: u.Registration.Result.Identity.Id, SessionID: u.Registration.Result.Session.Id, Cookie: sessionCookieName() + "=" + sessionCookie(u.Agent)})
 		}
 		Expect(scaler.ScaleServe(ctx, rolloutReplicas)).To(Succeed())
-		rec := &reports.Fault{Name: "rolling restart of serve under whoami load", Component: string(harness.ComponentKratos), Figures: map[string]float64{"replicas": rolloutReplicas}}
-		suite.FaultRecords = append(suite.FaultRecords, rec)
+		rec := recordFault(reports.Fault{Name: "rolling restart of serve under whoami load", Component: string(harness.ComponentKratos), Figures: map[string]float64{"replicas": rolloutReplicas}})
 		client, err := suite.Endpoints.HTTPClient(nil, suite.Intervals.HTTPRequest)
 		Expect(err).NotTo(HaveOccurred())
 		iv := suite.Intervals

@@ -15,10 +15,7 @@ func summarize(r Report) *reports.Summary {
 	env.Provider = suite.Config.Provider // also when setup failed before the provider said
 	env.Policy = suite.Config.Policy
 	setup := framework.Setup{RunID: suite.Run.ID, StartedAt: suite.Run.StartedAt, Environment: env,
-		Problems: suite.SetupProblems, Phases: suite.Phases, Warnings: suite.Warnings, Advisories: suite.Advisories}
-	for _, f := range suite.FaultRecords {
-		setup.Faults = append(setup.Faults, *f)
-	}
+		Problems: suite.SetupProblems, Phases: suite.Phases, Advisories: suite.Advisories}
 	s := framework.Summarize(r, setup)
 	s.Load = loadSummary()
 	addLoadRequirements(s)

@@ -195,7 +195,7 @@ func tlsSpecs() {
 		if borrowed() {
 			_, resp, _ := newNative().Whoami(ctx, "")
 			if hsts := resp.Header.Get("Strict-Transport-Security"); hsts == "" {
-				suite.Warnings = append(suite.Warnings, "SEC-TLS-001: the public API sends no Strict-Transport-Security header (ASVS 14.4.5; set it at the edge)")
+				warn("SEC-TLS-001: the public API sends no Strict-Transport-Security header (ASVS 14.4.5; set it at the edge)")
 			}
 		}
 	})

@@ -21,6 +21,7 @@ import (
 	"kratos-conformance/harness/client/mail"
 	"kratos-conformance/load"
 	"kratos-conformance/reports"
+	"kratos-conformance/suites/framework"
 )
 
 // upgradeData is what the old Kratos made before its upgrade (made in
@@ -248,9 +249,9 @@ func migrateUnderLoad(ctx context.Context, u harness.Upgrader, d *upgradeData, s
 			figures["migration_seconds"] = m.RecoveredAt - m.InjectedAt
 			figures[m.Scenario+"_requests_during_migration"] = float64(m.RequestsDuringFault)
 		}
-		suite.FaultRecords = append(suite.FaultRecords, &reports.Fault{
+		AddReportEntry(framework.FaultEntry, reports.Fault{
 			Name:    fmt.Sprintf("upgrade %s -> %s: the new migrations while the old serve answers %s", hop.From, hop.To, m.Scenario),
-			Figures: figures})
+			Figures: figures}, ReportEntryVisibilityNever)
 	}
 	Expect(err).NotTo(HaveOccurred(), "the migration to "+hop.To)
 	Expect(loginErr).NotTo(HaveOccurred(), "password logins during the migration")

@@ -5,6 +5,7 @@
 package framework
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -17,8 +18,15 @@ import (
 // ReqPrefix starts a spec's requirement label, e.g. req:GUIDE-REG-001.
 const ReqPrefix = "req:"
 
-// ExchangesEntry is the report entry that carries a failed spec's HTTP exchanges.
-const ExchangesEntry = "HTTP exchanges"
+// Report entries the summary gathers from every node of the report:
+// ExchangesEntry carries a failed spec's HTTP exchanges, WarningEntry what a
+// passing requirement still flags, FaultEntry a fault scenario's record
+// (reports.Fault). Entries, unlike a shared slice, survive ginkgo -p.
+const (
+	ExchangesEntry = "HTTP exchanges"
+	WarningEntry   = "warning"
+	FaultEntry     = "fault record"
+)
 
 // Setup is what the suite's own nodes learned about the run, beside Ginkgo's report.
 type Setup struct {
@@ -39,6 +47,9 @@ func Summarize(r types.Report, in Setup) *reports.Summary {
 	s := &reports.Summary{RunID: in.RunID, StartedAt: in.StartedAt, Environment: in.Environment}
 	var specTime time.Duration
 	for _, sr := range r.SpecReports {
+		if err := gatherEntries(s, sr.ReportEntries); err != nil {
+			s.Problems = append(s.Problems, fmt.Sprintf("%s: %v", sr.FullText(), err))
+		}
 		if sr.LeafNodeType != types.NodeTypeIt {
 			// Suite-level setup or cleanup: a failure there is a reason against, not a spec.
 			if sr.State.Is(types.SpecStateFailureStates) {
@@ -91,8 +102,28 @@ func Summarize(r types.Report, in Setup) *reports.Summary {
 			s.Phases = append(s.Phases, reports.Phase{Name: "specs", Seconds: specTime.Seconds()})
 		}
 	}
-	s.Warnings, s.Advisories, s.Faults = in.Warnings, in.Advisories, in.Faults
+	s.Advisories = in.Advisories
 	return s
+}
+
+// gatherEntries adds a node's warnings and fault records to s. A value is
+// the recorded one in-process, or its JSON when Ginkgo ran in parallel.
+func gatherEntries(s *reports.Summary, entries types.ReportEntries) error {
+	for _, e := range entries {
+		switch e.Name {
+		case WarningEntry:
+			s.Warnings = append(s.Warnings, e.StringRepresentation())
+		case FaultEntry:
+			f, ok := e.GetRawValue().(reports.Fault)
+			if !ok {
+				if err := json.Unmarshal([]byte(e.Value.AsJSON), &f); err != nil {
+					return fmt.Errorf("a fault record that does not read: %w", err)
+				}
+			}
+			s.Faults = append(s.Faults, f)
+		}
+	}
+	return nil
 }
 
 // filters are the Ginkgo selections that leave specs out of a run, in words.

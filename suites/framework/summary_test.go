@@ -85,3 +85,22 @@ func TestFirstLineJoinsGomegasHeadline(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// Warnings and fault records come from the report's entries, in-process
+// (the value itself) or after ginkgo -p (its JSON), from specs and suite nodes.
+func TestSummarizeGathersWarningsAndFaults(t *testing.T) {
+	it := spec("flags", types.SpecStatePassed)
+	it.ReportEntries = types.ReportEntries{
+		{Name: WarningEntry, Value: types.WrapEntryValue("SEC-TLS-001: no HSTS")},
+		{Name: FaultEntry, Value: types.WrapEntryValue(reports.Fault{Name: "courier stopped", Figures: map[string]float64{"lost": 0}})},
+	}
+	setup := types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStatePassed,
+		ReportEntries: types.ReportEntries{{Name: FaultEntry, Value: types.ReportEntryValue{AsJSON: `{"name":"upgrade","figures":{"migration_seconds":1.5},"findings":null}`}}}}
+	s := Summarize(types.Report{SpecReports: []types.SpecReport{setup, it}}, Setup{})
+	if len(s.Warnings) != 1 || s.Warnings[0] != "SEC-TLS-001: no HSTS" {
+		t.Errorf("warnings %q", s.Warnings)
+	}
+	if len(s.Faults) != 2 || s.Faults[0].Name != "upgrade" || s.Faults[0].Figures["migration_seconds"] != 1.5 || s.Faults[1].Name != "courier stopped" {
+		t.Errorf("faults %+v", s.Faults)
+	}
+}
