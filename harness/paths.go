@@ -71,3 +71,17 @@ func RunCompiledSuite(ctx context.Context, suite SuiteCommand, root, dir string,
 	}
 	return nil
 }
+
+// OutDir is the parent of the run folders: given (-kc.out), else the
+// repository's reports/out, else the working folder's
+// kratos-conformance-reports outside a checkout (root empty).
+func OutDir(root, given string) string {
+	switch {
+	case given != "":
+		return given
+	case root != "":
+		return filepath.Join(root, "reports", "out")
+	default:
+		return "kratos-conformance-reports"
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -84,15 +83,7 @@ func certify(args []string) int {
 		return reports.ExitCannotRun
 	}
 	root, _ := harness.RepoRoot() // empty outside a checkout: reports go under the working folder
-	out := flagValue(args, "kc.out")
-	switch {
-	case out != "":
-	case root != "":
-		out = filepath.Join(root, "reports", "out")
-	default:
-		out = "kratos-conformance-reports"
-	}
-	return cli.Certify(cli.Certification{Suite: harness.SuiteCommand{self, "suite"}, Root: root, Out: out,
+	return cli.Certify(cli.Certification{Suite: harness.SuiteCommand{self, "suite"}, Root: root, Out: harness.OutDir(root, flagValue(args, "kc.out")),
 		Partial: flagValue(args, "kc.partial") == "true", Args: args})
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,7 +44,7 @@ func Results(name string, args []string, stdout, stderr io.Writer) int {
 		return failed(stderr, name, err)
 	}
 	fmt.Fprintf(stdout, "Run %s, started %s, judged by kratos-conformance %s (commit %s)\n", s.RunID, s.StartedAt.Format("2006-01-02 15:04 MST"), s.Suite.Version, s.Suite.Commit)
-	fmt.Fprintf(stdout, "Kratos %s on the %s provider\n", s.Environment.KratosVersion, s.Environment.Provider)
+	fmt.Fprintf(stdout, "Kratos %s on the %s provider\n", cmp.Or(s.Environment.KratosVersion, "(version not read)"), s.Environment.Provider)
 	fmt.Fprintf(stdout, "Verdict: %s (%s)\n", s.Headline(), s.Counts.Tally())
 	for _, reason := range append(slices.Clone(s.Reasons), s.Partial...) {
 		fmt.Fprintf(stdout, "  - %s\n", reason)
@@ -84,13 +85,10 @@ func printCapacity(w io.Writer, res *load.Result) {
 	}
 }
 
-// defaultOut is where runs go by default: the repository's reports/out, or
-// the working folder's kratos-conformance-reports outside a checkout.
+// defaultOut is where runs go by default (harness.OutDir).
 func defaultOut() string {
-	if root, err := harness.RepoRoot(); err == nil && root != "" {
-		return filepath.Join(root, "reports", "out")
-	}
-	return "kratos-conformance-reports"
+	root, _ := harness.RepoRoot()
+	return harness.OutDir(root, "")
 }
 
 // newestRun is the most recently changed run folder (one with a summary) under parent.

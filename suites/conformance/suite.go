@@ -128,15 +128,7 @@ func newRun(root string) (*reports.Run, error) {
 	if suite.Config.RunDir != "" {
 		return reports.RunAt(suite.Config.RunDir)
 	}
-	out := suite.Config.OutDir
-	switch {
-	case out != "":
-	case root != "":
-		out = filepath.Join(root, "reports", "out")
-	default:
-		out = "kratos-conformance-reports"
-	}
-	return reports.NewRun(out)
+	return reports.NewRun(harness.OutDir(root, suite.Config.OutDir))
 }
 
 // refuse stops a run on bad input before anything starts: exit 2, the
