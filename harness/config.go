@@ -182,6 +182,13 @@ func (f *Flags) Float(p *float64, name, usage string) {
 	f.fs.Float64Var(p, "kc."+name, *p, usage+" (env "+envName(name)+")")
 }
 
+// HostAliases adds -kc.<name>, host=ip pairs parsed once (HostAliases).
+func (f *Flags) HostAliases(p *HostAliases, name, usage string) {
+	f.own(name)
+	f.fromEnv(name, "host=ip pairs", p.Set)
+	f.fs.Var(p, "kc."+name, usage+" (env "+envName(name)+")")
+}
+
 // Counts adds -kc.<name>, a comma-separated list of whole numbers.
 func (f *Flags) Counts(p *[]int, name, usage string) {
 	f.own(name)
@@ -415,6 +422,45 @@ func ParseResolve(s string) (map[string]string, error) {
 		out[host] = ip
 	}
 	return out, nil
+}
+
+// HostAliases is a resolve flag's value (host=ip or .domain=ip pairs the
+// client dials instead of DNS), parsed once when it is set. A bad value is
+// kept in Err for Validate, which names the flag, instead of stopping the
+// flag parser without a summary.
+type HostAliases struct {
+	Map map[string]string
+	Err error
+	raw string
+}
+
+func (h *HostAliases) String() string {
+	if h == nil {
+		return ""
+	}
+	return h.raw
+}
+
+// Set parses s; it never fails, so the error reaches Validate.
+func (h *HostAliases) Set(s string) error {
+	h.raw = s
+	h.Map, h.Err = ParseResolve(s)
+	return nil
+}
+
+// Given reports whether a flag, variable or file set it.
+func (h *HostAliases) Given() bool { return h.raw != "" || h.Map != nil }
+
+// SetMap takes pairs from a file (a target's resolve:), checked as the flag's are.
+func (h *HostAliases) SetMap(m map[string]string, from string) {
+	h.Map, h.Err = map[string]string{}, nil
+	for host, ip := range m {
+		if host == "" || net.ParseIP(ip) == nil {
+			h.Err = fmt.Errorf("%s: %q: %q is not an IP address", from, host, ip)
+			return
+		}
+		h.Map[host] = ip
+	}
 }
 
 // CheckBaseURL returns why s is not an absolute http(s) URL, or nil.

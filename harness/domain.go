@@ -2,12 +2,10 @@ package harness
 
 import (
 	"fmt"
-	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -86,13 +84,11 @@ func (s Site) aliases() map[string]string {
 	return out
 }
 
-// Resolve is the site's aliases as -kc.resolve pairs (host=ip,.domain=ip).
-func (s Site) Resolve() string {
-	var pairs []string
-	for _, host := range slices.Sorted(maps.Keys(s.aliases())) {
-		pairs = append(pairs, host+"="+s.aliases()[host])
-	}
-	return strings.Join(pairs, ",")
+// Resolve is the site's aliases as a resolve flag's value.
+func (s Site) Resolve() HostAliases {
+	var h HostAliases
+	h.SetMap(s.aliases(), "the site")
+	return h
 }
 
 // LocalEndpoints fills what every local provider shares: the UI on the

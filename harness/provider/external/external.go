@@ -42,10 +42,7 @@ func New(cfg harness.Config, o Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	aliases, err := harness.ParseResolve(o.Resolve)
-	if err != nil {
-		return nil, err
-	}
+	aliases := o.Resolve.Map
 	var ca []byte
 	if o.CAFile != "" {
 		if ca, err = os.ReadFile(o.CAFile); err != nil {

@@ -23,9 +23,9 @@ type Options struct {
 	CAFile       string
 	PostgresDSN  string
 	RedisAddr    string
-	CookieDomain string // empty: the config's cookies.domain, else the public host's parent domain
-	Resolve      string // host=ip or .suffix=ip pairs, comma-separated, dialled instead of DNS
-	UIURL        string // the self-service UI's base URL; empty: read from the Kratos config
+	CookieDomain string              // empty: the config's cookies.domain, else the public host's parent domain
+	Resolve      harness.HostAliases // dialled instead of DNS
+	UIURL        string              // the self-service UI's base URL; empty: read from the Kratos config
 }
 
 type provider struct{ o Options }
@@ -39,7 +39,7 @@ func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.PostgresDSN, "postgres-dsn", "external: optional Postgres DSN, for the version record")
 	f.String(&p.o.RedisAddr, "redis-addr", "external: optional Redis host:port, for the version record")
 	f.String(&p.o.CookieDomain, "cookie-domain", "external: the deployment's cookies.domain, e.g. .example.com; default: the public host's parent domain")
-	f.String(&p.o.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
+	f.HostAliases(&p.o.Resolve, "resolve", "external: host=ip or .domain=ip pairs the test client dials instead of DNS, like curl --resolve")
 	f.String(&p.o.UIURL, "ui-url", "external: the self-service UI's base URL, e.g. https://auth.example.com/; default: read from the Kratos config")
 }
 
@@ -67,7 +67,7 @@ func (p *provider) Validate(c *harness.Config) error {
 		}
 	}
 	errs = append(errs, harness.CheckFile("ca-file", p.o.CAFile))
-	if _, err := harness.ParseResolve(p.o.Resolve); err != nil {
+	if err := p.o.Resolve.Err; err != nil {
 		errs = append(errs, fmt.Errorf("-kc.resolve: %w", err))
 	}
 	if c.Break != "" {

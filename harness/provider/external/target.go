@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -88,16 +86,15 @@ func (o *Options) applyTarget(c *harness.Config) error {
 		return fmt.Errorf("-kc.target describes a running deployment (provider external); drop -kc.provider=%s", c.Provider)
 	}
 	c.Provider = "external"
-	var pairs []string
-	for _, host := range slices.Sorted(maps.Keys(t.Resolve)) {
-		pairs = append(pairs, host+"="+t.Resolve[host])
+	if !o.Resolve.Given() && t.Resolve != nil {
+		o.Resolve.SetMap(t.Resolve, "the target file's resolve")
 	}
 	for _, f := range []struct {
 		dst *string
 		val string
 	}{
 		{&o.PublicURL, t.PublicURL}, {&o.AdminURL, t.AdminURL}, {&o.UIURL, t.UIURL}, {&o.CookieDomain, t.CookieDomain},
-		{&o.CAFile, t.CAFile}, {&o.Resolve, strings.Join(pairs, ",")}, {&c.KratosConfig, t.KratosConfig},
+		{&o.CAFile, t.CAFile}, {&c.KratosConfig, t.KratosConfig},
 		{&c.IdentitySchema, t.IdentitySchema}, {&o.MailpitURL, t.MailpitURL}, {&c.EmailDomain, t.EmailDomain},
 		{&o.PostgresDSN, t.PostgresDSN}, {&o.RedisAddr, t.RedisAddr},
 	} {

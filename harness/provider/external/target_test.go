@@ -2,6 +2,7 @@ package external
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,8 +52,8 @@ email_domain: sink.example.com
 	if o := p.o; o.PublicURL != "https://kratos.staging.example.com/" || o.AdminURL != "http://127.0.0.1:9434/" {
 		t.Errorf("public %q, admin %q: want the file's public URL and the flag's admin URL", o.PublicURL, o.AdminURL)
 	}
-	if o := p.o; o.CAFile != filepath.Join(filepath.Dir(path), "ca.pem") || o.Resolve != ".staging.example.com=10.0.0.7" || c.MailDomain() != "sink.example.com" {
-		t.Errorf("ca %q, resolve %q, mail domain %q", o.CAFile, o.Resolve, c.MailDomain())
+	if o := p.o; o.CAFile != filepath.Join(filepath.Dir(path), "ca.pem") || !maps.Equal(o.Resolve.Map, map[string]string{".staging.example.com": "10.0.0.7"}) || c.MailDomain() != "sink.example.com" {
+		t.Errorf("ca %q, resolve %v, mail domain %q", o.CAFile, o.Resolve.Map, c.MailDomain())
 	}
 }
 
@@ -62,6 +63,8 @@ func TestTargetFileErrorsNameTheFix(t *testing.T) {
 		"no admin URL":        {"public_url: https://k.example.com/\n", "", "admin_url"},
 		"another provider":    {"public_url: https://k.example.com/\nadmin_url: http://127.0.0.1:4434/\n", "-kc.provider=process", "drop -kc.provider=process"},
 		"a break on external": {"public_url: https://k.example.com/\nadmin_url: http://127.0.0.1:4434/\n", "-kc.break=noop-cipher", "-kc.break"},
+		"a resolve to no IP":  {"public_url: https://k.example.com/\nadmin_url: http://127.0.0.1:4434/\nresolve: {.example.com: gateway}\n", "", "the target file's resolve"},
+		"a bad -kc.resolve":   {"public_url: https://k.example.com/\nadmin_url: http://127.0.0.1:4434/\n", "-kc.resolve=k.example.com", "-kc.resolve"},
 	} {
 		cfg := harness.DefaultConfig()
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)

@@ -28,17 +28,17 @@ func init() {
 
 // Options are the provider's flags.
 type Options struct {
-	Kubeconfig string // -kc.kubeconfig; empty: $KUBECONFIG, ~/.kube/config, or the pod's service account in a cluster
-	Context    string // -kc.kube-context
-	Namespace  string // -kc.k8s-namespace; empty: the kubeconfig context's namespace
-	Release    string // -kc.k8s-release: a Helm release, i.e. app.kubernetes.io/instance=<release>
-	Selector   string // -kc.k8s-selector: a label selector for the Kratos workloads
-	PublicURL  string // -kc.k8s-public-url: how clients reach the public API, when not through a port-forward
-	CAFile     string // -kc.k8s-ca-file: the CA of the public API's certificate
-	Resolve    string // -kc.k8s-resolve: host=ip pairs dialled instead of DNS, for the public URL
-	Reach      string // -kc.k8s-reach: forward, direct, or auto (direct when run in a pod)
-	SuiteImage string // -kc.k8s-suite-image: the suite's image, for the run inside the cluster (INCLUSTER-001)
-	SuiteAs    string // -kc.k8s-suite-as: SuiteAsJob or SuiteAsHelmTest
+	Kubeconfig string              // -kc.kubeconfig; empty: $KUBECONFIG, ~/.kube/config, or the pod's service account in a cluster
+	Context    string              // -kc.kube-context
+	Namespace  string              // -kc.k8s-namespace; empty: the kubeconfig context's namespace
+	Release    string              // -kc.k8s-release: a Helm release, i.e. app.kubernetes.io/instance=<release>
+	Selector   string              // -kc.k8s-selector: a label selector for the Kratos workloads
+	PublicURL  string              // -kc.k8s-public-url: how clients reach the public API, when not through a port-forward
+	CAFile     string              // -kc.k8s-ca-file: the CA of the public API's certificate
+	Resolve    harness.HostAliases // -kc.k8s-resolve: dialled instead of DNS, for the public URL
+	Reach      string              // -kc.k8s-reach: forward, direct, or auto (direct when run in a pod)
+	SuiteImage string              // -kc.k8s-suite-image: the suite's image, for the run inside the cluster (INCLUSTER-001)
+	SuiteAs    string              // -kc.k8s-suite-as: SuiteAsJob or SuiteAsHelmTest
 
 	rest   *rest.Config
 	direct bool // Service ClusterIPs and pod IPs are dialled as they are: the suite runs in the cluster
@@ -60,7 +60,7 @@ func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.Release, "k8s-release", "kubernetes: the Helm release of Ory's chart (selects app.kubernetes.io/instance=RELEASE)")
 	f.String(&p.o.Selector, "k8s-selector", "kubernetes: label selector of the Kratos workloads (Deployments, StatefulSets, Jobs), e.g. app.kubernetes.io/name=kratos")
 	f.String(&p.o.PublicURL, "k8s-public-url", "kubernetes: the public API's URL as clients reach it (an Ingress); default: serve.public.base_url, reached by a port-forward to a serve pod")
-	f.String(&p.o.Resolve, "k8s-resolve", "kubernetes: host=ip or .domain=ip pairs dialled instead of DNS for -kc.k8s-public-url, like curl --resolve")
+	f.HostAliases(&p.o.Resolve, "k8s-resolve", "kubernetes: host=ip or .domain=ip pairs dialled instead of DNS for -kc.k8s-public-url, like curl --resolve")
 	p.o.Reach = ReachAuto
 	f.String(&p.o.Reach, "k8s-reach", "kubernetes: how the suite reaches Kratos, Mailpit and Postgres: forward (client-go port-forwards), direct (Service ClusterIPs and pod IPs, from inside the cluster) or auto (direct when run in a pod)")
 	f.String(&p.o.SuiteImage, "k8s-suite-image", "kubernetes: the suite's own image (make images: KC_SUITE_IMAGE, pushed where the cluster pulls); given, INCLUSTER-001 runs the certification as a Job in the namespace and fetches its report")
@@ -94,7 +94,7 @@ func (p *provider) Validate(c *harness.Config) error {
 	if p.o.SuiteAs != SuiteAsJob && p.o.SuiteAs != SuiteAsHelmTest {
 		errs = append(errs, fmt.Errorf("-kc.k8s-suite-as=%q: use %s or %s", p.o.SuiteAs, SuiteAsJob, SuiteAsHelmTest))
 	}
-	if _, err := harness.ParseResolve(p.o.Resolve); err != nil {
+	if err := p.o.Resolve.Err; err != nil {
 		errs = append(errs, fmt.Errorf("-kc.k8s-resolve: %w", err))
 	}
 	errs = append(errs, harness.CheckFile("k8s-ca-file", p.o.CAFile), harness.CheckFile("kubeconfig", p.o.Kubeconfig))

@@ -26,7 +26,7 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		{Options{Release: "kratos", Selector: "app=kratos"}, "give one"},
 		{Options{Kubeconfig: filepath.Join(t.TempDir(), "missing")}, "kubeconfig"},
 		{Options{PublicURL: "kratos.example.com"}, "-kc.k8s-public-url"},
-		{Options{Resolve: "kratos.example.com"}, "-kc.k8s-resolve"},
+		{Options{Resolve: resolve("kratos.example.com")}, "-kc.k8s-resolve"},
 		{Options{Reach: "tunnel"}, "-kc.k8s-reach"},
 		{Options{SuiteAs: "cronjob"}, "-kc.k8s-suite-as"},
 	} {
@@ -115,4 +115,10 @@ func TestTailorRole(t *testing.T) {
 	if !slices.Equal(got["secrets"], []string{"their-secrets"}) || !slices.Equal(got["configmaps"], []string{"their-config"}) {
 		t.Errorf("secrets %v, configmaps %v: want each by the name the pods reference", got["secrets"], got["configmaps"])
 	}
+}
+
+func resolve(s string) harness.HostAliases {
+	var h harness.HostAliases
+	_ = h.Set(s)
+	return h
 }

@@ -340,7 +340,7 @@ func (s *Stack) reachPublic(ctx context.Context, config *checks.Config, pod *cor
 		u, err := url.Parse(strings.TrimSuffix(s.opts.PublicURL, "/") + "/")
 		s.ep.KratosPublic = u
 		s.env.Components["kratos-public"] = s.opts.PublicURL
-		s.ep.HostAliases, _ = harness.ParseResolve(s.opts.Resolve) // Validate checked it
+		s.ep.HostAliases = s.opts.Resolve.Map
 		return err
 	}
 	base, _ := config.Value("serve.public.base_url")
