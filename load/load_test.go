@@ -147,8 +147,10 @@ func TestWarmupIsSentButNotMeasured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !step.Pass || step.Requests != 40 || calls.Load() != 80 {
-		t.Errorf("40 warm-up sends (20 failing) and 40 in the window: pass %v, window requests %d, calls %d, why %v", step.Pass, step.Requests, calls.Load(), step.Why)
+	// Not step.Pass: its send-lag bound is 20 ms of this 1 s window, which a
+	// busy test machine can miss; what is judged here is what counts.
+	if step.Requests != 40 || calls.Load() != 80 || step.Success != 1 || len(step.Errors) != 0 {
+		t.Errorf("40 warm-up sends (20 failing) and 40 in the window: window requests %d, calls %d, success %.3f, errors %v", step.Requests, calls.Load(), step.Success, step.Errors)
 	}
 	if step.CPU == nil {
 		t.Errorf("the window's CPU was not read: %s", step.CPUNote)
