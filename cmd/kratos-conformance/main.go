@@ -102,6 +102,11 @@ func help(w io.Writer, args []string) {
 		ginkgo.PrintDefaults()
 		return
 	}
+	writeHelp(w)
+}
+
+// writeHelp is the commands and every suite flag by provider (docs/flags-reference.md).
+func writeHelp(w io.Writer) {
 	fmt.Fprintln(w, usage)
 	conformance.Usage(w)
 }
