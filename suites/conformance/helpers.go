@@ -171,6 +171,20 @@ func register(ctx context.Context, purpose string, agent *kratosflow.Agent) user
 	return u
 }
 
+// registrationVerification opens the verification flow u's registration
+// showed (show_verification_ui): its id, and its csrf_token ("" if none).
+func registrationVerification(ctx context.Context, u user) (flowID, csrf string) {
+	GinkgoHelper()
+	flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
+	Expect(ok).To(BeTrue(), "registration gave no show_verification_ui")
+	flow, err := u.Agent.GetVerificationFlow(ctx, flowID)
+	Expect(err).NotTo(HaveOccurred())
+	if flow.CSRF != nil {
+		csrf = *flow.CSRF
+	}
+	return flowID, csrf
+}
+
 // requireMail makes a mail requirement N/A when the deployment's schema
 // verifies no trait by email: there is no address to mail a code to.
 func requireMail() {

@@ -186,11 +186,7 @@ var _ = Describe("Refusing bad input", Label(labelNegative), func() {
 	It("keeps a verification flow in sent_email when the code is wrong (4070006)", Label(req("NEG-VER-001"), labelMail), func(ctx SpecContext) {
 		requireMail()
 		u := registerBrowserUser(ctx, "wrong-code")
-		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
-		Expect(ok).To(BeTrue())
-		flow, err := u.Agent.GetVerificationFlow(ctx, flowID)
-		Expect(err).NotTo(HaveOccurred())
-		csrf, _ := kratosflow.CSRFToken(flow.Flow.Ui)
+		flowID, csrf := registrationVerification(ctx, u)
 		// Not a fixed guess: "000000" is the mailed code once in a million
 		// runs, and CI hit it (the flow passed its challenge).
 		wrong := otherCode(verificationCode(ctx, u.Email))

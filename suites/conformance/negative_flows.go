@@ -57,11 +57,7 @@ var _ = Describe("Refusing misuse of flows and sessions", Label(labelNegative), 
 	It("replaces a verification flow after five wrong codes, and the right code no longer passes on it", Label(req("NEG-VER-002"), labelMail), func(ctx SpecContext) {
 		requireMail()
 		u := registerBrowserUser(ctx, "brute-force")
-		flowID, ok := kratosflow.VerificationFlowID(u.Registration.Result.ContinueWith)
-		Expect(ok).To(BeTrue())
-		flow, err := u.Agent.GetVerificationFlow(ctx, flowID)
-		Expect(err).NotTo(HaveOccurred())
-		csrf, _ := kratosflow.CSRFToken(flow.Flow.Ui)
+		flowID, csrf := registrationVerification(ctx, u)
 		submit := func(code string) (*ory.VerificationFlow, *http.Response, error) {
 			return u.Agent.SubmitVerification(ctx, flowID, kratosflow.VerificationCodeBody(code, &csrf))
 		}
