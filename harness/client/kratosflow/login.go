@@ -24,16 +24,7 @@ func (a *Agent) InitLogin(ctx context.Context, opts ...FlowOption) (Flow[ory.Log
 		if err != nil {
 			return Flow[ory.LoginFlow]{}, err
 		}
-		req := a.API.FrontendAPI.CreateNativeLoginFlow(ctx)
-		if o.refresh {
-			req = req.Refresh(true)
-		}
-		if o.aal2 {
-			req = req.Aal("aal2")
-		}
-		if o.returnTo != "" {
-			req = req.ReturnTo(o.returnTo)
-		}
+		req := withLoginOptions(a.API.FrontendAPI.CreateNativeLoginFlow(ctx), o)
 		if o.token != "" {
 			req = req.XSessionToken(o.token)
 		}
@@ -44,7 +35,20 @@ func (a *Agent) InitLogin(ctx context.Context, opts ...FlowOption) (Flow[ory.Log
 	if err != nil {
 		return Flow[ory.LoginFlow]{}, err
 	}
-	req := a.API.FrontendAPI.CreateBrowserLoginFlow(ctx)
+	f, resp, err := withLoginOptions(a.API.FrontendAPI.CreateBrowserLoginFlow(ctx), o).Execute()
+	return shown(true, f, resp, err, "init browser login")
+}
+
+// loginInit is what the browser and API login inits share: kratos-client-go
+// makes them two types with the same setters.
+type loginInit[R any] interface {
+	Refresh(bool) R
+	Aal(string) R
+	ReturnTo(string) R
+}
+
+// withLoginOptions sets Refresh, AAL2 and ReturnTo on either login init.
+func withLoginOptions[R loginInit[R]](req R, o flowOptions) R {
 	if o.refresh {
 		req = req.Refresh(true)
 	}
@@ -54,8 +58,7 @@ func (a *Agent) InitLogin(ctx context.Context, opts ...FlowOption) (Flow[ory.Log
 	if o.returnTo != "" {
 		req = req.ReturnTo(o.returnTo)
 	}
-	f, resp, err := req.Execute()
-	return shown(true, f, resp, err, "init browser login")
+	return req
 }
 
 // GetLoginFlow reads a login flow by id, e.g. the replacement of an expired one.
