@@ -189,6 +189,13 @@ func (f *Flags) HostAliases(p *HostAliases, name, usage string) {
 	f.fs.Var(p, "kc."+name, usage+" (env "+envName(name)+")")
 }
 
+// BaseURL adds -kc.<name>, an absolute http(s) URL parsed once (BaseURL).
+func (f *Flags) BaseURL(p *BaseURL, name, usage string) {
+	f.own(name)
+	f.fromEnv(name, "a URL", p.Set)
+	f.fs.Var(p, "kc."+name, usage+" (env "+envName(name)+")")
+}
+
 // Counts adds -kc.<name>, a comma-separated list of whole numbers.
 func (f *Flags) Counts(p *[]int, name, usage string) {
 	f.own(name)
@@ -276,7 +283,8 @@ func envOr(flagName, def string) string {
 }
 
 // Complete runs once the flags are parsed: it notes which were given, lets
-// the providers fold in what their flags imply (a target file), then validates.
+// the providers fold in what their flags imply (a target file), validates,
+// then lets the chosen provider read what its flags name (Preparer).
 func (c *Config) Complete(fs *flag.FlagSet) error {
 	fs.Visit(func(f *flag.Flag) {
 		c.providerSet = c.providerSet || f.Name == "kc.provider"
@@ -294,12 +302,42 @@ func (c *Config) Complete(fs *flag.FlagSet) error {
 	}
 	for _, r := range registry {
 		if cp, ok := c.providers[r.name].(Completer); ok {
-			if err := cp.Complete(c); err != nil {
+			implied, err := cp.Complete()
+			if err != nil {
+				return err
+			}
+			if err := c.apply(implied); err != nil {
 				return err
 			}
 		}
 	}
-	return c.Validate()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if p, ok := c.providers[c.Provider].(Preparer); ok {
+		return p.Prepare()
+	}
+	return nil
+}
+
+// apply takes what a provider's file implies where no flag gave a value; a
+// provider it names must not contradict -kc.provider.
+func (c *Config) apply(im Implied) error {
+	if im.Provider != "" {
+		if c.Provider != im.Provider && c.providerSet {
+			return fmt.Errorf("%s describes a deployment for -kc.provider=%s; drop -kc.provider=%s", im.By, im.Provider, c.Provider)
+		}
+		c.Provider = im.Provider
+	}
+	for _, f := range []struct {
+		dst *string
+		val string
+	}{{&c.KratosConfig, im.KratosConfig}, {&c.IdentitySchema, im.IdentitySchema}, {&c.EmailDomain, im.EmailDomain}} {
+		if *f.dst == "" {
+			*f.dst = f.val
+		}
+	}
+	return nil
 }
 
 // Validate names the flag to fix. It touches nothing, so a bad value costs no time.
@@ -371,22 +409,6 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("-kc.rollout-drop-budget=%g: a share from 0 to below 1, e.g. 0.01", c.RolloutDropBudget))
 	}
 	return errors.Join(errs...)
-}
-
-// Own loads the operator's files (-kc.kratos-config, -kc.kratos-env); nil
-// when the run uses the guide's config.
-func (c *Config) Own() (*fixtures.Own, error) {
-	if c.KratosConfig == "" {
-		return nil, nil
-	}
-	own, err := fixtures.LoadOwn(c.KratosConfig, c.KratosEnv)
-	if err != nil {
-		return nil, err
-	}
-	if err := own.CheckBreakage(c.Break); err != nil {
-		return nil, fmt.Errorf("-kc.break on -kc.kratos-config %s: %w", c.KratosConfig, err)
-	}
-	return own, nil
 }
 
 // CheckPort names -kc.<flag> when port is not 0 (a free one) or a TCP port.
@@ -461,6 +483,56 @@ func (h *HostAliases) SetMap(m map[string]string, from string) {
 		}
 		h.Map[host] = ip
 	}
+}
+
+// BaseURL is a URL flag's value, parsed once when it is set. A bad value is
+// kept in Err for Validate, which names the flag, as HostAliases does.
+type BaseURL struct {
+	URL *url.URL // nil when not given or bad
+	Err error
+	raw string
+}
+
+func (b *BaseURL) String() string {
+	if b == nil {
+		return ""
+	}
+	return b.raw
+}
+
+// Set parses s; it never fails, so the error reaches Validate.
+func (b *BaseURL) Set(s string) error {
+	b.raw, b.URL, b.Err = s, nil, nil
+	if s == "" {
+		return nil
+	}
+	if b.Err = CheckBaseURL(s); b.Err == nil {
+		b.URL, _ = url.Parse(s)
+	}
+	return nil
+}
+
+// Given reports whether a flag, variable or file set it.
+func (b *BaseURL) Given() bool { return b.raw != "" }
+
+// Check is why a required URL is missing or bad, or nil.
+func (b *BaseURL) Check() error {
+	if !b.Given() {
+		return errors.New("is empty")
+	}
+	return b.Err
+}
+
+// WithSlash is a copy of the URL whose path ends in "/", for joining; nil when not given.
+func (b *BaseURL) WithSlash() *url.URL {
+	if b.URL == nil {
+		return nil
+	}
+	u := *b.URL
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return &u
 }
 
 // CheckBaseURL returns why s is not an absolute http(s) URL, or nil.

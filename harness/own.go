@@ -14,7 +14,7 @@ import (
 // OwnDeployment adds to d what every local provider sets alike: the
 // operator's files, if any (fileDir is their folder as Kratos sees it), and
 // how to tell whether a web hook's host answers from here.
-func (c *Config) OwnDeployment(d fixtures.Deployment, own *fixtures.Own, fileDir string) fixtures.Deployment {
+func (c StackConfig) OwnDeployment(d fixtures.Deployment, own *fixtures.Own, fileDir string) fixtures.Deployment {
 	d.Profile, d.Break = c.Profile, c.Break
 	d.Own, d.FileDir, d.KeepOffline, d.Reach = own, fileDir, c.KeepOffline, reach(c.Intervals.OfflineProbe)
 	return d
@@ -42,7 +42,7 @@ func SiteOf(own *fixtures.Own) Site {
 // RecordConfig notes in the run's environment what config Kratos ran: its
 // hasher and hash, the profile and breakage, and for an operator's files
 // where they came from and every overlay and offline setting.
-func (c *Config) RecordConfig(env *Environment, rc fixtures.RenderedConfig) {
+func (c StackConfig) RecordConfig(env *Environment, rc fixtures.RenderedConfig) {
 	env.Hasher, env.HasherCost, env.ConfigHash = rc.Hasher, rc.HasherCost, rc.Hash
 	env.Profile, env.Breakage = c.Profile, c.Break
 	env.OwnConfig, env.OwnEnv, env.Overlays, env.Offline = c.KratosConfig, c.KratosEnv, rc.Overlays, rc.Offline
@@ -58,7 +58,7 @@ const kratosConfigInvalid = "The configuration contains values or keys which are
 
 // ConfigRejected turns a Kratos step's failure into the reason to fix when
 // its log shows Kratos refused the config: Kratos' own words, whole.
-func (c *Config) ConfigRejected(err error, log string) error {
+func (c StackConfig) ConfigRejected(err error, log string) error {
 	_, msg, ok := strings.Cut(log, kratosConfigInvalid)
 	if !ok {
 		return err

@@ -17,17 +17,38 @@ type Provider interface {
 	// before parsing; the values land in the provider, not in Config.
 	Flags(f *Flags)
 	// Validate runs once the flags are parsed, only for the chosen provider,
-	// and names the flag to fix. It starts nothing, so a bad value costs no time.
+	// and names the flag to fix. It reads the parsed values only: it opens,
+	// starts and changes nothing, so a bad value costs no time.
 	Validate(c *Config) error
 	// New resolves what the stack needs (binaries, the engine) and starts nothing.
 	New(ctx context.Context, in StackInput) (Stack, error)
 }
 
-// Completer is implemented by providers whose flags may fill the shared
-// configuration or choose the provider (a target file). Complete runs for
-// every provider after parsing, before Validate.
+// Completer is implemented by providers whose flags name a file that fills
+// in their own options and implies shared settings (a target file chooses the
+// provider and names the config). Complete runs for every provider after
+// parsing, before Validate; the harness applies what it implies where no flag
+// gave a value, so no provider writes into the shared Config.
 type Completer interface {
-	Complete(c *Config) error
+	Complete() (Implied, error)
+}
+
+// Implied is what a provider's file says about the shared settings; empty
+// fields imply nothing.
+type Implied struct {
+	By             string // the flag that named the file, for errors: "-kc.target"
+	Provider       string // the provider the file describes
+	KratosConfig   string
+	IdentitySchema string
+	EmailDomain    string
+}
+
+// Preparer is implemented by providers that read what their flags name (a
+// kubeconfig, the images a cache holds) into typed values. Prepare runs for
+// the chosen provider once Validate passed; it dials and starts nothing, and
+// its error is bad input, reported like Validate's.
+type Preparer interface {
+	Prepare() error
 }
 
 // OwnConfigProvider is implemented by providers that take an operator's own
@@ -46,7 +67,7 @@ type UpgradeProvider interface {
 
 // StackInput is what every provider's New gets besides its own flags.
 type StackInput struct {
-	Config   Config
+	Config   StackConfig
 	RepoRoot string    // for pinned builds; empty outside the repository (binaries must then be given)
 	RunID    string    // unique per run: names and labels what the run starts
 	LogDir   string    // the run folder: component logs go here
@@ -105,7 +126,7 @@ func (c *Config) NewStack(ctx context.Context, in StackInput) (Stack, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	in.Config = *c
+	in.Config = c.Stack()
 	s, err := p.New(ctx, in)
 	if err != nil {
 		// A provider's typed nil (*Stack)(nil) in the interface would pass

@@ -31,7 +31,7 @@ import (
 
 // Stack is the containers provider's harness.Stack.
 type Stack struct {
-	cfg        harness.Config
+	cfg        harness.StackConfig
 	opts       Options
 	runID      string
 	logDir     string

@@ -39,7 +39,8 @@ func upAndDown(t *testing.T, o Options) (upErr error) {
 	runID := "test-" + fixtures.RandomHex(4)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := New(ctx, harness.StackInput{Config: harness.DefaultConfig(), RunID: runID, LogDir: t.TempDir()}, o)
+	defaults := harness.DefaultConfig()
+	s, err := New(ctx, harness.StackInput{Config: defaults.Stack(), RunID: runID, LogDir: t.TempDir()}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,8 @@ func TestUnreachableDockerSuggestsTheProcessProvider(t *testing.T) {
 	// runs in a fresh copy of this test binary pointed at a dead socket.
 	if os.Getenv("KC_TEST_DEAD_DOCKER") == "1" {
 		start := time.Now()
-		_, err := New(context.Background(), harness.StackInput{Config: harness.DefaultConfig(), RunID: "x", LogDir: t.TempDir()}, Options{})
+		defaults := harness.DefaultConfig()
+		_, err := New(context.Background(), harness.StackInput{Config: defaults.Stack(), RunID: "x", LogDir: t.TempDir()}, Options{})
 		if err == nil || !strings.Contains(err.Error(), "-kc.provider=process") {
 			t.Fatalf("got %v, want an error suggesting the process provider", err)
 		}

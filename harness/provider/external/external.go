@@ -20,7 +20,7 @@ import (
 
 // Stack is the external provider's harness.Stack.
 type Stack struct {
-	cfg       harness.Config
+	cfg       harness.StackConfig
 	opts      Options
 	config    []byte // -kc.kratos-config, if given
 	endpoints harness.Endpoints
@@ -33,15 +33,8 @@ var (
 )
 
 // New reads the URLs, the CA and the Kratos config from cfg; cfg.Validate has checked their form.
-func New(cfg harness.Config, o Options) (*Stack, error) {
-	public, err := url.Parse(o.PublicURL)
-	if err != nil {
-		return nil, err
-	}
-	admin, err := url.Parse(o.AdminURL)
-	if err != nil {
-		return nil, err
-	}
+func New(cfg harness.StackConfig, o Options) (*Stack, error) {
+	var err error
 	aliases := o.Resolve.Map
 	var ca []byte
 	if o.CAFile != "" {
@@ -63,20 +56,15 @@ func New(cfg harness.Config, o Options) (*Stack, error) {
 		}
 	}
 	ep := harness.Endpoints{
-		KratosPublic: withSlash(public), KratosAdmin: withSlash(admin),
-		CookieDomain: cookieDomain(o.CookieDomain, parsed, public.Hostname()), CAPEM: ca, HostAliases: aliases,
+		KratosPublic: o.PublicURL.WithSlash(), KratosAdmin: o.AdminURL.WithSlash(), MailpitAPI: o.MailpitURL.WithSlash(),
+		CookieDomain: cookieDomain(o.CookieDomain, parsed, o.PublicURL.URL.Hostname()), CAPEM: ca, HostAliases: aliases,
 		PostgresDSN: o.PostgresDSN, RedisAddr: o.RedisAddr,
 	}
-	components := map[string]string{"kratos-public": o.PublicURL, "kratos-admin": o.AdminURL}
-	if o.MailpitURL != "" {
-		mail, err := url.Parse(o.MailpitURL)
-		if err != nil {
-			return nil, err
-		}
-		ep.MailpitAPI = withSlash(mail)
-		components["mailpit"] = o.MailpitURL
+	components := map[string]string{"kratos-public": o.PublicURL.String(), "kratos-admin": o.AdminURL.String()}
+	if o.MailpitURL.Given() {
+		components["mailpit"] = o.MailpitURL.String()
 	}
-	if ep.UIBase, err = uiBase(o.UIURL, parsed); err != nil {
+	if ep.UIBase, err = uiBase(o.UIURL.URL, parsed); err != nil {
 		return nil, err
 	}
 	return &Stack{cfg: cfg, opts: o, config: config, endpoints: ep,
@@ -100,29 +88,21 @@ func cookieDomain(given string, config *checks.Config, publicHost string) string
 	return publicHost
 }
 
-// uiBase is the given UI URL, else the origin of the config's login UI (or
-// default return URL); nil when neither is known, and the specs that need a
-// UI origin say so.
-func uiBase(given string, config *checks.Config) (*url.URL, error) {
-	raw := given
-	if raw == "" && config != nil {
-		raw = config.UIURL()
+// uiBase is the origin of the given UI URL, else of the config's login UI
+// (or default return URL); nil when neither is known, and the specs that
+// need a UI origin say so.
+func uiBase(given *url.URL, config *checks.Config) (*url.URL, error) {
+	u := given
+	if u == nil && config != nil && config.UIURL() != "" {
+		var err error
+		if u, err = url.Parse(config.UIURL()); err != nil || u.Host == "" {
+			return nil, fmt.Errorf("the UI URL %q is not absolute; pass -kc.ui-url (target file: ui_url)", config.UIURL())
+		}
 	}
-	if raw == "" {
+	if u == nil {
 		return nil, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("the UI URL %q is not absolute; pass -kc.ui-url (target file: ui_url)", raw)
-	}
 	return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}, nil
-}
-
-func withSlash(u *url.URL) *url.URL {
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	return u
 }
 
 // Up waits for the deployment to answer and records versions.
@@ -137,11 +117,11 @@ func (s *Stack) Up(ctx context.Context) error {
 	waits := []struct{ name, url string }{
 		// alive, not ready: readiness includes the migrations check, which
 		// CL-MIGRATE-001 judges; serve only listens once its database answers.
-		{"Kratos admin " + s.opts.AdminURL + " /admin/health/alive (-kc.admin-url, target file: admin_url)", s.endpoints.KratosAdmin.JoinPath("admin", "health", "alive").String()},
-		{"Kratos public " + s.opts.PublicURL + " /health/alive (-kc.public-url, target file: public_url)", s.endpoints.KratosPublic.JoinPath("health", "alive").String()},
+		{"Kratos admin " + s.opts.AdminURL.String() + " /admin/health/alive (-kc.admin-url, target file: admin_url)", s.endpoints.KratosAdmin.JoinPath("admin", "health", "alive").String()},
+		{"Kratos public " + s.opts.PublicURL.String() + " /health/alive (-kc.public-url, target file: public_url)", s.endpoints.KratosPublic.JoinPath("health", "alive").String()},
 	}
 	if s.endpoints.MailpitAPI != nil {
-		waits = append(waits, struct{ name, url string }{"Mailpit " + s.opts.MailpitURL + " /readyz (-kc.mailpit-url, target file: mailpit_url)", s.endpoints.MailpitAPI.JoinPath("readyz").String()})
+		waits = append(waits, struct{ name, url string }{"Mailpit " + s.opts.MailpitURL.String() + " /readyz (-kc.mailpit-url, target file: mailpit_url)", s.endpoints.MailpitAPI.JoinPath("readyz").String()})
 	}
 	for _, w := range waits {
 		if err := wait.For(ctx, wait.Input{Name: w.name, Timeout: iv.KratosReady, Interval: iv.Poll,

@@ -75,32 +75,32 @@ func targetFields() []string {
 	return keys
 }
 
-// applyTarget fills every setting that no flag or KC_* variable gave from the
-// target file, and makes the run an external one.
-func (o *Options) applyTarget(c *harness.Config) error {
+// applyTarget fills every option that no flag or KC_* variable gave from
+// the target file, and returns the shared settings it implies.
+func (o *Options) applyTarget() (harness.Implied, error) {
 	t, err := LoadTarget(o.Target)
 	if err != nil {
-		return err
+		return harness.Implied{}, err
 	}
-	if c.Provider != "external" && c.ProviderSet() {
-		return fmt.Errorf("-kc.target describes a running deployment (provider external); drop -kc.provider=%s", c.Provider)
-	}
-	c.Provider = "external"
 	if !o.Resolve.Given() && t.Resolve != nil {
 		o.Resolve.SetMap(t.Resolve, "the target file's resolve")
 	}
 	for _, f := range []struct {
+		dst *harness.BaseURL
+		val string
+	}{{&o.PublicURL, t.PublicURL}, {&o.AdminURL, t.AdminURL}, {&o.UIURL, t.UIURL}, {&o.MailpitURL, t.MailpitURL}} {
+		if !f.dst.Given() {
+			_ = f.dst.Set(f.val)
+		}
+	}
+	for _, f := range []struct {
 		dst *string
 		val string
-	}{
-		{&o.PublicURL, t.PublicURL}, {&o.AdminURL, t.AdminURL}, {&o.UIURL, t.UIURL}, {&o.CookieDomain, t.CookieDomain},
-		{&o.CAFile, t.CAFile}, {&c.KratosConfig, t.KratosConfig},
-		{&c.IdentitySchema, t.IdentitySchema}, {&o.MailpitURL, t.MailpitURL}, {&c.EmailDomain, t.EmailDomain},
-		{&o.PostgresDSN, t.PostgresDSN}, {&o.RedisAddr, t.RedisAddr},
-	} {
+	}{{&o.CookieDomain, t.CookieDomain}, {&o.CAFile, t.CAFile}, {&o.PostgresDSN, t.PostgresDSN}, {&o.RedisAddr, t.RedisAddr}} {
 		if *f.dst == "" {
 			*f.dst = f.val
 		}
 	}
-	return nil
+	return harness.Implied{By: "-kc.target", Provider: "external", KratosConfig: t.KratosConfig,
+		IdentitySchema: t.IdentitySchema, EmailDomain: t.EmailDomain}, nil
 }

@@ -49,8 +49,8 @@ email_domain: sink.example.com
 	if !ok {
 		t.Fatalf("provider %q, want external", c.Provider)
 	}
-	if o := p.o; o.PublicURL != "https://kratos.staging.example.com/" || o.AdminURL != "http://127.0.0.1:9434/" {
-		t.Errorf("public %q, admin %q: want the file's public URL and the flag's admin URL", o.PublicURL, o.AdminURL)
+	if o := p.o; o.PublicURL.String() != "https://kratos.staging.example.com/" || o.AdminURL.String() != "http://127.0.0.1:9434/" {
+		t.Errorf("public %q, admin %q: want the file's public URL and the flag's admin URL", o.PublicURL.String(), o.AdminURL.String())
 	}
 	if o := p.o; o.CAFile != filepath.Join(filepath.Dir(path), "ca.pem") || !maps.Equal(o.Resolve.Map, map[string]string{".staging.example.com": "10.0.0.7"}) || c.MailDomain() != "sink.example.com" {
 		t.Errorf("ca %q, resolve %v, mail domain %q", o.CAFile, o.Resolve.Map, c.MailDomain())

@@ -38,7 +38,7 @@ import (
 // Stack is the kind provider's harness.Stack: a private Docker engine, a
 // kind cluster in it, kind/manifests applied, the APIs reached by port-forward.
 type Stack struct {
-	cfg       harness.Config
+	cfg       harness.StackConfig
 	opts      Options
 	runID     string
 	logDir    string

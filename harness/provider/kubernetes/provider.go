@@ -69,7 +69,7 @@ func (p *provider) Flags(f *harness.Flags) {
 	f.String(&p.o.CAFile, "k8s-ca-file", "kubernetes: PEM CA of the public API's certificate; default: ca.crt beside serve's TLS certificate, else the system roots")
 }
 
-// Validate reads the kubeconfig (no request is made) and checks the flags' form.
+// Validate checks the flags' form; Prepare reads the kubeconfig.
 func (p *provider) Validate(c *harness.Config) error {
 	var errs []error
 	if p.o.Release != "" && p.o.Selector != "" {
@@ -80,18 +80,16 @@ func (p *provider) Validate(c *harness.Config) error {
 			errs = append(errs, fmt.Errorf("-kc.k8s-public-url: %w", err))
 		}
 	}
-	p.o.Reach = cmp.Or(p.o.Reach, ReachAuto)
-	p.o.SuiteAs = cmp.Or(p.o.SuiteAs, SuiteAsJob)
 	if q, err := resource.ParseQuantity(c.LoadGeneratorCPU); c.LoadGenerators > 0 && (err != nil || q.Sign() <= 0) {
 		errs = append(errs, fmt.Errorf("-kc.load-generator-cpu=%q is not a CPU quantity like 500m or 1", c.LoadGeneratorCPU))
 	}
 	if c.LoadGenerators > 0 && p.o.SuiteImage == "" {
 		errs = append(errs, errors.New("-kc.load-generators runs the suite's image in the cluster: pass -kc.k8s-suite-image"))
 	}
-	if !slices.Contains([]string{ReachAuto, ReachForward, ReachDirect}, p.o.Reach) {
+	if !slices.Contains([]string{"", ReachAuto, ReachForward, ReachDirect}, p.o.Reach) {
 		errs = append(errs, fmt.Errorf("-kc.k8s-reach=%q: use %s, %s or %s", p.o.Reach, ReachAuto, ReachForward, ReachDirect))
 	}
-	if p.o.SuiteAs != SuiteAsJob && p.o.SuiteAs != SuiteAsHelmTest {
+	if p.o.SuiteAs != "" && p.o.SuiteAs != SuiteAsJob && p.o.SuiteAs != SuiteAsHelmTest {
 		errs = append(errs, fmt.Errorf("-kc.k8s-suite-as=%q: use %s or %s", p.o.SuiteAs, SuiteAsJob, SuiteAsHelmTest))
 	}
 	if err := p.o.Resolve.Err; err != nil {
@@ -101,14 +99,14 @@ func (p *provider) Validate(c *harness.Config) error {
 	if c.Break != "" {
 		errs = append(errs, errors.New("-kc.break breaks a config the suite renders; a cluster's deployment has its own (drop -kc.break)"))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return p.o.load()
+	return errors.Join(errs...)
 }
 
-// load resolves the client configuration and namespace the way kubectl does.
-func (o *Options) load() error {
+// Prepare resolves the client configuration and namespace the way kubectl
+// does; no request is made.
+func (p *provider) Prepare() error {
+	o := &p.o
+	o.Reach, o.SuiteAs = cmp.Or(o.Reach, ReachAuto), cmp.Or(o.SuiteAs, SuiteAsJob)
 	if o.Kubeconfig == "" && os.Getenv("KUBECONFIG") == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
 		cfg, err := rest.InClusterConfig()
 		if err != nil {

@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,7 +38,11 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 	}
 	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("HOME", t.TempDir())
-	if err := (&provider{}).Validate(&harness.Config{}); err == nil || !strings.Contains(err.Error(), "no usable kubeconfig") {
+	p := &provider{}
+	if err := p.Validate(&harness.Config{}); err != nil {
+		t.Errorf("Validate reads no kubeconfig, yet: %v", err)
+	}
+	if err := p.Prepare(); err == nil || !strings.Contains(err.Error(), "no usable kubeconfig") {
 		t.Errorf("without any kubeconfig: got %v", err)
 	}
 }
@@ -57,14 +62,14 @@ current-context: x
 	}
 	p := &provider{o: Options{Kubeconfig: kubeconfig}}
 	cfg := harness.DefaultConfig()
-	if err := p.Validate(&cfg); err != nil {
+	if err := errors.Join(p.Validate(&cfg), p.Prepare()); err != nil {
 		t.Fatal(err)
 	}
 	if p.o.Namespace != "identity" {
 		t.Errorf("namespace %q, want the context's identity", p.o.Namespace)
 	}
 	cfg.Intervals.KratosReady, cfg.Intervals.Poll = 2*time.Second, 200*time.Millisecond
-	s, err := p.New(context.Background(), harness.StackInput{Config: cfg, RunID: "t", LogDir: t.TempDir()})
+	s, err := p.New(context.Background(), harness.StackInput{Config: cfg.Stack(), RunID: "t", LogDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

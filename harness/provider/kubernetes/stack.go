@@ -31,7 +31,7 @@ import (
 // Stack is the kubernetes provider's harness.Stack: a deployment found in a
 // cluster. It starts only port-forwards, which Down closes.
 type Stack struct {
-	cfg      harness.Config
+	cfg      harness.StackConfig
 	opts     Options
 	rest     *rest.Config
 	cs       kubernetes.Interface

@@ -20,7 +20,7 @@ import (
 
 // Stack is the process provider's harness.Stack.
 type Stack struct {
-	cfg         harness.Config
+	cfg         harness.StackConfig
 	opts        Options
 	logDir      string
 	kratos      build.Binary

@@ -34,7 +34,7 @@ func newTestStack(t *testing.T, mutate func(*harness.Config, *Options)) *Stack {
 	if err := errors.Join(cfg.Validate(), o.Validate()); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(context.Background(), harness.StackInput{Config: cfg, RepoRoot: root, RunID: "test", LogDir: t.TempDir()}, o)
+	s, err := New(context.Background(), harness.StackInput{Config: cfg.Stack(), RepoRoot: root, RunID: "test", LogDir: t.TempDir()}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,8 @@ func TestMissingRedisIsNamedBeforeTheBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", t.TempDir())
-	_, err = New(context.Background(), harness.StackInput{Config: harness.DefaultConfig(), RepoRoot: root, RunID: "test", LogDir: t.TempDir()}, Options{})
+	defaults := harness.DefaultConfig()
+	_, err = New(context.Background(), harness.StackInput{Config: defaults.Stack(), RepoRoot: root, RunID: "test", LogDir: t.TempDir()}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "apt-get install -y redis-server") || !strings.Contains(err.Error(), "make deps") {
 		t.Errorf("got %v, want an error naming make deps and the Debian package", err)
 	}
