@@ -388,47 +388,11 @@ func (s *Stack) podsGone(ctx context.Context, app string, want int32) error {
 	return nil
 }
 
-// podTrouble says why an app's pods are not ready: waiting reasons, last
-// exits, containers running but not ready, each with its last log line. It
-// runs after the wait's own deadline too, so it takes a short one of its own.
+// podTrouble says why an app's pods are not ready: the diagnosis the
+// kubernetes provider shares (k8sprovider.PodTrouble), with a short timeout
+// of its own.
 func (s *Stack) podTrouble(ctx context.Context, app string) string {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Intervals.HTTPRequest)
-	defer cancel()
-	pods, err := s.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: appLabel + app})
-	switch {
-	case err != nil:
-		return "listing its pods: " + err.Error()
-	case len(pods.Items) == 0:
-		return "no pod yet"
-	}
-	var out []string
-	for _, p := range pods.Items {
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
-				out = append(out, fmt.Sprintf("%s not scheduled (%s): %s", p.Name, c.Reason, c.Message))
-			}
-		}
-		for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
-			var what string
-			switch {
-			case cs.State.Waiting != nil:
-				what = fmt.Sprintf("waiting: %s %s", cs.State.Waiting.Reason, cs.State.Waiting.Message)
-			case cs.LastTerminationState.Terminated != nil:
-				t := cs.LastTerminationState.Terminated
-				what = fmt.Sprintf("exited %d (%s)", t.ExitCode, t.Reason)
-			case cs.State.Running != nil && !cs.Ready:
-				what = "running, not ready"
-			default:
-				continue
-			}
-			tail := int64(1)
-			if log, err := s.cs.CoreV1().Pods(namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: cs.Name, TailLines: &tail}).DoRaw(ctx); err == nil && len(log) > 0 {
-				what += "; last log line: " + strings.TrimSpace(string(log))
-			}
-			out = append(out, p.Name+"/"+cs.Name+" "+what)
-		}
-	}
-	return strings.Join(out, "; ")
+	return k8sprovider.PodTrouble(ctx, k8sprovider.PodTroubleInput{Client: s.cs, Namespace: namespace, Selector: appLabel + app, Timeout: s.cfg.Intervals.HTTPRequest})
 }
 
 // forwardAll reaches Kratos' admin API, Mailpit's API, Postgres and Redis by
