@@ -1,8 +1,10 @@
 package kind
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +67,29 @@ func TestUnknownLayoutNamesBoth(t *testing.T) {
 func TestClusterNameIsOneKindAccepts(t *testing.T) {
 	if got := clusterName("20261126-172214-2a98d2/short-lifespans"); got != "kc-20261126-172214-2a98d2-short-lifespans" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// The bring-up's order, read at a glance; the steps the run's flags do not
+// ask for (an upgrade path, the suite's image, a Helm chart) do nothing.
+func TestUpStepsInOrder(t *testing.T) {
+	s := newStack(harness.StackInput{RunID: "r"}, Options{})
+	var names []string
+	for _, st := range s.steps() {
+		names = append(names, st.name)
+		if slices.Contains([]string{"upgrade path images", "load suite image", "helm install", "record upgrade path"}, st.name) {
+			if err := st.run(context.Background()); err != nil {
+				t.Errorf("step %q without its flag: %v", st.name, err)
+			}
+		}
+	}
+	want := []string{"save host settings", "start engine", "sweep stale clusters", "create cluster", "client", "relay public port",
+		"upgrade path images", "render manifests", "load suite image", "apply", "wait rollouts", "helm install", "discover or forward", "record upgrade path"}
+	if !slices.Equal(names, want) {
+		t.Errorf("steps %q, want %q", names, want)
+	}
+	if s.env.KratosVersion != "" || s.env.UpgradedFrom != "" {
+		t.Errorf("without -kc.upgrade-from, an upgrade was recorded: %+v", s.env)
 	}
 }
 

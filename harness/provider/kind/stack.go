@@ -55,6 +55,9 @@ type Stack struct {
 	rendered  *manifests.Rendered
 	site      harness.Site         // the host names the public API is reached under
 	helm      *manifests.HelmChart // -kc.helm-chart with its values, loaded once
+	// publicPort: the public API's relay on this machine's loopback, which
+	// Kratos' public base URL names.
+	publicPort int
 	// helmHooks: the hook Jobs Helm ran to success and what they mount,
 	// which the chart may have deleted from the cluster since.
 	helmHooks *manifests.Objects
@@ -89,21 +92,98 @@ func clusterName(runID string) string {
 	}, strings.ToLower(runID))
 }
 
-// Up starts the engine, creates the cluster, applies the manifests, waits for
-// the rollouts and forwards the public, admin and Mailpit ports.
+// Up runs the bring-up's steps in order. The first that fails ends it, its
+// error returned as it is (the text reports have always shown, not prefixed
+// with the step's name); Down removes what the steps before it made.
 func (s *Stack) Up(ctx context.Context) error {
-	iv := s.cfg.Intervals
+	for _, st := range s.steps() {
+		if err := st.run(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// step is one named part of the bring-up, as kind's own cluster creation is
+// a list of actions (sigs.k8s.io/kind pkg/cluster/internal/create). A step
+// that does not apply to the run's flags returns nil at once.
+type step struct {
+	name string
+	run  func(context.Context) error
+}
+
+// steps is the bring-up, in order: the private engine and a kind cluster in
+// it, the public API relayed to this machine, the layout rendered and
+// applied and rolled out (or the operator's chart installed), then the
+// deployment read back or its APIs forwarded.
+func (s *Stack) steps() []step {
+	return []step{
+		{"save host settings", s.saveHostSettings},
+		{"start engine", s.startEngine},
+		{"sweep stale clusters", s.sweepStaleClusters},
+		{"create cluster", s.createCluster},
+		{"client", s.connect},
+		{"relay public port", s.relayPublicPort},
+		{"upgrade path images", func(ctx context.Context) error {
+			if len(s.up.Images) == 0 {
+				return nil
+			}
+			return s.upgradePath(ctx)
+		}},
+		{"render manifests", s.render},
+		{"load suite image", func(ctx context.Context) error {
+			if !s.opts.InCluster {
+				return nil
+			}
+			return s.loadImage(ctx, s.opts.images.suite)
+		}},
+		{"apply", s.apply},
+		{"wait rollouts", s.waitRollouts},
+		{"helm install", func(ctx context.Context) error {
+			if s.opts.HelmChart == "" {
+				return nil
+			}
+			// The operator's config is in their values: nothing of it is the suite's profile.
+			s.env.Profile = ""
+			return s.helmInstall(ctx, s.publicPort)
+		}},
+		{"discover or forward", func(ctx context.Context) error {
+			if s.opts.Discover {
+				return s.discover(ctx, s.publicPort)
+			}
+			return s.forwardAll(ctx, s.publicPort)
+		}},
+		{"record upgrade path", func(context.Context) error {
+			// A read-back deployment has no upgrade path (ValidateUpgradeFrom).
+			if s.opts.Discover || s.up.From() == "" {
+				return nil
+			}
+			// The tested image is the record; the stack serves the oldest for now.
+			s.env.KratosVersion, s.env.UpgradedFrom = s.up.TestedVersion, strings.Join(s.up.Versions, " -> ")
+			return nil
+		}},
+	}
+}
+
+// saveHostSettings keeps the host settings kubelet changes, for Down to
+// write back (and the next run, if this one is killed).
+func (s *Stack) saveHostSettings(context.Context) error {
 	var err error
-	if s.sysctls, err = saveSysctls(filepath.Join(s.opts.cache, "sysctl.saved")); err != nil {
-		return err
-	}
+	s.sysctls, err = saveSysctls(filepath.Join(s.opts.cache, "sysctl.saved"))
+	return err
+}
+
+// startEngine starts the private Docker engine the cluster runs in.
+func (s *Stack) startEngine(ctx context.Context) error {
+	iv := s.cfg.Intervals
 	s.engine = engine.New(filepath.Join(s.opts.cache, "engine"))
-	if err := s.engine.Start(ctx, iv.EngineReady, iv.Poll); err != nil {
-		return err
-	}
+	return s.engine.Start(ctx, iv.EngineReady, iv.Poll)
+}
+
+// sweepStaleClusters deletes the clusters a killed run left: the engine's
+// folder is this run's alone (its lock), so any cluster in it is one.
+func (s *Stack) sweepStaleClusters(context.Context) error {
 	s.kind = kindcluster.NewProvider(kindcluster.ProviderWithDocker())
-	// The engine's folder is this run's alone (its lock): any cluster in it
-	// is what a killed run left.
 	stale, err := s.kind.List()
 	if err != nil {
 		return fmt.Errorf("list kind clusters in the private engine: %w", err)
@@ -113,6 +193,13 @@ func (s *Stack) Up(ctx context.Context) error {
 			return fmt.Errorf("delete cluster %s, left by a killed run: %w", name, err)
 		}
 	}
+	return nil
+}
+
+// createCluster creates the run's cluster from the offline node image and
+// waits until its node is ready.
+func (s *Stack) createCluster(context.Context) error {
+	iv := s.cfg.Intervals
 	s.kubeconf = filepath.Join(s.logDir, "kubeconfig")
 	clusterCfg, err := clusterConfig(s.opts.nodeImage)
 	if err != nil {
@@ -122,18 +209,27 @@ func (s *Stack) Up(ctx context.Context) error {
 		kindcluster.CreateWithWaitForReady(iv.ClusterUp), kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false)); err != nil {
 		return fmt.Errorf("kind create cluster %s: %w", s.name, err)
 	}
+	return nil
+}
+
+// connect makes the cluster's client, dialling into the engine's network
+// namespace.
+func (s *Stack) connect(context.Context) error {
+	var err error
 	if s.rest, err = clientcmd.BuildConfigFromFlags("", s.kubeconf); err != nil {
 		return err
 	}
 	s.rest.Dial = netns.Dialer(s.engine.NetNS())
-	if s.cs, err = kubernetes.NewForConfig(s.rest); err != nil {
-		return err
-	}
-	// The public API as browsers reach the guide's: through the Service
-	// (NodePort 30443 on the node), relayed from this machine's loopback
-	// into the engine's network namespace. A port-forward through the API
-	// server would measure its stream tunnel, not Kratos (whoami p99 156 ms
-	// at 50/s that way, here).
+	s.cs, err = kubernetes.NewForConfig(s.rest)
+	return err
+}
+
+// relayPublicPort reaches the public API as browsers reach the guide's:
+// through the Service (NodePort 30443 on the node), relayed from this
+// machine's loopback into the engine's network namespace. A port-forward
+// through the API server would measure its stream tunnel, not Kratos
+// (whoami p99 156 ms at 50/s that way, here).
+func (s *Stack) relayPublicPort(ctx context.Context) error {
 	nodes, err := s.kind.ListNodes(s.name)
 	if err != nil || len(nodes) == 0 {
 		return fmt.Errorf("the nodes of cluster %s: %v", s.name, err)
@@ -148,18 +244,20 @@ func (s *Stack) Up(ctx context.Context) error {
 	}
 	s.stopRelay = stopRelay
 	_, port, _ := strings.Cut(publicAddr, ":")
-	publicPort, _ := strconv.Atoi(port)
-	if len(s.up.Images) > 0 {
-		if err := s.upgradePath(ctx); err != nil {
-			return err
-		}
-	}
+	s.publicPort, _ = strconv.Atoi(port)
+	return nil
+}
+
+// render renders the layout for the public port (with -kc.helm-chart, the
+// host names of the operator's values) and writes the run's CA for clients.
+func (s *Stack) render(context.Context) error {
 	s.site = harness.GuideSite()
 	if s.opts.HelmChart != "" {
 		s.site = s.helmSite()
 	}
+	var err error
 	s.rendered, err = manifests.Render(manifests.RenderInput{KratosImage: s.up.Current(), PostgresImage: s.opts.images.postgres,
-		RedisImage: s.opts.images.redis, MailpitImage: s.opts.images.mailpit, PublicHostPort: publicPort,
+		RedisImage: s.opts.images.redis, MailpitImage: s.opts.images.mailpit, PublicHostPort: s.publicPort,
 		Profile: s.cfg.Profile, Break: s.cfg.Break, Layout: s.opts.Layout, Site: s.site})
 	if err != nil {
 		return err
@@ -169,33 +267,6 @@ func (s *Stack) Up(ctx context.Context) error {
 	}
 	s.env.Profile, s.env.Breakage, s.env.ConfigHash = s.cfg.Profile, s.cfg.Break, s.rendered.ConfigHash
 	s.env.Hasher, s.env.HasherCost = s.rendered.Hasher, s.rendered.HasherCost
-	if s.opts.InCluster {
-		if err := s.loadImage(ctx, s.opts.images.suite); err != nil {
-			return err
-		}
-	}
-	if err := s.apply(ctx); err != nil {
-		return err
-	}
-	if err := s.waitRollouts(ctx); err != nil {
-		return err
-	}
-	if s.opts.HelmChart != "" {
-		// The operator's config is in their values: nothing of it is the suite's profile.
-		s.env.Profile = ""
-		if err := s.helmInstall(ctx, publicPort); err != nil {
-			return err
-		}
-	}
-	if s.opts.Discover {
-		return s.discover(ctx, publicPort)
-	}
-	if err := s.forwardAll(ctx, publicPort); err != nil {
-		return err
-	}
-	if s.up.From() != "" { // the tested image is the record; the stack serves the oldest for now
-		s.env.KratosVersion, s.env.UpgradedFrom = s.up.TestedVersion, strings.Join(s.up.Versions, " -> ")
-	}
 	return nil
 }
 
