@@ -1,4 +1,4 @@
-package kind
+package provider
 
 import (
 	"context"
@@ -15,11 +15,11 @@ import (
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/provider/kind/engine"
 	k8sprovider "kratos-conformance/harness/provider/kubernetes"
 	"kratos-conformance/internal/netns"
 	"kratos-conformance/internal/portforward"
 	manifests "kratos-conformance/kind"
+	"kratos-conformance/kind/engine"
 )
 
 // Stack is the kind provider's harness.Stack: a private Docker engine, a
