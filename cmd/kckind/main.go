@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/provider/kind/engine"
 	"kratos-conformance/internal/build"
+	"kratos-conformance/kind/engine"
 )
 
 // needGB is the free disk a cold build needs: module and build caches,

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"kratos-conformance/harness/provider/kind"
 	"kratos-conformance/harness/provider/kubernetes"
+	kindprovider "kratos-conformance/kind/provider"
 	"kratos-conformance/reports"
 )
 
@@ -35,7 +35,7 @@ func Cleanup(name string, args []string, stdout, stderr io.Writer) int {
 		return failed(stderr, name, fmt.Errorf("unexpected arguments %v (flags only: -kubeconfig, -context, -namespace, -all, -kind)", fs.Args()))
 	}
 	if *kindHost {
-		if err := kind.SweepKilledRun(); err != nil {
+		if err := kindprovider.SweepKilledRun(); err != nil {
 			return failed(stderr, name, err)
 		}
 		fmt.Fprintf(stdout, "%s: nothing of a killed kind run is left on this host\n", name)

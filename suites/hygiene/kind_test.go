@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/provider/kind"
+	kindprovider "kratos-conformance/kind/provider"
 )
 
 // managed selects everything the suite creates in a cluster.
@@ -27,7 +27,7 @@ func TestKilledInClusterRunIsSwept(t *testing.T) {
 	}
 	sysctlsBefore := readSysctls(t)
 	t.Cleanup(func() {
-		if err := kind.SweepKilledRun(); err != nil {
+		if err := kindprovider.SweepKilledRun(); err != nil {
 			t.Errorf("sweep the killed kind run: %v", err)
 		}
 		if netns, _ := filepath.Glob("/run/netns/kc-kind-*"); len(netns) > 0 {

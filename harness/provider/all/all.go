@@ -5,7 +5,7 @@ package all
 import (
 	_ "kratos-conformance/harness/provider/containers"
 	_ "kratos-conformance/harness/provider/external"
-	_ "kratos-conformance/harness/provider/kind"
 	_ "kratos-conformance/harness/provider/kubernetes"
 	_ "kratos-conformance/harness/provider/process"
+	_ "kratos-conformance/kind/provider"
 )

@@ -289,10 +289,8 @@ func (s *Stack) generatorsUnschedulable(ctx context.Context, job string) error {
 		return nil
 	}
 	for _, p := range list.Items {
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-				return fmt.Errorf("generator pod %s cannot be scheduled: %s (lower -kc.load-generator-cpu=%s or -kc.load-generators)", p.Name, c.Message, s.cfg.LoadGeneratorCPU)
-			}
+		if c := notScheduled(&p); c != nil && c.Reason == corev1.PodReasonUnschedulable {
+			return fmt.Errorf("generator pod %s cannot be scheduled: %s (lower -kc.load-generator-cpu=%s or -kc.load-generators)", p.Name, c.Message, s.cfg.LoadGeneratorCPU)
 		}
 	}
 	return nil

@@ -301,26 +301,6 @@ func (s *Stack) waitSuiteStarted(ctx context.Context, pod string) error {
 		}})
 }
 
-// imageTrouble is why the node cannot get a container's image, or "".
-func imageTrouble(p *corev1.Pod) string {
-	for _, c := range p.Status.ContainerStatuses {
-		if w := c.State.Waiting; w != nil && (w.Reason == "ErrImagePull" || w.Reason == "ImagePullBackOff" || w.Reason == "InvalidImageName" || w.Reason == "ErrImageNeverPull") {
-			return w.Reason + ": " + w.Message
-		}
-	}
-	return ""
-}
-
-// podTroubleOf is why a pending pod is not scheduled, if it says.
-func podTroubleOf(p *corev1.Pod) string {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status != corev1.ConditionTrue {
-			return "(not scheduled: " + c.Reason + ": " + c.Message + ")"
-		}
-	}
-	return ""
-}
-
 // streamLog follows the suite container's log into path until the container
 // ends, setting ready once the report is written.
 func streamLog(ctx context.Context, cs kubernetes.Interface, ns, pod, path string, ready *atomic.Bool) error {

@@ -1,4 +1,4 @@
-package kind
+package provider
 
 import (
 	"sigs.k8s.io/yaml"

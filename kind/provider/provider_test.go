@@ -1,8 +1,10 @@
-package kind
+package provider
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,6 +70,29 @@ func TestClusterNameIsOneKindAccepts(t *testing.T) {
 	}
 }
 
+// The bring-up's order, read at a glance; the steps the run's flags do not
+// ask for (an upgrade path, the suite's image, a Helm chart) do nothing.
+func TestUpStepsInOrder(t *testing.T) {
+	s := newStack(harness.StackInput{RunID: "r"}, Options{})
+	var names []string
+	for _, st := range s.steps() {
+		names = append(names, st.name)
+		if slices.Contains([]string{"upgrade path images", "load suite image", "helm install", "record upgrade path"}, st.name) {
+			if err := st.run(context.Background()); err != nil {
+				t.Errorf("step %q without its flag: %v", st.name, err)
+			}
+		}
+	}
+	want := []string{"save host settings", "start engine", "sweep stale clusters", "create cluster", "client", "relay public port",
+		"upgrade path images", "render manifests", "load suite image", "apply", "wait rollouts", "helm install", "discover or forward", "record upgrade path"}
+	if !slices.Equal(names, want) {
+		t.Errorf("steps %q, want %q", names, want)
+	}
+	if s.env.KratosVersion != "" || s.env.UpgradedFrom != "" {
+		t.Errorf("without -kc.upgrade-from, an upgrade was recorded: %+v", s.env)
+	}
+}
+
 // The upgrade's migration Job runs the next version's migrate command with
 // the flags the layout gave it: the guide's -c before, the chart's --config after.
 func TestMigrateArgs(t *testing.T) {
@@ -113,14 +138,14 @@ func TestHelmFlags(t *testing.T) {
 	}{
 		"values alone":  {Options{HelmValues: "v.yaml"}, harness.Config{Profile: "guide"}, "goes with -kc.helm-chart"},
 		"missing chart": {Options{HelmChart: "no/such/chart"}, harness.Config{Profile: "guide"}, "-kc.helm-chart"},
-		"a breakage":    {Options{HelmChart: "../../../kind/testdata/kratos-chart"}, harness.Config{Profile: "guide", Break: "noop-cipher"}, "drop -kc.break"},
-		"chart layout":  {Options{HelmChart: "../../../kind/testdata/kratos-chart", Layout: "chart"}, harness.Config{Profile: "guide"}, "drop -kc.kind-layout=chart"},
+		"a breakage":    {Options{HelmChart: "../testdata/kratos-chart"}, harness.Config{Profile: "guide", Break: "noop-cipher"}, "drop -kc.break"},
+		"chart layout":  {Options{HelmChart: "../testdata/kratos-chart", Layout: "chart"}, harness.Config{Profile: "guide"}, "drop -kc.kind-layout=chart"},
 	} {
 		if err := c.o.validateHelm(&c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", name, err, c.want)
 		}
 	}
-	o := Options{HelmChart: "../../../kind/testdata/kratos-chart", HelmValues: "../../../kind/testdata/values/good.yaml", Layout: "guide"}
+	o := Options{HelmChart: "../testdata/kratos-chart", HelmValues: "../testdata/values/good.yaml", Layout: "guide"}
 	if err := o.validateHelm(&harness.Config{Profile: "guide"}); err != nil || o.Layout != "helm" {
 		t.Errorf("a chart and values: %v, layout %q", err, o.Layout)
 	}
@@ -129,7 +154,7 @@ func TestHelmFlags(t *testing.T) {
 // The suite's DSN replaces their server but keeps what sizes and times
 // their pool: a values file's max_conns is part of what is certified.
 func TestHelmOverlayKeepsPoolSettings(t *testing.T) {
-	h, err := manifests.LoadHelm("../../../kind/testdata/kratos-chart", []string{"testdata/pool-values.yaml"})
+	h, err := manifests.LoadHelm("../testdata/kratos-chart", []string{"testdata/pool-values.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +172,7 @@ func TestHelmOverlayKeepsPoolSettings(t *testing.T) {
 // A hook Job Helm ran to success is judged even when the chart deleted it
 // (Ory's chart: hook-succeeded); one that failed or never ran is not added.
 func TestSucceededHooks(t *testing.T) {
-	h, err := manifests.LoadHelm("../../../kind/testdata/kratos-chart", []string{"../../../kind/testdata/values/good.yaml"})
+	h, err := manifests.LoadHelm("../testdata/kratos-chart", []string{"../testdata/values/good.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,10 @@
-package kind
+package provider
 
 import (
 	"path/filepath"
 
-	"kratos-conformance/harness/provider/kind/engine"
 	"kratos-conformance/internal/build"
+	"kratos-conformance/kind/engine"
 )
 
 // SweepKilledRun removes what a SIGKILLed kind run left on this host (the

@@ -1,8 +1,14 @@
-// Package kind is the kind provider: the deployment guide's manifests
+// Package provider is the kind provider: the deployment guide's manifests
 // (kind/manifests) on a kind cluster, created in a private Docker engine
 // (package engine) from a node image built offline by make kind-images, and
 // reached by client-go port-forwarding.
-package kind
+//
+// Three things are called kind here: this provider (kind/provider), the
+// manifests it applies (package kind, kind/*.go, imported as manifests) and
+// the library that makes the cluster (sigs.k8s.io/kind, its cluster package
+// imported as kindcluster). The provider is not part of package kind: the
+// kubernetes provider, which it imports, imports package kind.
+package provider
 
 import (
 	"bufio"
@@ -14,9 +20,9 @@ import (
 	"strings"
 
 	"kratos-conformance/harness"
-	"kratos-conformance/harness/provider/kind/engine"
 	"kratos-conformance/internal/build"
 	manifests "kratos-conformance/kind"
+	"kratos-conformance/kind/engine"
 )
 
 func init() {
