@@ -12,6 +12,7 @@ package provider
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,25 +61,39 @@ func (p *provider) Flags(f *harness.Flags) {
 	f.Bool(&p.o.Discover, "kind-discover", "kind: once deployed, read the deployment back from the cluster as -kc.provider=kubernetes does (its objects, config, courier, migrations, logs, and the manifest checks) instead of from what the suite rendered")
 }
 
-// Validate finds what make kind-images built and checks this machine can run
-// the private engine, within seconds.
+// Validate checks the flags' form and combinations; Prepare finds what
+// make kind-images built.
 func (p *provider) Validate(c *harness.Config) error {
-	p.o.Discover = p.o.Discover || p.o.InCluster || p.o.HelmChart != ""
 	if c.LoadGenerators > 0 && !p.o.InCluster {
 		return errors.New("-kc.load-generators on kind runs the suite's image in the cluster: add -kc.kind-in-cluster")
 	}
-	if p.o.Discover && (c.Faults || c.Race > 0 || len(c.LoadReplicas) > 0) {
+	if p.o.discovers() && (c.Faults || c.Race > 0 || len(c.LoadReplicas) > 0) {
 		return errors.New("-kc.kind-discover (implied by -kc.kind-in-cluster and -kc.helm-chart) reads a deployment it does not touch: drop -kc.faults, -kc.race and -kc.load-replicas, which restart or scale its pods")
 	}
-	if p.o.Layout == "" {
-		p.o.Layout = manifests.LayoutGuide
-	}
-	if p.o.Layout != manifests.LayoutGuide && p.o.Layout != manifests.LayoutChart {
+	if p.o.Layout != "" && p.o.Layout != manifests.LayoutGuide && p.o.Layout != manifests.LayoutChart {
 		return fmt.Errorf("-kc.kind-layout=%q: use %s or %s (an operator's chart: -kc.helm-chart)", p.o.Layout, manifests.LayoutGuide, manifests.LayoutChart)
 	}
-	if err := p.o.validateHelm(c); err != nil {
-		return err
+	return p.o.validateHelm(c)
+}
+
+// discovers: the deployment is read back as the kubernetes provider reads a
+// cluster, asked for or implied by an in-cluster run or an operator's chart.
+func (o *Options) discovers() bool { return o.Discover || o.InCluster || o.HelmChart != "" }
+
+// settle fills in what the flags imply: reading back, and the helm layout
+// for an operator's chart.
+func (o *Options) settle() {
+	o.Discover = o.discovers()
+	o.Layout = cmp.Or(o.Layout, manifests.LayoutGuide)
+	if o.HelmChart != "" {
+		o.Layout = manifests.LayoutHelm
 	}
+}
+
+// Prepare finds what make kind-images built and checks this machine can run
+// the private engine, within seconds.
+func (p *provider) Prepare() error {
+	p.o.settle()
 	if err := engine.Preflight(); err != nil {
 		return fmt.Errorf("-kc.provider=kind: %w", err)
 	}
@@ -157,8 +172,7 @@ func (p *provider) New(_ context.Context, in harness.StackInput) (harness.Stack,
 	return s, nil
 }
 
-// validateHelm checks -kc.helm-chart and -kc.helm-values and makes the
-// layout helm.
+// validateHelm checks -kc.helm-chart and -kc.helm-values.
 func (o *Options) validateHelm(c *harness.Config) error {
 	if o.HelmChart == "" {
 		if o.HelmValues != "" {
@@ -180,7 +194,6 @@ func (o *Options) validateHelm(c *harness.Config) error {
 	if c.Break != "" || c.Profile != "guide" || c.UpgradeFrom != "" {
 		return errors.New("-kc.helm-chart: the config is the operator's, in their values: drop -kc.break, -kc.profile and -kc.upgrade-from")
 	}
-	o.Layout = manifests.LayoutHelm
 	return nil
 }
 

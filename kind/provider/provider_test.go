@@ -40,7 +40,10 @@ func TestClusterConfigIsKindsOwn(t *testing.T) {
 func TestMissingImagesNameMakeKindImages(t *testing.T) {
 	t.Setenv("KC_CACHE_DIR", t.TempDir())
 	p := &provider{}
-	err := p.Validate(&harness.Config{})
+	if err := p.Validate(&harness.Config{Profile: "guide"}); err != nil {
+		t.Fatalf("Validate reads no cache, yet: %v", err)
+	}
+	err := p.Prepare()
 	if err == nil || !strings.Contains(err.Error(), "make kind-images") && !strings.Contains(err.Error(), "private Docker engine") {
 		t.Errorf("got %v, want an error naming make kind-images (or the engine's missing prerequisites)", err)
 	}
@@ -128,7 +131,7 @@ func TestRetag(t *testing.T) {
 	}
 }
 
-// -kc.helm-chart makes the layout helm and refuses what would change a
+// -kc.helm-chart makes the layout helm (once settled) and refuses what would change a
 // config that is the operator's; -kc.helm-values needs a chart.
 func TestHelmFlags(t *testing.T) {
 	for name, c := range map[string]struct {
@@ -146,7 +149,8 @@ func TestHelmFlags(t *testing.T) {
 		}
 	}
 	o := Options{HelmChart: "../testdata/kratos-chart", HelmValues: "../testdata/values/good.yaml", Layout: "guide"}
-	if err := o.validateHelm(&harness.Config{Profile: "guide"}); err != nil || o.Layout != "helm" {
+	err := o.validateHelm(&harness.Config{Profile: "guide"})
+	if o.settle(); err != nil || o.Layout != "helm" {
 		t.Errorf("a chart and values: %v, layout %q", err, o.Layout)
 	}
 }
