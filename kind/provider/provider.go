@@ -67,8 +67,11 @@ func (p *provider) Validate(c *harness.Config) error {
 	if c.LoadGenerators > 0 && !p.o.InCluster {
 		return errors.New("-kc.load-generators on kind runs the suite's image in the cluster: add -kc.kind-in-cluster")
 	}
-	if p.o.discovers() && (c.Faults || c.Race > 0 || len(c.LoadReplicas) > 0) {
-		return errors.New("-kc.kind-discover (implied by -kc.kind-in-cluster and -kc.helm-chart) reads a deployment it does not touch: drop -kc.faults, -kc.race and -kc.load-replicas, which restart or scale its pods")
+	if p.o.discovers() && (c.Faults || c.Race > 0) {
+		return errors.New("-kc.kind-discover (implied by -kc.kind-in-cluster and -kc.helm-chart) reads a deployment it does not touch: drop -kc.faults and -kc.race, which restart its pods")
+	}
+	if p.o.HelmChart != "" && len(c.LoadReplicas) > 0 {
+		return errors.New("-kc.load-replicas scales the suite's own serve Deployment; an operator's chart (-kc.helm-chart) names its own: drop -kc.load-replicas")
 	}
 	if p.o.Layout != "" && p.o.Layout != manifests.LayoutGuide && p.o.Layout != manifests.LayoutChart {
 		return fmt.Errorf("-kc.kind-layout=%q: use %s or %s (an operator's chart: -kc.helm-chart)", p.o.Layout, manifests.LayoutGuide, manifests.LayoutChart)

@@ -203,3 +203,24 @@ func TestSucceededHooks(t *testing.T) {
 		t.Errorf("failed: %v, want none", got)
 	}
 }
+
+// Reading the deployment back (-kc.kind-in-cluster, -kc.kind-discover)
+// still lets a replica sweep scale the suite's own serve, not faults that
+// restart pods under the reader, nor a sweep of an operator's chart.
+func TestDiscoverFlagCombinations(t *testing.T) {
+	chart := "../testdata/kratos-chart"
+	for name, c := range map[string]struct {
+		o    Options
+		cfg  harness.Config
+		want string // "" when allowed
+	}{
+		"sweep read back":      {Options{InCluster: true}, harness.Config{Profile: "guide", LoadReplicas: []int{1, 2}}, ""},
+		"faults read back":     {Options{Discover: true}, harness.Config{Profile: "guide", Faults: true}, "drop -kc.faults"},
+		"sweep of their chart": {Options{HelmChart: chart}, harness.Config{Profile: "guide", LoadReplicas: []int{1, 2}}, "drop -kc.load-replicas"},
+	} {
+		err := (&provider{o: c.o}).Validate(&c.cfg)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: got %v, want %q", name, err, c.want)
+		}
+	}
+}

@@ -36,7 +36,8 @@ func (s *Stack) ReplicaEndpoints(ctx context.Context) ([]harness.Endpoints, func
 
 // ScaleServe sets the serve Deployment's replicas (the guide's pod carries
 // its courier along, as scaling the guide's Deployment does) and waits for
-// the rollout; the admin forward follows a pod that a scale-down removed.
+// the rollout; the admin forward (the reader's, with -kc.kind-discover)
+// follows a pod that a scale-down removed.
 func (s *Stack) ScaleServe(ctx context.Context, n int) error {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
@@ -65,9 +66,12 @@ func (s *Stack) afterServeRollout(ctx context.Context) error {
 	if err := s.waitEndpoints(ctx); err != nil {
 		return err
 	}
+	if s.reader != nil {
+		return s.reader.FollowServe(ctx)
+	}
 	fw := s.forwards["kratos"]
 	if fw == nil {
-		return errors.New("the admin API is not forwarded by the kind provider (-kc.kind-discover): it cannot follow serve's pods")
+		return errors.New("the admin API is not forwarded: it cannot follow serve's pods")
 	}
 	return s.forwardTo(ctx, "kratos", fw.Local)
 }

@@ -271,6 +271,9 @@ func (s *Stack) reachServe(ctx context.Context, pod *corev1.Pod, remote int) (ad
 		}
 	}
 	addr, err = s.reachPod(ctx, pod, remote)
+	if err == nil && !s.opts.direct {
+		s.noteServeForward(remote)
+	}
 	how := "a port-forward to pod "
 	if s.opts.direct {
 		how = "the IP of pod "

@@ -31,7 +31,10 @@ type Stack struct {
 	objs     *kind.Objects
 	deployed *checks.Deployed
 	forwards []*portforward.Forward
-	ep       harness.Endpoints
+	// toServe are the forwards to a serve pod (admin, and public when no
+	// URL was given), with the pod's port each reaches: FollowServe moves them.
+	toServe map[*portforward.Forward]int
+	ep      harness.Endpoints
 	env      harness.Environment
 }
 
@@ -44,7 +47,7 @@ var (
 
 func newStack(in harness.StackInput, o Options) (*Stack, error) {
 	if o.rest == nil {
-		return nil, errors.New("kubernetes provider: Validate did not run")
+		return nil, errors.New("kubernetes provider: Prepare did not run")
 	}
 	cfg := rest.CopyConfig(o.rest)
 	cfg.Timeout = in.Config.Intervals.HTTPRequest // no API call hangs longer than one request may
