@@ -87,8 +87,9 @@ type Config struct {
 	// LoadReplicas: the load stage measures its workload at each of these
 	// counts of serve replicas, in order (providers that scale serve).
 	LoadReplicas []int
-	// LoadPush is a Prometheus Pushgateway the load figures are pushed to; "": none.
-	LoadPush string
+	// LoadPush is a Prometheus Pushgateway the load figures are pushed to;
+	// LoadRemoteWrite a Prometheus remote-write endpoint they are written to; "": none.
+	LoadPush, LoadRemoteWrite string
 
 	Intervals Intervals
 
@@ -256,6 +257,7 @@ func RegisterFlags(fs *flag.FlagSet, c *Config) {
 	f.Float(&c.RolloutDropBudget, "rollout-drop-budget", "share of requests a rolling restart of serve may drop in transport (REPLICA-002, -kc.faults); the default 0.01 allows the close race of a pod without a preStop drain (the guide's drops 0-0.2%); 0 for a deployment that drains; a Recreate strategy drops far more")
 	f.String(&c.LoadGeneratorCPU, "load-generator-cpu", "CPU request and limit of each load generator pod (-kc.load-generators), e.g. 500m")
 	f.String(&c.LoadPush, "load-push", "a Prometheus Pushgateway URL (http://host:9091) the load stage's figures are pushed to, grouped by job kratos_conformance and the run's id; a refusal is a warning, the files are written anyway")
+	f.String(&c.LoadRemoteWrite, "load-remote-write", "a Prometheus remote-write URL (http://prometheus:9090/api/v1/write, or Mimir's, Thanos' or VictoriaMetrics') the load stage's figures are written to, labelled job kratos_conformance and the run's id, stamped with the stage's end; a refusal is a warning, the files are written anyway")
 	f.Counts(&c.LoadReplicas, "load-replicas", "measure the load workload at each of these counts of serve replicas, e.g. 1,2,3, and report the scaling efficiency and sizing from it (kind)")
 	f.Int(&c.LoadGenerators, "load-generators", "run whoami's and alive's load steps on this many generator pods, an Indexed Job of the suite's image beside Kratos (kubernetes with -kc.k8s-suite-image, kind with -kc.kind-in-cluster); 0: from this process")
 	if v := os.Getenv(envName("intervals")); v != "" {
@@ -372,9 +374,15 @@ func (c *Config) Validate() error {
 	if len(c.LoadReplicas) > 0 && (c.Load == "off" || len(c.LoadReplicas) < 2 || slices.Min(c.LoadReplicas) < 1) {
 		errs = append(errs, fmt.Errorf("-kc.load-replicas=%v: give two or more counts of serve replicas, each 1 or more (e.g. 1,2,3), and a load workload (-kc.load)", c.LoadReplicas))
 	}
-	if c.LoadPush != "" {
-		if u, err := url.Parse(c.LoadPush); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || c.Load == "off" {
-			errs = append(errs, fmt.Errorf("-kc.load-push=%q: give a Pushgateway's http(s) URL like http://pushgateway:9091, and a load workload (-kc.load)", c.LoadPush))
+	for _, p := range []struct{ flag, val, example string }{
+		{"load-push", c.LoadPush, "a Pushgateway's http(s) URL like http://pushgateway:9091"},
+		{"load-remote-write", c.LoadRemoteWrite, "a remote-write http(s) URL like http://prometheus:9090/api/v1/write"},
+	} {
+		if p.val == "" {
+			continue
+		}
+		if u, err := url.Parse(p.val); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || c.Load == "off" {
+			errs = append(errs, fmt.Errorf("-kc.%s=%q: give %s, and a load workload (-kc.load)", p.flag, p.val, p.example))
 		}
 	}
 	if c.Soak < 0 || c.Soak > c.SoakMax {

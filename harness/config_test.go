@@ -42,6 +42,10 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		"-kc.email-domain": func(c *Config) { c.EmailDomain = "a@b" },
 		"-kc.profile":      func(c *Config) { c.Profile = "nope" },
 		"-kc.break":        func(c *Config) { c.Break = "nope" },
+		"-kc.load-push":    func(c *Config) { c.Load, c.LoadPush = "smoke", "pushgateway:9091" },
+		"-kc.load-remote-write": func(c *Config) {
+			c.Load, c.LoadRemoteWrite = "smoke", "prometheus:9090/api/v1/write"
+		},
 	} {
 		c := DefaultConfig()
 		mutate(&c)

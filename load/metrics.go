@@ -2,8 +2,10 @@ package load
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -22,25 +24,53 @@ func (r *Result) WriteMetrics(dir string) error {
 // metricFamily is one metric's help, type and samples.
 type metricFamily struct {
 	name, help, unit string
-	samples          []string
+	samples          []metricSample
+}
+
+// metricSample is one labelled value of a family.
+type metricSample struct {
+	labels map[string]string
+	value  float64
 }
 
 func (f *metricFamily) add(labels map[string]string, v float64) {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%q", k, labels[k]))
-	}
-	f.samples = append(f.samples, fmt.Sprintf("%s{%s} %g", f.name, strings.Join(parts, ","), v))
+	f.samples = append(f.samples, metricSample{labels, v})
 }
 
-// OpenMetrics renders the figures; the step label is its place in the
-// search order, the rate label its offered rate.
+// lines are the family's samples in the text format, sorted.
+func (f *metricFamily) lines() []string {
+	var out []string
+	for _, s := range f.samples {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(s.labels)) {
+			parts = append(parts, fmt.Sprintf("%s=%q", k, s.labels[k]))
+		}
+		out = append(out, fmt.Sprintf("%s{%s} %g", f.name, strings.Join(parts, ","), s.value))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// OpenMetrics renders the figures as text.
 func (r *Result) OpenMetrics() string {
+	var b strings.Builder
+	for _, f := range r.metricFamilies() {
+		fmt.Fprintf(&b, "# TYPE %s gauge\n", f.name)
+		if f.unit != "" {
+			fmt.Fprintf(&b, "# UNIT %s %s\n", f.name, f.unit)
+		}
+		fmt.Fprintf(&b, "# HELP %s %s\n", f.name, f.help)
+		for _, l := range f.lines() {
+			b.WriteString(l + "\n")
+		}
+	}
+	b.WriteString("# EOF\n")
+	return b.String()
+}
+
+// metricFamilies are the figures, every family with samples; the step
+// label is its place in the search order, the rate label its offered rate.
+func (r *Result) metricFamilies() []*metricFamily {
 	fam := func(name, unit, help string) *metricFamily {
 		return &metricFamily{name: "kratos_conformance_load_" + name, unit: unit, help: help}
 	}
@@ -124,23 +154,13 @@ func (r *Result) OpenMetrics() string {
 	}
 	bounds.add(with(map[string]string{"bound": "hash_compares_per_second", "hasher": r.Bounds.Hasher}), r.Bounds.HashComparesPerSec)
 	bounds.add(with(map[string]string{"bound": "generator_max_rate"}), r.Bounds.GeneratorMaxRPS)
-	var b strings.Builder
+	var out []*metricFamily
 	for _, f := range []*metricFamily{target, achieved, requests, success, latency, cpu, pass, pgXacts, pgConns, pgLocks, kCPU, kRSS, maxRate, slo, bounds, sweepMax, sweepEff} {
-		if len(f.samples) == 0 {
-			continue
-		}
-		sort.Strings(f.samples)
-		fmt.Fprintf(&b, "# TYPE %s gauge\n", f.name)
-		if f.unit != "" {
-			fmt.Fprintf(&b, "# UNIT %s %s\n", f.name, f.unit)
-		}
-		fmt.Fprintf(&b, "# HELP %s %s\n", f.name, f.help)
-		for _, s := range f.samples {
-			b.WriteString(s + "\n")
+		if len(f.samples) > 0 {
+			out = append(out, f)
 		}
 	}
-	b.WriteString("# EOF\n")
-	return b.String()
+	return out
 }
 
 func shortHash(h string) string { return h[:min(12, len(h))] }

@@ -83,19 +83,27 @@ var _ = AfterSuite(func(sc SpecContext) {
 	Expect(suite.LoadResult.SLOFailures).To(BeEmpty(), "load SLOs: %s", strings.Join(suite.LoadResult.SLOFailures, "; "))
 })
 
-// pushLoadFigures pushes the load figures to -kc.load-push's Pushgateway; a
-// refusal is a warning: the figures are on disk already.
+// pushLoadFigures pushes the load figures to -kc.load-push's Pushgateway and
+// writes them to -kc.load-remote-write's endpoint; a refusal is a warning:
+// the figures are on disk already.
 func pushLoadFigures(ctx context.Context) {
-	if suite.Config.LoadPush == "" {
-		return
-	}
-	gateway, _ := url.Parse(suite.Config.LoadPush) // checked at start-up
 	client := &http.Client{Timeout: suite.Intervals.HTTPRequest}
-	if err := load.Push(ctx, client, gateway, suite.Run.ID, suite.LoadResult); err != nil {
-		warn("the load figures were not pushed (-kc.load-push): " + err.Error() + "; they are in metrics.prom")
-		return
+	if suite.Config.LoadPush != "" {
+		gateway, _ := url.Parse(suite.Config.LoadPush) // checked at start-up
+		if err := load.Push(ctx, client, gateway, suite.Run.ID, suite.LoadResult); err != nil {
+			warn("the load figures were not pushed (-kc.load-push): " + err.Error() + "; they are in metrics.prom")
+		} else {
+			fmt.Fprintf(os.Stdout, "load: figures pushed to %s (job kratos_conformance, run %s)\n", gateway.Redacted(), suite.Run.ID)
+		}
 	}
-	fmt.Fprintf(os.Stdout, "load: figures pushed to %s (job kratos_conformance, run %s)\n", gateway.Redacted(), suite.Run.ID)
+	if suite.Config.LoadRemoteWrite != "" {
+		endpoint, _ := url.Parse(suite.Config.LoadRemoteWrite) // checked at start-up
+		if err := load.RemoteWrite(ctx, client, endpoint, suite.Run.ID, time.Now(), suite.LoadResult); err != nil {
+			warn("the load figures were not written (-kc.load-remote-write): " + err.Error() + "; they are in metrics.prom")
+		} else {
+			fmt.Fprintf(os.Stdout, "load: figures written to %s (job kratos_conformance, run %s)\n", endpoint.Redacted(), suite.Run.ID)
+		}
+	}
 }
 
 // loadStageTimeout bounds the whole load stage, once per count of a
