@@ -37,18 +37,23 @@ type Step struct {
 	CPUCores float64 `json:"cpu_cores,omitempty"`
 	CPUNote  string  `json:"cpu_note,omitempty"`
 	// CPUUnwatched are the other processes on this machine that used half
-	// a percent of it or more, by command name: who the rest of "machine" was.
-	CPUUnwatched map[string]float64 `json:"cpu_unwatched,omitempty"`
-	Postgres     *PostgresFigures   `json:"postgres,omitempty"` // from its statistics views, when the stack gives its DSN
-	Kratos       *KratosFigures     `json:"kratos,omitempty"`   // serve's own metrics over the window
-	Mail         *MailFigures       `json:"mail,omitempty"`     // the window's mails followed to the inbox
-	FlowSetup    *FlowSetup         `json:"flow_setup,omitempty"`
-	Pass         bool               `json:"pass"`
-	Why          []string           `json:"why,omitempty"` // why the step failed
-	Plot         string             `json:"plot,omitempty"`
-	Raw          string             `json:"raw_results,omitempty"` // gob, gzipped: zcat FILE | vegeta report
-	Timeline     []Second           `json:"timeline,omitempty"`
-	Interrupted  bool               `json:"interrupted,omitempty"`
+	// a percent of it or more, by command name: who the rest of "machine" was;
+	// CPUOthers all of them together, CPUInterrupts the machine's interrupt
+	// time, which no process is charged for. With them the components' shares
+	// explain "machine" (process provider).
+	CPUUnwatched  map[string]float64 `json:"cpu_unwatched,omitempty"`
+	CPUOthers     float64            `json:"cpu_others,omitempty"`
+	CPUInterrupts float64            `json:"cpu_interrupts,omitempty"`
+	Postgres      *PostgresFigures   `json:"postgres,omitempty"` // from its statistics views, when the stack gives its DSN
+	Kratos        *KratosFigures     `json:"kratos,omitempty"`   // serve's own metrics over the window
+	Mail          *MailFigures       `json:"mail,omitempty"`     // the window's mails followed to the inbox
+	FlowSetup     *FlowSetup         `json:"flow_setup,omitempty"`
+	Pass          bool               `json:"pass"`
+	Why           []string           `json:"why,omitempty"` // why the step failed
+	Plot          string             `json:"plot,omitempty"`
+	Raw           string             `json:"raw_results,omitempty"` // gob, gzipped: zcat FILE | vegeta report
+	Timeline      []Second           `json:"timeline,omitempty"`
+	Interrupted   bool               `json:"interrupted,omitempty"`
 	// Generators are the remote generators' parts (-kc.load-generators); none: this process sent everything.
 	Generators []GeneratorFigure `json:"generators,omitempty"`
 }
@@ -97,7 +102,8 @@ func (in StepInput) meter() CPUMeter {
 
 // setCPU records the window's CPU shares, or why there are none.
 func (s *Step) setCPU(before, after cpuSnapshot) {
-	s.CPUUnwatched = unwatchedShares(before, after)
+	s.CPUOthers, s.CPUUnwatched = unwatchedShares(before, after)
+	s.CPUInterrupts = interruptShare(before, after)
 	var err error
 	switch s.CPU, s.CPUCores, err = shares(before, after); {
 	case errors.Is(err, errStale):

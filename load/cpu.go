@@ -46,6 +46,9 @@ type cpuSnapshot struct {
 	// unwatched are the CPU seconds of every other process on this
 	// machine, by pid, with its command name: who the rest of "machine" was.
 	unwatched map[int]proc
+	// interrupts are the machine's seconds in hard and soft interrupts so
+	// far, which no process is charged for.
+	interrupts float64
 }
 
 // proc is a process no component owns: its command and CPU seconds so far.
@@ -101,7 +104,7 @@ func (g CPUGroups) sample(context.Context) cpuSnapshot {
 			snap.unwatched[pid] = proc{comm: comm, secs: ticks / clockTicks}
 		}
 	}
-	snap.secs[machine] = machineBusy()
+	snap.secs[machine], snap.interrupts = machineBusy()
 	return snap
 }
 
@@ -120,21 +123,22 @@ const machine = "machine"
 
 // machineBusy is the host's busy CPU seconds so far: its cores' time since
 // boot (every cpuN line of /proc/stat, whatever this process may run on)
-// less their idle, iowait and steal time. A tickless kernel counts idle
-// time exactly but user and system time by sampling at each tick, which
-// over a 5 s window read 91-106% of the processes' own (exact) CPU where
-// idle-based busy read a steady 105-109% (the rest: interrupts).
-func machineBusy() float64 {
+// less their idle, iowait and steal time; and of it, the seconds spent in
+// interrupts. A tickless kernel counts idle time exactly but user and
+// system time by sampling at each tick, which over a 5 s window read
+// 91-106% of the processes' own (exact) CPU where idle-based busy read a
+// steady 105-109% (the rest: interrupts).
+func machineBusy() (busy, interrupts float64) {
 	up, err1 := os.ReadFile("/proc/uptime")
 	st, err2 := os.ReadFile("/proc/stat")
 	if err1 != nil || err2 != nil {
-		return 0
+		return 0, 0
 	}
 	uptime, _ := strconv.ParseFloat(strings.Fields(string(up))[0], 64)
 	lines := strings.Split(string(st), "\n")
 	f := strings.Fields(lines[0]) // cpu user nice system idle iowait irq softirq steal ...
 	if len(f) < 9 {
-		return 0
+		return 0, 0
 	}
 	var cores float64
 	for _, l := range lines[1:] {
@@ -142,7 +146,7 @@ func machineBusy() float64 {
 			cores++
 		}
 	}
-	return uptime*cores - sumFields(f[4], f[5], f[8])/clockTicks
+	return uptime*cores - sumFields(f[4], f[5], f[8])/clockTicks, sumFields(f[6], f[7]) / clockTicks
 }
 
 // PodCPU reads a cluster's pods from their kubelets (harness.PodCPU): their
@@ -205,13 +209,13 @@ func shares(before, after cpuSnapshot) (map[string]float64, float64, error) {
 }
 
 // unwatchedShares are the shares of the machine's cores that processes no
-// component owns used between two snapshots, by command name, those of at
-// least half a percent: a process that started within the window counts
-// whole, one that ended is lost.
-func unwatchedShares(before, after cpuSnapshot) map[string]float64 {
+// component owns used between two snapshots: all of them together, and by
+// command name those of at least half a percent. A process that started
+// within the window counts whole, one that ended is lost.
+func unwatchedShares(before, after cpuSnapshot) (total float64, byName map[string]float64) {
 	dt := after.at.Sub(before.at).Seconds()
 	if dt <= 0 || after.cores <= 0 || len(after.unwatched) == 0 {
-		return nil
+		return 0, nil
 	}
 	byComm := map[string]float64{}
 	for pid, p := range after.unwatched {
@@ -219,18 +223,30 @@ func unwatchedShares(before, after cpuSnapshot) map[string]float64 {
 		if prev.comm != p.comm {
 			prev.secs = 0 // a new process, perhaps on a reused pid
 		}
-		byComm[p.comm] += max(p.secs-prev.secs, 0) / dt / after.cores
+		v := max(p.secs-prev.secs, 0) / dt / after.cores
+		byComm[p.comm] += v
+		total += v
 	}
-	out := map[string]float64{}
 	for comm, v := range byComm {
-		if v >= 0.005 {
-			out[comm] = round3(v)
+		if v < 0.005 {
+			continue
 		}
+		if byName == nil {
+			byName = map[string]float64{}
+		}
+		byName[comm] = round3(v)
 	}
-	if len(out) == 0 {
-		return nil
+	return round3(total), byName
+}
+
+// interruptShare is the share of the machine's cores spent in interrupts
+// between two snapshots of this machine; 0 for a cluster's.
+func interruptShare(before, after cpuSnapshot) float64 {
+	dt := after.at.Sub(before.at).Seconds()
+	if dt <= 0 || after.cores <= 0 || after.interrupts == 0 {
+		return 0
 	}
-	return out
+	return round3((after.interrupts - before.interrupts) / dt / after.cores)
 }
 
 // errStale: shares were measured, but some counters did not move.

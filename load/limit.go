@@ -67,7 +67,7 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 	}
 	cores := cmp.Or(stop.CPUCores, float64(runtime.NumCPU()))
 	top := topComponent(stop.CPU)
-	spent := cpuBreakdown(stop.CPU, stop.CPUUnwatched, cores)
+	spent := cpuBreakdown(stop, cores)
 	if stop.CPUNote != "" {
 		spent += " (" + stop.CPUNote + ")"
 	}
@@ -121,9 +121,11 @@ func topComponent(shares map[string]float64) string {
 	return names[0]
 }
 
-// cpuBreakdown lists each component's cores, largest first, and what no
-// watched component accounts for, with the largest of the other processes.
-func cpuBreakdown(shares, unwatched map[string]float64, cores float64) string {
+// cpuBreakdown lists each component's cores in a step, largest first, and
+// what no watched component accounts for: the machine's interrupts and the
+// largest of the other processes.
+func cpuBreakdown(step *Step, cores float64) string {
+	shares := step.CPU
 	names := slices.Sorted(maps.Keys(shares))
 	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(shares[b], shares[a]) })
 	var parts []string
@@ -136,14 +138,18 @@ func cpuBreakdown(shares, unwatched map[string]float64, cores float64) string {
 		parts = append(parts, fmt.Sprintf("%s %.2f", n, shares[n]*cores))
 	}
 	other := fmt.Sprintf("other %.2f", max(shares[machine]-sum, 0)*cores)
-	if len(unwatched) > 0 {
-		names := slices.Sorted(maps.Keys(unwatched))
-		slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(unwatched[b], unwatched[a]) })
-		var top []string
-		for _, n := range names[:min(3, len(names))] {
-			top = append(top, fmt.Sprintf("%s %.2f", n, unwatched[n]*cores))
-		}
-		other += " (" + strings.Join(top, ", ") + ")"
+	var who []string
+	if step.CPUInterrupts >= 0.005 {
+		who = append(who, fmt.Sprintf("interrupts %.2f", step.CPUInterrupts*cores))
+	}
+	unwatched := step.CPUUnwatched
+	names = slices.Sorted(maps.Keys(unwatched))
+	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(unwatched[b], unwatched[a]) })
+	for _, n := range names[:min(3, len(names))] {
+		who = append(who, fmt.Sprintf("%s %.2f", n, unwatched[n]*cores))
+	}
+	if len(who) > 0 {
+		other += " (" + strings.Join(who, ", ") + ")"
 	}
 	return strings.Join(append(parts, other), ", ") + fmt.Sprintf(" of %.0f cores", cores)
 }

@@ -49,8 +49,8 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 		})
 	}
 	if cores > 0 {
-		got := cpuBreakdown(map[string]float64{"kratos": 0.5, "postgres": 0.25, "machine": 1}, map[string]float64{"go": 0.2, "dockerd": 0.01}, cores)
-		if !strings.Contains(got, "kratos") || !strings.Contains(got, fmt.Sprintf("other %.2f (go %.2f, dockerd", 0.25*cores, 0.2*cores)) {
+		got := cpuBreakdown(&Step{CPU: map[string]float64{"kratos": 0.5, "postgres": 0.25, "machine": 1}, CPUUnwatched: map[string]float64{"go": 0.2, "dockerd": 0.01}, CPUInterrupts: 0.04}, cores)
+		if !strings.Contains(got, "kratos") || !strings.Contains(got, fmt.Sprintf("other %.2f (interrupts %.2f, go %.2f, dockerd", 0.25*cores, 0.04*cores, 0.2*cores)) {
 			t.Errorf("breakdown %q names neither kratos nor who the rest was", got)
 		}
 	}

@@ -80,7 +80,7 @@ func (r *Result) metricFamilies() []*metricFamily {
 		requests = fam("step_requests", "", "requests in the step's window")
 		success  = fam("step_success_ratio", "ratio", "validated answers over requests")
 		latency  = fam("step_latency_seconds", "seconds", "latency percentiles of the step's window")
-		cpu      = fam("step_cpu_share_ratio", "ratio", "CPU share of the whole machine per component (machine: every process)")
+		cpu      = fam("step_cpu_share_ratio", "ratio", "CPU share of the whole machine per component (machine: all busy time; others: processes no component owns; interrupts: time no process is charged for)")
 		pass     = fam("step_pass", "", "1 when the step met its SLO and gates")
 		pgXacts  = fam("step_postgres_transactions_rate", "", "Postgres commits and rollbacks per second in the step's window")
 		pgConns  = fam("step_postgres_connections", "", "most client connections Postgres had open at one sample")
@@ -127,7 +127,11 @@ func (r *Result) metricFamilies() []*metricFamily {
 				pgConns.add(l, float64(pg.Connections))
 				pgLocks.add(l, float64(pg.LockWaits))
 			}
-			for comp, v := range s.CPU {
+			shares := maps.Clone(s.CPU)
+			if shares != nil && (s.CPUOthers > 0 || s.CPUInterrupts > 0) {
+				shares["others"], shares["interrupts"] = s.CPUOthers, s.CPUInterrupts
+			}
+			for comp, v := range shares {
 				cpu.add(with(map[string]string{"scenario": c.Scenario, "step": fmt.Sprint(i + 1), "rate": fmt.Sprintf("%g", s.TargetRPS), "component": comp}), v)
 			}
 		}
