@@ -51,9 +51,11 @@ type cpuSnapshot struct {
 	interrupts float64
 }
 
-// proc is a process no component owns: its command and CPU seconds so far.
+// proc is a process no component owns: its command, parent, and CPU
+// seconds so far with those of the children it reaped.
 type proc struct {
 	comm string
+	ppid int
 	secs float64
 }
 
@@ -101,7 +103,9 @@ func (g CPUGroups) sample(context.Context) cpuSnapshot {
 		if ok {
 			snap.secs[name] += ticks / clockTicks
 		} else {
-			snap.unwatched[pid] = proc{comm: comm, secs: ticks / clockTicks}
+			// With its reaped children: a compiler that ran and ended
+			// within the window is in its parent's cutime, not lost.
+			snap.unwatched[pid] = proc{comm: comm, ppid: ppid, secs: (ticks + sumFields(f[13], f[14])) / clockTicks}
 		}
 	}
 	snap.secs[machine], snap.interrupts = machineBusy()
@@ -210,24 +214,38 @@ func shares(before, after cpuSnapshot) (map[string]float64, float64, error) {
 
 // unwatchedShares are the shares of the machine's cores that processes no
 // component owns used between two snapshots: all of them together, and by
-// command name those of at least half a percent. A process that started
-// within the window counts whole, one that ended is lost.
+// command name those of at least half a percent. Each counts its reaped
+// children, so a process that ended within the window is in its parent's
+// figure; what it had used before the window is taken off the parent's.
 func unwatchedShares(before, after cpuSnapshot) (total float64, byName map[string]float64) {
 	dt := after.at.Sub(before.at).Seconds()
 	if dt <= 0 || after.cores <= 0 || len(after.unwatched) == 0 {
 		return 0, nil
 	}
+	var secs float64
 	byComm := map[string]float64{}
 	for pid, p := range after.unwatched {
+		secs += p.secs
 		prev := before.unwatched[pid]
 		if prev.comm != p.comm {
 			prev.secs = 0 // a new process, perhaps on a reused pid
 		}
-		v := max(p.secs-prev.secs, 0) / dt / after.cores
-		byComm[p.comm] += v
-		total += v
+		byComm[p.comm] += p.secs - prev.secs
 	}
-	for comm, v := range byComm {
+	for pid, gone := range before.unwatched {
+		secs -= gone.secs
+		if now, ok := after.unwatched[pid]; ok && now.comm == gone.comm {
+			continue
+		}
+		// Reaped by an ancestor that is still there, whose figure now
+		// holds all its time: the time before the window is not the window's.
+		if reaper, ok := survivingAncestor(gone, before, after); ok {
+			byComm[reaper.comm] -= gone.secs
+		}
+	}
+	total = max(secs, 0) / dt / after.cores
+	for comm, secs := range byComm {
+		v := max(secs, 0) / dt / after.cores
 		if v < 0.005 {
 			continue
 		}
@@ -237,6 +255,22 @@ func unwatchedShares(before, after cpuSnapshot) (total float64, byName map[strin
 		byName[comm] = round3(v)
 	}
 	return round3(total), byName
+}
+
+// survivingAncestor is the nearest ancestor of a process gone by the after
+// snapshot that is still there, following parents known to before.
+func survivingAncestor(gone proc, before, after cpuSnapshot) (proc, bool) {
+	for pid, hops := gone.ppid, 0; hops < 16; hops++ {
+		if p, ok := after.unwatched[pid]; ok {
+			return p, true
+		}
+		parent, ok := before.unwatched[pid]
+		if !ok {
+			return proc{}, false
+		}
+		pid = parent.ppid
+	}
+	return proc{}, false
 }
 
 // interruptShare is the share of the machine's cores spent in interrupts
