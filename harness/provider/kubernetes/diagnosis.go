@@ -86,12 +86,16 @@ func notScheduled(p *corev1.Pod) *corev1.PodCondition {
 }
 
 // containerTrouble says what a container's status shows against it: what it
-// waits for, else how it last exited, else that it runs but is not ready;
+// waits for, else how it failed or last exited, else that it runs but is not ready;
 // "" when none of these.
 func containerTrouble(cs corev1.ContainerStatus) string {
 	switch {
 	case cs.State.Waiting != nil:
 		return fmt.Sprintf("waiting: %s %s", cs.State.Waiting.Reason, cs.State.Waiting.Message)
+	case cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0:
+		// A Job's pod that does not restart (a migration) has only this exit.
+		t := cs.State.Terminated
+		return fmt.Sprintf("exited %d (%s)", t.ExitCode, t.Reason)
 	case cs.LastTerminationState.Terminated != nil:
 		t := cs.LastTerminationState.Terminated
 		return fmt.Sprintf("exited %d (%s)", t.ExitCode, t.Reason)

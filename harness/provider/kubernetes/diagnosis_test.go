@@ -32,12 +32,14 @@ func TestPodTroubleNamesEachCause(t *testing.T) {
 	restarted := pod("kratos-restarted", corev1.PodStatus{Phase: corev1.PodRunning, InitContainerStatuses: []corev1.ContainerStatus{
 		{Name: "migrate", RestartCount: 1, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
 			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}})
+	failedJob := pod("kratos-migrate-x", corev1.PodStatus{Phase: corev1.PodFailed, ContainerStatuses: []corev1.ContainerStatus{
+		{Name: "kratos-migrate", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}})
 	unready := pod("kratos-unready", corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{
 		{Name: "serve", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}})
 	other := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "mailpit-0", Namespace: ns, Labels: map[string]string{"app.kubernetes.io/name": "mailpit"}},
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: unscheduled.Status.Conditions}}
 
-	cs := fake.NewClientset(unscheduled, pull, crash, restarted, unready, other)
+	cs := fake.NewClientset(unscheduled, pull, crash, restarted, failedJob, unready, other)
 	// The last log line of each container, by its name (a log request does
 	// not carry the pod's); a container that never started has none.
 	logs := map[string]string{
@@ -67,6 +69,7 @@ func TestPodTroubleNamesEachCause(t *testing.T) {
 		`kratos-crash/courier waiting: CrashLoopBackOff back-off 40s restarting failed container=courier; last log line: time=... level=error msg="Unable to connect to the SMTP server"`,
 		"kratos-restarted/migrate exited 1 (Error); last log line: could not apply migration 20260101000000000000: connection refused",
 		"kratos-unready/serve running, not ready; last log line: starting the public API on :4433",
+		"kratos-migrate-x/kratos-migrate exited 1 (Error)", // a Job's pod that does not restart
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("PodTrouble lacks %q; it says:\n%s", want, got)
