@@ -54,9 +54,10 @@ type cpuSnapshot struct {
 // proc is a process no component owns: its command, parent, and CPU
 // seconds so far with those of the children it reaped.
 type proc struct {
-	comm string
-	ppid int
-	secs float64
+	comm  string
+	ppid  int
+	start string // clock ticks after boot: with the pid, which process (a kworker's comm changes as it works)
+	secs  float64
 }
 
 // sample reads /proc once: CPU seconds of every process in each group
@@ -81,7 +82,7 @@ func (g CPUGroups) sample(context.Context) cpuSnapshot {
 		}
 		comm, rest := string(b[start+1:end]), string(b[end+2:])
 		f := strings.Fields(rest)
-		if len(f) < 15 {
+		if len(f) < 20 {
 			continue
 		}
 		ppid, _ := strconv.Atoi(f[1])
@@ -105,7 +106,7 @@ func (g CPUGroups) sample(context.Context) cpuSnapshot {
 		} else {
 			// With its reaped children: a compiler that ran and ended
 			// within the window is in its parent's cutime, not lost.
-			snap.unwatched[pid] = proc{comm: comm, ppid: ppid, secs: (ticks + sumFields(f[13], f[14])) / clockTicks}
+			snap.unwatched[pid] = proc{comm: comm, ppid: ppid, start: f[19], secs: (ticks + sumFields(f[13], f[14])) / clockTicks}
 		}
 	}
 	snap.secs[machine], snap.interrupts = machineBusy()
@@ -227,14 +228,14 @@ func unwatchedShares(before, after cpuSnapshot) (total float64, byName map[strin
 	for pid, p := range after.unwatched {
 		secs += p.secs
 		prev := before.unwatched[pid]
-		if prev.comm != p.comm {
+		if prev.start != p.start {
 			prev.secs = 0 // a new process, perhaps on a reused pid
 		}
 		byComm[p.comm] += p.secs - prev.secs
 	}
 	for pid, gone := range before.unwatched {
 		secs -= gone.secs
-		if now, ok := after.unwatched[pid]; ok && now.comm == gone.comm {
+		if now, ok := after.unwatched[pid]; ok && now.start == gone.start {
 			continue
 		}
 		// Reaped by an ancestor that is still there, whose figure now
