@@ -194,3 +194,19 @@ func TestOwnConfigFlags(t *testing.T) {
 		t.Errorf("an unknown key in -kc.own-files: got %v", err)
 	}
 }
+
+// FreePort never hands out a port twice, though the kernel may offer the
+// one it just gave again once that listener closed.
+func TestFreePortNeverRepeats(t *testing.T) {
+	seen := map[int]bool{}
+	for range 2000 {
+		p, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+	}
+}

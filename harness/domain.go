@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"kratos-conformance/fixtures"
 	"kratos-conformance/internal/testca"
@@ -118,14 +120,32 @@ func LocalTLS(runDir string, site Site, publicPort, adminPort int) (ca *testca.C
 	return ca, public, admin, nil
 }
 
-// FreePort asks the kernel for an unused loopback port. Another program could
-// take it before the component binds it; the component's readiness wait then
-// fails with its log, which names the port.
+// FreePort asks the kernel for an unused loopback port that this process has
+// not handed out before: the kernel may give the port it just gave again once
+// its listener closed (measured: Kratos' public and admin ports both 41605,
+// and serve refused to start). Another program could still take it before
+// the component binds it; the component's readiness wait then fails with its
+// log, which names the port.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
+	issued.Lock()
+	defer issued.Unlock()
+	for range 64 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("find a free loopback port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !issued.ports[port] {
+			issued.ports[port] = true
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("find a free loopback port: the kernel gave only ports already handed out, 64 times")
 }
+
+// issued are the ports FreePort handed out in this process.
+var issued = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
