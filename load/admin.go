@@ -13,9 +13,9 @@ import (
 )
 
 func init() {
-	registerKind(Kind{Name: "admin-identity", Requirement: "LOAD-007", DefaultSLO: whoamiSLO,
+	registerKind(Kind{Name: "admin-identity", Search: Plan{Rate: 50, MaxRate: 5000}, Requirement: "LOAD-007", DefaultSLO: whoamiSLO,
 		Build: func(b Build) *Scenario { return AdminIdentity(b.In.Endpoints.KratosAdmin, b.Pop, b.SLO) }})
-	registerKind(Kind{Name: "admin-identity-list", Requirement: "LOAD-012", DefaultSLO: whoamiSLO,
+	registerKind(Kind{Name: "admin-identity-list", Search: Plan{Rate: 50, MaxRate: 5000}, Requirement: "LOAD-012", DefaultSLO: whoamiSLO,
 		Build: func(b Build) *Scenario { return AdminIdentityList(b.In.Endpoints.KratosAdmin, b.Pop, b.SLO) }})
 }
 

@@ -26,6 +26,6 @@ func Alive(public *url.URL, slo time.Duration) *Scenario {
 }
 
 func init() {
-	registerKind(Kind{Name: "alive", Requirement: "LOAD-005", DefaultSLO: whoamiSLO,
+	registerKind(Kind{Name: "alive", Search: Plan{Rate: 100, MaxRate: 20000}, Requirement: "LOAD-005", DefaultSLO: whoamiSLO,
 		Build: func(b Build) *Scenario { return Alive(b.In.Endpoints.KratosPublic, b.SLO) }})
 }

@@ -282,6 +282,15 @@ func TestWorkloadFiles(t *testing.T) {
 			t.Errorf("capacity runs %d scenarios of %d: every scenario's capacity is planned", len(p.Scenarios), len(Kinds))
 		}
 	}
+	for _, k := range Kinds {
+		if k.Search.Rate <= 0 || k.Search.MaxRate < k.Search.Rate {
+			t.Errorf("scenario %s: its Search plan %+v cannot run a search (every_scenario)", k.Name, k.Search)
+		}
+	}
+	every := "name: w\nidentities: 10\nsessions: 5\nwindow: 5s\nbound_for: 1s\nmax_steps: 3\nsearch: true\nevery_scenario: true\nscenarios:\n  login: {rate: 3, max_rate: 30}\n"
+	if p, err := ParseProfile([]byte(every)); err != nil || len(p.Scenarios) != len(Kinds) || p.Scenarios["login"].Rate != 3 {
+		t.Errorf("every_scenario with login listed: %v, %d scenarios, login %+v", err, len(p.Scenarios), p.Scenarios["login"])
+	}
 	good := "name: w\nidentities: 10\nsessions: 5\nwindow: 5s\nbound_for: 1s\nmax_steps: 1\nscenarios:\n  login: {rate: 2, slo_p99: 800ms, min_success: 0.99}\n"
 	p, err := ParseProfile([]byte(good))
 	if err != nil || p.Scenarios["login"].SLO != 800*time.Millisecond || p.Scenarios["login"].MinSuccess != 0.99 {

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	registerKind(Kind{Name: "login", Requirement: "LOAD-004", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
+	registerKind(Kind{Name: "login", Search: Plan{Rate: 2, MaxRate: 200}, Requirement: "LOAD-004", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
 		Build: func(b Build) *Scenario {
 			return Login(LoginInput{Agent: b.Native, Public: b.In.Endpoints.KratosPublic, Population: b.Pop, SLO: b.SLO, Concurrency: 8})
 		},

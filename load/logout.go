@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	registerKind(Kind{Name: "logout", Requirement: "LOAD-008", DefaultSLO: whoamiSLO,
+	registerKind(Kind{Name: "logout", Search: Plan{Rate: 2, MaxRate: 20}, Requirement: "LOAD-008", DefaultSLO: whoamiSLO,
 		Build: func(b Build) *Scenario { return Logout(b.Native, b.In.Endpoints.KratosPublic, b.Pop, b.SLO) }})
 }
 

@@ -37,6 +37,10 @@ type Profile struct {
 	// BoundFor: how long each bound is measured.
 	BoundFor  time.Duration   `yaml:"bound_for"`
 	Scenarios map[string]Plan `yaml:"scenarios"`
+	// EveryScenario: each registered scenario Scenarios does not list runs
+	// at its own plan (Kind.Search), so a new scenario is in the capacity
+	// profile without a line here.
+	EveryScenario bool `yaml:"every_scenario"`
 	// Mix runs several flows at once at a total rate split by weight
 	// (after the scenarios, if any).
 	Mix *MixPlan `yaml:"mix"`
@@ -127,6 +131,16 @@ func ParseProfile(b []byte) (Profile, error) {
 	}
 	if p.MaxSteps < 1 {
 		errs = append(errs, errors.New("max_steps must be at least 1"))
+	}
+	if p.EveryScenario {
+		if p.Scenarios == nil {
+			p.Scenarios = map[string]Plan{}
+		}
+		for _, k := range Kinds {
+			if _, listed := p.Scenarios[k.Name]; !listed {
+				p.Scenarios[k.Name] = k.Search
+			}
+		}
 	}
 	if len(p.Scenarios) == 0 && p.Mix == nil {
 		errs = append(errs, fmt.Errorf("no scenarios and no mix; known scenarios: %s", kindNames()))

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	registerKind(Kind{Name: "recovery", Requirement: "LOAD-011", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin },
+	registerKind(Kind{Name: "recovery", Search: Plan{Rate: 2, MaxRate: 200}, Requirement: "LOAD-011", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin },
 		Build: func(b Build) *Scenario { return Recovery(b.In, b.Native, b.Pop, b.SLO) }})
 }
 

@@ -17,11 +17,11 @@ import (
 )
 
 func init() {
-	registerKind(Kind{Name: "registration", Requirement: "LOAD-006", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
+	registerKind(Kind{Name: "registration", Search: Plan{Rate: 1, MaxRate: 100}, Requirement: "LOAD-006", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
 		Build: func(b Build) *Scenario {
 			return Registration(RegistrationInput{Agent: b.Native, In: b.In, Population: b.Pop, SLO: b.SLO, Concurrency: 8})
 		}})
-	registerKind(Kind{Name: "registration-browser", Requirement: "LOAD-010", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
+	registerKind(Kind{Name: "registration-browser", Search: Plan{Rate: 1, MaxRate: 100}, Requirement: "LOAD-010", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
 		Build: func(b Build) *Scenario {
 			return Registration(RegistrationInput{In: b.In, Population: b.Pop, SLO: b.SLO, Concurrency: 8, Browser: true})
 		}})

@@ -116,6 +116,10 @@ func shorten(s string) string {
 type Kind struct {
 	Name        string
 	Requirement string // its row in docs/requirements.md, judged by its SLO
+	// Search is its plan in a searching workload that runs every scenario
+	// (every_scenario, the capacity profile) without listing it: the first
+	// rate and the ceiling that fit what one request costs.
+	Search Plan
 	// DefaultSLO is the p99 bound when the workload's plan sets none: the
 	// suite's flag for this kind of request.
 	DefaultSLO func(Input) time.Duration

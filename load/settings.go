@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	registerKind(Kind{Name: "settings", Requirement: "LOAD-009", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
+	registerKind(Kind{Name: "settings", Search: Plan{Rate: 1, MaxRate: 20}, Requirement: "LOAD-009", DefaultSLO: func(in Input) time.Duration { return in.SLOLogin }, HashPerRequest: true,
 		Build: func(b Build) *Scenario { return Settings(b.Native, b.In.Endpoints.KratosPublic, b.Pop, b.SLO) }})
 }
 

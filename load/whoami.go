@@ -53,7 +53,7 @@ func whoami(name string, public *url.URL, sessions []Session, slo time.Duration,
 func whoamiSLO(in Input) time.Duration { return in.SLOWhoami }
 
 func init() {
-	registerKind(Kind{Name: "whoami-token", Requirement: "LOAD-002", DefaultSLO: whoamiSLO,
+	registerKind(Kind{Name: "whoami-token", Search: Plan{Rate: 50, MaxRate: 5000}, Requirement: "LOAD-002", DefaultSLO: whoamiSLO,
 		Build: func(b Build) *Scenario { return WhoamiToken(b.In.Endpoints.KratosPublic, b.Pop, b.SLO) },
 		// wrk's closed loop on one token is the deployment's whoami ceiling
 		// as another client sees it; the generator's share says whether
@@ -68,7 +68,7 @@ func init() {
 				}
 			}
 		}})
-	registerKind(Kind{Name: "whoami-cookie", Requirement: "LOAD-003", DefaultSLO: whoamiSLO,
+	registerKind(Kind{Name: "whoami-cookie", Search: Plan{Rate: 50, MaxRate: 5000}, Requirement: "LOAD-003", DefaultSLO: whoamiSLO,
 		Build: func(b Build) *Scenario { return WhoamiCookie(b.In.Endpoints.KratosPublic, b.Pop, b.SLO) }})
 }
 
