@@ -35,7 +35,7 @@ type Stack struct {
 	// URL was given), with the pod's port each reaches: FollowServe moves them.
 	toServe map[*portforward.Forward]int
 	ep      harness.Endpoints
-	env      harness.Environment
+	env     harness.Environment
 }
 
 var (
