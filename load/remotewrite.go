@@ -3,14 +3,11 @@ package load
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"maps"
 	"math"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/klauspost/compress/s2"
@@ -31,16 +28,7 @@ func RemoteWrite(ctx context.Context, client *http.Client, endpoint *url.URL, ru
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("Content-Encoding", "snappy")
 	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err // *url.Error: it names the method and URL
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("remote write to %s: %s: %s", endpoint.Redacted(), resp.Status, strings.TrimSpace(string(msg)))
-	}
-	return nil
+	return send(client, req, "remote write to")
 }
 
 // writeRequest encodes prometheus.WriteRequest (prompb/remote.proto):
