@@ -259,6 +259,7 @@ func attack(ctx context.Context, in StepInput, rec *stepRecord, begin func(conte
 	a := vegeta.NewAttacker(vegeta.Client(in.Limits.Client), vegeta.MaxWorkers(in.Limits.MaxWorkers),
 		vegeta.Workers(min(in.Limits.MaxWorkers, 16)), vegeta.MaxBody(64<<10))
 	warmup := warmupSends(in.Rate, in.Warmup)
+	defer onOneProcessor()()
 	began := make(chan struct{})
 	open := func() { begin(ctx); close(began) }
 	if warmup == 0 {
