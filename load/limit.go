@@ -18,6 +18,10 @@ type Limit struct {
 	NotTheDeployment bool `json:"not_the_deployment,omitempty"`
 }
 
+// GeneratorPods is the CPU component of the run's generator pods
+// (-kc.load-generators), beside "generator", this process.
+const GeneratorPods = "generator-pods"
+
 // Saturation thresholds: a machine this busy has no CPU left to give; a
 // step whose sending fell behind measured the generator.
 const (
@@ -83,9 +87,9 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 		return Limit{Resource: "other processes' CPU", NotTheDeployment: true,
 			Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy, most of it not the deployment's nor the generator's (%s): the figure is of a shared machine, not of the deployment", stop.TargetRPS, busy*100, spent)}
 	}
-	if top == "generator" || stop.CPU["generator"] >= generatorHeavy*busy {
+	if gen := stop.CPU["generator"] + stop.CPU[GeneratorPods]; top == "generator" || top == GeneratorPods || gen >= generatorHeavy*busy {
 		return Limit{Resource: "load generator CPU", NotTheDeployment: true,
-			Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy and the generator used %.2f of %.0f cores (%s): the generator competed with the deployment", stop.TargetRPS, busy*100, stop.CPU["generator"]*cores, cores, spent)}
+			Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy and the generator used %.2f of %.0f cores (%s): the generator competed with the deployment", stop.TargetRPS, busy*100, gen*cores, cores, spent)}
 	}
 	l := Limit{Resource: top + " CPU", Evidence: fmt.Sprintf("at %.1f/s the machine was %.0f%% busy: %s; %s", stop.TargetRPS, busy*100, spent, pgEvidence(stop.Postgres))}
 	if hashPerRequest && sameMachine && b.HashComparesPerSec > 0 {

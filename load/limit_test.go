@@ -40,6 +40,7 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 		{"mails delivered late and later", withMail(failing(map[string]float64{"kratos": 0.2, "machine": 0.3}, "the mails' delay grew"), MailFigures{Queued: 170, Delivered: 170, Climb: 0.5, ClimbStdErr: 0.02}),
 			false, "courier (mail delivery)", "growing 0.50 s per second", false},
 		{"generator competes", failing(map[string]float64{"kratos": 0.3, "generator": 0.6, "machine": 0.95}, "p99 90.0 ms > SLO 50 ms"), false, "load generator CPU", "generator used", true},
+		{"generator pods compete", failing(map[string]float64{"kratos": 0.35, GeneratorPods: 0.4, "generator": 0.1, "machine": 0.95}, "p99 90.0 ms > SLO 50 ms"), false, "load generator CPU", fmt.Sprintf("generator used %.2f of", 0.5*cores), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := limitOf(tc.c, bcrypt, true, tc.hash)

@@ -212,6 +212,12 @@ func (s *Stack) generatorExits(ctx context.Context, job string, n int) error {
 	return errors.Join(err, errors.Join(failed...))
 }
 
+// generatorApp labels the generator pods (app.kubernetes.io/name), which
+// is how a step finds their CPU.
+const generatorApp = "kratos-conformance-load"
+
+var generatorSelector = labels.SelectorFromSet(labels.Set{"app.kubernetes.io/name": generatorApp})
+
 // generatorJob is the Indexed Job of n generators: the in-cluster Job's pod
 // (its ServiceAccount, security context) running the suite's binary in
 // generator mode with the ConfigMap mounted, each pod's CPU limited by
@@ -223,7 +229,7 @@ func (s *Stack) generatorJob(ic *kind.InCluster, name string, n int) (*batchv1.J
 	}
 	j := ic.Job.DeepCopy()
 	j.Name, j.Namespace = name, s.opts.Namespace
-	j.Labels = map[string]string{"app.kubernetes.io/name": "kratos-conformance-load"}
+	j.Labels = map[string]string{"app.kubernetes.io/name": generatorApp}
 	j.Spec.Template.Labels = maps.Clone(j.Labels)
 	stamp(&j.ObjectMeta, s.deadline())
 	indexed := batchv1.IndexedCompletion

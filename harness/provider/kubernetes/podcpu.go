@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"kratos-conformance/harness"
+	"kratos-conformance/load"
 )
 
 // kubeletSummary is the part of the kubelet's /stats/summary a load step
@@ -40,32 +41,31 @@ type kubeletSummary struct {
 	} `json:"pods"`
 }
 
-// generatorComponent groups the run's own generator pods (-kc.load-generators).
-const generatorComponent = "generator-pods"
-
 // PodCPUSeconds reads, through the API server's proxy to each kubelet
 // (get on nodes/proxy), the CPU counter of every container of the
-// namespace's pods matching sel, named by component (the container's name,
-// the serve pods' courier as "kratos-courier"), and of the nodes they run
-// on ("machine"), whose cores are the second result.
-func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace string, sel labels.Selector) (map[string]harness.CPUCounter, float64, error) {
-	pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
-		return nil, 0, fmt.Errorf("list pods in %s: %w", namespace, err)
-	}
+// namespace's pods matching any of sels, named by component (the
+// container's name, the serve pods' courier as "kratos-courier"), and of the
+// nodes they run on ("machine"), whose cores are the second result.
+func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace string, sels ...labels.Selector) (map[string]harness.CPUCounter, float64, error) {
 	ours := map[string]string{} // pod name → the app it belongs to
 	var nodes []string
-	for _, p := range pods.Items {
-		if p.Spec.NodeName == "" {
-			continue
+	for _, sel := range sels {
+		pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err != nil {
+			return nil, 0, fmt.Errorf("list pods in %s: %w", namespace, err)
 		}
-		ours[p.Name] = p.Labels["app.kubernetes.io/name"]
-		if !slices.Contains(nodes, p.Spec.NodeName) {
-			nodes = append(nodes, p.Spec.NodeName)
+		for _, p := range pods.Items {
+			if p.Spec.NodeName == "" {
+				continue
+			}
+			ours[p.Name] = p.Labels["app.kubernetes.io/name"]
+			if !slices.Contains(nodes, p.Spec.NodeName) {
+				nodes = append(nodes, p.Spec.NodeName)
+			}
 		}
 	}
 	if len(nodes) == 0 {
-		return nil, 0, fmt.Errorf("no scheduled pod in %s matches %q", namespace, sel)
+		return nil, 0, fmt.Errorf("no scheduled pod in %s matches %q", namespace, sels[0])
 	}
 	counters := map[string]harness.CPUCounter{}
 	var cores float64
@@ -102,8 +102,8 @@ func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace strin
 // their processes.
 func podComponent(app, container string) string {
 	switch {
-	case app == "kratos-conformance-load":
-		return generatorComponent
+	case app == generatorApp:
+		return load.GeneratorPods
 	case strings.Contains(container, "courier"):
 		return "kratos-courier"
 	}
@@ -112,11 +112,13 @@ func podComponent(app, container string) string {
 
 var _ harness.PodCPU = (*Stack)(nil)
 
-// PodCPUSeconds reads the release's pods (-kc.k8s-release or -kc.k8s-selector).
+// PodCPUSeconds reads the release's pods (-kc.k8s-release or
+// -kc.k8s-selector) and the run's generator pods, which the release's
+// selector does not match: without them a step's generator was "other".
 func (s *Stack) PodCPUSeconds(ctx context.Context) (map[string]harness.CPUCounter, float64, error) {
 	sel, err := labels.Parse(s.opts.selector())
 	if err != nil {
 		return nil, 0, err
 	}
-	return PodCPUSeconds(ctx, s.cs, s.opts.Namespace, sel)
+	return PodCPUSeconds(ctx, s.cs, s.opts.Namespace, sel, generatorSelector)
 }
