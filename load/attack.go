@@ -26,6 +26,11 @@ type Step struct {
 	Overrun     float64 `json:"overrun"` // how much longer than planned sending took, as a fraction
 	// MaxSendLagMillis is how far sending fell behind its schedule at the worst moment of the window.
 	MaxSendLagMillis float64 `json:"max_send_lag_ms"`
+	// InFlight is how many requests awaited an answer on average over the
+	// window (achieved rate × mean latency, Little's law); MaxInFlight the
+	// generator's cap on them. Near the cap, sending waits on the answers.
+	InFlight    float64 `json:"in_flight"`
+	MaxInFlight uint64  `json:"max_in_flight"`
 	// WrongAnswers counts responses, warm-up included, that carried another user's data.
 	WrongAnswers uint64             `json:"wrong_answers,omitempty"`
 	Success      float64            `json:"success"` // validated successes / requests
@@ -168,6 +173,7 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		}
 	}
 	step.MaxSendLagMillis = float64(out.maxLag) / float64(time.Millisecond)
+	step.InFlight, step.MaxInFlight = round3(step.AchievedRPS*m.Latencies.Mean.Seconds()), in.Limits.MaxWorkers
 	step.WrongAnswers += wrongAnswers(out.errs)
 	var failed uint64
 	for k, n := range out.errs {

@@ -27,6 +27,7 @@ const GeneratorPods = "generator-pods"
 const (
 	saturatedMachine = 0.9
 	generatorHeavy   = 0.5 // of the busy machine
+	inFlightTaken    = 0.8 // of the cap on requests in flight, on average over the window
 )
 
 // limitOf reads the first failing step above the max sustainable rate (the
@@ -44,12 +45,30 @@ func limitOf(c Capacity, b Bounds, sameMachine, hashPerRequest bool) Limit {
 		return Limit{Resource: "not reached", Evidence: fmt.Sprintf("every step passed, up to %.1f/s (the workload's max_rate): the deployment's limit is higher", c.MaxSustainableRPS)}
 	}
 	why := strings.Join(stop.Why, "; ")
+	held := ""
 	if slices.ContainsFunc(stop.Why, func(w string) bool {
 		return strings.Contains(w, "generator fell behind") || strings.Contains(w, "rate was not held")
 	}) {
-		return Limit{Resource: "load generator", NotTheDeployment: true,
-			Evidence: fmt.Sprintf("at %.1f/s the generator did not send on schedule (%s): the deployment may sustain more", stop.TargetRPS, why)}
+		if !stop.awaitingAnswers() {
+			return Limit{Resource: "load generator", NotTheDeployment: true,
+				Evidence: fmt.Sprintf("at %.1f/s the generator did not send on schedule (%s): the deployment may sustain more", stop.TargetRPS, why)}
+		}
+		held = fmt.Sprintf("; sending fell behind with %.0f of its %d requests in flight awaiting answers on average: slow answers, not the generator, held the rate", stop.InFlight, stop.MaxInFlight)
 	}
+	l := limitAt(stop, c, b, sameMachine, hashPerRequest, why)
+	l.Evidence += held
+	return l
+}
+
+// awaitingAnswers: the generator's cap on requests in flight was (nearly)
+// all taken by requests awaiting answers, so it could not send on schedule
+// because the deployment answered slowly (Little's law), not for want of CPU.
+func (s *Step) awaitingAnswers() bool {
+	return s.MaxInFlight > 0 && s.InFlight >= inFlightTaken*float64(s.MaxInFlight)
+}
+
+// limitAt names the resource that ran out at stop, the first failing step.
+func limitAt(stop *Step, c Capacity, b Bounds, sameMachine, hashPerRequest bool, why string) Limit {
 	if m := stop.Mail; m != nil && (m.Delivered < m.Queued || m.fellBehind() != "") && stop.Success >= minSuccess {
 		return Limit{Resource: "courier (mail delivery)", Evidence: fmt.Sprintf("at %.1f/s every answer was right but %d of %d mails reached the inbox within the mail-arrival interval, their delay growing %.2f s per second of the window: the courier sends fewer mails a second than the flow queues (its pull_count per pull_wait; see RACE-002's courier figures)",
 			stop.TargetRPS, m.Delivered, m.Queued, m.Climb)}

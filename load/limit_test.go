@@ -39,6 +39,10 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 			false, "courier (mail delivery)", "0 of 170 mails", false},
 		{"mails delivered late and later", withMail(failing(map[string]float64{"kratos": 0.2, "machine": 0.3}, "the mails' delay grew"), MailFigures{Queued: 170, Delivered: 170, Climb: 0.5, ClimbStdErr: 0.02}),
 			false, "courier (mail delivery)", "growing 0.50 s per second", false},
+		{"answers slow, every request in flight awaiting one", withInFlight(failing(map[string]float64{"kratos": 0.7, "postgres": 0.15, "generator": 0.05, "machine": 0.97},
+			"sending fell 200 ms behind its schedule mid-window (at most 100 ms): the rate was not held"), 240, 256), false, "kratos CPU", "240 of its 256 requests in flight", false},
+		{"sending behind with room in flight", withInFlight(failing(map[string]float64{"kratos": 0.7, "generator": 0.25, "machine": 0.97},
+			"sending fell 200 ms behind its schedule mid-window (at most 100 ms): the rate was not held"), 40, 256), false, "load generator", "did not send on schedule", true},
 		{"generator competes", failing(map[string]float64{"kratos": 0.3, "generator": 0.6, "machine": 0.95}, "p99 90.0 ms > SLO 50 ms"), false, "load generator CPU", "generator used", true},
 		{"generator pods compete", failing(map[string]float64{"kratos": 0.35, GeneratorPods: 0.4, "generator": 0.1, "machine": 0.95}, "p99 90.0 ms > SLO 50 ms"), false, "load generator CPU", fmt.Sprintf("generator used %.2f of", 0.5*cores), true},
 	} {
@@ -60,6 +64,13 @@ func TestLimitNamesWhatRanOut(t *testing.T) {
 func withPG(c Capacity, pg PostgresFigures) Capacity {
 	for i := range c.Steps {
 		c.Steps[i].Postgres = &pg
+	}
+	return c
+}
+
+func withInFlight(c Capacity, inFlight float64, max uint64) Capacity {
+	for i := range c.Steps {
+		c.Steps[i].InFlight, c.Steps[i].MaxInFlight = inFlight, max
 	}
 	return c
 }
