@@ -149,6 +149,7 @@ func RunStep(ctx context.Context, in StepInput) (Step, error) {
 		m, out, step.FlowSetup, err = attack(ctx, in, rec, pr.begin)
 	}
 	pr.end(ctx, &step)
+	step.addGeneratorPods()
 	if in.Scenario.Mail != nil && err == nil {
 		step.Mail = in.Scenario.Mail(ctx)
 	}

@@ -379,6 +379,9 @@ func TestRemoteGeneratorsMergeIntoOneStep(t *testing.T) {
 	if len(step.Generators) != 2 || step.Generators[0].TargetRPS != 50 || step.Generators[0].CPUCores <= 0 {
 		t.Fatalf("generators %+v, want 2 at 50/s with their CPU", step.Generators)
 	}
+	if want := round3((step.Generators[0].CPUCores + step.Generators[1].CPUCores) / step.CPUCores); step.CPU[GeneratorPods] != want || want <= 0 {
+		t.Errorf("the step's %s share %v, want %v: the generators' own CPU over the step's cores", GeneratorPods, step.CPU[GeneratorPods], want)
+	}
 	if got := step.Generators[0].Requests + step.Generators[1].Requests; got != step.Requests || got < 190 || got > 210 {
 		t.Errorf("window requests %d (generators %+v), want about 200 counted once", step.Requests, step.Generators)
 	}

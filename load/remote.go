@@ -43,6 +43,20 @@ func (in StepInput) remote() bool {
 	return ok && in.Remote != nil && in.Remote.Count > 0
 }
 
+// addGeneratorPods puts the generator pods' CPU among the step's shares,
+// as GeneratorPods: the pods start after the window's first reading, so no
+// kubelet counter of theirs spans the window; each pod's own reading does.
+func (s *Step) addGeneratorPods() {
+	if len(s.Generators) == 0 || s.CPU == nil || s.CPUCores <= 0 {
+		return
+	}
+	var cores float64
+	for _, g := range s.Generators {
+		cores += g.CPUCores
+	}
+	s.CPU[GeneratorPods] = round3(cores / s.CPUCores)
+}
+
 // remoteAttack runs the warm-up and the window on the generators, each with
 // its share of the rate and every Count-th session, and merges their results
 // into one vegeta.Metrics as they stream in.

@@ -213,10 +213,8 @@ func (s *Stack) generatorExits(ctx context.Context, job string, n int) error {
 }
 
 // generatorApp labels the generator pods (app.kubernetes.io/name), which
-// is how a step finds their CPU.
+// is how a step tells their CPU apart where it reads every pod (kind).
 const generatorApp = "kratos-conformance-load"
-
-var generatorSelector = labels.SelectorFromSet(labels.Set{"app.kubernetes.io/name": generatorApp})
 
 // generatorJob is the Indexed Job of n generators: the in-cluster Job's pod
 // (its ServiceAccount, security context) running the suite's binary in

@@ -43,29 +43,27 @@ type kubeletSummary struct {
 
 // PodCPUSeconds reads, through the API server's proxy to each kubelet
 // (get on nodes/proxy), the CPU counter of every container of the
-// namespace's pods matching any of sels, named by component (the
-// container's name, the serve pods' courier as "kratos-courier"), and of the
-// nodes they run on ("machine"), whose cores are the second result.
-func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace string, sels ...labels.Selector) (map[string]harness.CPUCounter, float64, error) {
+// namespace's pods matching sel, named by component (the container's name,
+// the serve pods' courier as "kratos-courier"), and of the nodes they run
+// on ("machine"), whose cores are the second result.
+func PodCPUSeconds(ctx context.Context, cs kubernetes.Interface, namespace string, sel labels.Selector) (map[string]harness.CPUCounter, float64, error) {
+	pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list pods in %s: %w", namespace, err)
+	}
 	ours := map[string]string{} // pod name → the app it belongs to
 	var nodes []string
-	for _, sel := range sels {
-		pods, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-		if err != nil {
-			return nil, 0, fmt.Errorf("list pods in %s: %w", namespace, err)
+	for _, p := range pods.Items {
+		if p.Spec.NodeName == "" {
+			continue
 		}
-		for _, p := range pods.Items {
-			if p.Spec.NodeName == "" {
-				continue
-			}
-			ours[p.Name] = p.Labels["app.kubernetes.io/name"]
-			if !slices.Contains(nodes, p.Spec.NodeName) {
-				nodes = append(nodes, p.Spec.NodeName)
-			}
+		ours[p.Name] = p.Labels["app.kubernetes.io/name"]
+		if !slices.Contains(nodes, p.Spec.NodeName) {
+			nodes = append(nodes, p.Spec.NodeName)
 		}
 	}
 	if len(nodes) == 0 {
-		return nil, 0, fmt.Errorf("no scheduled pod in %s matches %q", namespace, sels[0])
+		return nil, 0, fmt.Errorf("no scheduled pod in %s matches %q", namespace, sel)
 	}
 	counters := map[string]harness.CPUCounter{}
 	var cores float64
@@ -112,13 +110,11 @@ func podComponent(app, container string) string {
 
 var _ harness.PodCPU = (*Stack)(nil)
 
-// PodCPUSeconds reads the release's pods (-kc.k8s-release or
-// -kc.k8s-selector) and the run's generator pods, which the release's
-// selector does not match: without them a step's generator was "other".
+// PodCPUSeconds reads the release's pods (-kc.k8s-release or -kc.k8s-selector).
 func (s *Stack) PodCPUSeconds(ctx context.Context) (map[string]harness.CPUCounter, float64, error) {
 	sel, err := labels.Parse(s.opts.selector())
 	if err != nil {
 		return nil, 0, err
 	}
-	return PodCPUSeconds(ctx, s.cs, s.opts.Namespace, sel, generatorSelector)
+	return PodCPUSeconds(ctx, s.cs, s.opts.Namespace, sel)
 }
