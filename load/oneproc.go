@@ -9,7 +9,7 @@ import (
 // old setting back when the last one ends (side-by-side steps overlap). A
 // generator pacing a few hundred requests a second on two Ps spent most of
 // its CPU waking threads (sysmon, spinning Ms) rather than sending; on one it
-// used about a quarter less (BenchmarkGeneratorWhoamiStep, docs/measured.md).
+// used about a third less (BenchmarkGeneratorWhoamiStep, docs/measured.md).
 // Seeding hashes passwords on every core, so the hold is only for attacks.
 func onOneProcessor() (release func()) {
 	oneProc.Lock()
