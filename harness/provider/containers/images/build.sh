@@ -10,6 +10,10 @@ shopt -s inherit_errexit
 root=$(cd "$(dirname "$0")/../../../.." && pwd)
 here="$root/harness/provider/containers/images"
 cd "$root"
+# Every temporary file of the build (the Debian root, the image context, the
+# tools' logs, shown only when a step fails) is in one folder, gone on exit.
+tmp=$(mktemp -d /tmp/kc-images-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
 
 command -v docker >/dev/null || { echo "images: docker is not installed" >&2; exit 1; }
 docker info >/dev/null 2>&1 || { echo "images: the Docker engine is not reachable; start it, or use the process provider (make certify)" >&2; exit 1; }
@@ -25,22 +29,22 @@ if ! have "$base"; then
   mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   mirror=${mirror:-$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)}
   [ -n "$mirror" ] || { echo "images: no Debian mirror found in this machine's apt configuration" >&2; exit 1; }
-  rootfs=$(mktemp -d /tmp/kc-rootfs-XXXXXX)
-  trap 'rm -rf "$rootfs"' EXIT
+  rootfs="$tmp/rootfs"
+  mkdir "$rootfs"
   echo "images: debootstrap bookworm with $packages from $mirror (about 80 s)"
-  debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$mirror" >/tmp/kc-debootstrap.log 2>&1 \
-    || { tail -20 /tmp/kc-debootstrap.log >&2; exit 1; }
+  debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$mirror" >"$tmp/debootstrap.log" 2>&1 \
+    || { tail -20 "$tmp/debootstrap.log" >&2; exit 1; }
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   tar -C "$rootfs" -c . | docker import -c 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$base" >/dev/null
-  rm -rf "$rootfs"; trap - EXIT
+  rm -rf "$rootfs"
 fi
 echo "images: base $base"
 
 build() { # name tag context dockerfile [build-args...]
   local image="kratos-conformance/$1:$2"; shift 2
   if ! have "$image"; then
-    docker build -t "$image" "$@" >/tmp/kc-image-build.log 2>&1 \
-      || { tail -20 /tmp/kc-image-build.log >&2; echo "images: building $image failed" >&2; return 1; }
+    docker build -t "$image" "$@" >"$tmp/build.log" 2>&1 \
+      || { tail -20 "$tmp/build.log" >&2; echo "images: building $image failed" >&2; return 1; }
   fi
   echo "$image"
 }
@@ -53,8 +57,8 @@ redis=$(build redis "7-$(hash_of "$here/redis.Dockerfile")-${base##*-}" --build-
 # 3. Kratos and Mailpit from the pinned static builds, on an empty base as a non-root user.
 bins=$(go run ./cmd/kcbuild | awk '/^(Kratos|Mailpit) v/ {print $3}')
 kratos_bin=$(echo "$bins" | sed -n 1p); mailpit_bin=$(echo "$bins" | sed -n 2p)
-ctx=$(mktemp -d /tmp/kc-image-ctx-XXXXXX)
-trap 'rm -rf "$ctx"' EXIT
+ctx="$tmp/ctx"
+mkdir "$ctx"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/tmp:/sbin/nologin\n' > "$ctx/passwd"
 mkdir -m 1777 "$ctx/tmp"
 cp "$kratos_bin" "$ctx/app"
