@@ -43,7 +43,7 @@ echo "images: base $base"
 build() { # name tag context dockerfile [build-args...]
   local image="kratos-conformance/$1:$2"; shift 2
   if ! have "$image"; then
-    docker build -t "$image" "$@" >"$tmp/build.log" 2>&1 \
+    docker build --force-rm -t "$image" "$@" >"$tmp/build.log" 2>&1 \
       || { tail -20 "$tmp/build.log" >&2; echo "images: building $image failed" >&2; return 1; }
   fi
   echo "$image"
